@@ -1,0 +1,1 @@
+//! ansible.cfg, ANSIBLE_* environment and the settings table.

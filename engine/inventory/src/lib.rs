@@ -1,0 +1,1 @@
+//! Inventory sources, group/host vars files and host patterns.

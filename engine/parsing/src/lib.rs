@@ -1,0 +1,1 @@
+//! Ansible's argument splitter and k=v parser (ansible.parsing.splitter).

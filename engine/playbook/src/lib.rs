@@ -1,0 +1,1 @@
+//! The playbook model: plays, roles, blocks, tasks, handlers, and the listing modes.

@@ -1,0 +1,1 @@
+//! Ansible's templar on minijinja: filters, tests, lookups, native types.

@@ -1,0 +1,1 @@
+//! rsible: the command-line shells over the engine crates.
