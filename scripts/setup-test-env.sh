@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what rsible's tests need on a fresh Debian machine and prints the
+# environment variables the tests read. Idempotent: a second run only checks.
+#
+#   - openssh-server and sudo: integration tests start their own sshd on
+#     loopback (never the machine's service) and become another user via sudo.
+#   - a Python virtualenv with ansible-core 2.18: differential tests run the
+#     reference ansible-playbook / ansible-inventory beside rsible.
+set -euo pipefail
+
+REF_VENV="${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}"
+ANSIBLE_CORE_SPEC='ansible-core>=2.18,<2.19'
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need_pkgs=()
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v ssh >/dev/null || need_pkgs+=(openssh-client)
+command -v sudo >/dev/null || need_pkgs+=(sudo)
+command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+    echo "setup: installing ${need_pkgs[*]}" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >&2
+fi
+# sshd refuses to start without its privilege-separation directory.
+as_root mkdir -p /run/sshd
+
+if ! "$REF_VENV/bin/python" -c 'import ansible, sys; v = tuple(map(int, ansible.__version__.split(".")[:2])); sys.exit(0 if v == (2, 18) else 1)' 2>/dev/null; then
+    echo "setup: creating the reference venv $REF_VENV (ansible-core 2.18)" >&2
+    rm -rf "$REF_VENV"
+    mkdir -p "$(dirname "$REF_VENV")"
+    python3 -m venv "$REF_VENV"
+    "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" jmespath netaddr >&2
+fi
+"$REF_VENV/bin/ansible-playbook" --version | head -1 >&2
+
+echo "export RSIBLE_REF_BIN=$REF_VENV/bin"
+echo "export RSIBLE_REF_PYTHON=$REF_VENV/bin/python"
