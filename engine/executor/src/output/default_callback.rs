@@ -1,0 +1,503 @@
+//! The `default` stdout callback: what `ansible-playbook` prints, line for line.
+//!
+//! It is driven by events (play start, task start, one result per host or
+//! item, stats) and keeps the little state Ansible's callback keeps: whether
+//! the current task's banner was printed yet (it is deferred when skipped
+//! or ok hosts are hidden, so that a task whose hosts all skip prints
+//! nothing at all).
+
+use serde_json::{Map, Value};
+
+use super::display::{banner, warning, DEFAULT_COLUMNS};
+use super::pyjson::{dumps, PyJsonStyle};
+use super::stats::{HostStats, Stats};
+
+/// Settings of the callback (ansible.cfg `[defaults]` and verbosity).
+#[derive(Clone, Debug)]
+pub struct CallbackOptions {
+    pub display_skipped_hosts: bool,
+    pub display_ok_hosts: bool,
+    pub verbosity: u8,
+    pub columns: usize,
+}
+
+impl Default for CallbackOptions {
+    fn default() -> Self {
+        CallbackOptions {
+            display_skipped_hosts: true,
+            display_ok_hosts: true,
+            verbosity: 0,
+            columns: DEFAULT_COLUMNS,
+        }
+    }
+}
+
+/// What the callback needs to know about a task.
+#[derive(Clone, Debug)]
+pub struct TaskView {
+    /// Unique per task object, to tell whether its banner was printed.
+    pub id: u64,
+    /// `TASK`, `RUNNING HANDLER`.
+    pub prefix: &'static str,
+    /// `Task.get_name()`: `role : name` or the action.
+    pub name: String,
+    /// The action as Ansible names it (`ansible.builtin.debug`, `debug`).
+    pub action: String,
+    /// `file:line` for `-vv`'s `task path:` line.
+    pub path: String,
+    pub is_include: bool,
+    pub delegate_to: Option<String>,
+}
+
+/// One host's (or one item's) result.
+#[derive(Clone, Debug)]
+pub struct ResultView<'a> {
+    pub host: &'a str,
+    pub task: &'a TaskView,
+    pub result: &'a Map<String, Value>,
+}
+
+/// Where the callback writes; separate streams because failures go to stdout
+/// but warnings go to stderr, as Ansible does.
+pub trait Sink {
+    fn out(&mut self, text: &str);
+    fn err(&mut self, text: &str);
+}
+
+/// A sink that keeps what was printed, for tests.
+#[derive(Default, Debug)]
+pub struct Captured {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Sink for Captured {
+    fn out(&mut self, text: &str) {
+        self.stdout.push_str(text);
+        self.stdout.push('\n');
+    }
+    fn err(&mut self, text: &str) {
+        self.stderr.push_str(text);
+    }
+}
+
+pub struct DefaultCallback<S: Sink> {
+    pub options: CallbackOptions,
+    pub sink: S,
+    last_banner_task: Option<u64>,
+}
+
+const DEBUG_ACTIONS: &[&str] = &["debug", "ansible.builtin.debug", "ansible.legacy.debug"];
+const DEBUG_ALLOWED_KEYS: &[&str] = &["msg", "exception", "warnings", "deprecations"];
+
+impl<S: Sink> DefaultCallback<S> {
+    pub fn new(options: CallbackOptions, sink: S) -> Self {
+        DefaultCallback {
+            options,
+            sink,
+            last_banner_task: None,
+        }
+    }
+
+    pub fn playbook_start(&mut self, playbook: &str) {
+        if self.options.verbosity >= 1 {
+            let b = banner(&format!("PLAYBOOK: {playbook}"), self.options.columns);
+            self.sink.out(b.trim_start_matches('\n'));
+        }
+    }
+
+    pub fn play_start(&mut self, name: &str) {
+        let name = name.trim();
+        let msg = if name.is_empty() {
+            "PLAY".to_string()
+        } else {
+            format!("PLAY [{name}]")
+        };
+        self.sink.out(&banner(&msg, self.options.columns));
+    }
+
+    pub fn no_hosts_matched(&mut self) {
+        self.sink.out("skipping: no hosts matched");
+    }
+
+    pub fn no_hosts_remaining(&mut self) {
+        self.sink.out(&banner("NO MORE HOSTS LEFT", self.options.columns));
+    }
+
+    pub fn task_start(&mut self, task: &TaskView) {
+        if self.options.display_skipped_hosts && self.options.display_ok_hosts {
+            self.print_task_banner(task);
+        }
+    }
+
+    fn print_task_banner(&mut self, task: &TaskView) {
+        let msg = format!("{} [{}]", task.prefix, task.name.trim());
+        self.sink.out(&banner(&msg, self.options.columns));
+        if self.options.verbosity >= 2 && !task.path.is_empty() {
+            self.sink.out(&format!("task path: {}", task.path));
+        }
+        self.last_banner_task = Some(task.id);
+    }
+
+    fn ensure_banner(&mut self, task: &TaskView) {
+        if self.last_banner_task != Some(task.id) {
+            self.print_task_banner(task);
+        }
+    }
+
+    fn host_label(&self, r: &ResultView) -> String {
+        let mut label = r.host.to_string();
+        if let Some(delegate) = &r.task.delegate_to {
+            if delegate != r.host {
+                label.push_str(&format!(" -> {delegate}"));
+                let ahost = r
+                    .result
+                    .get("_ansible_delegated_vars")
+                    .and_then(|v| v.get("ansible_host"))
+                    .and_then(|v| v.as_str());
+                if let Some(ahost) = ahost {
+                    if ahost != delegate {
+                        label.push_str(&format!("({ahost})"));
+                    }
+                }
+            }
+        }
+        label
+    }
+
+    fn is_verbose(&self, result: &Map<String, Value>) -> bool {
+        let always = result.get("_ansible_verbose_always") == Some(&Value::Bool(true));
+        let overridden = result
+            .get("_ansible_verbose_override")
+            .is_some_and(|v| v != &Value::Bool(false));
+        (self.options.verbosity > 0 || always) && !overridden
+    }
+
+    /// `_dump_results`: internal keys stripped, invocation and diff hidden
+    /// below -vvv, sorted keys, indent 4 when verbose-always or -vvv.
+    pub fn dump_result(&self, result: &Map<String, Value>) -> String {
+        if result.get("_ansible_no_log") == Some(&Value::Bool(true)) {
+            return r#"{"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result"}"#.to_string();
+        }
+        let mut abridged = strip_internal_keys(result);
+        if self.options.verbosity < 3 {
+            abridged.remove("invocation");
+            abridged.remove("diff");
+        }
+        abridged.remove("exception");
+        let indent = if result.get("_ansible_verbose_always") == Some(&Value::Bool(true))
+            || self.options.verbosity > 2
+        {
+            Some(4)
+        } else {
+            None
+        };
+        dumps(
+            &Value::Object(abridged),
+            PyJsonStyle {
+                indent,
+                sort_keys: true,
+            },
+        )
+    }
+
+    fn clean_results(&self, result: &mut Map<String, Value>, action: &str) {
+        if DEBUG_ACTIONS.contains(&action) {
+            if result.contains_key("msg") {
+                let keys: Vec<String> = result.keys().cloned().collect();
+                for key in keys {
+                    if !DEBUG_ALLOWED_KEYS.contains(&key.as_str()) && !key.starts_with('_') {
+                        result.remove(&key);
+                    }
+                }
+            } else {
+                for hide in ["changed", "failed", "skipped", "invocation", "skip_reason"] {
+                    result.remove(hide);
+                }
+            }
+        }
+    }
+
+    fn handle_warnings(&mut self, result: &mut Map<String, Value>) {
+        if let Some(Value::Array(warnings)) = result.remove("warnings") {
+            for w in warnings {
+                let text = w.as_str().map(str::to_string).unwrap_or_else(|| w.to_string());
+                let line = warning(&text, self.options.columns);
+                self.sink.err(&line);
+            }
+        }
+    }
+
+    fn item_label(result: &Map<String, Value>) -> String {
+        if result.get("_ansible_no_log") == Some(&Value::Bool(true)) {
+            return "(censored due to no_log)".into();
+        }
+        let item = result
+            .get("_ansible_item_label")
+            .or_else(|| result.get("item"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        python_str(&item)
+    }
+
+    pub fn runner_on_ok(&mut self, r: &ResultView) {
+        let mut result = r.result.clone();
+        if r.task.is_include {
+            self.ensure_banner(r.task);
+            return;
+        }
+        let changed = result.get("changed") == Some(&Value::Bool(true));
+        let mut msg = if changed {
+            self.ensure_banner(r.task);
+            format!("changed: [{}]", self.host_label(r))
+        } else {
+            if !self.options.display_ok_hosts {
+                return;
+            }
+            self.ensure_banner(r.task);
+            format!("ok: [{}]", self.host_label(r))
+        };
+        self.handle_warnings(&mut result);
+        if result.contains_key("results") && r.result.get("results").is_some_and(Value::is_array) {
+            // loop results were printed per item
+            return;
+        }
+        self.clean_results(&mut result, &r.task.action);
+        if self.is_verbose(&result) {
+            msg.push_str(&format!(" => {}", self.dump_result(&result)));
+        }
+        self.sink.out(&msg);
+    }
+
+    pub fn runner_on_failed(&mut self, r: &ResultView, ignore_errors: bool) {
+        self.ensure_banner(r.task);
+        let mut result = r.result.clone();
+        self.handle_exception(&result);
+        self.handle_warnings(&mut result);
+        if result.contains_key("results") && result.get("results").is_some_and(Value::is_array) {
+            // items were printed one by one
+        } else {
+            let label = self.host_label(r);
+            self.clean_results(&mut result, &r.task.action);
+            self.sink.out(&format!(
+                "fatal: [{}]: FAILED! => {}",
+                label,
+                self.dump_result(&result)
+            ));
+        }
+        if ignore_errors {
+            self.sink.out("...ignoring");
+        }
+    }
+
+    fn handle_exception(&mut self, result: &Map<String, Value>) {
+        if let Some(exception) = result.get("exception").and_then(Value::as_str) {
+            if self.options.verbosity < 3 {
+                let last = exception.trim().lines().last().unwrap_or("");
+                self.sink.out(&format!(
+                    "An exception occurred during task execution. To see the full traceback, use -vvv. The error was: {last}"
+                ));
+            } else {
+                self.sink
+                    .out(&format!("The full traceback is:\n{exception}"));
+            }
+        }
+    }
+
+    pub fn runner_on_skipped(&mut self, r: &ResultView) {
+        if !self.options.display_skipped_hosts {
+            return;
+        }
+        self.ensure_banner(r.task);
+        let mut result = r.result.clone();
+        self.clean_results(&mut result, &r.task.action);
+        let mut msg = format!("skipping: [{}]", r.host);
+        if self.is_verbose(&result) {
+            msg.push_str(&format!(" => {}", self.dump_result(&result)));
+        }
+        self.sink.out(&msg);
+    }
+
+    pub fn runner_on_unreachable(&mut self, r: &ResultView, ignore_unreachable: bool) {
+        self.ensure_banner(r.task);
+        let label = self.host_label(r);
+        self.sink.out(&format!(
+            "fatal: [{}]: UNREACHABLE! => {}",
+            label,
+            self.dump_result(r.result)
+        ));
+        if ignore_unreachable {
+            self.sink.out("...ignoring");
+        }
+    }
+
+    pub fn runner_item_on_ok(&mut self, r: &ResultView) {
+        if r.task.is_include {
+            return;
+        }
+        let mut result = r.result.clone();
+        let changed = result.get("changed") == Some(&Value::Bool(true));
+        let status = if changed {
+            "changed"
+        } else {
+            if !self.options.display_ok_hosts {
+                return;
+            }
+            "ok"
+        };
+        self.ensure_banner(r.task);
+        let mut msg = format!(
+            "{}: [{}] => (item={})",
+            status,
+            self.host_label(r),
+            Self::item_label(&result)
+        );
+        self.clean_results(&mut result, &r.task.action);
+        if self.is_verbose(&result) {
+            msg.push_str(&format!(" => {}", self.dump_result(&result)));
+        }
+        self.sink.out(&msg);
+    }
+
+    pub fn runner_item_on_failed(&mut self, r: &ResultView) {
+        self.ensure_banner(r.task);
+        let mut result = r.result.clone();
+        self.clean_results(&mut result, &r.task.action);
+        self.handle_exception(&result);
+        self.handle_warnings(&mut result);
+        let msg = format!(
+            "failed: [{}] (item={}) => {}",
+            self.host_label(r),
+            Self::item_label(&result),
+            self.dump_result(&result)
+        );
+        self.sink.out(&msg);
+    }
+
+    pub fn runner_item_on_skipped(&mut self, r: &ResultView) {
+        if !self.options.display_skipped_hosts {
+            return;
+        }
+        self.ensure_banner(r.task);
+        let mut result = r.result.clone();
+        self.clean_results(&mut result, &r.task.action);
+        let mut msg = format!(
+            "skipping: [{}] => (item={}) ",
+            r.host,
+            Self::item_label(&result)
+        );
+        if self.is_verbose(&result) {
+            msg.push_str(&format!(" => {}", self.dump_result(&result)));
+        }
+        self.sink.out(&msg);
+    }
+
+    /// `included: /path/file.yml for host1, host2`
+    pub fn on_include(&mut self, file: &str, hosts: &[&str], item_label: Option<&str>) {
+        let mut msg = format!("included: {} for {}", file, hosts.join(", "));
+        if let Some(label) = item_label {
+            msg.push_str(&format!(" => (item={label})"));
+        }
+        self.sink.out(&msg);
+    }
+
+    pub fn stats(&mut self, stats: &Stats) {
+        self.sink.out(&banner("PLAY RECAP", self.options.columns));
+        for (host, s) in stats.sorted() {
+            self.sink.out(&recap_line(host, s));
+        }
+        self.sink.out("");
+    }
+}
+
+/// One PLAY RECAP line without colour.
+pub fn recap_line(host: &str, s: &HostStats) -> String {
+    format!(
+        "{:<26} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
+        host, s.ok, s.changed, s.unreachable, s.failures, s.skipped, s.rescued, s.ignored
+    )
+}
+
+/// Removes Ansible's internal `_ansible_*` keys at every level (strip_internal_keys).
+fn strip_internal_keys(map: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in map {
+        if k.starts_with("_ansible_") && k != "_ansible_parsed" {
+            continue;
+        }
+        let v = match v {
+            Value::Object(inner) => Value::Object(strip_internal_keys(inner)),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        Value::Object(inner) => Value::Object(strip_internal_keys(inner)),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    out
+}
+
+/// `str(value)` as Python prints it inside `(item=...)`.
+pub fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+/// `repr(value)` for JSON-shaped data: `{'a': 1, 'b': [True, None]}`.
+pub fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => {
+            if n.is_f64() {
+                super::pyjson::python_float_repr(n.as_f64().unwrap_or(f64::NAN))
+            } else {
+                n.to_string()
+            }
+        }
+        Value::String(s) => python_str_repr(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", python_str_repr(k), python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
+pub fn python_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}

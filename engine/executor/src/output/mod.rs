@@ -1,0 +1,6 @@
+//! What the user sees: the default stdout callback and its helpers.
+
+pub mod default_callback;
+pub mod display;
+pub mod pyjson;
+pub mod stats;
