@@ -1,0 +1,83 @@
+//! Reading YAML files once: every task file, role file and playbook is parsed
+//! a single time per run and shared by path (Kubespray imports the same task
+//! files from many places).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rsible_yaml::{Node, Value};
+
+use crate::error::{PlaybookError, Result};
+
+/// Parse a YAML file into its documents.
+pub fn parse_yaml_file(path: &Path) -> Result<Vec<Node>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        PlaybookError::parse(format!(
+            "Unable to retrieve file contents\nCould not find or access '{}': {}",
+            path.display(),
+            e
+        ))
+    })?;
+    let source: Arc<str> = Arc::from(path.display().to_string().as_str());
+    crate::yaml_fallback::load_str(&text, Some(source)).map_err(|(msg, mark)| {
+        PlaybookError::at(format!("We were unable to read either as JSON nor YAML, these are the errors we got from each:\nJSON: Expecting value: line 1 column 1 (char 0)\n\nSyntax Error while loading YAML.\n  {msg}"), &mark)
+    })
+}
+
+/// The first document of a file, as Ansible's loader returns it (`None` for an empty file).
+#[derive(Default)]
+pub struct FileCache {
+    files: RefCell<HashMap<PathBuf, Rc<Option<Node>>>>,
+}
+
+impl FileCache {
+    pub fn load(&self, path: &Path) -> Result<Rc<Option<Node>>> {
+        if let Some(hit) = self.files.borrow().get(path) {
+            return Ok(hit.clone());
+        }
+        let docs = parse_yaml_file(path)?;
+        let first = docs
+            .into_iter()
+            .next()
+            .filter(|n| !matches!(n.value, Value::Null));
+        let entry = Rc::new(first);
+        self.files
+            .borrow_mut()
+            .insert(path.to_path_buf(), entry.clone());
+        Ok(entry)
+    }
+}
+
+/// Lexically normalise a path (no symlink resolution), as os.path.normpath.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for comp in path.components() {
+        match comp {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The first existing file among `<base>`, `<base>.yml`, `<base>.yaml`, `<base>.json`
+/// (Ansible's extension search for role files).
+pub fn find_yaml_with_ext(base: &Path) -> Option<PathBuf> {
+    for ext in ["", ".yml", ".yaml", ".json"] {
+        let mut p = base.as_os_str().to_owned();
+        p.push(ext);
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    None
+}

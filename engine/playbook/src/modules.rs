@@ -1,0 +1,394 @@
+//! Which modules and actions exist, so that task keys can be told apart from
+//! typos (`couldn't resolve module/action 'x'`) and short names follow the
+//! redirects Ansible applies (`sysctl` -> `ansible.posix.sysctl`).
+//!
+//! The list is built by scanning what Ansible itself would find: ansible-core's
+//! `modules/` and `plugins/action/`, its `config/ansible_builtin_runtime.yml`
+//! redirects, the installed collections (scanned lazily, one collection at the
+//! time a name from it is asked for) and `library` directories. When no
+//! ansible-core is found, a built-in list of ansible.builtin names keeps the
+//! common modules resolving.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rsible_yaml::{Node, Value};
+
+/// ansible-core 2.18's ansible.builtin modules and action plugins (names only).
+const BUILTIN_FALLBACK: &[&str] = &[
+    "add_host",
+    "apt",
+    "apt_key",
+    "apt_repository",
+    "assemble",
+    "assert",
+    "async_status",
+    "blockinfile",
+    "command",
+    "copy",
+    "cron",
+    "deb822_repository",
+    "debconf",
+    "debug",
+    "dnf",
+    "dnf5",
+    "dpkg_selections",
+    "expect",
+    "fail",
+    "fetch",
+    "file",
+    "find",
+    "gather_facts",
+    "get_url",
+    "getent",
+    "git",
+    "group",
+    "group_by",
+    "hostname",
+    "import_playbook",
+    "import_role",
+    "import_tasks",
+    "include_role",
+    "include_tasks",
+    "include_vars",
+    "iptables",
+    "known_hosts",
+    "lineinfile",
+    "meta",
+    "mount_facts",
+    "normal",
+    "package",
+    "package_facts",
+    "pause",
+    "ping",
+    "pip",
+    "raw",
+    "reboot",
+    "replace",
+    "rpm_key",
+    "script",
+    "service",
+    "service_facts",
+    "set_fact",
+    "set_stats",
+    "setup",
+    "shell",
+    "slurp",
+    "stat",
+    "subversion",
+    "systemd",
+    "systemd_service",
+    "sysvinit",
+    "tempfile",
+    "template",
+    "unarchive",
+    "uri",
+    "user",
+    "validate_argument_spec",
+    "wait_for",
+    "wait_for_connection",
+    "yum_repository",
+];
+
+#[derive(Default)]
+struct CollectionIndex {
+    names: HashSet<String>,
+    redirects: HashMap<String, String>,
+}
+
+pub struct ModuleRegistry {
+    builtin: HashSet<String>,
+    builtin_redirects: HashMap<String, String>,
+    library: RefCell<HashSet<String>>,
+    /// Directories that hold an `ansible_collections/` tree.
+    collection_roots: Vec<PathBuf>,
+    collections: RefCell<HashMap<String, CollectionIndex>>,
+}
+
+impl ModuleRegistry {
+    /// A registry that knows only the built-in fallback list.
+    pub fn builtin_only() -> Self {
+        ModuleRegistry {
+            builtin: BUILTIN_FALLBACK.iter().map(|s| s.to_string()).collect(),
+            builtin_redirects: HashMap::new(),
+            library: RefCell::new(HashSet::new()),
+            collection_roots: Vec::new(),
+            collections: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Build from an ansible-core package directory (`.../site-packages/ansible`)
+    /// if one is given, and the directories holding `ansible_collections/`.
+    pub fn new(ansible_core: Option<&Path>, collection_roots: Vec<PathBuf>) -> Self {
+        let mut registry = ModuleRegistry::builtin_only();
+        if let Some(core) = ansible_core {
+            let mut names = HashSet::new();
+            add_plugin_names(&core.join("modules"), &mut names);
+            add_plugin_names(&core.join("plugins").join("action"), &mut names);
+            if !names.is_empty() {
+                registry.builtin = names;
+            }
+            let runtime = core.join("config").join("ansible_builtin_runtime.yml");
+            registry.builtin_redirects = read_module_redirects(&runtime);
+        }
+        registry.collection_roots = collection_roots;
+        registry
+    }
+
+    /// Find ansible-core and collections where Ansible would: the Python
+    /// environment of an `ansible-playbook` on PATH or in `$VIRTUAL_ENV`,
+    /// the usual system site-packages, and `collections_paths`.
+    pub fn discover(collections_paths: &[PathBuf]) -> Self {
+        let site_packages = find_site_packages();
+        let core = site_packages
+            .iter()
+            .map(|sp| sp.join("ansible"))
+            .find(|p| p.join("modules").is_dir());
+        let mut roots: Vec<PathBuf> = Vec::new();
+        for path in collections_paths {
+            // collections_path entries may point at the ansible_collections dir itself.
+            if path.file_name().and_then(|n| n.to_str()) == Some("ansible_collections") {
+                if let Some(parent) = path.parent() {
+                    roots.push(parent.to_path_buf());
+                }
+            } else {
+                roots.push(path.clone());
+            }
+        }
+        roots.extend(site_packages);
+        ModuleRegistry::new(core.as_deref(), roots)
+    }
+
+    /// Make the modules in a `library` directory known (ansible.cfg `library`,
+    /// the playbook's `library/`, a role's `library/`).
+    pub fn add_library_dir(&self, dir: &Path) {
+        let mut names = HashSet::new();
+        add_plugin_names(dir, &mut names);
+        self.library.borrow_mut().extend(names);
+    }
+
+    /// The fully qualified name `name` resolves to, or `None` when Ansible
+    /// would say "couldn't resolve module/action".
+    pub fn resolve(&self, name: &str) -> Option<String> {
+        self.resolve_depth(name, 0)
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.resolve(name).is_some()
+    }
+
+    fn resolve_depth(&self, name: &str, depth: u32) -> Option<String> {
+        if depth > 10 {
+            return None;
+        }
+        let (short, legacy) = if let Some(s) = name.strip_prefix("ansible.legacy.") {
+            (s, true)
+        } else if let Some(s) = name.strip_prefix("ansible.builtin.") {
+            (s, false)
+        } else if !name.contains('.') {
+            (name, true)
+        } else {
+            return self.resolve_in_collection(name, depth);
+        };
+        if legacy && self.library.borrow().contains(short) {
+            return Some(format!("ansible.legacy.{short}"));
+        }
+        if self.builtin.contains(short) {
+            return Some(format!("ansible.builtin.{short}"));
+        }
+        let target = self.builtin_redirects.get(short)?.clone();
+        self.resolve_depth(&target, depth + 1)
+    }
+
+    fn resolve_in_collection(&self, fqcn: &str, depth: u32) -> Option<String> {
+        let mut parts = fqcn.splitn(3, '.');
+        let (ns, coll, plugin) = (parts.next()?, parts.next()?, parts.next()?);
+        let key = format!("{ns}.{coll}");
+        let redirect = {
+            let mut cache = self.collections.borrow_mut();
+            let index = cache
+                .entry(key)
+                .or_insert_with(|| self.scan_collection(ns, coll));
+            if index.names.contains(plugin) {
+                return Some(fqcn.to_string());
+            }
+            index.redirects.get(plugin).cloned()?
+        };
+        self.resolve_depth(&redirect, depth + 1)
+    }
+
+    fn scan_collection(&self, ns: &str, coll: &str) -> CollectionIndex {
+        let mut index = CollectionIndex::default();
+        for root in &self.collection_roots {
+            let dir = root.join("ansible_collections").join(ns).join(coll);
+            if !dir.is_dir() {
+                continue;
+            }
+            add_plugin_names(&dir.join("plugins").join("modules"), &mut index.names);
+            add_plugin_names(&dir.join("plugins").join("action"), &mut index.names);
+            index.redirects = read_module_redirects(&dir.join("meta").join("runtime.yml"));
+            // Ansible uses the first collection root that has the collection.
+            break;
+        }
+        index
+    }
+}
+
+/// Plugin names (file stems) in a plugin directory, one subdirectory deep as
+/// older collections nest modules.
+fn add_plugin_names(dir: &Path, names: &mut HashSet<String>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name.starts_with('_') || file_name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            let Ok(sub) = fs::read_dir(&path) else {
+                continue;
+            };
+            for e in sub.flatten() {
+                if let Some(stem) = plugin_stem(&e.path()) {
+                    names.insert(stem);
+                }
+            }
+        } else if let Some(stem) = plugin_stem(&path) {
+            names.insert(stem);
+        }
+    }
+}
+
+fn plugin_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    if name.starts_with('_') || name.starts_with('.') || name.ends_with(".pyc") {
+        return None;
+    }
+    let stem = match name.rsplit_once('.') {
+        Some((stem, ext)) if ["py", "ps1", "sh", "yml", "yaml"].contains(&ext) => {
+            if ext == "yml" || ext == "yaml" {
+                return None; // documentation sidecars, not modules
+            }
+            stem
+        }
+        Some(_) => return None,
+        None => name, // old-style modules may have no extension (kubespray's `kube` has .py)
+    };
+    Some(stem.to_string())
+}
+
+/// `plugin_routing.modules.<name>.redirect` entries of a runtime.yml.
+fn read_module_redirects(path: &Path) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Ok(docs) = crate::files::parse_yaml_file(path) else {
+        return out;
+    };
+    let Some(doc) = docs.first() else { return out };
+    let modules = doc
+        .as_map()
+        .and_then(|m| m.get("plugin_routing"))
+        .and_then(Node::as_map)
+        .and_then(|m| m.get("modules"))
+        .and_then(Node::as_map);
+    let Some(modules) = modules else { return out };
+    for (key, value) in modules.iter() {
+        let (Some(name), Value::Map(entry)) = (key.as_str(), &value.value) else {
+            continue;
+        };
+        if let Some(target) = entry.get("redirect").and_then(Node::as_str) {
+            out.insert(name.to_string(), target.to_string());
+        }
+    }
+    out
+}
+
+fn find_site_packages() -> Vec<PathBuf> {
+    let mut prefixes: Vec<PathBuf> = Vec::new();
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
+        prefixes.push(PathBuf::from(venv));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join("ansible-playbook").is_file() {
+                if let Some(prefix) = dir.parent() {
+                    prefixes.push(prefix.to_path_buf());
+                }
+            }
+        }
+    }
+    prefixes.push(PathBuf::from("/usr/local"));
+    prefixes.push(PathBuf::from("/usr"));
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        let lib = prefix.join("lib");
+        let Ok(entries) = fs::read_dir(&lib) else {
+            continue;
+        };
+        let mut pythons: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("python3"))
+            })
+            .collect();
+        pythons.sort();
+        for py in pythons {
+            for sub in ["site-packages", "dist-packages"] {
+                let sp = py.join(sub);
+                if sp.is_dir() && !out.contains(&sp) {
+                    out.push(sp);
+                }
+            }
+        }
+    }
+    let dist = PathBuf::from("/usr/lib/python3/dist-packages");
+    if dist.is_dir() && !out.contains(&dist) {
+        out.push(dist);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_resolves_builtin_spellings() {
+        let r = ModuleRegistry::builtin_only();
+        assert_eq!(
+            r.resolve("command").as_deref(),
+            Some("ansible.builtin.command")
+        );
+        assert_eq!(
+            r.resolve("ansible.builtin.copy").as_deref(),
+            Some("ansible.builtin.copy")
+        );
+        assert_eq!(
+            r.resolve("ansible.legacy.debug").as_deref(),
+            Some("ansible.builtin.debug")
+        );
+        assert_eq!(r.resolve("no_such_module"), None);
+        assert_eq!(r.resolve("community.general.ini_file"), None);
+    }
+
+    #[test]
+    fn library_modules_resolve_as_legacy() {
+        let dir = std::env::temp_dir().join(format!("rsible-pb-lib-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("kube.py"), "# module").unwrap();
+        let r = ModuleRegistry::builtin_only();
+        assert_eq!(r.resolve("kube"), None);
+        r.add_library_dir(&dir);
+        assert_eq!(r.resolve("kube").as_deref(), Some("ansible.legacy.kube"));
+        assert_eq!(r.resolve("ansible.builtin.kube"), None);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
