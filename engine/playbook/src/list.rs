@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::error::Result;
 use crate::loader::Loader;
-use crate::model::{Item, Play};
+use crate::model::{Item, Play, TaskKind};
 use crate::modules::ModuleRegistry;
 use crate::simple_template::Vars;
 use crate::tags;
@@ -198,8 +198,11 @@ fn render_play(index: usize, play: &Play, opts: &ListOptions, only_tags: &[Strin
                 cur.into_iter().collect::<Vec<_>>().join(", ")
             ));
         }
+        // Ansible's display adds a newline only when the text lacks one.
         msg.push_str(&taskmsg);
-        msg.push('\n');
+        if !taskmsg.ends_with('\n') {
+            msg.push('\n');
+        }
     }
     msg
 }
@@ -234,6 +237,8 @@ fn walk(
                 let mut cur = play_tags.clone();
                 cur.extend(tags.iter().cloned());
                 let name = match &task.name {
+                    // include_role names itself without its role's prefix
+                    Some(n) if !n.is_empty() && task.kind == TaskKind::IncludeRole => n.clone(),
                     Some(n) if !n.is_empty() => task.display_name(),
                     _ => task.action.clone(),
                 };
