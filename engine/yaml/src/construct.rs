@@ -79,8 +79,10 @@ impl Constructor {
 
     fn scalar(&mut self, raw: &Raw, text: &str, plain: bool, tag: Option<&str>) -> Result<Value, SyntaxError> {
         let implicit = match tag {
+            // libyaml resolves the non-specific tag `!` like an untagged plain scalar, even when quoted.
             None if plain => resolve_plain(text),
-            None | Some("!") => Implicit::Str,
+            Some("!") => resolve_plain(text),
+            None => Implicit::Str,
             Some("!unsafe") => return Ok(Value::Unsafe(text.to_string())),
             Some("!vault") | Some("!vault-encrypted") => return Ok(Value::Vault(text.to_string())),
             Some(t) => match t.strip_prefix(CORE) {

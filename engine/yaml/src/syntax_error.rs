@@ -57,7 +57,12 @@ impl SyntaxError {
         let info = err.info();
         match info {
             "while parsing a block mapping, did not find expected key" => {
-                Self::with_context("while parsing a block mapping", innermost(true), "did not find expected key", here)
+                // saphyr points past a stray `- `; libyaml at the dash itself.
+                let at = text.block_entry_start(line, column);
+                Self::with_context("while parsing a block mapping", innermost(true), "did not find expected key", at)
+            }
+            "\"-\" is only valid inside a block" => {
+                Self::with_context("while parsing a flow node", here, "did not find expected node content", here)
             }
             "while parsing a block collection, did not find expected '-' indicator" => Self::with_context(
                 "while parsing a block collection",
