@@ -1,0 +1,553 @@
+//! The templar: Ansible 2.18's `Templar.template` semantics on minijinja
+//! (non-native mode, `jinja2_native = False`, as Kubespray runs it).
+//!
+//! * A string without `{{`, `{%` or `{#` is returned as it is.
+//! * `{{ name }}` whose raw value is a bool or number returns that value; a
+//!   null raw value returns none (Ansible's `SINGLE_VAR` shortcut).
+//! * Otherwise the result is text, and text that starts with `[` or `{`, or is
+//!   `True`/`False`, is turned back into data with `literal_eval`. So
+//!   `"{{ 5 }}"` gives the string `"5"`, but `"{{ [1, 2] }}"` gives a list.
+//! * A single `{{ expr }}` whose last filter is a string filter (`string`,
+//!   `to_json`, ...) stays a string.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::context::{with_current_frame, Frame, FrameGuard, RootContext};
+use crate::detect;
+use crate::error::{ErrorKind, TemplateError};
+use crate::literal_eval::convert_result;
+use crate::mutable::{to_mutable_shallow, MutList, MutMap};
+use crate::python_repr;
+use crate::value_conv::{is_unsafe, vault_ciphertext};
+use crate::vars::VarSource;
+
+/// Ansible's `STRING_TYPE_FILTERS`: results that must stay strings.
+const STRING_TYPE_FILTERS: &[&str] = &[
+    "string",
+    "to_json",
+    "to_nice_json",
+    "to_yaml",
+    "to_nice_yaml",
+    "ppretty",
+    "json",
+];
+
+/// The function `{% set x = [..] %}` literals are wrapped in (see `detect::mutable_set_literals`).
+pub(crate) const MUTABLE_WRAPPER: &str = "__rsible_mutable";
+
+/// Jinja settings that differ between uses (task strings, template files,
+/// `#jinja2:` headers). One minijinja environment is kept per combination.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct JinjaOptions {
+    pub trim_blocks: bool,
+    pub lstrip_blocks: bool,
+    pub keep_trailing_newline: bool,
+}
+
+impl Default for JinjaOptions {
+    /// Ansible's environment: `trim_blocks=True`, the rest Jinja's defaults.
+    fn default() -> Self {
+        JinjaOptions {
+            trim_blocks: true,
+            lstrip_blocks: false,
+            keep_trailing_newline: false,
+        }
+    }
+}
+
+/// How a string is templated.
+#[derive(Clone, Copy, Debug)]
+pub struct StringMode {
+    pub options: JinjaOptions,
+    /// Apply `literal_eval` to list/dict/bool-looking results (Ansible's
+    /// `convert_data`; off for the template module).
+    pub convert_data: bool,
+    /// Double backslashes in expression strings (off for template files).
+    pub escape_backslashes: bool,
+    /// Re-add trailing newlines Jinja dropped.
+    pub preserve_trailing_newlines: bool,
+}
+
+impl Default for StringMode {
+    fn default() -> Self {
+        StringMode {
+            options: JinjaOptions::default(),
+            convert_data: true,
+            escape_backslashes: true,
+            preserve_trailing_newlines: true,
+        }
+    }
+}
+
+/// Ansible's templar. Build once and share; templating is `&self`.
+pub struct Templar {
+    envs: Mutex<HashMap<JinjaOptions, Arc<Environment<'static>>>>,
+}
+
+impl Default for Templar {
+    fn default() -> Self {
+        Templar::new()
+    }
+}
+
+impl Templar {
+    pub fn new() -> Self {
+        Templar {
+            envs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn env(&self, options: JinjaOptions) -> Arc<Environment<'static>> {
+        let mut envs = self.envs.lock().unwrap_or_else(|e| e.into_inner());
+        envs.entry(options)
+            .or_insert_with(|| Arc::new(build_env(options)))
+            .clone()
+    }
+
+    /// Templates a value: strings are templated, lists and maps recursively
+    /// (map keys are left as they are), other values returned unchanged.
+    pub fn template(&self, value: &Value, vars: &dyn VarSource) -> Result<Value, TemplateError> {
+        let frame = Frame::new(self, vars);
+        let guard = FrameGuard::register(&frame);
+        let result = self.template_in_frame(value, &frame, guard.id);
+        drop(guard);
+        result
+    }
+
+    /// Templates one string.
+    pub fn template_str(&self, s: &str, vars: &dyn VarSource) -> Result<Value, TemplateError> {
+        self.template_str_with(s, vars, StringMode::default())
+    }
+
+    /// Templates one string with explicit settings.
+    pub fn template_str_with(
+        &self,
+        s: &str,
+        vars: &dyn VarSource,
+        mode: StringMode,
+    ) -> Result<Value, TemplateError> {
+        let frame = Frame::new(self, vars);
+        let guard = FrameGuard::register(&frame);
+        let result = self.template_string(s, None, &frame, guard.id, mode);
+        drop(guard);
+        result
+    }
+
+    /// Renders a template file's text as the template module does: no
+    /// data conversion, no backslash escaping, trailing newlines kept,
+    /// `trim_blocks` on unless the caller or a `#jinja2:` header says otherwise.
+    pub fn render_file(
+        &self,
+        source: &str,
+        vars: &dyn VarSource,
+        options: JinjaOptions,
+    ) -> Result<String, TemplateError> {
+        let mode = StringMode {
+            options,
+            convert_data: false,
+            escape_backslashes: false,
+            preserve_trailing_newlines: true,
+        };
+        let v = self.template_str_with(source, vars, mode)?;
+        Ok(python_repr::str_of(&v))
+    }
+
+    /// Ansible's `is_template`: does the string contain a complete Jinja construct?
+    pub fn is_template(s: &str) -> bool {
+        detect::is_template(s)
+    }
+
+    /// Evaluates a conditional (`when`, `failed_when`, `changed_when`,
+    /// `until`, `assert.that`): a bool is used as it is, an empty string or
+    /// none is true... as Ansible: `None`/`""` are true, a string is a bare
+    /// Jinja expression (or a `{{ }}` template, which is rendered first).
+    pub fn evaluate_conditional(
+        &self,
+        cond: &Value,
+        vars: &dyn VarSource,
+    ) -> Result<bool, TemplateError> {
+        let frame = Frame::new(self, vars);
+        let guard = FrameGuard::register(&frame);
+        let result = self.conditional_in_frame(cond, &frame, guard.id);
+        drop(guard);
+        result
+    }
+
+    fn conditional_in_frame(
+        &self,
+        cond: &Value,
+        frame: &Frame<'_>,
+        id: u64,
+    ) -> Result<bool, TemplateError> {
+        match cond.kind() {
+            ValueKind::None | ValueKind::Undefined => return Ok(true),
+            ValueKind::Bool => return Ok(cond.is_true()),
+            _ => {}
+        }
+        let Some(text) = cond.as_str() else {
+            // numbers and containers: their truth value
+            return Ok(cond.is_true());
+        };
+        if text.is_empty() {
+            return Ok(true);
+        }
+        let original = text;
+        let wrap = |e: TemplateError| {
+            if e.kind == ErrorKind::Undefined {
+                TemplateError::undefined(format!(
+                    "error while evaluating conditional ({}): {}",
+                    original, e.message
+                ))
+            } else {
+                e
+            }
+        };
+        if is_unsafe(cond) {
+            return Err(TemplateError::other(
+                "Conditional is marked as unsafe, and cannot be evaluated.",
+            ));
+        }
+        let mut expr = text.to_string();
+        if detect::is_template(text) {
+            let v = self
+                .template_string(text, None, frame, id, StringMode::default())
+                .map_err(wrap)?;
+            if v.kind() == ValueKind::Bool {
+                return Ok(v.is_true());
+            }
+            let s = python_repr::str_of(&v);
+            if s.is_empty() {
+                return Ok(false);
+            }
+            expr = s;
+        }
+        let env = self.env(JinjaOptions::default());
+        let compiled = env.compile_expression(expr.trim()).map_err(|e| {
+            syntax_error(
+                &e,
+                &format!("{{% if {} %}} True {{% else %}} False {{% endif %}}", expr),
+            )
+        })?;
+        frame.clear_missing();
+        let ctx = Value::from_object(RootContext { frame_id: id });
+        let value = compiled
+            .eval(ctx)
+            .map_err(|e| self.map_error(&e, frame, &expr))
+            .map_err(wrap)?;
+        if let Some(f) = frame.fatal() {
+            return Err(f);
+        }
+        if value.is_undefined() {
+            return Err(wrap(undefined_error(frame, &expr)));
+        }
+        Ok(value.is_true())
+    }
+
+    pub(crate) fn template_in_frame(
+        &self,
+        value: &Value,
+        frame: &Frame<'_>,
+        id: u64,
+    ) -> Result<Value, TemplateError> {
+        if let Some(s) = value.as_str() {
+            return self.template_string(s, Some(value), frame, id, StringMode::default());
+        }
+        if vault_ciphertext(value).is_some() {
+            return Ok(value.clone());
+        }
+        match value.kind() {
+            ValueKind::Seq => {
+                let items = if let Some(l) = value.downcast_object_ref::<MutList>() {
+                    l.snapshot()
+                } else if value.downcast_object_ref::<Vec<Value>>().is_some() {
+                    value.try_iter().map(|it| it.collect()).unwrap_or_default()
+                } else {
+                    return Ok(value.clone()); // foreign sequence objects are left alone
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in &items {
+                    out.push(self.template_in_frame(item, frame, id)?);
+                }
+                Ok(Value::from(out))
+            }
+            ValueKind::Map => {
+                let pairs: Vec<(Value, Value)> =
+                    if let Some(m) = value.downcast_object_ref::<MutMap>() {
+                        m.snapshot()
+                    } else if value
+                        .downcast_object_ref::<indexmap::IndexMap<Value, Value>>()
+                        .is_some()
+                    {
+                        value
+                            .try_iter()
+                            .map(|it| {
+                                it.map(|k| (k.clone(), value.get_item(&k).unwrap_or_default()))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    } else {
+                        return Ok(value.clone());
+                    };
+                let mut out = indexmap::IndexMap::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    let tv = self.template_in_frame(&v, frame, id)?;
+                    out.insert(k, tv);
+                }
+                Ok(Value::from(out))
+            }
+            _ => Ok(value.clone()),
+        }
+    }
+
+    pub(crate) fn template_string(
+        &self,
+        s: &str,
+        original: Option<&Value>,
+        frame: &Frame<'_>,
+        id: u64,
+        mode: StringMode,
+    ) -> Result<Value, TemplateError> {
+        if let Some(orig) = original {
+            if is_unsafe(orig) {
+                return Ok(orig.clone());
+            }
+        }
+        if !detect::is_possibly_template(s) {
+            return Ok(original.cloned().unwrap_or_else(|| Value::from(s)));
+        }
+        if let Some(name) = detect::single_var(s) {
+            if let Some(raw) = frame.vars.get(name) {
+                match raw.kind() {
+                    ValueKind::Bool | ValueKind::Number => return Ok(raw),
+                    ValueKind::None => return Ok(raw),
+                    _ => {}
+                }
+            }
+        }
+        let (overrides, body) = detect::jinja2_header(s).map_err(TemplateError::other)?;
+        let options = JinjaOptions {
+            trim_blocks: overrides.trim_blocks.unwrap_or(mode.options.trim_blocks),
+            lstrip_blocks: overrides
+                .lstrip_blocks
+                .unwrap_or(mode.options.lstrip_blocks),
+            keep_trailing_newline: overrides
+                .keep_trailing_newline
+                .unwrap_or(mode.options.keep_trailing_newline),
+        };
+        let data_newlines = count_trailing_newlines(body);
+        let escaped;
+        let body = if mode.escape_backslashes {
+            escaped = detect::escape_backslashes(body);
+            escaped.as_str()
+        } else {
+            body
+        };
+        let env = self.env(options);
+        let ctx = Value::from_object(RootContext { frame_id: id });
+        frame.clear_missing();
+
+        if let Some(expr) = detect::single_expression(body) {
+            let compiled = env
+                .compile_expression(expr)
+                .map_err(|e| syntax_error(&e, body))?;
+            let value = compiled
+                .eval(ctx)
+                .map_err(|e| self.map_error(&e, frame, body))?;
+            if let Some(f) = frame.fatal() {
+                return Err(f);
+            }
+            check_defined(&value, frame, body)?;
+            let string_filter = detect::outermost_filter(expr).is_some_and(|f| {
+                let short = f.rsplit('.').next().unwrap_or(f);
+                STRING_TYPE_FILTERS.contains(&short)
+            });
+            return Ok(match value.kind() {
+                ValueKind::String => {
+                    let text = value.as_str().unwrap_or_default();
+                    if mode.convert_data && !string_filter && !is_unsafe(&value) {
+                        convert_result(text).unwrap_or(value)
+                    } else {
+                        value
+                    }
+                }
+                ValueKind::Bool if mode.convert_data => value,
+                ValueKind::Seq | ValueKind::Map | ValueKind::Iterable if mode.convert_data => {
+                    // str() then literal_eval gives back the same data; a
+                    // one-shot iterable (e.g. a generator) is made a list.
+                    if value.kind() == ValueKind::Iterable {
+                        Value::from(
+                            value
+                                .try_iter()
+                                .map(|i| i.collect::<Vec<_>>())
+                                .unwrap_or_default(),
+                        )
+                    } else {
+                        value
+                    }
+                }
+                ValueKind::None => Value::from(""),
+                _ if vault_ciphertext(&value).is_some() => value,
+                _ => Value::from(python_repr::str_of(&value)),
+            });
+        }
+
+        let source = detect::mutable_set_literals(body, MUTABLE_WRAPPER);
+        let tmpl = env
+            .template_from_str(&source)
+            .map_err(|e| syntax_error(&e, body))?;
+        let rendered = tmpl
+            .render(ctx)
+            .map_err(|e| self.map_error(&e, frame, body));
+        if let Some(f) = frame.fatal() {
+            return Err(f);
+        }
+        let mut out = rendered?;
+        if mode.preserve_trailing_newlines {
+            let have = count_trailing_newlines(&out);
+            for _ in have..data_newlines {
+                out.push('\n');
+            }
+        }
+        if mode.convert_data {
+            if let Some(v) = convert_result(&out) {
+                return Ok(v);
+            }
+        }
+        Ok(Value::from(out))
+    }
+
+    /// Evaluates an expression in a frame (used to explain undefined errors).
+    pub(crate) fn map_error(
+        &self,
+        err: &minijinja::Error,
+        frame: &Frame<'_>,
+        data: &str,
+    ) -> TemplateError {
+        if let Some(f) = frame.fatal() {
+            return f;
+        }
+        if let Some(inner) = find_template_error(err) {
+            return inner;
+        }
+        match err.kind() {
+            minijinja::ErrorKind::UndefinedError => match err.detail() {
+                Some(d) if d.starts_with('\'') => TemplateError::undefined(d.to_string()),
+                _ => undefined_error(frame, data),
+            },
+            minijinja::ErrorKind::SyntaxError => syntax_error(err, data),
+            _ => {
+                let detail = err
+                    .detail()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| err.kind().to_string());
+                TemplateError::other(detail)
+            }
+        }
+    }
+}
+
+fn find_template_error(err: &minijinja::Error) -> Option<TemplateError> {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = src {
+        if let Some(t) = e.downcast_ref::<TemplateError>() {
+            return Some(t.clone());
+        }
+        src = e.source();
+    }
+    None
+}
+
+fn undefined_error(frame: &Frame<'_>, data: &str) -> TemplateError {
+    match frame.last_missing() {
+        Some(m) => TemplateError::undefined(m),
+        None => TemplateError::undefined(format!("an undefined variable was used in: {}", data)),
+    }
+}
+
+fn syntax_error(err: &minijinja::Error, data: &str) -> TemplateError {
+    let detail = err
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| err.kind().to_string());
+    TemplateError::new(
+        ErrorKind::Syntax,
+        format!(
+            "template error while templating string: {}. String: {}",
+            detail, data
+        ),
+    )
+}
+
+/// Ansible's `_fail_on_undefined`: an undefined anywhere in the result is an error.
+fn check_defined(value: &Value, frame: &Frame<'_>, data: &str) -> Result<(), TemplateError> {
+    match value.kind() {
+        ValueKind::Undefined => Err(undefined_error(frame, data)),
+        ValueKind::Seq | ValueKind::Map => {
+            if let Ok(iter) = value.try_iter() {
+                for k in iter {
+                    if value.kind() == ValueKind::Map {
+                        let v = value.get_item(&k).unwrap_or_default();
+                        check_defined(&v, frame, data)?;
+                    } else {
+                        check_defined(&k, frame, data)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn count_trailing_newlines(s: &str) -> usize {
+    // Jinja counts "\n", "\r\n" and "\r" line ends alike; Ansible counts "\n".
+    s.bytes().rev().take_while(|b| *b == b'\n').count()
+}
+
+fn build_env(options: JinjaOptions) -> Environment<'static> {
+    let mut env = Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(options.trim_blocks)
+        .lstrip_blocks(options.lstrip_blocks)
+        .keep_trailing_newline(options.keep_trailing_newline)
+        .build();
+    if let Ok(syntax) = syntax {
+        env.set_syntax(syntax);
+    }
+    // Chainable so that `a.b.c is defined` and `default()` work through
+    // missing parents as with AnsibleUndefined; printing an undefined value
+    // is still an error (see the formatter).
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_debug(false);
+    env.set_formatter(|out, _state, value| {
+        if value.is_undefined() {
+            let msg = with_current_frame(|_, f| f.last_missing()).flatten();
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::UndefinedError,
+                msg.unwrap_or_else(|| "an undefined variable was used".into()),
+            ));
+        }
+        if value.is_none() {
+            return Ok(()); // Ansible's finalize prints None as ''
+        }
+        if vault_ciphertext(value).is_some() {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "Attempting to decrypt but no vault secrets found",
+            ));
+        }
+        std::fmt::Write::write_str(out, &python_repr::str_of(value))
+            .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"))
+    });
+    env.add_function(MUTABLE_WRAPPER, |v: Value| {
+        to_mutable_shallow(&v).unwrap_or(v)
+    });
+    env.set_unknown_method_callback(crate::methods::call_method);
+    crate::filters::register(&mut env);
+    crate::tests_plugins::register(&mut env);
+    env
+}
