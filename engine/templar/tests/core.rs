@@ -136,7 +136,7 @@ fn mutation_is_seen_later_in_the_template() {
     assert_eq!(t(src), "str '3'");
     assert_eq!(
         t("{% set l = [] %}{{ l.append(1) }}{{ l.append(2) }}{{ l }}"),
-        "str 'NoneNone[1, 2]'"
+        "list [1, 2]"
     );
     assert_eq!(
         t("{% set _ = d.update({'y': 2}) %}{{ d }}"),
