@@ -1,0 +1,378 @@
+//! Ansible's argument spec validation: aliases, unsupported parameters, type
+//! conversion, required, choices and defaults, with Ansible's error messages.
+
+use super::ModuleFail;
+use crate::util::expand::expand_path;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Parameter types (the `type=` of an argument spec).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Str,
+    Bool,
+    Int,
+    /// A string with `~` and `$VARS` expanded.
+    Path,
+    /// A list of strings (a comma-separated string is split).
+    List,
+    /// Anything, unconverted.
+    Raw,
+}
+
+/// A default value usable in a `const` spec.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamDefault {
+    None,
+    Bool(bool),
+    Str(&'static str),
+}
+
+/// One parameter of a module's argument spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: ParamDefault,
+    pub aliases: &'static [&'static str],
+    pub choices: &'static [&'static str],
+    pub required: bool,
+    pub no_log: bool,
+}
+
+impl Param {
+    pub const fn new(name: &'static str, kind: Kind) -> Param {
+        Param {
+            name,
+            kind,
+            default: ParamDefault::None,
+            aliases: &[],
+            choices: &[],
+            required: false,
+            no_log: false,
+        }
+    }
+    pub const fn default(mut self, d: ParamDefault) -> Param {
+        self.default = d;
+        self
+    }
+    pub const fn aliases(mut self, a: &'static [&'static str]) -> Param {
+        self.aliases = a;
+        self
+    }
+    pub const fn choices(mut self, c: &'static [&'static str]) -> Param {
+        self.choices = c;
+        self
+    }
+    pub const fn required(mut self) -> Param {
+        self.required = true;
+        self
+    }
+    pub const fn no_log(mut self) -> Param {
+        self.no_log = true;
+        self
+    }
+}
+
+/// Validated parameters and the `invocation.module_args` view of them.
+pub type Validated = (Map<String, Value>, Map<String, Value>);
+
+/// Validate `args` against `spec`. Returns the parameters (every spec name, defaults
+/// filled) and the `invocation.module_args` view of them (no_log values masked).
+pub fn validate(
+    module: &str,
+    spec: &[Param],
+    args: &Map<String, Value>,
+    env: &BTreeMap<String, String>,
+) -> Result<Validated, ModuleFail> {
+    check_supported(module, spec, args)?;
+    let mut params = Map::new();
+    // Keys given under an alias stay visible too, as in Ansible's module_args.
+    for (k, v) in args {
+        params.insert(k.clone(), v.clone());
+    }
+    for p in spec {
+        let given = std::iter::once(p.name)
+            .chain(p.aliases.iter().copied())
+            .find_map(|k| args.get(k).cloned());
+        let value = match given {
+            Some(v) => convert(p, v, env)?,
+            None => match p.default {
+                ParamDefault::None => Value::Null,
+                ParamDefault::Bool(b) => Value::Bool(b),
+                ParamDefault::Str(s) => Value::String(s.to_string()),
+            },
+        };
+        params.insert(p.name.to_string(), value);
+    }
+    let missing: Vec<&str> = spec
+        .iter()
+        .filter(|p| p.required && params.get(p.name).is_none_or(Value::is_null))
+        .map(|p| p.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ModuleFail::msg(format!(
+            "missing required arguments: {}",
+            missing.join(", ")
+        )));
+    }
+    for p in spec.iter().filter(|p| !p.choices.is_empty()) {
+        if let Some(Value::String(s)) = params.get(p.name) {
+            if !p.choices.contains(&s.as_str()) {
+                return Err(ModuleFail::msg(format!(
+                    "value of {} must be one of: {}, got: {s}",
+                    p.name,
+                    p.choices.join(", ")
+                )));
+            }
+        }
+    }
+    let mut invocation = params.clone();
+    for p in spec.iter().filter(|p| p.no_log) {
+        for key in std::iter::once(p.name).chain(p.aliases.iter().copied()) {
+            if invocation.get(key).is_some_and(|v| !v.is_null()) {
+                invocation.insert(
+                    key.to_string(),
+                    Value::String("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER".into()),
+                );
+            }
+        }
+    }
+    Ok((params, invocation))
+}
+
+fn check_supported(
+    module: &str,
+    spec: &[Param],
+    args: &Map<String, Value>,
+) -> Result<(), ModuleFail> {
+    let known = |k: &str| spec.iter().any(|p| p.name == k || p.aliases.contains(&k));
+    let mut unknown: Vec<&str> = args
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !known(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    let mut names: Vec<&str> = spec
+        .iter()
+        .map(|p| p.name)
+        // Internal parameters (`_raw_params`, `_uses_shell`, ...) are listed too.
+        .collect();
+    names.sort_unstable();
+    let mut aliases: Vec<&str> = spec
+        .iter()
+        .flat_map(|p| p.aliases.iter().copied())
+        .collect();
+    aliases.sort_unstable();
+    let mut msg = format!(
+        "Unsupported parameters for ({module}) module: {}. Supported parameters include: {}",
+        unknown.join(", "),
+        names.join(", ")
+    );
+    if !aliases.is_empty() {
+        msg.push_str(&format!(" ({})", aliases.join(", ")));
+    }
+    msg.push('.');
+    Err(ModuleFail::msg(msg))
+}
+
+/// Python's `type(value)` as printed in conversion errors.
+fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<class 'NoneType'>",
+        Value::Bool(_) => "<class 'bool'>",
+        Value::Number(n) if n.is_f64() => "<class 'float'>",
+        Value::Number(_) => "<class 'int'>",
+        Value::String(_) => "<class 'str'>",
+        Value::Array(_) => "<class 'list'>",
+        Value::Object(_) => "<class 'dict'>",
+    }
+}
+
+/// Python's `str(value)` for scalars converted to strings.
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        other => other.to_string(),
+    }
+}
+
+fn convert(p: &Param, v: Value, env: &BTreeMap<String, String>) -> Result<Value, ModuleFail> {
+    if v.is_null() {
+        return Ok(v);
+    }
+    let fail = |target: &str, why: String| {
+        ModuleFail::msg(format!(
+            "argument '{}' is of type {} and we were unable to convert to {target}: {why}",
+            p.name,
+            py_type(&v)
+        ))
+    };
+    match p.kind {
+        Kind::Raw => Ok(v),
+        Kind::Str => Ok(Value::String(py_str(&v))),
+        Kind::Path => Ok(Value::String(expand_path(&py_str(&v), env))),
+        Kind::Bool => match to_bool(&v) {
+            Some(b) => Ok(Value::Bool(b)),
+            None => Err(fail(
+                "bool",
+                format!(
+                    "The value {} is not a valid boolean.  Valid booleans include: {}",
+                    py_repr(&v),
+                    VALID_BOOLEANS
+                ),
+            )),
+        },
+        Kind::Int => match &v {
+            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 => Ok(Value::from(f as i64)),
+                _ => Err(fail(
+                    "int",
+                    format!("{} cannot be converted to an int", py_type(&v)),
+                )),
+            },
+            Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| {
+                fail(
+                    "int",
+                    format!("{} cannot be converted to an int", py_type(&v)),
+                )
+            }),
+            _ => Err(fail(
+                "int",
+                format!("{} cannot be converted to an int", py_type(&v)),
+            )),
+        },
+        Kind::List => match &v {
+            Value::Array(items) => Ok(Value::Array(
+                items.iter().map(|i| Value::String(py_str(i))).collect(),
+            )),
+            Value::String(s) => Ok(Value::Array(
+                s.split(',').map(|x| Value::String(x.to_string())).collect(),
+            )),
+            Value::Number(_) | Value::Bool(_) => Ok(Value::Array(vec![Value::String(py_str(&v))])),
+            _ => Err(fail(
+                "list",
+                format!("{} cannot be converted to a list", py_type(&v)),
+            )),
+        },
+    }
+}
+
+// The order Ansible printed when this was recorded (it comes from a Python set).
+const VALID_BOOLEANS: &str =
+    "'yes', 1, 0, '1', 'n', 'off', '0', 'on', 'f', 'no', 't', 'true', 'false', 'y'";
+
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        other => py_str(other),
+    }
+}
+
+/// Ansible's boolean() as used for `type='bool'` parameters.
+pub fn to_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => {
+            let f = n.as_f64()?;
+            if f == 1.0 {
+                Some(true)
+            } else if f == 0.0 {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Value::String(s) => match s.to_lowercase().as_str() {
+            "y" | "yes" | "on" | "1" | "true" | "t" => Some(true),
+            "n" | "no" | "off" | "0" | "false" | "f" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SPEC: &[Param] = &[
+        Param::new("path", Kind::Path)
+            .required()
+            .aliases(&["dest", "name"]),
+        Param::new("follow", Kind::Bool).default(ParamDefault::Bool(false)),
+        Param::new("algo", Kind::Str)
+            .default(ParamDefault::Str("sha1"))
+            .choices(&["sha1", "md5"]),
+        Param::new("secret", Kind::Str).no_log(),
+    ];
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn unsupported_parameters_message_matches_ansible() {
+        let e = validate(
+            "stat",
+            SPEC,
+            &args(json!({"path": "/x", "zz": 1, "bogus": 1})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0["msg"],
+            json!("Unsupported parameters for (stat) module: bogus, zz. Supported parameters include: algo, follow, path, secret (dest, name).")
+        );
+    }
+
+    #[test]
+    fn aliases_defaults_and_conversion() {
+        let (p, inv) = validate(
+            "x",
+            SPEC,
+            &args(json!({"dest": "/x", "follow": "yes", "secret": "pw"})),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(p["path"], json!("/x"));
+        assert_eq!(p["follow"], json!(true));
+        assert_eq!(p["algo"], json!("sha1"));
+        assert_eq!(p["secret"], json!("pw"));
+        assert_eq!(inv["secret"], json!("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"));
+    }
+
+    #[test]
+    fn conversion_required_and_choice_errors() {
+        // Reference: stat path=/x follow=maybe
+        let e = validate(
+            "x",
+            SPEC,
+            &args(json!({"path": "/x", "follow": "maybe"})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.0["msg"], json!("argument 'follow' is of type <class 'str'> and we were unable to convert to bool: The value 'maybe' is not a valid boolean.  Valid booleans include: 'yes', 1, 0, '1', 'n', 'off', '0', 'on', 'f', 'no', 't', 'true', 'false', 'y'"));
+        let e = validate("x", SPEC, &args(json!({})), &BTreeMap::new()).unwrap_err();
+        assert_eq!(e.0["msg"], json!("missing required arguments: path"));
+        let e = validate(
+            "x",
+            SPEC,
+            &args(json!({"path": "/x", "algo": "crc"})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0["msg"],
+            json!("value of algo must be one of: sha1, md5, got: crc")
+        );
+    }
+}

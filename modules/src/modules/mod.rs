@@ -1,0 +1,224 @@
+//! Native modules: argument validation, dispatch and the result conventions Ansible's
+//! `AnsibleModule.exit_json`/`fail_json` apply.
+
+mod args;
+mod command;
+mod copy;
+mod file;
+mod ping;
+mod stat;
+
+pub use args::{validate, Kind, Param, ParamDefault};
+
+use crate::util::fs_attrs::add_path_info;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// How a module is run: the task-level options that are not module arguments.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleContext {
+    pub check_mode: bool,
+    pub diff: bool,
+    /// The task's `environment:`, applied to processes started by the module.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A module failure: the result keys (at least `msg`) of Ansible's `fail_json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleFail(pub Map<String, Value>);
+
+impl ModuleFail {
+    pub fn msg(msg: impl Into<String>) -> ModuleFail {
+        let mut m = Map::new();
+        m.insert("msg".into(), Value::String(msg.into()));
+        ModuleFail(m)
+    }
+
+    /// Add a result key.
+    pub fn with(mut self, key: &str, value: Value) -> ModuleFail {
+        self.0.insert(key.to_string(), value);
+        self
+    }
+}
+
+/// What a module returns: exit_json keys, or fail_json keys.
+pub type ModuleOutcome = Result<Map<String, Value>, ModuleFail>;
+
+type ModuleFn = fn(&Map<String, Value>, &ModuleContext) -> ModuleOutcome;
+
+/// A native module: its argument spec and its body.
+struct NativeModule {
+    name: &'static str,
+    spec: &'static [Param],
+    run: ModuleFn,
+}
+
+const NATIVE: &[NativeModule] = &[
+    NativeModule {
+        name: "ping",
+        spec: ping::SPEC,
+        run: ping::run,
+    },
+    NativeModule {
+        name: "command",
+        spec: command::SPEC,
+        run: command::run,
+    },
+    NativeModule {
+        name: "shell",
+        spec: command::SPEC,
+        run: command::run_shell,
+    },
+    NativeModule {
+        name: "stat",
+        spec: stat::SPEC,
+        run: stat::run,
+    },
+    NativeModule {
+        name: "file",
+        spec: file::SPEC,
+        run: file::run,
+    },
+    NativeModule {
+        name: "copy",
+        spec: copy::SPEC,
+        run: copy::run,
+    },
+];
+
+/// Strip the collection prefixes under which the builtin modules are also known.
+pub fn short_name(module: &str) -> &str {
+    module
+        .strip_prefix("ansible.builtin.")
+        .or_else(|| module.strip_prefix("ansible.legacy."))
+        .unwrap_or(module)
+}
+
+/// Whether the agent implements `module` natively.
+pub fn is_native(module: &str) -> bool {
+    let short = short_name(module);
+    NATIVE.iter().any(|m| m.name == short)
+}
+
+/// Run a module by name and return its result JSON as Ansible's module would.
+///
+/// Never panics on user input and never fakes success: an unknown module is a failure.
+pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) -> Value {
+    let short = short_name(module);
+    let Some(native) = NATIVE.iter().find(|m| m.name == short) else {
+        return json!({
+            "failed": true,
+            "changed": false,
+            "msg": format!("rsible agent: module {module} is not implemented natively"),
+        });
+    };
+    // The shell module is the command module with `_uses_shell` set, as in Ansible.
+    let mut args = args.clone();
+    if short == "shell" {
+        args.insert("_uses_shell".into(), Value::Bool(true));
+    }
+    // `cmd:` is how the free-form argument is written in dict form; Ansible's task
+    // parser turns it into `_raw_params` before the module sees it.
+    if matches!(short, "command" | "shell") && !args.contains_key("_raw_params") {
+        if let Some(cmd) = args.remove("cmd") {
+            args.insert("_raw_params".into(), cmd);
+        }
+    }
+    let (params, invocation) = match validate(short, native.spec, &args, &ctx.env) {
+        Ok(v) => v,
+        Err(fail) => return finish(Err(fail), None),
+    };
+    let outcome = (native.run)(&params, ctx);
+    finish(outcome, Some(invocation))
+}
+
+/// Apply exit_json/fail_json conventions: invocation, path info, `_lines` keys.
+fn finish(outcome: ModuleOutcome, invocation: Option<Map<String, Value>>) -> Value {
+    let (mut result, failed) = match outcome {
+        Ok(r) => (r, false),
+        Err(ModuleFail(r)) => (r, true),
+    };
+    if failed {
+        result.insert("failed".into(), Value::Bool(true));
+    }
+    if !result.contains_key("changed") {
+        result.insert("changed".into(), Value::Bool(false));
+    }
+    add_path_info(&mut result);
+    // The controller side of Ansible adds these for any module returning stdout/stderr.
+    for (key, lines_key) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
+        if let Some(Value::String(text)) = result.get(key) {
+            if !result.contains_key(lines_key) {
+                let lines: Vec<Value> =
+                    py_splitlines(text).into_iter().map(Value::String).collect();
+                result.insert(lines_key.into(), Value::Array(lines));
+            }
+        }
+    }
+    if let Some(inv) = invocation {
+        result.insert("invocation".into(), json!({ "module_args": inv }));
+    }
+    Value::Object(result)
+}
+
+/// Python's `str.splitlines()` for the common line breaks.
+fn py_splitlines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+            | '\u{2029}' => lines.push(std::mem::take(&mut cur)),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                lines.push(std::mem::take(&mut cur));
+            }
+            other => cur.push(other),
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_module_fails_honestly() {
+        let r = run_module(
+            "community.general.foo",
+            &Map::new(),
+            &ModuleContext::default(),
+        );
+        assert_eq!(r["failed"], json!(true));
+        assert_eq!(
+            r["msg"],
+            json!("rsible agent: module community.general.foo is not implemented natively")
+        );
+    }
+
+    #[test]
+    fn fqcn_and_short_names_both_work() {
+        let r = run_module(
+            "ansible.builtin.ping",
+            &Map::new(),
+            &ModuleContext::default(),
+        );
+        assert_eq!(r["ping"], json!("pong"));
+        assert!(is_native("ansible.legacy.stat"));
+        assert!(!is_native("kube"));
+    }
+
+    #[test]
+    fn splitlines_matches_python() {
+        assert_eq!(py_splitlines("a\nb\r\nc\n"), ["a", "b", "c"]);
+        assert_eq!(py_splitlines(""), Vec::<String>::new());
+        assert_eq!(py_splitlines("\n"), [""]);
+    }
+}

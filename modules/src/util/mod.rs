@@ -1,0 +1,10 @@
+//! Helpers shared by native modules.
+
+pub mod atomic;
+pub mod checksum;
+pub mod expand;
+pub mod fs_attrs;
+pub mod mode;
+pub mod pytime;
+pub mod shlex;
+pub mod users;

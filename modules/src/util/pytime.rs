@@ -1,0 +1,104 @@
+//! Time formatting as Python prints it (`str(datetime.now())`, `str(timedelta)`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Local broken-down time of a SystemTime.
+pub struct LocalTime {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub micros: u32,
+}
+
+pub fn local_time(t: SystemTime) -> LocalTime {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let secs = since.as_secs() as libc::time_t;
+    // SAFETY: localtime_r writes into the zeroed tm we own; both pointers are valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::localtime_r(&secs, &mut tm);
+    }
+    LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+        micros: since.subsec_micros(),
+    }
+}
+
+/// `str(datetime)`: "2024-05-01 12:34:56.123456" (no fraction when it is zero).
+pub fn format_datetime(t: SystemTime) -> String {
+    let l = local_time(t);
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        l.year, l.month, l.day, l.hour, l.minute, l.second
+    );
+    if l.micros != 0 {
+        s.push_str(&format!(".{:06}", l.micros));
+    }
+    s
+}
+
+/// `str(timedelta)`: "0:00:00.003456", "1 day, 2:03:04".
+pub fn format_delta(d: Duration) -> String {
+    let total = d.as_secs();
+    let days = total / 86400;
+    let rem = total % 86400;
+    let mut s = String::new();
+    if days > 0 {
+        s.push_str(&format!("{days} day{}, ", if days == 1 { "" } else { "s" }));
+    }
+    s.push_str(&format!(
+        "{}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    ));
+    let micros = d.subsec_micros();
+    if micros != 0 {
+        s.push_str(&format!(".{micros:06}"));
+    }
+    s
+}
+
+/// The suffix of Ansible's backup file names: "2024-05-01@12:34:56".
+pub fn backup_stamp(t: SystemTime) -> String {
+    let l = local_time(t);
+    format!(
+        "{:04}-{:02}-{:02}@{:02}:{:02}:{:02}",
+        l.year, l.month, l.day, l.hour, l.minute, l.second
+    )
+}
+
+/// Seconds since the epoch as a float, like Python's st_mtime.
+pub fn epoch_float(secs: i64, nanos: i64) -> f64 {
+    secs as f64 + nanos as f64 / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_print_like_python() {
+        assert_eq!(format_delta(Duration::from_micros(3456)), "0:00:00.003456");
+        assert_eq!(format_delta(Duration::from_secs(3723)), "1:02:03");
+        assert_eq!(
+            format_delta(Duration::from_secs(86400 + 5)),
+            "1 day, 0:00:05"
+        );
+    }
+
+    #[test]
+    fn datetimes_have_python_shape() {
+        let s = format_datetime(UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456));
+        assert_eq!(s.len(), "2023-11-14 22:13:20.123456".len(), "{s}");
+        assert!(s.ends_with(".123456"), "{s}");
+    }
+}
