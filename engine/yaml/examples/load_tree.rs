@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -23,8 +25,10 @@ fn main() {
         collect(Path::new(&dir), &mut files);
     }
     files.sort();
-    let texts: Vec<(PathBuf, String)> =
-        files.into_iter().filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t))).collect();
+    let texts: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .collect();
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
     let start = Instant::now();
     let mut failures = 0;

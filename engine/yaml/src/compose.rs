@@ -26,9 +26,19 @@ pub(crate) struct Raw {
 
 #[derive(Debug)]
 pub(crate) enum RawKind {
-    Scalar { text: String, plain: bool, tag: Option<String> },
-    Seq { tag: Option<String>, items: Vec<Rc<Raw>> },
-    Map { tag: Option<String>, pairs: Vec<(Rc<Raw>, Rc<Raw>)> },
+    Scalar {
+        text: String,
+        plain: bool,
+        tag: Option<String>,
+    },
+    Seq {
+        tag: Option<String>,
+        items: Vec<Rc<Raw>>,
+    },
+    Map {
+        tag: Option<String>,
+        pairs: Vec<(Rc<Raw>, Rc<Raw>)>,
+    },
 }
 
 /// A collection being filled while its events arrive.
@@ -67,10 +77,14 @@ pub(crate) fn compose_all(text: &SourceText) -> Result<Stream, SyntaxError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Rc<Raw>> = HashMap::new();
     let mut root: Option<Rc<Raw>> = None;
+    // End of the previous event, to find a block scalar's `|`/`>` header.
+    let mut previous_end = (1u32, 1u32);
 
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| SyntaxError::from_scan(&e, text, &stack_marks(&stack)))?;
+        let (event, span) =
+            next.map_err(|e| SyntaxError::from_scan(&e, text, &stack_marks(&stack)))?;
         let (line, column) = start_of(&span);
+        let after_previous = std::mem::replace(&mut previous_end, end_of(&span));
         let completed = match event {
             Event::StreamStart | Event::Nothing | Event::StreamEnd => None,
             Event::DocumentStart(_) => {
@@ -88,6 +102,13 @@ pub(crate) fn compose_all(text: &SourceText) -> Result<Stream, SyntaxError> {
                 None => return Err(SyntaxError::undefined_alias(line, column)),
             },
             Event::Scalar(value, style, anchor, tag) => {
+                // saphyr starts a block scalar at its content; libyaml at its header.
+                let (line, column) = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                {
+                    text.block_scalar_header(after_previous, (line, column))
+                } else {
+                    (line, column)
+                };
                 let node = Rc::new(Raw {
                     kind: RawKind::Scalar {
                         text: value.into_owned(),
@@ -108,16 +129,38 @@ pub(crate) fn compose_all(text: &SourceText) -> Result<Stream, SyntaxError> {
                 } else {
                     (line, column)
                 };
-                open(&mut stack, anchor, line, column, RawKind::Seq { tag: tag.map(|t| tag_name(&t)), items: Vec::new() })?;
+                open(
+                    &mut stack,
+                    anchor,
+                    line,
+                    column,
+                    RawKind::Seq {
+                        tag: tag.map(|t| tag_name(&t)),
+                        items: Vec::new(),
+                    },
+                )?;
                 None
             }
             Event::MappingStart(anchor, tag) => {
-                open(&mut stack, anchor, line, column, RawKind::Map { tag: tag.map(|t| tag_name(&t)), pairs: Vec::new() })?;
+                open(
+                    &mut stack,
+                    anchor,
+                    line,
+                    column,
+                    RawKind::Map {
+                        tag: tag.map(|t| tag_name(&t)),
+                        pairs: Vec::new(),
+                    },
+                )?;
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
                 Some(frame) => {
-                    let node = Rc::new(Raw { kind: frame.kind, line: frame.line, column: frame.column });
+                    let node = Rc::new(Raw {
+                        kind: frame.kind,
+                        line: frame.line,
+                        column: frame.column,
+                    });
                     if frame.anchor > 0 {
                         anchors.insert(frame.anchor, Rc::clone(&node));
                     }
@@ -136,11 +179,23 @@ pub(crate) fn compose_all(text: &SourceText) -> Result<Stream, SyntaxError> {
     Ok(Stream { documents, starts })
 }
 
-fn open(stack: &mut Vec<Frame>, anchor: usize, line: u32, column: u32, kind: RawKind) -> Result<(), SyntaxError> {
+fn open(
+    stack: &mut Vec<Frame>,
+    anchor: usize,
+    line: u32,
+    column: u32,
+    kind: RawKind,
+) -> Result<(), SyntaxError> {
     if stack.len() >= MAX_DEPTH {
         return Err(SyntaxError::too_deep(line, column));
     }
-    stack.push(Frame { anchor, line, column, kind, pending_key: None });
+    stack.push(Frame {
+        anchor,
+        line,
+        column,
+        kind,
+        pending_key: None,
+    });
     Ok(())
 }
 
@@ -154,12 +209,26 @@ fn stack_marks(stack: &[Frame]) -> Vec<(bool, u32, u32)> {
 }
 
 fn empty_scalar(line: u32, column: u32) -> Rc<Raw> {
-    Rc::new(Raw { kind: RawKind::Scalar { text: String::new(), plain: true, tag: None }, line, column })
+    Rc::new(Raw {
+        kind: RawKind::Scalar {
+            text: String::new(),
+            plain: true,
+            tag: None,
+        },
+        line,
+        column,
+    })
 }
 
 fn start_of(span: &Span) -> (u32, u32) {
     let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
     let column = u32::try_from(span.start.col()).unwrap_or(u32::MAX - 1) + 1;
+    (line, column)
+}
+
+fn end_of(span: &Span) -> (u32, u32) {
+    let line = u32::try_from(span.end.line()).unwrap_or(u32::MAX);
+    let column = u32::try_from(span.end.col()).unwrap_or(u32::MAX - 1) + 1;
     (line, column)
 }
 

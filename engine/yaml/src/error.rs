@@ -58,7 +58,10 @@ impl Error {
             lines.push(context.clone());
         }
         if let Some(cm) = &self.context_mark {
-            let same = self.mark.as_ref().is_some_and(|m| m.line == cm.line && m.column == cm.column);
+            let same = self
+                .mark
+                .as_ref()
+                .is_some_and(|m| m.line == cm.line && m.column == cm.column);
             if !same {
                 lines.push(mark_text(cm));
             }
@@ -72,7 +75,10 @@ impl Error {
 }
 
 fn mark_text(mark: &Mark) -> String {
-    format!("  in \"<unicode string>\", line {}, column {}", mark.line, mark.column)
+    format!(
+        "  in \"<unicode string>\", line {}, column {}",
+        mark.line, mark.column
+    )
 }
 
 impl fmt::Display for Error {
@@ -90,8 +96,15 @@ impl fmt::Display for Error {
         )?;
         if let Some(mark) = &self.mark {
             let source = mark.source.as_deref().unwrap_or("<string>");
-            let lines = self.offending_line.as_deref().map(|target| (self.previous_line.as_deref().unwrap_or(""), target));
-            write!(f, "\n\n{}", extended_error_from_lines(source, mark.line, mark.column, lines))?;
+            let lines = self
+                .offending_line
+                .as_deref()
+                .map(|target| (self.previous_line.as_deref().unwrap_or(""), target));
+            write!(
+                f,
+                "\n\n{}",
+                extended_error_from_lines(source, mark.line, mark.column, lines)
+            )?;
         }
         Ok(())
     }

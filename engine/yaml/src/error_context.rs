@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-const POSITION_DETAILS: &str = "The error appears to be in '{file}': line {line}, column {column}, but may\n\
+const POSITION_DETAILS: &str =
+    "The error appears to be in '{file}': line {line}, column {column}, but may\n\
 be elsewhere in the file depending on the exact syntax problem.\n";
 
 const AND_SHORTHAND_ERROR: &str =
@@ -19,7 +20,8 @@ YAML does not use tabs for formatting. Tabs should be replaced with spaces.\n\n\
 For example:\n    - name: update tooling\n      vars:\n        version: 1.2.3\n#    ^--- there is a tab there.\n\n\
 Should be written as:\n    - name: update tooling\n      vars:\n        version: 1.2.3\n# ^--- all spaces here.\n";
 
-const UNQUOTED_VARIABLE_ERROR: &str = "We could be wrong, but this one looks like it might be an issue with\n\
+const UNQUOTED_VARIABLE_ERROR: &str =
+    "We could be wrong, but this one looks like it might be an issue with\n\
 missing quotes. Always quote template expression brackets when they\n\
 start a value. For instance:\n\n    with_items:\n      - {{ foo }}\n\n\
 Should be written as:\n\n    with_items:\n      - \"{{ foo }}\"\n";
@@ -31,7 +33,8 @@ parser a small hint that we wanted a string instead. The solution here is to\n\
 just quote the entire value.\n\nFor instance, if the original line was:\n\n    app_path: {{ base_path }}/foo\n\n\
 It should be written as:\n\n    app_path: \"{{ base_path }}/foo\"\n";
 
-const UNQUOTED_COLON_ERROR: &str = "This one looks easy to fix. There seems to be an extra unquoted colon in the line\n\
+const UNQUOTED_COLON_ERROR: &str =
+    "This one looks easy to fix. There seems to be an extra unquoted colon in the line\n\
 and this is confusing the parser. It was only expecting to find one free\n\
 colon. The solution is just add some quotes around the colon, or quote the\n\
 entire line after the first colon.\n\nFor instance, if the original line was:\n\n    \
@@ -44,7 +47,8 @@ with a quote, and the YAML parser is expecting to see the line ended\n\
 with the same kind of quote. For instance:\n\n    when: \"ok\" in result.stdout\n\n\
 Could be written as:\n\n   when: '\"ok\" in result.stdout'\n\nOr equivalently:\n\n   when: \"'ok' in result.stdout\"\n";
 
-const UNBALANCED_QUOTES_ERROR: &str = "We could be wrong, but this one looks like it might be an issue with\n\
+const UNBALANCED_QUOTES_ERROR: &str =
+    "We could be wrong, but this one looks like it might be an issue with\n\
 unbalanced quotes. If starting a value with a quote, make sure the\n\
 line ends with the same set of quotes. For instance this arbitrary\n\
 example:\n\n    foo: \"bad\" \"wolf\"\n\nCould be written as:\n\n    foo: '\"bad\" \"wolf\"'\n";
@@ -61,9 +65,17 @@ pub fn error_context(source_path: &str, line: u32, column: u32) -> String {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             let lines = pick_lines(&text, line);
-            extended_error_from_lines(source_path, line, column, lines.as_ref().map(|(p, t)| (p.as_str(), t.as_str())))
+            extended_error_from_lines(
+                source_path,
+                line,
+                column,
+                lines.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            )
         }
-        Err(_) => format!("{}\n(could not open file to display line)", position_details(source_path, i64::from(line), i64::from(column))),
+        Err(_) => format!(
+            "{}\n(could not open file to display line)",
+            position_details(source_path, i64::from(line), i64::from(column))
+        ),
     }
 }
 
@@ -87,7 +99,10 @@ pub(crate) fn pick_lines(text: &str, line: u32) -> Option<(String, String)> {
     if lines.is_empty() {
         return None;
     }
-    let mut index = usize::try_from(line).ok()?.saturating_sub(1).min(lines.len() - 1);
+    let mut index = usize::try_from(line)
+        .ok()?
+        .saturating_sub(1)
+        .min(lines.len() - 1);
     while lines[index].trim().is_empty() {
         index = index.checked_sub(1)?;
     }
@@ -96,7 +111,12 @@ pub(crate) fn pick_lines(text: &str, line: u32) -> Option<(String, String)> {
 }
 
 /// The extended error block from already-picked lines (see [`pick_lines`]).
-pub(crate) fn extended_error_from_lines(source: &str, line: u32, column: u32, lines: Option<(&str, &str)>) -> String {
+pub(crate) fn extended_error_from_lines(
+    source: &str,
+    line: u32,
+    column: u32,
+    lines: Option<(&str, &str)>,
+) -> String {
     let mut out = position_details(source, i64::from(line), i64::from(column));
     if is_pseudo_source(source) {
         return out;
@@ -110,13 +130,24 @@ pub(crate) fn extended_error_from_lines(source: &str, line: u32, column: u32, li
     }
     if has_key_equals_value(previous) {
         let trimmed = previous.trim_end();
-        let position = trimmed.find('=').map(|byte| trimmed[..byte].chars().count() as i64).unwrap_or(-1);
+        let position = trimmed
+            .find('=')
+            .map(|byte| trimmed[..byte].chars().count() as i64)
+            .unwrap_or(-1);
         out = position_details(source, i64::from(line) - 1, position + 1);
-        let arrow = format!("{}^ here", " ".repeat(usize::try_from(position).unwrap_or(0)));
-        out.push_str(&format!("\nThe offending line appears to be:\n\n{trimmed}\n{arrow}\n\n"));
+        let arrow = format!(
+            "{}^ here",
+            " ".repeat(usize::try_from(position).unwrap_or(0))
+        );
+        out.push_str(&format!(
+            "\nThe offending line appears to be:\n\n{trimmed}\n{arrow}\n\n"
+        ));
         out.push_str(AND_SHORTHAND_ERROR);
     } else {
-        let arrow = format!("{}^ here", " ".repeat(usize::try_from(column).unwrap_or(1).saturating_sub(1)));
+        let arrow = format!(
+            "{}^ here",
+            " ".repeat(usize::try_from(column).unwrap_or(1).saturating_sub(1))
+        );
         out.push_str(&format!(
             "\nThe offending line appears to be:\n\n{}\n{}\n{}\n",
             previous.trim_end(),
@@ -137,11 +168,18 @@ fn hints(target: &str, column: u32) -> String {
     let stripped: String = target.chars().filter(|&c| c != ' ').collect();
     let chars: Vec<char> = target.chars().collect();
     let column = usize::try_from(column).unwrap_or(0);
-    if target.contains("{{") && target.contains("}}") && (!target.contains("\"{{") || !target.contains("'{{")) {
+    if target.contains("{{")
+        && target.contains("}}")
+        && (!target.contains("\"{{") || !target.contains("'{{"))
+    {
         out.push_str(UNQUOTED_VARIABLE_ERROR);
     } else if stripped.contains(":{{") && stripped.contains("}}") {
         out.push_str(DICT_ERROR);
-    } else if chars.len() > 1 && chars.len() > column && chars[column] == ':' && target.matches(':').count() > 1 {
+    } else if chars.len() > 1
+        && chars.len() > column
+        && chars[column] == ':'
+        && target.matches(':').count() > 1
+    {
         out.push_str(UNQUOTED_COLON_ERROR);
     } else {
         let parts: Vec<&str> = target.split(':').collect();
@@ -171,11 +209,16 @@ fn hints(target: &str, column: u32) -> String {
 fn has_key_equals_value(line: &str) -> bool {
     let chars: Vec<char> = line.chars().collect();
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    chars.iter().enumerate().filter(|(_, &c)| c == '=').any(|(i, _)| {
-        let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
-        let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
-        before.is_some_and(|&c| is_word(c)) && after.is_some_and(|&c| is_word(c) || c == '/' || c == '-')
-    })
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c == '=')
+        .any(|(i, _)| {
+            let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+            let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+            before.is_some_and(|&c| is_word(c))
+                && after.is_some_and(|&c| is_word(c) || c == '/' || c == '-')
+        })
 }
 
 #[cfg(test)]
@@ -188,7 +231,8 @@ mod tests {
     fn offending_line_block_matches_ansible() {
         let text = "- hosts: localhost\n  tasks:\n    - debug: msg=foo: bar\n";
         let lines = pick_lines(text, 3).unwrap();
-        let got = extended_error_from_lines("/tmp/yref/bad1.yml", 3, 21, Some((&lines.0, &lines.1)));
+        let got =
+            extended_error_from_lines("/tmp/yref/bad1.yml", 3, 21, Some((&lines.0, &lines.1)));
         let want = "The error appears to be in '/tmp/yref/bad1.yml': line 3, column 21, but may\n\
 be elsewhere in the file depending on the exact syntax problem.\n\n\
 The offending line appears to be:\n\n  tasks:\n    - debug: msg=foo: bar\n                    ^ here\n";
@@ -198,7 +242,10 @@ The offending line appears to be:\n\n  tasks:\n    - debug: msg=foo: bar\n      
     #[test]
     fn blank_target_lines_move_up_and_clamp() {
         let text = "a: 1\nb: 2\n\n\n";
-        assert_eq!(pick_lines(text, 9), Some(("a: 1\n".into(), "b: 2\n".into())));
+        assert_eq!(
+            pick_lines(text, 9),
+            Some(("a: 1\n".into(), "b: 2\n".into()))
+        );
         assert_eq!(pick_lines(text, 1), Some((String::new(), "a: 1\n".into())));
         assert_eq!(pick_lines("", 1), None);
         assert_eq!(pick_lines("\n\n", 2), None);
@@ -215,9 +262,16 @@ The offending line appears to be:\n\n  tasks:\n    - debug: msg=foo: bar\n      
 
     #[test]
     fn key_value_on_previous_line_moves_the_report() {
-        let got = extended_error_from_lines("f.yml", 5, 3, Some(("  shell: echo a=b\n", "  x: y: z\n")));
-        assert!(got.starts_with("The error appears to be in 'f.yml': line 4, column 16,"), "{got}");
-        assert!(got.contains("  shell: echo a=b\n               ^ here\n\nThere appears to be both"), "{got}");
+        let got =
+            extended_error_from_lines("f.yml", 5, 3, Some(("  shell: echo a=b\n", "  x: y: z\n")));
+        assert!(
+            got.starts_with("The error appears to be in 'f.yml': line 4, column 16,"),
+            "{got}"
+        );
+        assert!(
+            got.contains("  shell: echo a=b\n               ^ here\n\nThere appears to be both"),
+            "{got}"
+        );
     }
 
     #[test]
@@ -232,6 +286,9 @@ The offending line appears to be:\n\n  tasks:\n    - debug: msg=foo: bar\n      
     #[test]
     fn unreadable_files_are_reported() {
         let got = error_context("/nonexistent/rsible/x.yml", 2, 3);
-        assert!(got.ends_with("\n(could not open file to display line)"), "{got}");
+        assert!(
+            got.ends_with("\n(could not open file to display line)"),
+            "{got}"
+        );
     }
 }

@@ -12,9 +12,19 @@ use crate::{Mapping, Mark, Node, Value};
 /// Parse `text` as a single JSON document, or return Python's
 /// `JSONDecodeError` text (`Expecting value: line 1 column 1 (char 0)`).
 pub(crate) fn parse_json(text: &str, source: Option<Arc<str>>) -> Result<Node, String> {
-    let mut parser = JsonParser { text, bytes: text.as_bytes(), pos: 0, line: 1, line_start: 0, source, depth: 0 };
+    let mut parser = JsonParser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        line: 1,
+        line_start: 0,
+        source,
+        depth: 0,
+    };
     if text.starts_with('\u{feff}') {
-        return Err("Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)".into());
+        return Err(
+            "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)".into(),
+        );
     }
     parser.skip_ws();
     let node = parser.value()?;
@@ -49,7 +59,11 @@ impl JsonParser<'_> {
 
     fn mark(&self) -> Mark {
         let column = self.text[self.line_start..self.pos].chars().count() + 1;
-        Mark::new(self.source.clone(), self.line, u32::try_from(column).unwrap_or(u32::MAX))
+        Mark::new(
+            self.source.clone(),
+            self.line,
+            u32::try_from(column).unwrap_or(u32::MAX),
+        )
     }
 
     fn skip_ws(&mut self) {
@@ -88,7 +102,9 @@ impl JsonParser<'_> {
             _ if self.rest().starts_with(b"true") => literal(self, "true", Value::Bool(true)),
             _ if self.rest().starts_with(b"false") => literal(self, "false", Value::Bool(false)),
             _ if self.rest().starts_with(b"NaN") => literal(self, "NaN", Value::Float(f64::NAN)),
-            _ if self.rest().starts_with(b"Infinity") => literal(self, "Infinity", Value::Float(f64::INFINITY)),
+            _ if self.rest().starts_with(b"Infinity") => {
+                literal(self, "Infinity", Value::Float(f64::INFINITY))
+            }
             _ if self.rest().starts_with(b"-Infinity") => {
                 literal(self, "-Infinity", Value::Float(f64::NEG_INFINITY))
             }
@@ -225,8 +241,14 @@ impl JsonParser<'_> {
     }
 
     fn hex4(&mut self, escape_start: usize) -> Result<u32, String> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).and_then(|d| std::str::from_utf8(d).ok());
-        match digits.filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit())).and_then(|d| u32::from_str_radix(d, 16).ok()) {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .and_then(|d| std::str::from_utf8(d).ok());
+        match digits
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+        {
             Some(v) => {
                 self.pos += 4;
                 Ok(v)
@@ -255,7 +277,10 @@ impl JsonParser<'_> {
         }
         loop {
             if self.bytes.get(self.pos) != Some(&b'"') {
-                return Err(self.error("Expecting property name enclosed in double quotes", self.pos));
+                return Err(self.error(
+                    "Expecting property name enclosed in double quotes",
+                    self.pos,
+                ));
             }
             let key_mark = self.mark();
             let key = self.string()?;
@@ -315,8 +340,12 @@ impl JsonParser<'_> {
 fn ansible_object_hook(map: Mapping, mark: Mark) -> Node {
     for (key, value) in &map.entries {
         match (key.as_str(), &value.value) {
-            (Some("__ansible_vault"), Value::Str(s)) => return Node::new(Value::Vault(s.clone()), mark),
-            (Some("__ansible_unsafe"), Value::Str(s)) => return Node::new(Value::Unsafe(s.clone()), mark),
+            (Some("__ansible_vault"), Value::Str(s)) => {
+                return Node::new(Value::Vault(s.clone()), mark)
+            }
+            (Some("__ansible_unsafe"), Value::Str(s)) => {
+                return Node::new(Value::Unsafe(s.clone()), mark)
+            }
             _ => {}
         }
     }
@@ -336,15 +365,39 @@ mod tests {
     fn python_error_messages() {
         assert_eq!(err("- a"), "Expecting value: line 1 column 1 (char 0)");
         assert_eq!(err(""), "Expecting value: line 1 column 1 (char 0)");
-        assert_eq!(err("\n\n  ---"), "Expecting value: line 3 column 3 (char 4)");
-        assert_eq!(err("{a: 1}"), "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)");
-        assert_eq!(err("{\"a\" 1}"), "Expecting ':' delimiter: line 1 column 6 (char 5)");
-        assert_eq!(err("[1 2]"), "Expecting ',' delimiter: line 1 column 4 (char 3)");
+        assert_eq!(
+            err("\n\n  ---"),
+            "Expecting value: line 3 column 3 (char 4)"
+        );
+        assert_eq!(
+            err("{a: 1}"),
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        );
+        assert_eq!(
+            err("{\"a\" 1}"),
+            "Expecting ':' delimiter: line 1 column 6 (char 5)"
+        );
+        assert_eq!(
+            err("[1 2]"),
+            "Expecting ',' delimiter: line 1 column 4 (char 3)"
+        );
         assert_eq!(err("[1,]"), "Expecting value: line 1 column 4 (char 3)");
-        assert_eq!(err("{\"a\": 1,}"), "Expecting property name enclosed in double quotes: line 1 column 9 (char 8)");
-        assert_eq!(err("\"abc"), "Unterminated string starting at: line 1 column 1 (char 0)");
-        assert_eq!(err("\"a\\qb\""), "Invalid \\escape: line 1 column 3 (char 2)");
-        assert_eq!(err("\"a\tb\""), "Invalid control character at: line 1 column 3 (char 2)");
+        assert_eq!(
+            err("{\"a\": 1,}"),
+            "Expecting property name enclosed in double quotes: line 1 column 9 (char 8)"
+        );
+        assert_eq!(
+            err("\"abc"),
+            "Unterminated string starting at: line 1 column 1 (char 0)"
+        );
+        assert_eq!(
+            err("\"a\\qb\""),
+            "Invalid \\escape: line 1 column 3 (char 2)"
+        );
+        assert_eq!(
+            err("\"a\tb\""),
+            "Invalid control character at: line 1 column 3 (char 2)"
+        );
         assert_eq!(err("{} x"), "Extra data: line 1 column 4 (char 3)");
         assert_eq!(err("01"), "Extra data: line 1 column 2 (char 1)");
     }
@@ -362,7 +415,10 @@ mod tests {
         assert_eq!(b[2].value, Value::Int(0));
         assert_eq!(b[3].value, Value::BigInt("12345678901234567890".into()));
         assert_eq!(parse_json("1e3", None).unwrap().value, Value::Float(1000.0));
-        assert_eq!(parse_json(" NaN ", None).map(|n| matches!(n.value, Value::Float(f) if f.is_nan())), Ok(true));
+        assert_eq!(
+            parse_json(" NaN ", None).map(|n| matches!(n.value, Value::Float(f) if f.is_nan())),
+            Ok(true)
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ pub(crate) fn python_float_repr(f: f64) -> String {
     if (-4..16).contains(&exponent) {
         let point = exponent + 1; // digits before the decimal point
         if point <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat(usize::try_from(-point).unwrap_or(0)))
+            format!(
+                "{sign}0.{}{digits}",
+                "0".repeat(usize::try_from(-point).unwrap_or(0))
+            )
         } else {
             let point = usize::try_from(point).unwrap_or(0);
             if digits.len() <= point {
@@ -92,9 +95,17 @@ pub(crate) fn python_float_repr(f: f64) -> String {
             }
         }
     } else {
-        let rest = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+        let rest = if digits.len() > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!("{sign}{}{rest}e{exp_sign}{:02}", &digits[..1], exponent.abs())
+        format!(
+            "{sign}{}{rest}e{exp_sign}{:02}",
+            &digits[..1],
+            exponent.abs()
+        )
     }
 }
 

@@ -18,6 +18,10 @@
 //! - nesting deeper than 512 levels, or alias expansion beyond ~1M nodes, is refused;
 //! - JSON lone surrogate escapes become U+FFFD.
 
+// `Error` carries the whole report (lines, marks, JSON error) by value, as
+// the public API promises; load errors are rare, so its size costs nothing.
+#![allow(clippy::result_large_err)]
+
 mod compose;
 mod construct;
 mod error;

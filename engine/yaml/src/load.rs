@@ -26,10 +26,18 @@ pub fn load_str(text: &str, source: Option<&str>) -> Result<Vec<Node>, Error> {
 }
 
 /// [`load_str`], also returning duplicate-key warnings.
-pub fn load_str_with_warnings(text: &str, source: Option<&str>) -> Result<Loaded<Vec<Node>>, Error> {
+pub fn load_str_with_warnings(
+    text: &str,
+    source: Option<&str>,
+) -> Result<Loaded<Vec<Node>>, Error> {
     let source: Option<Arc<str>> = source.map(Arc::from);
     let json_error = match parse_json(text, source.clone()) {
-        Ok(node) => return Ok(Loaded { value: vec![node], warnings: Vec::new() }),
+        Ok(node) => {
+            return Ok(Loaded {
+                value: vec![node],
+                warnings: Vec::new(),
+            })
+        }
         Err(message) => message,
     };
     let yaml_text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -38,10 +46,15 @@ pub fn load_str_with_warnings(text: &str, source: Option<&str>) -> Result<Loaded
     let stream = compose_all(&src).map_err(fail)?;
     let mut constructor = Constructor::new(source.clone(), text.len());
     let mut documents = Vec::with_capacity(stream.documents.len());
+    let mut warnings = Vec::new();
     for raw in &stream.documents {
         documents.push(constructor.construct(raw).map_err(fail)?);
+        warnings.extend(constructor.take_warnings());
     }
-    Ok(Loaded { value: documents, warnings: constructor.warnings })
+    Ok(Loaded {
+        value: documents,
+        warnings,
+    })
 }
 
 /// Ansible's "data from a file" case: exactly one document; an empty text is
@@ -54,7 +67,10 @@ pub fn load_one(text: &str, source: Option<&str>) -> Result<Node, Error> {
 pub fn load_one_with_warnings(text: &str, source: Option<&str>) -> Result<Loaded<Node>, Error> {
     let source_arc: Option<Arc<str>> = source.map(Arc::from);
     if let Ok(node) = parse_json(text, source_arc.clone()) {
-        return Ok(Loaded { value: node, warnings: Vec::new() });
+        return Ok(Loaded {
+            value: node,
+            warnings: Vec::new(),
+        });
     }
     let yaml_text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let stream = compose_all(&SourceText::new(yaml_text));
@@ -75,7 +91,10 @@ pub fn load_one_with_warnings(text: &str, source: Option<&str>) -> Result<Loaded
     let value = documents
         .next()
         .unwrap_or_else(|| Node::new(Value::Null, Mark::new(source_arc, 1, 1)));
-    Ok(Loaded { value, warnings: loaded.warnings })
+    Ok(Loaded {
+        value,
+        warnings: loaded.warnings,
+    })
 }
 
 /// All documents of a file (UTF-8, a leading BOM tolerated); marks name `path`.
@@ -98,7 +117,9 @@ pub fn load_one_file(path: &Path) -> Result<Loaded<Node>, Error> {
 fn read_text(path: &Path) -> Result<(String, String), Error> {
     let name = path.to_string_lossy().into_owned();
     let bytes = std::fs::read(path).map_err(|e| {
-        Error::io(format!("an error occurred while trying to read the file '{name}': {e}"))
+        Error::io(format!(
+            "an error occurred while trying to read the file '{name}': {e}"
+        ))
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::io(format!(

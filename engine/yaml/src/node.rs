@@ -19,7 +19,11 @@ pub struct Mark {
 
 impl Mark {
     pub fn new(source: Option<Arc<str>>, line: u32, column: u32) -> Self {
-        Mark { source, line, column }
+        Mark {
+            source,
+            line,
+            column,
+        }
     }
 }
 
@@ -61,7 +65,9 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn new() -> Self {
-        Mapping { entries: Vec::new() }
+        Mapping {
+            entries: Vec::new(),
+        }
     }
     /// The value of the first entry whose key is the string `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -111,7 +117,10 @@ impl Node {
     }
     /// A node with no source position (built in code, not read from a file).
     pub fn unplaced(value: Value) -> Self {
-        Node { value, mark: Mark::default() }
+        Node {
+            value,
+            mark: Mark::default(),
+        }
     }
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {

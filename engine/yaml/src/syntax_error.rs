@@ -24,10 +24,20 @@ pub(crate) type OpenCollection = (bool, u32, u32);
 
 impl SyntaxError {
     pub(crate) fn plain(problem: impl Into<String>, line: u32, column: u32) -> Self {
-        SyntaxError { context: None, context_mark: None, problem: problem.into(), problem_mark: (line, column) }
+        SyntaxError {
+            context: None,
+            context_mark: None,
+            problem: problem.into(),
+            problem_mark: (line, column),
+        }
     }
 
-    pub(crate) fn with_context(context: &str, context_mark: (u32, u32), problem: impl Into<String>, problem_mark: (u32, u32)) -> Self {
+    pub(crate) fn with_context(
+        context: &str,
+        context_mark: (u32, u32),
+        problem: impl Into<String>,
+        problem_mark: (u32, u32),
+    ) -> Self {
         SyntaxError {
             context: Some(context.to_string()),
             context_mark: Some(context_mark),
@@ -41,7 +51,14 @@ impl SyntaxError {
     }
 
     pub(crate) fn too_deep(line: u32, column: u32) -> Self {
-        Self::plain(format!("exceeded the maximum nesting depth of {}", crate::compose::MAX_DEPTH), line, column)
+        Self::plain(
+            format!(
+                "exceeded the maximum nesting depth of {}",
+                crate::compose::MAX_DEPTH
+            ),
+            line,
+            column,
+        )
     }
 
     /// Translate a saphyr scan/parse error. `open` lists the collections open
@@ -52,24 +69,38 @@ impl SyntaxError {
         let column = u32::try_from(marker.col()).unwrap_or(u32::MAX - 1) + 1;
         let here = (line, column);
         let innermost = |want_map: bool| {
-            open.iter().rev().find(|(is_map, _, _)| *is_map == want_map).map(|&(_, l, c)| (l, c)).unwrap_or(here)
+            open.iter()
+                .rev()
+                .find(|(is_map, _, _)| *is_map == want_map)
+                .map(|&(_, l, c)| (l, c))
+                .unwrap_or(here)
         };
         let info = err.info();
         match info {
             "while parsing a block mapping, did not find expected key" => {
                 // saphyr points past a stray `- `; libyaml at the dash itself.
                 let at = text.block_entry_start(line, column);
-                Self::with_context("while parsing a block mapping", innermost(true), "did not find expected key", at)
+                Self::with_context(
+                    "while parsing a block mapping",
+                    innermost(true),
+                    "did not find expected key",
+                    at,
+                )
             }
-            "\"-\" is only valid inside a block" => {
-                Self::with_context("while parsing a flow node", here, "did not find expected node content", here)
-            }
-            "while parsing a block collection, did not find expected '-' indicator" => Self::with_context(
-                "while parsing a block collection",
-                innermost(false),
-                "did not find expected '-' indicator",
+            "\"-\" is only valid inside a block" => Self::with_context(
+                "while parsing a flow node",
+                here,
+                "did not find expected node content",
                 here,
             ),
+            "while parsing a block collection, did not find expected '-' indicator" => {
+                Self::with_context(
+                    "while parsing a block collection",
+                    innermost(false),
+                    "did not find expected '-' indicator",
+                    here,
+                )
+            }
             "while parsing a flow sequence, expected ',' or ']'" => Self::with_context(
                 "while parsing a flow sequence",
                 innermost(false),
@@ -89,16 +120,24 @@ impl SyntaxError {
                 text.end_mark(),
             ),
             "while parsing node, found unknown anchor" => Self::undefined_alias(line, column),
-            "duplicate version directive" => Self::plain("found duplicate %YAML directive", line, column),
-            "simple key expect ':'" => {
-                Self::with_context("while scanning a simple key", here, "could not find expected ':'", here)
+            "duplicate version directive" => {
+                Self::plain("found duplicate %YAML directive", line, column)
             }
+            "simple key expect ':'" => Self::with_context(
+                "while scanning a simple key",
+                here,
+                "could not find expected ':'",
+                here,
+            ),
             "invalid trailing content after double-quoted scalar"
             | "invalid trailing content after single-quoted scalar"
             | "misplaced bracket" => match open.last() {
-                Some(&(true, l, c)) => {
-                    Self::with_context("while parsing a block mapping", (l, c), "did not find expected key", here)
-                }
+                Some(&(true, l, c)) => Self::with_context(
+                    "while parsing a block mapping",
+                    (l, c),
+                    "did not find expected key",
+                    here,
+                ),
                 Some(&(false, l, c)) => Self::with_context(
                     "while parsing a block collection",
                     (l, c),
@@ -122,7 +161,10 @@ impl SyntaxError {
                     tab,
                 )
             }
-            _ => match info.strip_prefix("while ").and_then(|rest| rest.split_once(", ")) {
+            _ => match info
+                .strip_prefix("while ")
+                .and_then(|rest| rest.split_once(", "))
+            {
                 Some((context, problem)) => {
                     Self::with_context(&format!("while {context}"), here, problem.to_string(), here)
                 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use common::{python_results, rsible_result};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -24,13 +26,22 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 #[ignore = "needs a Kubespray checkout"]
 fn kubespray_roles_and_playbooks_load_like_pyyaml() {
-    let root = PathBuf::from(std::env::var("RSIBLE_KUBESPRAY").unwrap_or_else(|_| "/tmp/scratch/kubespray".into()));
+    let root = PathBuf::from(
+        std::env::var("RSIBLE_KUBESPRAY").unwrap_or_else(|_| "/tmp/scratch/kubespray".into()),
+    );
     let mut files = Vec::new();
     collect(&root.join("roles"), &mut files);
     collect(&root.join("playbooks"), &mut files);
     files.sort();
-    assert!(files.len() > 100, "expected Kubespray's YAML files under {}", root.display());
-    let texts: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).expect("readable UTF-8 file")).collect();
+    assert!(
+        files.len() > 100,
+        "expected Kubespray's YAML files under {}",
+        root.display()
+    );
+    let texts: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable UTF-8 file"))
+        .collect();
 
     let ours: Vec<_> = texts.iter().map(|t| rsible_result(t)).collect();
     let failed: Vec<String> = files
@@ -39,7 +50,11 @@ fn kubespray_roles_and_playbooks_load_like_pyyaml() {
         .filter(|(_, r)| r.get("error").is_some())
         .map(|(p, r)| format!("{}: {r}", p.display()))
         .collect();
-    assert!(failed.is_empty(), "files failed to load:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "files failed to load:\n{}",
+        failed.join("\n")
+    );
 
     if let Ok(python) = std::env::var("RSIBLE_REF_PYTHON") {
         let theirs = python_results(&python, &texts);
@@ -49,6 +64,11 @@ fn kubespray_roles_and_playbooks_load_like_pyyaml() {
             .filter(|(_, (a, b))| a != b)
             .map(|(p, (a, b))| format!("{}\n  rsible: {a:.300}\n  pyyaml: {b:.300}", p.display()))
             .collect();
-        assert!(differ.is_empty(), "{} files differ from PyYAML:\n{}", differ.len(), differ.join("\n"));
+        assert!(
+            differ.is_empty(),
+            "{} files differ from PyYAML:\n{}",
+            differ.len(),
+            differ.join("\n")
+        );
     }
 }

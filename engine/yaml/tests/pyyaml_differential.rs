@@ -108,12 +108,21 @@ fn agrees_with_pyyaml() {
     for (text, want) in CORPUS.iter().zip(&expected) {
         let mut got = rsible_result(text);
         // Ansible's constructor rewords PyYAML's "found unhashable key" (rsible follows Ansible).
-        if got["error"].as_str().is_some_and(|e| e.starts_with("found unacceptable key (unhashable type")) {
+        if got["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("found unacceptable key (unhashable type"))
+        {
             got["error"] = json!("found unhashable key");
         }
         if &got != want {
             failures.push(format!("input {text:?}\n  pyyaml: {want}\n  rsible: {got}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} snippets differ:\n{}", failures.len(), CORPUS.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} snippets differ:\n{}",
+        failures.len(),
+        CORPUS.len(),
+        failures.join("\n")
+    );
 }

@@ -36,9 +36,15 @@ mod tests {
 
     #[test]
     fn converts_large_values_in_any_radix() {
-        assert_eq!(digits_to_decimal("12345678901234567890", 10).as_deref(), Some("12345678901234567890"));
+        assert_eq!(
+            digits_to_decimal("12345678901234567890", 10).as_deref(),
+            Some("12345678901234567890")
+        );
         // 2**64 == 18446744073709551616
-        assert_eq!(digits_to_decimal("10000000000000000", 16).as_deref(), Some("18446744073709551616"));
+        assert_eq!(
+            digits_to_decimal("10000000000000000", 16).as_deref(),
+            Some("18446744073709551616")
+        );
         assert_eq!(digits_to_decimal("0", 8).as_deref(), Some("0"));
         assert_eq!(digits_to_decimal("12", 2), None);
     }

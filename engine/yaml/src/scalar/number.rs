@@ -37,7 +37,11 @@ pub(crate) fn construct_int(text: &str) -> Option<Value> {
         return None;
     }
     let decimal = digits_to_decimal(digits, radix)?;
-    Some(Value::BigInt(if negative { format!("-{decimal}") } else { decimal }))
+    Some(Value::BigInt(if negative {
+        format!("-{decimal}")
+    } else {
+        decimal
+    }))
 }
 
 fn int_value(n: i128) -> Value {
@@ -59,7 +63,11 @@ fn sexagesimal_int(body: &str, negative: bool) -> Option<Value> {
 /// `construct_yaml_float`: underscores dropped, lower-cased, `.inf`/`.nan`,
 /// sexagesimal, or Python's `float()`.
 pub(crate) fn construct_float(text: &str) -> Option<f64> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect::<String>().to_ascii_lowercase();
+    let cleaned: String = text
+        .chars()
+        .filter(|&c| c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
     let (sign, body) = match cleaned.as_bytes().first() {
         Some(b'-') => (-1.0, &cleaned[1..]),
         Some(b'+') => (1.0, &cleaned[1..]),
@@ -121,12 +129,23 @@ mod tests {
 
     #[test]
     fn ints_beyond_i64_are_big() {
-        assert_eq!(construct_int("12345678901234567890"), Some(Value::BigInt("12345678901234567890".into())));
-        assert_eq!(construct_int("-9223372036854775809"), Some(Value::BigInt("-9223372036854775809".into())));
-        assert_eq!(construct_int("-9223372036854775808"), Some(Value::Int(i64::MIN)));
+        assert_eq!(
+            construct_int("12345678901234567890"),
+            Some(Value::BigInt("12345678901234567890".into()))
+        );
+        assert_eq!(
+            construct_int("-9223372036854775809"),
+            Some(Value::BigInt("-9223372036854775809".into()))
+        );
+        assert_eq!(
+            construct_int("-9223372036854775808"),
+            Some(Value::Int(i64::MIN))
+        );
         assert_eq!(
             construct_int("0xffffffffffffffffffffffffffffffffff"),
-            Some(Value::BigInt("87112285931760246646623899502532662132735".into()))
+            Some(Value::BigInt(
+                "87112285931760246646623899502532662132735".into()
+            ))
         );
     }
 

@@ -22,8 +22,10 @@ pub(crate) fn resolve_plain(text: &str) -> Implicit {
         return Implicit::Null;
     };
     // PyYAML indexes its resolvers by first character; the order below is its registration order.
-    if matches!(first, b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O')
-        && is_bool(text)
+    if matches!(
+        first,
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
+    ) && is_bool(text)
     {
         return Implicit::Bool;
     }
@@ -51,8 +53,24 @@ pub(crate) fn resolve_plain(text: &str) -> Implicit {
 fn is_bool(text: &str) -> bool {
     matches!(
         text,
-        "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False"
-            | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -73,7 +91,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(text: &'a str) -> Self {
-        Cursor { bytes: text.as_bytes(), pos: 0 }
+        Cursor {
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
@@ -190,7 +211,9 @@ fn is_int(text: &str) -> bool {
     }
     if let Some(rest) = body.strip_prefix('0') {
         // `0` alone, or octal `0[0-7_]+`
-        return rest.bytes().all(|b| (b'0'..=b'7').contains(&b) || b == b'_');
+        return rest
+            .bytes()
+            .all(|b| (b'0'..=b'7').contains(&b) || b == b'_');
     }
     let mut c = Cursor::new(body);
     if !c.eat(|b| (b'1'..=b'9').contains(&b)) {
@@ -260,7 +283,9 @@ mod tests {
     // (`/tmp/ref/bin/python -c 'import yaml; print(repr(yaml.safe_load("a: X")))'`).
     #[test]
     fn bools_are_yaml_1_1_but_not_y_n() {
-        for t in ["yes", "Yes", "YES", "no", "NO", "on", "On", "OFF", "true", "False", "TRUE"] {
+        for t in [
+            "yes", "Yes", "YES", "no", "NO", "on", "On", "OFF", "true", "False", "TRUE",
+        ] {
             assert_eq!(resolve_plain(t), Implicit::Bool, "{t}");
         }
         for t in ["y", "n", "Y", "N", "yEs", "tRUE", "oN"] {
@@ -278,17 +303,49 @@ mod tests {
 
     #[test]
     fn ints() {
-        for t in ["0", "-0", "+12", "0644", "0_", "1_000", "1__0", "0b1010", "-0b11", "0x_1F", "+0x10", "190:20:30", "1:2:3", "-1:30", "12345678901234567890"] {
+        for t in [
+            "0",
+            "-0",
+            "+12",
+            "0644",
+            "0_",
+            "1_000",
+            "1__0",
+            "0b1010",
+            "-0b11",
+            "0x_1F",
+            "+0x10",
+            "190:20:30",
+            "1:2:3",
+            "-1:30",
+            "12345678901234567890",
+        ] {
             assert_eq!(resolve_plain(t), Implicit::Int, "{t}");
         }
-        for t in ["09", "0o17", "_1", "1:60", "0:30", "0x", "0b", "0b2", "1_000x"] {
+        for t in [
+            "09", "0o17", "_1", "1:60", "0:30", "0x", "0b", "0b2", "1_000x",
+        ] {
             assert_eq!(resolve_plain(t), Implicit::Str, "{t}");
         }
     }
 
     #[test]
     fn floats_need_a_dot() {
-        for t in ["1.5", "0.", "1.", ".5", "6.8523015e+5", "1.5E-3", "1_000.5_0", "190:20:30.15", "-.inf", ".Inf", "+.INF", ".nan", ".NaN"] {
+        for t in [
+            "1.5",
+            "0.",
+            "1.",
+            ".5",
+            "6.8523015e+5",
+            "1.5E-3",
+            "1_000.5_0",
+            "190:20:30.15",
+            "-.inf",
+            ".Inf",
+            "+.INF",
+            ".nan",
+            ".NaN",
+        ] {
             assert_eq!(resolve_plain(t), Implicit::Float, "{t}");
         }
         for t in ["1e3", "1.0e3", "1e+3", "0.1e", "-.nan", "-.5", ".", "+.5"] {
@@ -301,8 +358,14 @@ mod tests {
         assert_eq!(resolve_plain("<<"), Implicit::Merge);
         assert_eq!(resolve_plain("="), Implicit::ValueKey);
         assert_eq!(resolve_plain("2001-12-14"), Implicit::Timestamp);
-        assert_eq!(resolve_plain("2001-12-14 21:59:43.10 -5"), Implicit::Timestamp);
-        assert_eq!(resolve_plain("2001-12-14t21:59:43.10-05:00"), Implicit::Timestamp);
+        assert_eq!(
+            resolve_plain("2001-12-14 21:59:43.10 -5"),
+            Implicit::Timestamp
+        );
+        assert_eq!(
+            resolve_plain("2001-12-14t21:59:43.10-05:00"),
+            Implicit::Timestamp
+        );
         assert_eq!(resolve_plain("2001-1-14"), Implicit::Str);
         assert_eq!(resolve_plain("2001-12-14x"), Implicit::Str);
     }

@@ -65,11 +65,15 @@ pub fn norm(node: &Node) -> Json {
         Value::Int(n) => json!({"int": n.to_string()}),
         Value::BigInt(s) => json!({"int": s}),
         Value::Float(f) if f.is_nan() => json!({"float": "nan"}),
-        Value::Float(f) if f.is_infinite() => json!({"float": if *f > 0.0 { "inf" } else { "-inf" }}),
+        Value::Float(f) if f.is_infinite() => {
+            json!({"float": if *f > 0.0 { "inf" } else { "-inf" }})
+        }
         Value::Float(f) => json!({"float": f}),
         Value::Str(s) | Value::Unsafe(s) | Value::Vault(s) => json!(s),
         Value::Seq(items) => Json::Array(items.iter().map(norm).collect()),
-        Value::Map(m) => json!({"map": m.entries.iter().map(|(k, v)| json!([norm(k), norm(v)])).collect::<Vec<_>>()}),
+        Value::Map(m) => {
+            json!({"map": m.entries.iter().map(|(k, v)| json!([norm(k), norm(v)])).collect::<Vec<_>>()})
+        }
     }
 }
 
@@ -77,7 +81,11 @@ pub fn rsible_result(text: &str) -> Json {
     match load_str(text, None) {
         Ok(docs) => json!({"ok": docs.iter().map(norm).collect::<Vec<_>>()}),
         Err(e) => {
-            let (line, column) = e.mark.as_ref().map(|m| (json!(m.line), json!(m.column))).unwrap_or((Json::Null, Json::Null));
+            let (line, column) = e
+                .mark
+                .as_ref()
+                .map(|m| (json!(m.line), json!(m.column)))
+                .unwrap_or((Json::Null, Json::Null));
             json!({"error": e.message, "line": line, "column": column})
         }
     }
@@ -94,9 +102,17 @@ pub fn python_results<S: AsRef<str>>(python: &str, inputs: &[S]) -> Vec<Json> {
         .unwrap_or_else(|e| panic!("cannot run RSIBLE_REF_PYTHON={python}: {e}"));
     let inputs: Vec<&str> = inputs.iter().map(AsRef::as_ref).collect();
     let input = serde_json::to_vec(&inputs).expect("corpus serialises");
-    child.stdin.take().expect("stdin").write_all(&input).expect("write corpus");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write corpus");
     let output = child.wait_with_output().expect("python finished");
-    assert!(output.status.success(), "reference python failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "reference python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("python printed JSON")
 }
-
