@@ -2,8 +2,8 @@
 
 use rsible_yaml::Node;
 
-/// Load the first document of a YAML (or JSON) file; `Ok(None)` for an empty file.
+/// Load the single document of a YAML (or JSON) text; `Ok(None)` for an empty one.
 pub fn load_yaml_text(text: &str, source: &str) -> Result<Option<Node>, String> {
-    let _ = (text, source);
-    Err("YAML loader not available yet".to_string())
+    let node = rsible_yaml::load_one(text, Some(source)).map_err(|e| e.to_string())?;
+    Ok(if node.is_null() { None } else { Some(node) })
 }
