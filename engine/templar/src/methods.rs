@@ -285,7 +285,7 @@ fn map_method(value: &Value, name: &str, pos: &[Value]) -> Result<Value, Error> 
         "items" => Value::from(
             map_pairs(value)?
                 .into_iter()
-                .map(|(k, v)| Value::from(vec![k, v]))
+                .map(|(k, v)| Value::from(minijinja::value::Tuple::from(vec![k, v])))
                 .collect::<Vec<_>>(),
         ),
         "keys" => Value::from(

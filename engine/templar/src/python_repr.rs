@@ -38,6 +38,20 @@ pub fn write_repr(out: &mut String, value: &Value) {
                 value.as_bytes().unwrap_or_default(),
             )));
         }
+        ValueKind::Seq if value.is_tuple() => {
+            out.push('(');
+            let items: Vec<Value> = value.try_iter().map(|i| i.collect()).unwrap_or_default();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(out, item);
+            }
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
         ValueKind::Seq | ValueKind::Iterable => {
             out.push('[');
             if let Ok(iter) = value.try_iter() {

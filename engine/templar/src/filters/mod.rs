@@ -1,7 +1,84 @@
-//! Ansible's filters, registered under their short and FQCN names.
+//! Ansible's filters, registered under their short and FQCN names
+//! (`to_json`, `ansible.builtin.to_json`, ...).
 
+pub mod core;
+pub mod json;
+pub mod regex;
 pub mod strings;
 
+use minijinja::value::Value;
 use minijinja::Environment;
 
-pub fn register(_env: &mut Environment<'static>) {}
+/// Registers a filter under its short name and its FQCN aliases.
+macro_rules! add {
+    ($env:expr, $ns:expr, $name:expr, $f:expr) => {{
+        $env.add_filter($name, $f);
+        $env.add_filter(concat!($ns, ".", $name), $f);
+    }};
+}
+
+pub fn register(env: &mut Environment<'static>) {
+    // Jinja builtins whose Python behaviour differs from minijinja's.
+    env.add_filter("string", core::string);
+    env.add_filter("join", core::join);
+    env.add_filter("int", core::int);
+    env.add_filter("float", core::float);
+    env.add_filter("list", core::list);
+    env.add_filter("sort", core::sort);
+    env.add_filter("unique", core::unique);
+    env.add_filter("min", |v: Value| core::min_max(v, false));
+    env.add_filter("max", |v: Value| core::min_max(v, true));
+    env.add_filter("d", minijinja::filters::default);
+
+    add!(env, "ansible.builtin", "bool", core::to_bool);
+    add!(env, "ansible.builtin", "ternary", core::ternary);
+    add!(env, "ansible.builtin", "combine", core::combine);
+    add!(env, "ansible.builtin", "dict2items", core::dict2items);
+    add!(env, "ansible.builtin", "items2dict", core::items2dict);
+    add!(env, "ansible.builtin", "flatten", core::flatten);
+    add!(env, "ansible.builtin", "union", core::union);
+    add!(env, "ansible.builtin", "intersect", core::intersect);
+    add!(env, "ansible.builtin", "difference", core::difference);
+    add!(
+        env,
+        "ansible.builtin",
+        "symmetric_difference",
+        core::symmetric_difference
+    );
+    add!(env, "ansible.builtin", "zip", core::zip);
+    add!(env, "ansible.builtin", "product", core::product);
+    add!(env, "ansible.builtin", "b64encode", core::b64encode);
+    add!(env, "ansible.builtin", "b64decode", core::b64decode);
+    add!(env, "ansible.builtin", "basename", core::basename);
+    add!(env, "ansible.builtin", "dirname", core::dirname);
+    add!(env, "ansible.builtin", "quote", core::quote);
+    add!(env, "ansible.builtin", "mandatory", core::mandatory);
+    add!(env, "ansible.builtin", "type_debug", core::type_debug);
+    add!(env, "ansible.builtin", "split", core::split);
+    add!(env, "ansible.builtin", "extract", core::extract);
+    add!(
+        env,
+        "ansible.builtin",
+        "human_to_bytes",
+        core::human_to_bytes
+    );
+    add!(env, "ansible.builtin", "subelements", core::subelements);
+    add!(env, "ansible.builtin", "to_json", json::to_json);
+    add!(env, "ansible.builtin", "to_nice_json", json::to_nice_json);
+    add!(env, "ansible.builtin", "from_json", json::from_json);
+    add!(
+        env,
+        "ansible.builtin",
+        "regex_replace",
+        regex::regex_replace
+    );
+    add!(env, "ansible.builtin", "regex_search", regex::regex_search);
+    add!(
+        env,
+        "ansible.builtin",
+        "regex_findall",
+        regex::regex_findall
+    );
+    add!(env, "ansible.builtin", "regex_escape", regex::regex_escape);
+    add!(env, "community.general", "dict", core::dict);
+}

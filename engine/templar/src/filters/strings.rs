@@ -51,3 +51,44 @@ pub fn python_format(fmt: &str, args: &[Value], kwargs: Option<&Kwargs>) -> Resu
     }
     Ok(out)
 }
+
+/// Compares versions as LooseVersion does: numbers numerically, words
+/// lexically, numbers before words at the same position.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Part {
+        Num(u128),
+        Word(String),
+    }
+    fn parts(s: &str) -> Vec<Part> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut cur_num: Option<bool> = None;
+        let flush = |cur: &mut String, is_num: Option<bool>, out: &mut Vec<Part>| {
+            if !cur.is_empty() {
+                if is_num == Some(true) {
+                    out.push(Part::Num(cur.parse().unwrap_or(0)));
+                } else {
+                    out.push(Part::Word(cur.clone()));
+                }
+                cur.clear();
+            }
+        };
+        for c in s.chars() {
+            if c == '.' || c == '-' || c == '+' || c == '_' || c.is_whitespace() {
+                flush(&mut cur, cur_num, &mut out);
+                cur_num = None;
+                continue;
+            }
+            let is_num = c.is_ascii_digit();
+            if cur_num.is_some() && cur_num != Some(is_num) {
+                flush(&mut cur, cur_num, &mut out);
+            }
+            cur_num = Some(is_num);
+            cur.push(c);
+        }
+        flush(&mut cur, cur_num, &mut out);
+        out
+    }
+    parts(a).cmp(&parts(b))
+}
