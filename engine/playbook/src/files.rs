@@ -21,7 +21,13 @@ pub fn parse_yaml_file(path: &Path) -> Result<Vec<Node>> {
             e
         ))
     })?;
-    let source: Arc<str> = Arc::from(path.display().to_string().as_str());
+    // Positions name the file by absolute path, as Ansible's errors do.
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| normalize(&d.join(path))).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let source: Arc<str> = Arc::from(absolute.display().to_string().as_str());
     crate::yaml_fallback::load_str(&text, Some(source)).map_err(|(msg, mark)| {
         PlaybookError::at(format!("We were unable to read either as JSON nor YAML, these are the errors we got from each:\nJSON: Expecting value: line 1 column 1 (char 0)\n\nSyntax Error while loading YAML.\n  {msg}"), &mark)
     })

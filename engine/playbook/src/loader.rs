@@ -321,7 +321,7 @@ impl<'a> Loader<'a> {
         vars.extend(vars_of(map.get("vars"), node)?);
 
         let hosts_node = map.get("hosts").filter(|n| !n.is_null()).ok_or_else(|| {
-            PlaybookError::at("the field 'hosts' is required but was not set", &node.mark)
+            PlaybookError::parse("the field 'hosts' is required but was not set")
         })?;
         let hosts: Vec<String> = match &hosts_node.value {
             Value::Seq(items) => items
@@ -644,13 +644,11 @@ impl<'a> Loader<'a> {
                 Some(role) => role.path.join(subdir).join(&target),
                 None => scope.basedir.join(&target),
             };
-            return Err(PlaybookError::at(
-                format!(
-                    "Unable to retrieve file contents\nCould not find or access '{}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option",
-                    normalize(&shown).display()
-                ),
-                &node.mark,
-            ));
+            let _ = node;
+            return Err(PlaybookError::generic(format!(
+                "Unable to retrieve file contents\nCould not find or access '{}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option",
+                normalize(&shown).display()
+            )));
         };
         let data = self.files.load(&file)?;
         let Some(doc) = data.as_ref() else {
@@ -929,10 +927,10 @@ impl<'a> Loader<'a> {
             return Ok((base, direct));
         }
         let searched: Vec<String> = search.iter().map(|p| p.display().to_string()).collect();
-        Err(PlaybookError::at(
-            format!("the role '{name}' was not found in {}", searched.join(":")),
-            &entry.mark,
-        ))
+        // AnsibleError, not a parser error: exit code 1.
+        let mut err = PlaybookError::at(format!("the role '{name}' was not found in {}", searched.join(":")), &entry.mark);
+        err.exit_code = crate::error::EXIT_GENERIC_ERROR;
+        Err(err)
     }
 
     /// `defaults/main` or `vars/main`: a file, or a directory whose YAML files

@@ -131,7 +131,12 @@ impl ModuleRegistry {
                 registry.builtin = names;
             }
             let runtime = core.join("config").join("ansible_builtin_runtime.yml");
-            registry.builtin_redirects = read_module_redirects(&runtime);
+            // ansible-core's routing file is large (370 KB); a line scan of its
+            // regular layout is much cheaper than a full YAML parse.
+            registry.builtin_redirects = fs::read_to_string(&runtime)
+                .ok()
+                .and_then(|text| scan_module_redirects(&text))
+                .unwrap_or_else(|| read_module_redirects(&runtime));
         }
         registry.collection_roots = collection_roots;
         registry
@@ -308,6 +313,45 @@ fn read_module_redirects(path: &Path) -> HashMap<String, String> {
     out
 }
 
+/// Module redirects from a runtime.yml laid out as ansible-core writes it:
+/// `plugin_routing:` / two-space `modules:` / four-space names / six-space
+/// `redirect:`. Returns `None` when the text does not look like that.
+fn scan_module_redirects(text: &str) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let mut in_routing = false;
+    let mut in_modules = false;
+    let mut current: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() || trimmed.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = trimmed.len() - trimmed.trim_start().len();
+        match indent {
+            0 => {
+                in_routing = trimmed == "plugin_routing:";
+                in_modules = false;
+            }
+            2 if in_routing => {
+                in_modules = trimmed.trim_start() == "modules:";
+                current = None;
+            }
+            4 if in_modules => current = trimmed.trim_start().strip_suffix(':'),
+            6 if in_modules => {
+                if let (Some(name), Some(target)) = (current, trimmed.trim_start().strip_prefix("redirect:")) {
+                    out.insert(name.to_string(), target.trim().trim_matches(['"', '\'']).to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
+}
+
 fn find_site_packages() -> Vec<PathBuf> {
     let mut prefixes: Vec<PathBuf> = Vec::new();
     if let Some(venv) = std::env::var_os("VIRTUAL_ENV") {
@@ -377,6 +421,14 @@ mod tests {
         );
         assert_eq!(r.resolve("no_such_module"), None);
         assert_eq!(r.resolve("community.general.ini_file"), None);
+    }
+
+    #[test]
+    fn runtime_scan_reads_redirects() {
+        let text = "---\nplugin_routing:\n  connection:\n    x:\n      redirect: a.b.c\n  modules:\n    sysctl:\n      redirect: ansible.posix.sysctl\n    old:\n      tombstone:\n        removal_version: 2.0\n";
+        let map = scan_module_redirects(text).unwrap();
+        assert_eq!(map.get("sysctl").map(String::as_str), Some("ansible.posix.sysctl"));
+        assert_eq!(map.len(), 1);
     }
 
     #[test]
