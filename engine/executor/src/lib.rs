@@ -1,4 +1,20 @@
 //! Running plays: hosts and batches, the strategy loop, per-task variable
 //! scopes, results, and the callbacks that print them.
+//!
+//! Reading order: `play_exec` (plays, batches, blocks, tasks, handlers) ->
+//! `scope` (precedence levels per host and task, see `vars::precedence`) ->
+//! `actions` (controller-side actions) -> `target` (how modules reach a host)
+//! -> `output` (the default callback).
 
+pub mod actions;
+pub mod frame;
+pub mod host_state;
+pub mod magic;
 pub mod output;
+pub mod play_exec;
+pub mod scope;
+pub mod target;
+pub mod vars;
+
+pub use play_exec::{Executor, FatalError, RunOptions, RunOutcome};
+pub use target::{TargetRunner, TargetSpec, Unreachable};

@@ -121,7 +121,8 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn no_hosts_remaining(&mut self) {
-        self.sink.out(&banner("NO MORE HOSTS LEFT", self.options.columns));
+        self.sink
+            .out(&banner("NO MORE HOSTS LEFT", self.options.columns));
     }
 
     pub fn task_start(&mut self, task: &TaskView) {
@@ -221,7 +222,10 @@ impl<S: Sink> DefaultCallback<S> {
     fn handle_warnings(&mut self, result: &mut Map<String, Value>) {
         if let Some(Value::Array(warnings)) = result.remove("warnings") {
             for w in warnings {
-                let text = w.as_str().map(str::to_string).unwrap_or_else(|| w.to_string());
+                let text = w
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| w.to_string());
                 let line = warning(&text, self.options.columns);
                 self.sink.err(&line);
             }
@@ -481,7 +485,11 @@ pub fn python_repr(v: &Value) -> String {
 
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
 pub fn python_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -494,7 +502,9 @@ pub fn python_str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }

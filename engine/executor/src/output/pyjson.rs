@@ -101,7 +101,11 @@ pub fn python_float_repr(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
@@ -147,7 +151,10 @@ mod tests {
     #[test]
     fn one_line_uses_python_separators() {
         let v = json!({"b": [1, 2.5, "x"], "a": {"c": null, "d": true}});
-        let style = PyJsonStyle { indent: None, sort_keys: true };
+        let style = PyJsonStyle {
+            indent: None,
+            sort_keys: true,
+        };
         assert_eq!(
             dumps(&v, style),
             r#"{"a": {"c": null, "d": true}, "b": [1, 2.5, "x"]}"#
@@ -157,7 +164,10 @@ mod tests {
     #[test]
     fn indent_four_sorted() {
         let v = json!({"msg": "héllo", "changed": false, "list": [], "map": {}});
-        let style = PyJsonStyle { indent: Some(4), sort_keys: true };
+        let style = PyJsonStyle {
+            indent: Some(4),
+            sort_keys: true,
+        };
         assert_eq!(
             dumps(&v, style),
             "{\n    \"changed\": false,\n    \"list\": [],\n    \"map\": {},\n    \"msg\": \"héllo\"\n}"
@@ -178,7 +188,10 @@ mod tests {
     #[test]
     fn control_characters_escaped() {
         let v = json!("a\u{1}b\tc");
-        let style = PyJsonStyle { indent: None, sort_keys: false };
+        let style = PyJsonStyle {
+            indent: None,
+            sort_keys: false,
+        };
         assert_eq!(dumps(&v, style), r#""a\u0001b\tc""#);
     }
 }

@@ -1,0 +1,129 @@
+//! Magic variables: the ones Ansible defines itself (inventory_hostname,
+//! groups, hostvars, ansible_play_hosts, ...).
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
+use rsible_templar::{Templar, Value};
+
+use crate::vars::{Layer, VarLayers};
+
+/// `ansible_version` as the 2.18 level rsible implements.
+pub fn ansible_version() -> Value {
+    let mut v: IndexMap<String, Value> = IndexMap::new();
+    v.insert("full".into(), Value::from("2.18.0"));
+    v.insert("major".into(), Value::from(2));
+    v.insert("minor".into(), Value::from(18));
+    v.insert("revision".into(), Value::from(0));
+    v.insert("string".into(), Value::from("2.18.0"));
+    Value::from_iter(v)
+}
+
+/// `hostvars`: every host's variables, templated in that host's own context
+/// when read, as Ansible's HostVars does.
+pub struct HostVars {
+    pub templar: Arc<Templar>,
+    pub hosts: IndexMap<String, Arc<VarLayers>>,
+}
+
+impl std::fmt::Debug for HostVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.hosts.keys().map(|k| (k, "...")))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HostVarsHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostVarsVars")
+    }
+}
+
+impl Object for HostVars {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let scope = self.hosts.get(name)?.clone();
+        Some(Value::from_object(HostVarsHost {
+            templar: self.templar.clone(),
+            scope,
+        }))
+    }
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.hosts.keys().map(|k| Value::from(k.as_str())).collect())
+    }
+}
+
+/// One host's variables inside `hostvars`.
+pub struct HostVarsHost {
+    templar: Arc<Templar>,
+    scope: Arc<VarLayers>,
+}
+
+impl Object for HostVarsHost {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        use rsible_templar::VarSource;
+        let name = key.as_str()?;
+        let raw = self.scope.get(name)?;
+        // Templated in the host's own context; an error leaves the raw value,
+        // which then fails where it is used.
+        Some(
+            self.templar
+                .template(&raw, self.scope.as_ref())
+                .unwrap_or(raw),
+        )
+    }
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        use rsible_templar::VarSource;
+        Enumerator::Values(self.scope.names().into_iter().map(Value::from).collect())
+    }
+}
+
+/// The per-host magic variables that do not depend on the task.
+pub struct MagicInputs<'a> {
+    pub host: &'a str,
+    pub group_names: Vec<String>,
+    pub groups: &'a Value,
+    pub hostvars: &'a Value,
+    pub play_hosts: &'a Value,
+    pub play_batch: &'a Value,
+    pub playbook_dir: &'a str,
+    pub check_mode: bool,
+    pub diff_mode: bool,
+    pub role: Option<(&'a str, &'a str)>,
+    pub omit: &'a str,
+}
+
+pub fn magic_layer(m: MagicInputs) -> Layer {
+    let mut v: IndexMap<String, Value> = IndexMap::new();
+    v.insert("inventory_hostname".into(), Value::from(m.host));
+    let short = m.host.split('.').next().unwrap_or(m.host);
+    v.insert("inventory_hostname_short".into(), Value::from(short));
+    v.insert(
+        "group_names".into(),
+        Value::from_iter(m.group_names.into_iter().map(Value::from)),
+    );
+    v.insert("groups".into(), m.groups.clone());
+    v.insert("hostvars".into(), m.hostvars.clone());
+    v.insert("ansible_play_hosts".into(), m.play_hosts.clone());
+    v.insert("ansible_play_hosts_all".into(), m.play_hosts.clone());
+    v.insert("play_hosts".into(), m.play_batch.clone());
+    v.insert("ansible_play_batch".into(), m.play_batch.clone());
+    v.insert("playbook_dir".into(), Value::from(m.playbook_dir));
+    v.insert("ansible_check_mode".into(), Value::from(m.check_mode));
+    v.insert("ansible_diff_mode".into(), Value::from(m.diff_mode));
+    v.insert("ansible_version".into(), ansible_version());
+    v.insert("omit".into(), Value::from(m.omit));
+    if let Some((name, path)) = m.role {
+        v.insert("role_name".into(), Value::from(name));
+        v.insert("role_path".into(), Value::from(path));
+    }
+    Arc::new(v)
+}

@@ -1,0 +1,231 @@
+//! Builds the variable scope of a (host, task) in Ansible's precedence order
+//! (see `vars::precedence`). Levels that do not change during a play are
+//! converted once and shared; only the task's own levels are built per call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rsible_inventory::{Inventory, VarsDirs};
+use rsible_playbook::{Play, Role, Task};
+use rsible_templar::{from_yaml, Value};
+use rsible_yaml::Node;
+
+use crate::frame::Frame;
+use crate::host_state::HostState;
+use crate::vars::precedence as level;
+use crate::vars::{Layer, VarLayers};
+
+pub fn to_layer(vars: &IndexMap<String, Node>) -> Layer {
+    Arc::new(
+        vars.iter()
+            .map(|(k, v)| (k.clone(), from_yaml(v)))
+            .collect(),
+    )
+}
+
+/// Inventory-level variables of every host, converted once per run.
+#[derive(Default)]
+pub struct InventoryLayers {
+    hosts: HashMap<String, Vec<(&'static str, Layer)>>,
+}
+
+impl InventoryLayers {
+    /// Ansible's order: `all` from inventory files, other groups from
+    /// inventory files (parents first), group_vars/all beside the inventory
+    /// then beside the playbook, group_vars/<group> beside the inventory then
+    /// the playbook, then the host's own: inventory file, host_vars beside
+    /// the inventory, host_vars beside the playbook.
+    pub fn for_host(
+        &mut self,
+        inventory: &Inventory,
+        inventory_dirs: &VarsDirs,
+        playbook_dirs: &VarsDirs,
+        host: &str,
+    ) -> Vec<(&'static str, Layer)> {
+        if let Some(cached) = self.hosts.get(host) {
+            return cached.clone();
+        }
+        let mut layers = Vec::new();
+        let groups: Vec<String> = inventory
+            .host_group_vars_order(host)
+            .into_iter()
+            .filter(|g| g != "all")
+            .collect();
+        if let Some(all) = inventory.groups.get("all") {
+            layers.push((level::INVENTORY_ALL, to_layer(&all.vars)));
+        }
+        let mut group_file_vars = IndexMap::new();
+        for g in &groups {
+            if let Some(group) = inventory.groups.get(g) {
+                for (k, v) in &group.vars {
+                    group_file_vars.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        layers.push((level::INVENTORY_GROUPS, to_layer(&group_file_vars)));
+        layers.push((
+            level::INVENTORY_GROUP_VARS_ALL,
+            to_layer(&inventory_dirs.group("all")),
+        ));
+        layers.push((
+            level::PLAYBOOK_GROUP_VARS_ALL,
+            to_layer(&playbook_dirs.group("all")),
+        ));
+        let mut inv_groups = IndexMap::new();
+        let mut pb_groups = IndexMap::new();
+        for g in &groups {
+            inv_groups.extend(inventory_dirs.group(g));
+            pb_groups.extend(playbook_dirs.group(g));
+        }
+        layers.push((level::INVENTORY_GROUP_VARS, to_layer(&inv_groups)));
+        layers.push((level::PLAYBOOK_GROUP_VARS, to_layer(&pb_groups)));
+        let host_vars = inventory
+            .hosts
+            .get(host)
+            .map(|h| h.vars.clone())
+            .unwrap_or_else(|| inventory.implicit_localhost_vars());
+        layers.push((level::INVENTORY_HOST, to_layer(&host_vars)));
+        layers.push((
+            level::INVENTORY_HOST_VARS,
+            to_layer(&inventory_dirs.host(host)),
+        ));
+        layers.push((
+            level::PLAYBOOK_HOST_VARS,
+            to_layer(&playbook_dirs.host(host)),
+        ));
+        self.hosts.insert(host.to_string(), layers.clone());
+        layers
+    }
+}
+
+/// Play-level layers, converted once per play.
+pub struct PlayLayers {
+    pub all_role_defaults: Layer,
+    pub play_vars: Layer,
+    pub all_role_vars: Layer,
+    pub extra_vars: Layer,
+}
+
+impl PlayLayers {
+    pub fn new(play: &Play, extra_vars: Layer) -> Self {
+        let mut defaults = IndexMap::new();
+        let mut role_vars = IndexMap::new();
+        for role in &play.roles {
+            collect_role_defaults(role, &mut defaults);
+            collect_role_vars(role, &mut role_vars);
+        }
+        PlayLayers {
+            all_role_defaults: Arc::new(defaults),
+            play_vars: to_layer(&play.vars),
+            all_role_vars: Arc::new(role_vars),
+            extra_vars,
+        }
+    }
+}
+
+/// A role's defaults with its dependencies' first, as `get_default_vars` merges them.
+pub fn collect_role_defaults(role: &Role, out: &mut IndexMap<String, Value>) {
+    for dep in &role.dependencies {
+        collect_role_defaults(dep, out);
+    }
+    for (k, v) in &role.defaults {
+        out.insert(k.clone(), from_yaml(v));
+    }
+}
+
+/// A role's vars (vars/main and the entry's `vars:`), dependencies first.
+pub fn collect_role_vars(role: &Role, out: &mut IndexMap<String, Value>) {
+    for dep in &role.dependencies {
+        collect_role_vars(dep, out);
+    }
+    for (k, v) in role.role_vars.iter().chain(role.vars.iter()) {
+        out.insert(k.clone(), from_yaml(v));
+    }
+}
+
+/// Everything a task on a host sees, lowest precedence first.
+#[allow(clippy::too_many_arguments)]
+pub fn task_scope(
+    play: &PlayLayers,
+    inventory_layers: Vec<(&'static str, Layer)>,
+    state: &HostState,
+    frame: &Frame,
+    task: Option<&Task>,
+    magic: Layer,
+) -> VarLayers {
+    let mut scope = VarLayers::new();
+    scope.push(level::ROLE_DEFAULTS, play.all_role_defaults.clone());
+    if let Some(role) = &frame.role {
+        let mut own = IndexMap::new();
+        collect_role_defaults(role, &mut own);
+        scope.push_map(level::ROLE_DEFAULTS, own);
+    }
+    for (name, layer) in inventory_layers {
+        scope.push(name, layer);
+    }
+    if !state.facts.is_empty() {
+        let mut facts: IndexMap<String, Value> = IndexMap::new();
+        for (k, v) in state.facts.iter() {
+            let name = if k.starts_with("ansible_") {
+                k.clone()
+            } else {
+                format!("ansible_{k}")
+            };
+            facts.insert(name, v.clone());
+        }
+        facts.insert(
+            "ansible_facts".into(),
+            Value::from_iter(state.facts.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        );
+        scope.push_map(level::FACTS, facts);
+    }
+    scope.push(level::PLAY_VARS, play.play_vars.clone());
+    scope.push(level::ROLE_VARS, play.all_role_vars.clone());
+    if let Some(role) = &frame.role {
+        let mut own = IndexMap::new();
+        collect_role_vars(role, &mut own);
+        scope.push_map(level::ROLE_VARS, own);
+    }
+    for vars in &frame.block_vars {
+        scope.push(level::BLOCK_VARS, to_layer(vars));
+    }
+    if let Some(task) = task {
+        if let Some(Some(map)) = task.keywords.get("vars").map(|n| n.as_map()) {
+            let vars: IndexMap<String, Value> = map
+                .iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), from_yaml(v))))
+                .collect();
+            scope.push_map(level::TASK_VARS, vars);
+        }
+    }
+    scope.push(level::INCLUDE_VARS, state.include_vars.clone());
+    scope.push(level::SET_FACT, state.set_facts.clone());
+    if let Some(role) = &frame.role {
+        scope.push(level::ROLE_PARAMS, to_layer(&role.params));
+    }
+    scope.push(level::EXTRA_VARS, play.extra_vars.clone());
+    scope.push(level::MAGIC, magic);
+    scope
+}
+
+/// A module result (JSON) as a template value.
+pub fn json_to_value(v: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::from(()),
+        J::Bool(b) => Value::from(*b),
+        J::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                Value::from(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        J::String(s) => Value::from(s.as_str()),
+        J::Array(items) => Value::from_iter(items.iter().map(json_to_value)),
+        J::Object(map) => Value::from_iter(map.iter().map(|(k, v)| (k.clone(), json_to_value(v)))),
+    }
+}

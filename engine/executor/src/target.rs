@@ -1,0 +1,42 @@
+//! The executor's view of a connection: something that runs a module on a
+//! host and returns the module's JSON result, or says the host is unreachable.
+//! `rsible-connection` provides the real one (ssh / local + agent); keeping a
+//! trait here lets the executor be tested on its own.
+
+use serde_json::{Map, Value};
+
+/// Connection settings of one task on one host, resolved from the task's full
+/// variable set (Kubespray sets some in role defaults and task vars).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TargetSpec {
+    pub host: String,
+    /// `ansible_connection`: `ssh` or `local`.
+    pub connection: String,
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub private_key_file: Option<String>,
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+}
+
+/// The host could not be reached; the message is what Ansible would print.
+#[derive(Clone, Debug)]
+pub struct Unreachable(pub String);
+
+pub trait TargetRunner {
+    /// Runs `module` with `args` on the target and returns its result.
+    fn run_module(
+        &mut self,
+        target: &TargetSpec,
+        module: &str,
+        args: &Value,
+        check_mode: bool,
+        diff: bool,
+    ) -> Result<Map<String, Value>, Unreachable>;
+
+    /// Closes every connection (end of run).
+    fn close_all(&mut self) {}
+}
