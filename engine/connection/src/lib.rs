@@ -1,1 +1,25 @@
-//! placeholder
+//! rsible-connection: the controller side of running work on a target.
+//!
+//! - [`spec`]: what to connect to and how ([`ConnSpec`], [`BecomeSpec`]).
+//! - [`ssh_command`]: the `ssh` argv, built the way Ansible's ssh plugin builds it.
+//! - [`become_cmd`]: sudo/su wrapping with a random prompt for the password.
+//! - [`bootstrap`]: the POSIX sh script that caches, verifies and execs the agent.
+//! - [`handle`]: [`AgentHandle`], the per-host handle the executor calls.
+//! - [`raw`]: plain `ssh host command`, no agent.
+//! - [`Connection::open`] ties them together.
+
+pub mod become_cmd;
+pub mod bootstrap;
+mod child;
+mod error;
+pub mod handle;
+mod open;
+pub mod raw;
+pub mod spec;
+pub mod ssh_command;
+
+pub use error::ConnError;
+pub use handle::{AgentHandle, CallOptions};
+pub use open::Connection;
+pub use raw::{raw, RawOutput};
+pub use spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};

@@ -1,0 +1,170 @@
+//! Opening a connection: spawn ssh (or the local agent), bootstrap, wait for hello.
+
+use crate::become_cmd;
+use crate::bootstrap::{controller_arch_names, parse_marker, script, AgentPayload, Marker};
+use crate::child::{spawn, Spawned};
+use crate::handle::{dead_connection_error, AgentHandle};
+use crate::spec::{ConnKind, ConnSpec};
+use crate::ssh_command::{shell_quote, ssh_argv};
+use crate::ConnError;
+use rsible_modules::protocol::{read_frame, Frame};
+use std::io::BufRead;
+use std::time::Duration;
+
+/// Entry point for the executor.
+pub struct Connection;
+
+impl Connection {
+    /// Start (or reuse the cached binary of) the agent on the target and return a handle.
+    /// ssh failures (exit 255) are retried `spec.retries` times, as Ansible does.
+    pub fn open(spec: &ConnSpec) -> Result<AgentHandle, ConnError> {
+        let bytes = std::fs::read(&spec.agent_binary).map_err(|e| {
+            ConnError::Local(format!(
+                "cannot read agent binary {}: {e}",
+                spec.agent_binary.display()
+            ))
+        })?;
+        let payload = AgentPayload::new(bytes);
+        let mut attempt = 0u32;
+        loop {
+            match open_once(spec, &payload) {
+                Err(ConnError::Unreachable(m))
+                    if spec.connection == ConnKind::Ssh && attempt < spec.retries =>
+                {
+                    let pause = (2u64.pow(attempt.min(5)) - 1).min(30);
+                    std::thread::sleep(Duration::from_secs(pause));
+                    attempt += 1;
+                    let _ = m;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, ConnError> {
+    let boot = script(payload, spec.remote_cache_dir.as_deref(), &spec.agent_args);
+    let password = spec.become_.as_ref().and_then(|b| b.password.clone());
+    let (program, args, prompt, bootstraps) = match (&spec.connection, &spec.become_) {
+        (ConnKind::Local, None) => (
+            spec.agent_binary.display().to_string(),
+            spec.agent_args.clone(),
+            None,
+            false,
+        ),
+        (ConnKind::Local, Some(b)) => {
+            let (cmd, prompt) = become_cmd::wrap(b, &boot);
+            (
+                "/bin/sh".to_string(),
+                vec!["-c".to_string(), cmd],
+                prompt,
+                true,
+            )
+        }
+        (ConnKind::Ssh, become_) => {
+            let (remote, prompt) = match become_ {
+                Some(b) => become_cmd::wrap(b, &boot),
+                None => (format!("/bin/sh -c {}", shell_quote(&boot)), None),
+            };
+            (
+                spec.ssh_executable.clone(),
+                ssh_argv(spec, &remote)?,
+                prompt,
+                true,
+            )
+        }
+    };
+    let mut proc = spawn(&program, &args, prompt, password)?;
+    let uploaded = if bootstraps {
+        match run_bootstrap(&mut proc, payload, spec.connection) {
+            Ok(u) => u,
+            Err(e) => {
+                proc.kill();
+                return Err(e);
+            }
+        }
+    } else {
+        false
+    };
+    let hello = match read_frame(&mut proc.stdout) {
+        Ok(Frame::Json(v)) if v["op"] == "hello" => v,
+        Ok(other) => {
+            proc.kill();
+            return Err(ConnError::Protocol(format!(
+                "agent did not say hello: {other:?}"
+            )));
+        }
+        Err(_) => {
+            let code = proc.wait_for_exit(Duration::from_secs(2));
+            let err = failure_before_agent(&proc, spec.connection, code);
+            proc.kill();
+            return Err(err);
+        }
+    };
+    Ok(AgentHandle {
+        proc,
+        kind: spec.connection,
+        next_id: 0,
+        uploaded,
+        agent_pid: hello["pid"].as_u64().unwrap_or(0) as u32,
+        agent_euid: hello["euid"].as_u64().unwrap_or(0) as u32,
+        dead: None,
+    })
+}
+
+/// Follow the script's markers; upload when asked. Returns whether we uploaded.
+fn run_bootstrap(
+    proc: &mut Spawned,
+    payload: &AgentPayload,
+    kind: ConnKind,
+) -> Result<bool, ConnError> {
+    let mut uploaded = false;
+    loop {
+        let mut line = Vec::new();
+        let n = proc
+            .stdout
+            .read_until(b'\n', &mut line)
+            .map_err(|e| ConnError::Local(format!("reading bootstrap output: {e}")))?;
+        if n == 0 {
+            let code = proc.wait_for_exit(Duration::from_secs(2));
+            return Err(failure_before_agent(proc, kind, code));
+        }
+        match parse_marker(&String::from_utf8_lossy(&line)) {
+            Marker::Arch(remote) => {
+                return Err(ConnError::Bootstrap(format!(
+                    "the target's architecture ({remote}) cannot run the rsible agent built for {} ({})",
+                    std::env::consts::ARCH,
+                    controller_arch_names().join("/")
+                )))
+            }
+            Marker::Err(text) => {
+                return Err(ConnError::Bootstrap(format!("agent bootstrap failed: {text}")))
+            }
+            Marker::Upload => {
+                if proc.write_all(&payload.bytes).is_err() {
+                    let code = proc.wait_for_exit(Duration::from_secs(2));
+                    return Err(failure_before_agent(proc, kind, code));
+                }
+                uploaded = true;
+            }
+            Marker::Cached | Marker::Stored | Marker::Other(_) => {}
+            Marker::Exec => return Ok(uploaded),
+        }
+    }
+}
+
+/// Why the session ended before the agent spoke: ssh unreachable (255), become, or the
+/// bootstrap/exec itself.
+fn failure_before_agent(proc: &Spawned, kind: ConnKind, code: Option<i32>) -> ConnError {
+    let err = dead_connection_error(proc, kind, code);
+    match (&err, kind, code) {
+        (ConnError::Unreachable(_), ConnKind::Ssh, Some(255)) => err,
+        (ConnError::Unreachable(_), _, _) => ConnError::Bootstrap(format!(
+            "the rsible agent did not start (exit status {}): {}",
+            code.map(|c| c.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            proc.stderr_text()
+        )),
+        _ => err,
+    }
+}
