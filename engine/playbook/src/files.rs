@@ -25,7 +25,9 @@ pub fn parse_yaml_file(path: &Path) -> Result<Vec<Node>> {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| normalize(&d.join(path))).unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir()
+            .map(|d| normalize(&d.join(path)))
+            .unwrap_or_else(|_| path.to_path_buf())
     };
     let source: Arc<str> = Arc::from(absolute.display().to_string().as_str());
     crate::yaml_fallback::load_str(&text, Some(source)).map_err(|(msg, mark)| {

@@ -82,10 +82,14 @@ pub fn list_with_warnings(opts: &ListOptions) -> Result<Listing> {
         modules.add_library_dir(dir);
     }
     let loader = Loader::new(modules, opts.roles_path.clone(), opts.extra_vars.clone());
-    let only_tags: Vec<String> = if opts.tags.is_empty() {
-        vec!["all".into()]
-    } else {
+    // ansible-playbook lists `never` tasks too when --list-tags is given
+    // without any --tags/--skip-tags; otherwise the default is `all`.
+    let only_tags: Vec<String> = if !opts.tags.is_empty() {
         opts.tags.clone()
+    } else if opts.list_tags && opts.skip_tags.is_empty() {
+        vec!["never".into(), "all".into()]
+    } else {
+        vec!["all".into()]
     };
     let mut out = String::new();
     for path in &opts.playbooks {

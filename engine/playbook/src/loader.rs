@@ -320,9 +320,10 @@ impl<'a> Loader<'a> {
         let mut vars = inherited_vars.clone();
         vars.extend(vars_of(map.get("vars"), node)?);
 
-        let hosts_node = map.get("hosts").filter(|n| !n.is_null()).ok_or_else(|| {
-            PlaybookError::parse("the field 'hosts' is required but was not set")
-        })?;
+        let hosts_node = map
+            .get("hosts")
+            .filter(|n| !n.is_null())
+            .ok_or_else(|| PlaybookError::parse("the field 'hosts' is required but was not set"))?;
         let hosts: Vec<String> = match &hosts_node.value {
             Value::Seq(items) => items
                 .iter()
@@ -341,7 +342,8 @@ impl<'a> Loader<'a> {
         };
         let name = match map.get("name").and_then(str_of) {
             Some(n) => self.render(&n, &vars),
-            None => String::new(),
+            // Ansible names an unnamed play after its hosts.
+            None => hosts.join(","),
         };
         let tags = match map.get("tags") {
             Some(t) => tags::load(t)?,
@@ -928,7 +930,10 @@ impl<'a> Loader<'a> {
         }
         let searched: Vec<String> = search.iter().map(|p| p.display().to_string()).collect();
         // AnsibleError, not a parser error: exit code 1.
-        let mut err = PlaybookError::at(format!("the role '{name}' was not found in {}", searched.join(":")), &entry.mark);
+        let mut err = PlaybookError::at(
+            format!("the role '{name}' was not found in {}", searched.join(":")),
+            &entry.mark,
+        );
         err.exit_code = crate::error::EXIT_GENERIC_ERROR;
         Err(err)
     }

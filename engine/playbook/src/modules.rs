@@ -338,8 +338,13 @@ fn scan_module_redirects(text: &str) -> Option<HashMap<String, String>> {
             }
             4 if in_modules => current = trimmed.trim_start().strip_suffix(':'),
             6 if in_modules => {
-                if let (Some(name), Some(target)) = (current, trimmed.trim_start().strip_prefix("redirect:")) {
-                    out.insert(name.to_string(), target.trim().trim_matches(['"', '\'']).to_string());
+                if let (Some(name), Some(target)) =
+                    (current, trimmed.trim_start().strip_prefix("redirect:"))
+                {
+                    out.insert(
+                        name.to_string(),
+                        target.trim().trim_matches(['"', '\'']).to_string(),
+                    );
                 }
             }
             _ => {}
@@ -427,7 +432,10 @@ mod tests {
     fn runtime_scan_reads_redirects() {
         let text = "---\nplugin_routing:\n  connection:\n    x:\n      redirect: a.b.c\n  modules:\n    sysctl:\n      redirect: ansible.posix.sysctl\n    old:\n      tombstone:\n        removal_version: 2.0\n";
         let map = scan_module_redirects(text).unwrap();
-        assert_eq!(map.get("sysctl").map(String::as_str), Some("ansible.posix.sysctl"));
+        assert_eq!(
+            map.get("sysctl").map(String::as_str),
+            Some("ansible.posix.sysctl")
+        );
         assert_eq!(map.len(), 1);
     }
 

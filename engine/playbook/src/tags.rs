@@ -114,8 +114,16 @@ mod tests {
             &list(&["all"]),
             &list(&["foo"])
         ));
-        assert!(should_run(&set(&["always"]), &list(&["all"]), &list(&["all"])));
-        assert!(!should_run(&set(&["always"]), &list(&["all"]), &list(&["all", "always"])));
+        assert!(should_run(
+            &set(&["always"]),
+            &list(&["all"]),
+            &list(&["all"])
+        ));
+        assert!(!should_run(
+            &set(&["always"]),
+            &list(&["all"]),
+            &list(&["all", "always"])
+        ));
         assert!(!should_run(&set(&["x"]), &list(&["all"]), &list(&["all"])));
         assert!(should_run(
             &set(&["always"]),

@@ -13,7 +13,10 @@ struct LocalhostOnly;
 
 impl HostSelector for LocalhostOnly {
     fn select_hosts(&self, patterns: &[String]) -> Vec<String> {
-        let wanted = patterns.iter().any(|p| p.split([',', ':']).any(|x| x == "all" || x == "localhost" || x == "*"));
+        let wanted = patterns.iter().any(|p| {
+            p.split([',', ':'])
+                .any(|x| x == "all" || x == "localhost" || x == "*")
+        });
         if wanted {
             vec!["localhost".into()]
         } else {
@@ -33,8 +36,14 @@ const CASES: &[(&str, &[&str])] = &[
     ("site.yml", &["--list-tasks", "--tags", "debug_only"]),
     ("site.yml", &["--list-tasks", "--tags", "untagged"]),
     ("site.yml", &["--list-tasks", "--tags", "tagged"]),
-    ("site.yml", &["--list-tasks", "--skip-tags", "inner,dep_tag"]),
-    ("site.yml", &["--list-tasks", "--tags", "all", "--skip-tags", "always"]),
+    (
+        "site.yml",
+        &["--list-tasks", "--skip-tags", "inner,dep_tag"],
+    ),
+    (
+        "site.yml",
+        &["--list-tasks", "--tags", "all", "--skip-tags", "always"],
+    ),
     ("site.yml", &["--list-tags", "--skip-tags", "all"]),
     ("imported.yml", &["--list-tasks", "--tags", "one"]),
     ("errors/conflict.yml", &["--list-tasks"]),
@@ -50,7 +59,10 @@ const CASES: &[(&str, &[&str])] = &[
 ];
 
 fn split_csv(v: &str) -> Vec<String> {
-    v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// ansible-core's default roles_path when no ansible.cfg sets one.
@@ -111,9 +123,16 @@ fn listings_match_reference() {
     std::env::set_current_dir(&fixtures).unwrap();
     let ref_bin = PathBuf::from(ref_bin);
     let core = ref_bin.parent().and_then(|venv| {
-        std::fs::read_dir(venv.join("lib")).ok()?.flatten().map(|e| e.path().join("site-packages")).find(|p| p.is_dir())
+        std::fs::read_dir(venv.join("lib"))
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("site-packages"))
+            .find(|p| p.is_dir())
     });
-    let modules = ModuleRegistry::new(core.as_ref().map(|sp| sp.join("ansible")).as_deref(), core.into_iter().collect());
+    let modules = ModuleRegistry::new(
+        core.as_ref().map(|sp| sp.join("ansible")).as_deref(),
+        core.into_iter().collect(),
+    );
     let mut failures = Vec::new();
     for (playbook, args) in CASES {
         let output = Command::new(ref_bin.join("ansible-playbook"))
@@ -129,14 +148,23 @@ fn listings_match_reference() {
         let (out, err, code) = run_mine(playbook, args, &modules);
         let label = format!("{playbook} {}", args.join(" "));
         if out != ref_out {
-            failures.push(format!("{label}: stdout differs\n--- reference\n{ref_out}\n--- rsible\n{out}"));
+            failures.push(format!(
+                "{label}: stdout differs\n--- reference\n{ref_out}\n--- rsible\n{out}"
+            ));
         }
         if code != ref_code {
             failures.push(format!("{label}: exit code {code}, reference {ref_code}"));
         }
         if code != 0 && err != ref_err {
-            failures.push(format!("{label}: stderr differs\n--- reference\n{ref_err}\n--- rsible\n{err}"));
+            failures.push(format!(
+                "{label}: stderr differs\n--- reference\n{ref_err}\n--- rsible\n{err}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
