@@ -1,1 +1,97 @@
 //! rsible: the command-line shells over the engine crates.
+//!
+//! Each binary in `src/bin/` parses its options ([`cli`]), loads the
+//! configuration ([`rsible_config::Config`]) and calls one `run_*` function
+//! here, which returns the process [`ExitCode`].
+
+pub mod cli;
+pub mod exit;
+
+pub use exit::ExitCode;
+
+use cli::unsupported::{self, Unsupported};
+use cli::{AdhocArgs, InventoryCliArgs, PlaybookArgs};
+use rsible_config::Config;
+
+/// Print `ERROR! <message>` on stderr, as Ansible formats fatal errors.
+pub fn print_error(message: &str) {
+    eprintln!("ERROR! {message}");
+}
+
+/// Print `[WARNING]: <message>` on stderr.
+pub fn print_warning(message: &str) {
+    eprintln!("[WARNING]: {message}");
+}
+
+/// Load the configuration for a command-line program: from the current
+/// directory and the process environment. Prints config warnings.
+pub fn load_config() -> Result<Config, ExitCode> {
+    let cwd = match std::env::current_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            print_error(&format!("Unable to determine the current directory: {e}"));
+            return Err(ExitCode::Error);
+        }
+    };
+    match Config::load(&cwd, &rsible_config::process_env) {
+        Ok(config) => {
+            for warning in &config.warnings {
+                print_warning(warning);
+            }
+            Ok(config)
+        }
+        Err(e) => {
+            print_error(&e.to_string());
+            Err(ExitCode::BadOption)
+        }
+    }
+}
+
+/// Stop on unsupported options that would change the run; warn on the rest.
+pub fn refuse_unsupported<A>(table: &[Unsupported<A>], args: &A) -> Result<(), ExitCode> {
+    let verdict = unsupported::check(table, args);
+    for warning in &verdict.warnings {
+        print_warning(warning);
+    }
+    match verdict.fatal {
+        Some(message) => {
+            print_error(&message);
+            Err(ExitCode::BadOption)
+        }
+        None => Ok(()),
+    }
+}
+
+/// `rsible-playbook`: not wired to the executor yet.
+pub fn run_playbook(args: PlaybookArgs, config: Config) -> ExitCode {
+    if let Err(code) = refuse_unsupported(unsupported::PLAYBOOK, &args) {
+        return code;
+    }
+    let _ = config;
+    print_error("rsible-playbook: running playbooks is not implemented yet");
+    ExitCode::Error
+}
+
+/// `rsible-inventory`: not wired to the inventory output yet.
+pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
+    if let Err(code) = refuse_unsupported(unsupported::INVENTORY, &args) {
+        return code;
+    }
+    if let Err(message) = args.action() {
+        print_error(&message);
+        return ExitCode::BadOption;
+    }
+    let _ = config;
+    print_error("rsible-inventory: inventory output is not implemented yet");
+    ExitCode::Error
+}
+
+/// `rsible` (ad hoc): not wired to the executor yet.
+pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
+    if let Err(code) = refuse_unsupported(unsupported::ADHOC, &args) {
+        return code;
+    }
+    let _ = config;
+    print_error("rsible: ad hoc commands are not implemented yet");
+    ExitCode::Error
+}

@@ -25,6 +25,10 @@ pub use pyrepr::{py_list_repr, py_repr};
 pub use settings::{SettingDef, Settings, SETTINGS};
 pub use value::{to_bool, Kind, Value};
 
+/// The splitter, re-exported so the CLI (root package) can parse `-e k=v`
+/// without a dependency line of its own in the shared root Cargo.toml.
+pub use rsible_parsing as parsing;
+
 /// How settings read the environment: a name in, its value out. Pass
 /// `&|k| std::env::var(k).ok()` in programs and a fake in tests.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
