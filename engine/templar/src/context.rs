@@ -179,6 +179,7 @@ impl FrameGuard {
         // The lifetime is erased here and restored in `with_frame`; the
         // registry entry is removed in `drop`, before `frame` can be freed
         // (the guard is created after the frame and dropped before it).
+        #[allow(clippy::unnecessary_cast)] // the cast erases the lifetime on purpose
         let ptr = frame as *const Frame<'_> as *const Frame<'static>;
         FRAMES.with(|f| f.borrow_mut().push((id, ptr)));
         FrameGuard { id }

@@ -233,7 +233,7 @@ impl Parser<'_> {
                     self.pos += i + 1;
                     return Some(());
                 }
-                if rest[i..].as_bytes().starts_with(&[q, q, q]) {
+                if rest.as_bytes()[i..].starts_with(&[q, q, q]) {
                     self.pos += i + 3;
                     return Some(());
                 }

@@ -128,7 +128,7 @@ fn str_method(
                 None => String::new(),
             })
         }
-        "title" => state.apply_filter("title", &[value.clone()])?,
+        "title" => state.apply_filter("title", std::slice::from_ref(value))?,
         "isdigit" => Value::from(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
         "isalpha" => Value::from(!s.is_empty() && s.chars().all(char::is_alphabetic)),
         "isalnum" => Value::from(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
