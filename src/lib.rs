@@ -62,8 +62,23 @@ pub fn refuse_unsupported<A>(table: &[Unsupported<A>], args: &A) -> Result<(), E
     }
 }
 
+/// Ansible's argparse-level check on `-f`: exit 2 (the usage-error status,
+/// which shares its number with `HostFailed`).
+pub fn check_forks(program: &str, forks: Option<i64>) -> Result<(), ExitCode> {
+    match forks {
+        Some(n) if n < 1 => {
+            eprintln!("{program}: error: The number of processes (--forks) must be >= 1");
+            Err(ExitCode::HostFailed)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `rsible-playbook`: not wired to the executor yet.
 pub fn run_playbook(args: PlaybookArgs, config: Config) -> ExitCode {
+    if let Err(code) = check_forks("rsible-playbook", args.runner.forks) {
+        return code;
+    }
     if let Err(code) = refuse_unsupported(unsupported::PLAYBOOK, &args) {
         return code;
     }
@@ -88,6 +103,9 @@ pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
 
 /// `rsible` (ad hoc): not wired to the executor yet.
 pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
+    if let Err(code) = check_forks("rsible", args.runner.forks) {
+        return code;
+    }
     if let Err(code) = refuse_unsupported(unsupported::ADHOC, &args) {
         return code;
     }
