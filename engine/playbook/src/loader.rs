@@ -25,6 +25,8 @@ pub struct Loader<'a> {
     pub extra_vars: Vars,
     /// Warnings Ansible would print (empty imported files, ...).
     pub warnings: std::cell::RefCell<Vec<String>>,
+    /// Role defaults/vars already read, by directory.
+    role_vars_cache: std::cell::RefCell<std::collections::HashMap<PathBuf, Rc<Vars>>>,
 }
 
 /// Where the task being loaded sits.
@@ -133,6 +135,7 @@ impl<'a> Loader<'a> {
             roles_path,
             extra_vars,
             warnings: Default::default(),
+            role_vars_cache: Default::default(),
         }
     }
 
@@ -190,7 +193,7 @@ impl<'a> Loader<'a> {
         for entry in entries {
             let Some(map) = entry.as_map() else {
                 return Err(PlaybookError::at(
-                    format!("playbook entries must be either valid plays or 'import_playbook' statements"),
+                    "playbook entries must be either valid plays or 'import_playbook' statements",
                     &entry.mark,
                 ));
             };
@@ -412,7 +415,7 @@ impl<'a> Loader<'a> {
         for node in list {
             let Some(map) = node.as_map() else {
                 return Err(PlaybookError::at(
-                    format!("A malformed block was encountered while loading a block"),
+                    "A malformed block was encountered while loading a block",
                     &node.mark,
                 ));
             };
@@ -573,13 +576,12 @@ impl<'a> Loader<'a> {
         } else {
             TaskKind::Module
         };
-        if kind == TaskKind::Meta && scope.role.is_none() && !scope.handlers {
-            if parsed.args.get("_raw_params").and_then(Node::as_str) == Some("end_role") {
-                return Err(PlaybookError::at(
-                    "Cannot execute 'end_role' from outside of a role",
-                    &node.mark,
-                ));
-            }
+        let ends_role = parsed.args.get("_raw_params").and_then(Node::as_str) == Some("end_role");
+        if kind == TaskKind::Meta && scope.role.is_none() && !scope.handlers && ends_role {
+            return Err(PlaybookError::at(
+                "Cannot execute 'end_role' from outside of a role",
+                &node.mark,
+            ));
         }
         let listen = match map.get("listen") {
             Some(n) => match &n.value {
@@ -940,7 +942,18 @@ impl<'a> Loader<'a> {
 
     /// `defaults/main` or `vars/main`: a file, or a directory whose YAML files
     /// are merged in name order.
-    fn load_role_vars(&self, dir: &Path) -> Result<Vars> {
+    fn load_role_vars(&self, dir: &Path) -> Result<Rc<Vars>> {
+        if let Some(hit) = self.role_vars_cache.borrow().get(dir) {
+            return Ok(hit.clone());
+        }
+        let vars = Rc::new(self.read_role_vars(dir)?);
+        self.role_vars_cache
+            .borrow_mut()
+            .insert(dir.to_path_buf(), vars.clone());
+        Ok(vars)
+    }
+
+    fn read_role_vars(&self, dir: &Path) -> Result<Vars> {
         let mut out = Vars::new();
         let main = dir.join("main");
         let files: Vec<PathBuf> = if main.is_dir() {

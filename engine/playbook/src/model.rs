@@ -67,8 +67,9 @@ pub struct Role {
     /// Keywords of the role entry other than role/name/tags/when/vars.
     pub keywords: IndexMap<String, Node>,
     pub vars: IndexMap<String, Node>,
-    pub defaults: IndexMap<String, Node>,
-    pub role_vars: IndexMap<String, Node>,
+    /// Shared between every use of the role (Kubespray pulls kubespray_defaults in dozens of times).
+    pub defaults: Rc<IndexMap<String, Node>>,
+    pub role_vars: Rc<IndexMap<String, Node>>,
     pub allow_duplicates: bool,
     pub dependencies: Vec<Rc<Role>>,
     pub tasks: Vec<Item>,
