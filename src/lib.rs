@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod exit;
+pub mod run;
 
 pub use exit::ExitCode;
 
@@ -82,9 +83,7 @@ pub fn run_playbook(args: PlaybookArgs, config: Config) -> ExitCode {
     if let Err(code) = refuse_unsupported(unsupported::PLAYBOOK, &args) {
         return code;
     }
-    let _ = config;
-    print_error("rsible-playbook: running playbooks is not implemented yet");
-    ExitCode::Error
+    run::playbook::run(&args, &config)
 }
 
 /// `rsible-inventory`: not wired to the inventory output yet.
@@ -92,13 +91,14 @@ pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
     if let Err(code) = refuse_unsupported(unsupported::INVENTORY, &args) {
         return code;
     }
-    if let Err(message) = args.action() {
-        print_error(&message);
-        return ExitCode::BadOption;
-    }
-    let _ = config;
-    print_error("rsible-inventory: inventory output is not implemented yet");
-    ExitCode::Error
+    let action = match args.action() {
+        Ok(action) => action,
+        Err(message) => {
+            print_error(&message);
+            return ExitCode::BadOption;
+        }
+    };
+    run::inventory::run(&args, action, &config)
 }
 
 /// `rsible` (ad hoc): not wired to the executor yet.

@@ -3,6 +3,11 @@
 use rsible::cli::{self, version::version_text, AdhocArgs};
 
 fn main() -> std::process::ExitCode {
+    // `rsible agent`: this binary is also the agent the controller starts on
+    // each target (see DESIGN.md); it speaks the framed protocol on stdio.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "agent") {
+        return std::process::ExitCode::from(rsible_modules::run_agent_stdio().clamp(0, 255) as u8);
+    }
     let args: AdhocArgs = cli::parse_or_exit();
     let config = match rsible::load_config() {
         Ok(config) => config,

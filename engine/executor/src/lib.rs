@@ -7,6 +7,7 @@
 //! -> `output` (the default callback).
 
 pub mod actions;
+pub mod connection_pool;
 pub mod frame;
 pub mod host_state;
 pub mod magic;

@@ -17,7 +17,7 @@ pub fn ansible_version() -> Value {
     v.insert("minor".into(), Value::from(18));
     v.insert("revision".into(), Value::from(0));
     v.insert("string".into(), Value::from("2.18.0"));
-    Value::from_iter(v)
+    crate::scope::map_value(v)
 }
 
 /// `hostvars`: every host's variables, templated in that host's own context

@@ -120,7 +120,10 @@ impl<'a, S: Sink> Executor<'a, S> {
 
     pub fn run(&mut self, playbook: &Playbook) -> Result<RunOutcome, FatalError> {
         for play in &playbook.plays {
-            self.run_play(play)?;
+            if !self.run_play(play)? {
+                // Every host of a batch failed: Ansible stops the whole playbook.
+                break;
+            }
         }
         self.callback.stats(&self.stats);
         self.runner.close_all();
@@ -142,7 +145,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.states.entry(host.to_string()).or_default()
     }
 
-    fn run_play(&mut self, play: &Play) -> Result<(), FatalError> {
+    /// Runs one play; false when every host of a batch failed, which ends the playbook.
+    fn run_play(&mut self, play: &Play) -> Result<bool, FatalError> {
         let hosts = self
             .inventory
             .select_limited(&play.hosts, self.options.limit.as_deref())
@@ -162,7 +166,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             .collect();
         if hosts.is_empty() {
             self.callback.no_hosts_matched();
-            return Ok(());
+            return Ok(true);
         }
         for h in &hosts {
             self.stats.host(h);
@@ -197,12 +201,17 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.flush_handlers(&ctx, &batch)?;
             self.run_items(&ctx, &play.post_tasks, &base, &batch)?;
             self.flush_handlers(&ctx, &batch)?;
-            if batch.iter().all(|h| !self.states[h].is_active()) {
+            let all_failed = batch.iter().all(|h| {
+                self.states
+                    .get(h)
+                    .is_some_and(|s| s.failed || s.unreachable)
+            });
+            if all_failed {
                 self.callback.no_hosts_remaining();
-                break;
+                return Ok(false);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// `serial`: an int, a percentage, or a list of either (the last repeats).
@@ -247,7 +256,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 Value::from_iter(hosts.into_iter().map(Value::from)),
             );
         }
-        Value::from_iter(map)
+        crate::scope::map_value(map)
     }
 
     fn run_role(
@@ -658,7 +667,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             ansible_loop.insert("first".into(), Value::from(index == 0));
             ansible_loop.insert("last".into(), Value::from(index + 1 == total));
             ansible_loop.insert("length".into(), Value::from(total));
-            top.insert("ansible_loop".into(), Value::from_iter(ansible_loop));
+            top.insert("ansible_loop".into(), crate::scope::map_value(ansible_loop));
             let mut item_scope = scope.clone();
             item_scope.push_map("loop variables", top);
             let mut r = self.run_once_on_host(ctx, task, frame, host, &item_scope, delegate);

@@ -129,7 +129,7 @@ pub fn collect_role_defaults(role: &Role, out: &mut IndexMap<String, Value>) {
     for dep in &role.dependencies {
         collect_role_defaults(dep, out);
     }
-    for (k, v) in &role.defaults {
+    for (k, v) in role.defaults.iter() {
         out.insert(k.clone(), from_yaml(v));
     }
 }
@@ -176,7 +176,7 @@ pub fn task_scope(
         }
         facts.insert(
             "ansible_facts".into(),
-            Value::from_iter(state.facts.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            map_value(state.facts.iter().map(|(k, v)| (k.clone(), v.clone()))),
         );
         scope.push_map(level::FACTS, facts);
     }
@@ -226,6 +226,15 @@ pub fn json_to_value(v: &serde_json::Value) -> Value {
         }
         J::String(s) => Value::from(s.as_str()),
         J::Array(items) => Value::from_iter(items.iter().map(json_to_value)),
-        J::Object(map) => Value::from_iter(map.iter().map(|(k, v)| (k.clone(), json_to_value(v)))),
+        J::Object(map) => map_value(map.iter().map(|(k, v)| (k.clone(), json_to_value(v)))),
     }
+}
+
+/// A string-keyed map as a template value (a mapping, not a list of pairs).
+pub fn map_value<I: IntoIterator<Item = (String, Value)>>(entries: I) -> Value {
+    let map: IndexMap<Value, Value> = entries
+        .into_iter()
+        .map(|(k, v)| (Value::from(k), v))
+        .collect();
+    Value::from(map)
 }

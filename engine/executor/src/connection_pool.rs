@@ -1,0 +1,138 @@
+//! The real `TargetRunner`: one agent per (host, user, become user), opened
+//! on first use through `rsible-connection` and kept for the run.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rsible_connection::{AgentHandle, CallOptions, ConnKind, ConnSpec, Connection};
+use serde_json::{Map, Value};
+
+use crate::target::{TargetRunner, TargetSpec, Unreachable};
+
+/// Settings that come from ansible.cfg and the command line, not from variables.
+#[derive(Clone, Debug)]
+pub struct ConnectionDefaults {
+    /// The binary uploaded to targets and run as `<binary> agent`.
+    pub agent_binary: PathBuf,
+    pub remote_user: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+    pub ssh_args: Option<String>,
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
+    pub host_key_checking: bool,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+pub struct ConnectionPool {
+    defaults: ConnectionDefaults,
+    open: HashMap<TargetSpec, AgentHandle>,
+    /// Targets that failed to connect: not retried within the run.
+    dead: HashMap<TargetSpec, String>,
+}
+
+impl ConnectionPool {
+    pub fn new(defaults: ConnectionDefaults) -> Self {
+        ConnectionPool {
+            defaults,
+            open: HashMap::new(),
+            dead: HashMap::new(),
+        }
+    }
+
+    fn conn_spec(&self, t: &TargetSpec) -> ConnSpec {
+        let d = &self.defaults;
+        let mut spec = ConnSpec::new(t.address.clone(), d.agent_binary.clone());
+        spec.connection = if t.connection == "local" {
+            ConnKind::Local
+        } else {
+            ConnKind::Ssh
+        };
+        spec.port = t.port;
+        spec.user = t.user.clone().or_else(|| d.remote_user.clone());
+        spec.private_key_file = t
+            .private_key_file
+            .clone()
+            .map(PathBuf::from)
+            .or_else(|| d.private_key_file.clone());
+        spec.ssh_args = d.ssh_args.clone();
+        spec.ssh_common_args = t
+            .ssh_common_args
+            .clone()
+            .or_else(|| d.ssh_common_args.clone());
+        spec.ssh_extra_args = t
+            .ssh_extra_args
+            .clone()
+            .or_else(|| d.ssh_extra_args.clone());
+        spec.host_key_checking = d.host_key_checking;
+        spec.timeout = d.timeout;
+        spec.retries = d.retries;
+        spec
+    }
+}
+
+impl TargetRunner for ConnectionPool {
+    fn run_module(
+        &mut self,
+        target: &TargetSpec,
+        module: &str,
+        args: &Value,
+        check_mode: bool,
+        diff: bool,
+    ) -> Result<Map<String, Value>, Unreachable> {
+        if let Some(msg) = self.dead.get(target) {
+            return Err(Unreachable(msg.clone()));
+        }
+        if !self.open.contains_key(target) {
+            let spec = self.conn_spec(target);
+            match Connection::open(&spec) {
+                Ok(handle) => {
+                    self.open.insert(target.clone(), handle);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.dead.insert(target.clone(), msg.clone());
+                    return Err(Unreachable(msg));
+                }
+            }
+        }
+        let handle = self
+            .open
+            .get_mut(target)
+            .ok_or_else(|| Unreachable("connection lost".into()))?;
+        let empty = Map::new();
+        let args = args.as_object().unwrap_or(&empty);
+        let opts = CallOptions {
+            check_mode,
+            diff,
+            ..CallOptions::default()
+        };
+        match handle.call(module, args, &opts) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(other) => Ok(Map::from_iter([
+                ("failed".to_string(), Value::Bool(true)),
+                (
+                    "msg".to_string(),
+                    Value::String(format!("module returned a non-object result: {other}")),
+                ),
+            ])),
+            Err(e) if e.is_unreachable() => {
+                self.open.remove(target);
+                let msg = e.to_string();
+                self.dead.insert(target.clone(), msg.clone());
+                Err(Unreachable(msg))
+            }
+            Err(e) => Ok(Map::from_iter([
+                ("failed".to_string(), Value::Bool(true)),
+                ("msg".to_string(), Value::String(e.to_string())),
+            ])),
+        }
+    }
+
+    fn close_all(&mut self) {
+        for (_, handle) in self.open.drain() {
+            let _ = handle.close();
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! What each binary does once its options are parsed: load the inventory and
+//! playbooks through the engine crates, then list, print or run.
+
+pub mod inventory;
+pub mod loading;
+pub mod playbook;

@@ -1,0 +1,296 @@
+//! `rsible-playbook`: the listing modes, or a run.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rsible_config::Config;
+use rsible_executor::connection_pool::{ConnectionDefaults, ConnectionPool};
+use rsible_executor::output::default_callback::{CallbackOptions, DefaultCallback, Sink};
+use rsible_executor::{Executor, RunOptions};
+use rsible_inventory::Inventory;
+use rsible_playbook::{list_with_warnings, HostSelector, ListOptions, Loader, ModuleRegistry};
+use rsible_templar::Templar;
+
+use crate::cli::PlaybookArgs;
+use crate::run::loading;
+use crate::{print_error, print_warning, ExitCode};
+
+/// The listing's view of the inventory: play patterns after `--limit`.
+struct Selector<'a> {
+    inventory: std::cell::RefCell<&'a mut Inventory>,
+    limit: Option<Vec<String>>,
+}
+
+impl HostSelector for Selector<'_> {
+    fn select_hosts(&self, patterns: &[String]) -> Vec<String> {
+        let mut inv = self.inventory.borrow_mut();
+        inv.select_limited(patterns, self.limit.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+fn parse_limit(args: &PlaybookArgs) -> Result<Option<Vec<String>>, ExitCode> {
+    match args.inventory.limit.as_deref() {
+        None => Ok(None),
+        Some(l) => Inventory::parse_limit(l).map(Some).map_err(|e| {
+            print_error(&e.to_string());
+            ExitCode::Error
+        }),
+    }
+}
+
+fn module_registry(config: &Config, args: &PlaybookArgs, cwd: &Path) -> ModuleRegistry {
+    let registry = ModuleRegistry::discover(&config.collections_path);
+    for dir in config.library.iter().chain(
+        args.runner
+            .module_path
+            .iter()
+            .map(|p| cwd.join(p))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        registry.add_library_dir(dir);
+    }
+    registry
+}
+
+pub fn run(args: &PlaybookArgs, config: &Config) -> ExitCode {
+    let cwd = match loading::current_dir() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for pb in &args.playbooks {
+        let path = cwd.join(pb);
+        if !path.exists() {
+            print_error(&format!("the playbook: {pb} could not be found"));
+            return ExitCode::Error;
+        }
+    }
+    let mut inventory = match loading::load(&args.inventory, config, &cwd) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let limit = match parse_limit(args) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let extra_vars = match loading::extra_vars(&args.extra_vars.extra_vars, &cwd) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let registry = module_registry(config, args, &cwd);
+    let listing =
+        args.syntax_check || args.list_tasks || args.list_tags || args.list_hosts.list_hosts;
+    if listing {
+        let selector = Selector {
+            inventory: std::cell::RefCell::new(&mut inventory),
+            limit,
+        };
+        let opts = ListOptions {
+            playbooks: args.playbooks.iter().map(PathBuf::from).collect(),
+            hosts: Some(&selector),
+            tags: args.run_tags(),
+            skip_tags: args.skip_tags(),
+            extra_vars,
+            list_hosts: args.list_hosts.list_hosts,
+            list_tasks: args.list_tasks,
+            list_tags: args.list_tags,
+            syntax_check: args.syntax_check,
+            roles_path: config.roles_path.clone(),
+            modules: Some(&registry),
+            library: config.library.clone(),
+        };
+        return match list_with_warnings(&opts) {
+            Ok(listing) => {
+                for w in &listing.warnings {
+                    print_warning(w);
+                }
+                print!("{}", listing.stdout);
+                ExitCode::Ok
+            }
+            Err(e) => {
+                eprintln!("{}", e.render());
+                exit_from(e.exit_code)
+            }
+        };
+    }
+    execute(args, config, &cwd, inventory, limit, extra_vars, &registry)
+}
+
+fn exit_from(code: i32) -> ExitCode {
+    match code {
+        0 => ExitCode::Ok,
+        2 => ExitCode::HostFailed,
+        3 => ExitCode::Unreachable,
+        4 => ExitCode::Parse,
+        5 => ExitCode::BadOption,
+        99 => ExitCode::Interrupted,
+        250 => ExitCode::Unexpected,
+        _ => ExitCode::Error,
+    }
+}
+
+struct Stdout;
+
+impl Sink for Stdout {
+    fn out(&mut self, text: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+    }
+    fn err(&mut self, text: &str) {
+        eprint!("{text}");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    args: &PlaybookArgs,
+    config: &Config,
+    cwd: &Path,
+    mut inventory: Inventory,
+    limit: Option<Vec<String>>,
+    extra_vars: rsible_inventory::Vars,
+    registry: &ModuleRegistry,
+) -> ExitCode {
+    let inventory_dirs = match loading::inventory_vars_dirs(&inventory) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let agent_binary = match std::env::current_exe() {
+        Ok(p) => p.with_file_name("rsible"),
+        Err(e) => {
+            print_error(&format!(
+                "cannot find the rsible binary to use as the agent: {e}"
+            ));
+            return ExitCode::Error;
+        }
+    };
+    let extra_layer = rsible_executor::scope::to_layer(&extra_vars);
+    let mut any_failed = ExitCode::Ok;
+    let mut retry_hosts: Vec<String> = Vec::new();
+    for pb in &args.playbooks {
+        let path = cwd.join(pb);
+        let loader = Loader::new(registry, config.roles_path.clone(), extra_vars.clone());
+        let playbook = match loader.load_playbook(&path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{}", e.render());
+                return exit_from(e.exit_code);
+            }
+        };
+        let playbook_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let playbook_dirs = match loading::vars_dirs(&inventory, &[playbook_dir]) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let mut pool = ConnectionPool::new(ConnectionDefaults {
+            agent_binary: agent_binary.clone(),
+            remote_user: args
+                .connection
+                .remote_user
+                .clone()
+                .or_else(|| config.remote_user.clone()),
+            private_key_file: args
+                .connection
+                .private_key_file
+                .as_ref()
+                .map(PathBuf::from)
+                .or_else(|| config.private_key_file.clone()),
+            ssh_args: Some(config.ssh_args.clone()),
+            ssh_common_args: args
+                .connection
+                .ssh_common_args
+                .clone()
+                .or_else(|| non_empty(&config.ssh_common_args)),
+            ssh_extra_args: args
+                .connection
+                .ssh_extra_args
+                .clone()
+                .or_else(|| non_empty(&config.ssh_extra_args)),
+            host_key_checking: config.ssh_host_key_checking,
+            timeout: std::time::Duration::from_secs(
+                args.connection.timeout.unwrap_or(config.ssh_timeout).max(1) as u64,
+            ),
+            retries: 0,
+        });
+        let callback = DefaultCallback::new(
+            CallbackOptions {
+                display_skipped_hosts: config.display_skipped_hosts,
+                display_ok_hosts: config.display_ok_hosts,
+                verbosity: args.verbosity.verbosity,
+                ..CallbackOptions::default()
+            },
+            Stdout,
+        );
+        let options = RunOptions {
+            check_mode: args.check_diff.check,
+            diff: args.check_diff.diff,
+            verbosity: args.verbosity.verbosity,
+            tags: args.run_tags(),
+            skip_tags: args.skip_tags(),
+            limit: limit.clone(),
+            force_handlers: args.force_handlers,
+        };
+        let mut executor = Executor::new(
+            Arc::new(Templar::new()),
+            &mut inventory,
+            inventory_dirs.clone(),
+            playbook_dirs,
+            extra_layer.clone(),
+            options,
+            &mut pool,
+            callback,
+        );
+        match executor.run(&playbook) {
+            Ok(outcome) => {
+                retry_hosts.extend(outcome.failed_hosts.iter().cloned());
+                retry_hosts.extend(outcome.unreachable_hosts.iter().cloned());
+                let code = exit_from(outcome.exit_code());
+                if code != ExitCode::Ok && any_failed == ExitCode::Ok {
+                    any_failed = code;
+                }
+                if !retry_hosts.is_empty() && config.retry_files_enabled {
+                    write_retry_file(config, &path, &retry_hosts);
+                }
+            }
+            Err(e) => {
+                print_error(&e.message);
+                return exit_from(e.exit_code);
+            }
+        }
+    }
+    any_failed
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// `<playbook>.retry` beside the playbook (or in retry_files_save_path):
+/// the failed and unreachable hosts, one per line, sorted.
+fn write_retry_file(config: &Config, playbook: &Path, hosts: &[String]) {
+    let mut hosts: Vec<&String> = hosts.iter().collect();
+    hosts.sort();
+    hosts.dedup();
+    let stem = playbook
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = config
+        .retry_files_save_path
+        .clone()
+        .unwrap_or_else(|| playbook.parent().map(Path::to_path_buf).unwrap_or_default());
+    let path = dir.join(format!("{stem}.retry"));
+    let body: String = hosts.iter().map(|h| format!("{h}\n")).collect();
+    let tmp = dir.join(format!(".{stem}.retry.tmp"));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&tmp, body))
+        .and_then(|_| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        print_warning(&format!(
+            "Could not create retry file '{}'. [Errno] {e}",
+            path.display()
+        ));
+    }
+}
