@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use rsible_inventory::cli::{graph, host, inventory_cli_list, CliVars};
-use rsible_inventory::{load_inventory, load_vars_dirs, GroupNamePolicy, Inventory, InventoryOptions};
+use rsible_inventory::{
+    load_inventory, load_vars_dirs, GroupNamePolicy, Inventory, InventoryOptions,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,10 +42,13 @@ fn main() {
             }
             "--kubespray" => {
                 options.force_valid_group_names = GroupNamePolicy::Ignore;
-                options.ignore_extensions = ["~", ".orig", ".bak", ".ini", ".cfg", ".retry", ".pyc", ".pyo", ".creds", ".gpg"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+                options.ignore_extensions = [
+                    "~", ".orig", ".bak", ".ini", ".cfg", ".retry", ".pyc", ".pyo", ".creds",
+                    ".gpg",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
                 options.ignore_patterns = vec!["artifacts".into(), "credentials".into()];
             }
             other => target = Some(other.to_string()),
@@ -61,9 +66,15 @@ fn main() {
         eprintln!("ERROR! {e}");
         std::process::exit(1)
     });
-    let play_dir = playbook_dir.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let play_dir = playbook_dir
+        .clone()
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let play_dirs = load_vars_dirs(&inv, &[play_dir]).unwrap_or_default();
-    let vars = CliVars { inventory: &inv_dirs, play: &play_dirs, playbook_dir_given: playbook_dir.is_some() };
+    let vars = CliVars {
+        inventory: &inv_dirs,
+        play: &play_dirs,
+        playbook_dir_given: playbook_dir.is_some(),
+    };
     let out = match action {
         Some("list") => {
             let limit = limit.map(|l| Inventory::parse_limit(&l).unwrap_or_default());
@@ -71,7 +82,10 @@ fn main() {
         }
         Some("graph") => graph(&inv, target.as_deref(), show_vars, vars),
         Some("host") => host(&mut inv, target.as_deref().unwrap_or(""), vars),
-        _ => Err("No action selected, at least one of --host, --graph or --list needs to be specified.".into()),
+        _ => Err(
+            "No action selected, at least one of --host, --graph or --list needs to be specified."
+                .into(),
+        ),
     };
     for w in &inv.warnings {
         eprintln!("[WARNING]: {w}");

@@ -49,11 +49,13 @@ pub fn decode_lines(bytes: &[u8]) -> Result<Vec<String>, String> {
         } else {
             match std::str::from_utf8(raw) {
                 Ok(s) => lines.push(s.to_string()),
-                Err(e) => return Err(format!(
+                Err(e) => {
+                    return Err(format!(
                     "'utf-8' codec can't decode byte 0x{:02x} in position {}: invalid start byte",
                     raw.get(e.valid_up_to()).copied().unwrap_or(0),
                     e.valid_up_to()
-                )),
+                ))
+                }
             }
         }
     }

@@ -93,7 +93,7 @@ fn write_value(v: &Value, style: JsonStyle, level: usize, out: &mut String) {
         Value::Float(f) => out.push_str(&float_text(*f)),
         Value::Str(s) | Value::Unsafe(s) => write_string(s, style.ensure_ascii, out),
         Value::Vault(cipher) => {
-            let entries = vec![(Key::Str("__ansible_vault".into()), v_str(cipher))];
+            let entries = [(Key::Str("__ansible_vault".into()), v_str(cipher))];
             let refs: Vec<(Key, &Value)> = entries.iter().map(|(k, v)| (k.clone(), v)).collect();
             write_object(refs, style, level, out);
         }

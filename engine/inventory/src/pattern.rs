@@ -231,6 +231,21 @@ impl Inventory {
         Ok(unique.into_iter().collect())
     }
 
+    /// InventoryManager.list_hosts (what `ansible --list-hosts` prints): like
+    /// [`Inventory::select_limited`], but a localhost name that matched nothing
+    /// (e.g. because of the limit) is still listed.
+    pub fn list_hosts(
+        &mut self,
+        pattern: &str,
+        limit: Option<&[String]>,
+    ) -> Result<Vec<String>, PatternError> {
+        let hosts = self.select_limited(&[pattern.to_string()], limit)?;
+        if hosts.is_empty() && LOCALHOST_NAMES.contains(&pattern) {
+            return Ok(vec![pattern.to_string()]);
+        }
+        Ok(hosts)
+    }
+
     /// `--limit` text to the list of patterns InventoryManager.subset keeps
     /// (`@file` entries replaced by the file's lines).
     pub fn parse_limit(limit: &str) -> Result<Vec<String>, PatternError> {
