@@ -766,6 +766,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             _ => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
         };
+        normalize_result(&mut result);
         self.apply_result_keywords(task, frame, scope, &mut result);
         result
     }
@@ -1059,10 +1060,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         if let Some(Json::Array(items)) = result.get("results") {
             for item in items {
                 if let Json::Object(m) = item {
+                    let shown = clean_copy(m);
                     let rv = ResultView {
                         host,
                         task: view,
-                        result: m,
+                        result: &shown,
                     };
                     if m.get("failed") == Some(&Json::Bool(true)) {
                         self.callback.runner_item_on_failed(&rv);
@@ -1074,10 +1076,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+        let shown = clean_copy(&result);
         let rv = ResultView {
             host,
             task: view,
-            result: &result,
+            result: &shown,
         };
         let unreachable = result.get("unreachable") == Some(&Json::Bool(true));
         let failed = result.get("failed") == Some(&Json::Bool(true));
@@ -1352,6 +1355,33 @@ fn flatten_one(items: Vec<Value>) -> Vec<Value> {
         out.push(i);
     }
     out
+}
+
+/// TaskExecutor's defaults for an executed action: `failed` from a non-zero
+/// `rc` when the module did not say, `changed` false when absent.
+fn normalize_result(result: &mut Map<String, Json>) {
+    if result.contains_key("unreachable") {
+        return;
+    }
+    if !result.contains_key("failed") {
+        let rc_failed = match result.get("rc") {
+            Some(Json::Number(n)) => n.as_i64() != Some(0),
+            Some(Json::String(s)) => s != "0",
+            _ => false,
+        };
+        result.insert("failed".into(), Json::Bool(rc_failed));
+    }
+    if !result.contains_key("changed") {
+        result.insert("changed".into(), Json::Bool(false));
+    }
+}
+
+/// What the callbacks see: TaskResult.clean_copy() drops `failed` and `skipped`.
+fn clean_copy(result: &Map<String, Json>) -> Map<String, Json> {
+    let mut copy = result.clone();
+    copy.remove("failed");
+    copy.remove("skipped");
+    copy
 }
 
 fn obj(v: Json) -> Map<String, Json> {
