@@ -47,6 +47,21 @@ pub fn load_inventory(
     Ok(inv)
 }
 
+/// Parse INI inventory text (as if read from `source`) into a fresh, reconciled inventory.
+/// The error is the ini plugin's message. Used by tests and the fuzzer.
+pub fn load_ini_str(
+    text: &str,
+    source: &str,
+    options: InventoryOptions,
+) -> Result<Inventory, String> {
+    let mut inv = Inventory::new(options);
+    inv.current_source = Some(source.to_string());
+    let lines = crate::ini::python_splitlines(text);
+    parse_ini(&mut inv, source, &lines)?;
+    inv.reconcile();
+    Ok(inv)
+}
+
 /// Names skipped inside an inventory directory (hidden files, vars dirs, ignored patterns/extensions).
 fn ignored_regex(options: &InventoryOptions) -> Result<Regex, InventoryError> {
     let mut parts: Vec<String> = vec![
