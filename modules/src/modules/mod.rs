@@ -5,7 +5,9 @@ mod args;
 mod command;
 mod copy;
 mod file;
+mod lineinfile;
 mod ping;
+mod replace;
 mod stat;
 
 pub use args::{validate, Kind, Param, ParamDefault};
@@ -83,6 +85,16 @@ const NATIVE: &[NativeModule] = &[
         name: "copy",
         spec: copy::SPEC,
         run: copy::run,
+    },
+    NativeModule {
+        name: "lineinfile",
+        spec: lineinfile::SPEC,
+        run: lineinfile::run,
+    },
+    NativeModule {
+        name: "replace",
+        spec: replace::SPEC,
+        run: replace::run,
     },
 ];
 

@@ -1,0 +1,523 @@
+//! `replace`: substitute every match of a (Python) regular expression in a file,
+//! optionally only between `after` and `before`, as ansible-core's module does.
+//!
+//! This file also holds the Python `re` compatibility layer shared with `lineinfile`
+//! and `blockinfile`: translating Python pattern syntax to the `regex` crate (or
+//! refusing loudly what it cannot express), and Python's replacement templates
+//! (`\1`, `\g<name>`).
+
+use super::file::file_common_params;
+use super::lineinfile::{backup_local, check_file_attrs, write_changes};
+use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+const FILE_COMMON: [Param; 9] = file_common_params!();
+
+pub const SPEC: &[Param] = &[
+    Param::new("path", Kind::Path)
+        .required()
+        .aliases(&["dest", "destfile", "name"]),
+    Param::new("regexp", Kind::Str).required(),
+    Param::new("replace", Kind::Str).default(ParamDefault::Str("")),
+    Param::new("after", Kind::Str),
+    Param::new("before", Kind::Str),
+    Param::new("backup", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("validate", Kind::Str),
+    Param::new("encoding", Kind::Str).default(ParamDefault::Str("utf-8")),
+    FILE_COMMON[0],
+    FILE_COMMON[1],
+    FILE_COMMON[2],
+    FILE_COMMON[3],
+    FILE_COMMON[4],
+    FILE_COMMON[5],
+    FILE_COMMON[6],
+    FILE_COMMON[7],
+    FILE_COMMON[8],
+];
+
+pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
+    let text = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
+    let path = text("path").unwrap_or_default();
+    let regexp = text("regexp").unwrap_or_default();
+    let replacement = text("replace").unwrap_or_default();
+    let encoding = text("encoding").unwrap_or_else(|| "utf-8".into());
+    if !matches!(
+        encoding.to_lowercase().replace('_', "-").as_str(),
+        "utf-8" | "utf8" | "ascii"
+    ) {
+        return Err(ModuleFail::msg(format!(
+            "rsible agent: replace encoding {encoding} is not supported natively (only utf-8)"
+        )));
+    }
+    let p = Path::new(&path);
+    if p.is_dir() {
+        return Err(ModuleFail::msg(format!("Path {path} is a directory !")).with("rc", json!(256)));
+    }
+    if !p.exists() {
+        return Err(ModuleFail::msg(format!("Path {path} does not exist !")).with("rc", json!(257)));
+    }
+    let bytes = std::fs::read(p).map_err(|e| {
+        ModuleFail::msg(format!(
+            "Unable to read the contents of {path}: {}",
+            crate::util::fs_attrs::py_os_error(&e, p)
+        ))
+    })?;
+    let contents = String::from_utf8(bytes).map_err(|_| {
+        ModuleFail::msg(format!(
+            "rsible agent: {path} is not valid {encoding}; replace needs text"
+        ))
+    })?;
+
+    let mut res = Map::new();
+    res.insert("rc".into(), json!(0));
+    // Empty after/before count as not given, as in Ansible (they are tested for truth).
+    let after = text("after").filter(|s| !s.is_empty());
+    let before = text("before").filter(|s| !s.is_empty());
+    let section_pattern = match (&after, &before) {
+        (Some(a), Some(b)) => format!("{a}(?P<subsection>.*?){b}"),
+        (Some(a), None) => format!("{a}(?P<subsection>.*)"),
+        (None, Some(b)) => format!("(?P<subsection>.*){b}"),
+        (None, None) => String::new(),
+    };
+    let (start, end) = if section_pattern.is_empty() {
+        (0, contents.len())
+    } else {
+        let section_re = compile_text(&format!("(?s){section_pattern}"))?;
+        match section_re
+            .captures(&contents)
+            .and_then(|c| c.name("subsection"))
+        {
+            Some(m) => (m.start(), m.end()),
+            None => {
+                res.insert(
+                    "msg".into(),
+                    json!(format!(
+                        "Pattern for before/after params did not match the given file: {section_pattern}"
+                    )),
+                );
+                res.insert("changed".into(), json!(false));
+                return Ok(res);
+            }
+        }
+    };
+    let section = &contents[start..end];
+    let re = compile_text(&format!("(?m){regexp}"))?;
+    let template = Template::parse(&replacement, &group_names(re.capture_names()))
+        .map_err(|e| ModuleFail::msg(format!("Unable to process replace due to error: {e}")))?;
+    let (new_section, count) = py_subn(&re, &template, section);
+
+    let mut changed = false;
+    let mut msg = String::new();
+    let mut new_contents = contents.clone();
+    if count > 0 && new_section != section {
+        new_contents = format!("{}{new_section}{}", &contents[..start], &contents[end..]);
+        msg = format!("{count} replacements made");
+        changed = true;
+        if ctx.diff {
+            res.insert(
+                "diff".into(),
+                json!({
+                    "before_header": path,
+                    "before": contents,
+                    "after_header": path,
+                    "after": new_contents,
+                }),
+            );
+        }
+    }
+    if changed && !ctx.check_mode {
+        if params.get("backup").and_then(Value::as_bool) == Some(true) && p.exists() {
+            res.insert("backup_file".into(), json!(backup_local(p)?));
+        }
+        write_changes(params, p, new_contents.as_bytes())?;
+    }
+    let (msg, changed) = check_file_attrs(params, p, ctx, changed, msg, None)?;
+    res.insert("msg".into(), json!(msg));
+    res.insert("changed".into(), json!(changed));
+    Ok(res)
+}
+
+/// Python's `re.subn(pattern, template, text)`: every non-overlapping match, where an
+/// empty match right after a previous match is still replaced (Python 3.7+).
+fn py_subn(re: &regex::Regex, template: &Template, text: &str) -> (String, usize) {
+    let mut out = String::with_capacity(text.len());
+    let mut count = 0;
+    let mut copied_to = 0;
+    let mut pos = 0;
+    // Where the previous match was empty: Python allows no second empty match there.
+    let mut last_empty_at = None;
+    while pos <= text.len() {
+        let Some(caps) = re.captures_at(text, pos) else {
+            break;
+        };
+        let Some(m) = caps.get(0) else { break };
+        if m.is_empty() && last_empty_at == Some(m.start()) {
+            match text[m.start()..].chars().next() {
+                Some(c) => pos = m.start() + c.len_utf8(),
+                None => break,
+            }
+            continue;
+        }
+        out.push_str(&text[copied_to..m.start()]);
+        template.expand_into(&mut out, |g| caps.get(g).map(|x| x.as_str()));
+        copied_to = m.end();
+        count += 1;
+        last_empty_at = m.is_empty().then_some(m.start());
+        pos = m.end();
+    }
+    out.push_str(&text[copied_to..]);
+    (out, count)
+}
+
+fn group_names<'a>(names: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<String>> {
+    names.map(|n| n.map(str::to_string)).collect()
+}
+
+/// Compile a Python text pattern (Unicode semantics) for the `regex` crate.
+pub(super) fn compile_text(pattern: &str) -> Result<regex::Regex, ModuleFail> {
+    let translated = translate_python_pattern(pattern).map_err(ModuleFail::msg)?;
+    regex::Regex::new(&translated).map_err(|e| regex_error(pattern, &e))
+}
+
+/// Compile a Python bytes pattern (ASCII classes, `.` matches any byte) as
+/// lineinfile and blockinfile use them.
+pub(super) fn compile_bytes(pattern: &str) -> Result<regex::bytes::Regex, ModuleFail> {
+    let translated = translate_python_pattern(pattern).map_err(ModuleFail::msg)?;
+    regex::bytes::RegexBuilder::new(&translated)
+        .unicode(false)
+        .build()
+        .map_err(|e| regex_error(pattern, &e))
+}
+
+fn regex_error(pattern: &str, e: &regex::Error) -> ModuleFail {
+    ModuleFail::msg(format!(
+        "rsible agent: the regular expression {pattern:?} cannot be used natively: {e}"
+    ))
+}
+
+/// Whether inline flags in `pattern` turn on MULTILINE (`(?m)`, `(?im:...)`, ...).
+fn sets_multiline(pattern: &str) -> bool {
+    let mut rest = pattern;
+    while let Some(i) = rest.find("(?") {
+        let flags: String = rest[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        if flags.contains('m') {
+            return true;
+        }
+        rest = &rest[i + 2..];
+    }
+    false
+}
+
+/// Translate Python `re` syntax to the `regex` crate's, or say which construct has no
+/// equivalent there. Differences handled:
+/// - `$` without MULTILINE also matches before a final newline in Python;
+/// - `\Z` is `\z`; `\<`/`\>` are plain characters in Python but word boundaries here;
+/// - a `{` that does not start a valid repetition is literal in Python; `{,n}` is `{0,n}`;
+/// - `[` inside a class is literal in Python (nested class here), likewise `&&`/`~~`;
+/// - `(?#...)` comments are dropped;
+/// - look-around, back-references and conditionals are refused.
+pub(super) fn translate_python_pattern(pattern: &str) -> Result<String, String> {
+    let multiline = sets_multiline(pattern);
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut in_class = false;
+    let mut class_start = 0usize;
+    let mut i = 0;
+    let unsupported = |what: &str| {
+        Err(format!(
+            "rsible agent: the regular expression {pattern:?} uses {what}, which the native regex engine does not support"
+        ))
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            let Some(&n) = chars.get(i + 1) else {
+                return Err(format!("bad escape (end of pattern) in {pattern:?}"));
+            };
+            if !in_class {
+                match n {
+                    '1'..='9' => return unsupported("a back-reference (\\N)"),
+                    'Z' => {
+                        out.push_str("\\z");
+                        i += 2;
+                        continue;
+                    }
+                    '<' | '>' => {
+                        out.push(n);
+                        i += 2;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            out.push(c);
+            out.push(n);
+            i += 2;
+            continue;
+        }
+        if in_class {
+            match c {
+                ']' if i > class_start => in_class = false,
+                '[' | '&' | '~' => out.push('\\'),
+                _ => {}
+            }
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        match c {
+            '[' => {
+                in_class = true;
+                out.push(c);
+                i += 1;
+                // A `]` right after `[` or `[^` is literal in both dialects.
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                class_start = i + 1;
+                continue;
+            }
+            '$' if !multiline => {
+                out.push_str("(?:\\n?\\z)");
+                i += 1;
+                continue;
+            }
+            '{' => {
+                let close = chars[i + 1..].iter().position(|&x| x == '}');
+                let body: Option<String> = close.map(|k| chars[i + 1..i + 1 + k].iter().collect());
+                match body.as_deref().and_then(repetition_body) {
+                    Some(rep) => {
+                        out.push('{');
+                        out.push_str(&rep);
+                        out.push('}');
+                        i += body.map_or(0, |b| b.chars().count()) + 2;
+                    }
+                    None => {
+                        out.push_str("\\{");
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            '}' => {
+                out.push_str("\\}");
+                i += 1;
+                continue;
+            }
+            '(' if chars.get(i + 1) == Some(&'?') => {
+                let rest: String = chars[i + 2..].iter().take(3).collect();
+                if rest.starts_with('#') {
+                    // Python comment group: skip to the closing parenthesis.
+                    let close = chars[i..].iter().position(|&x| x == ')');
+                    match close {
+                        Some(k) => i += k + 1,
+                        None => {
+                            return Err(format!("missing ), unterminated comment in {pattern:?}"))
+                        }
+                    }
+                    continue;
+                }
+                if rest.starts_with('=') || rest.starts_with('!') {
+                    return unsupported("look-ahead ((?=...) or (?!...))");
+                }
+                if rest.starts_with("<=") || rest.starts_with("<!") {
+                    return unsupported("look-behind ((?<=...) or (?<!...))");
+                }
+                if rest.starts_with("P=") {
+                    return unsupported("a named back-reference ((?P=name))");
+                }
+                if rest.starts_with('(') {
+                    return unsupported("a conditional group ((?(id)yes|no))");
+                }
+                if rest.starts_with('>') {
+                    return unsupported("an atomic group ((?>...))");
+                }
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// The inside of `{...}` if Python reads it as a repetition, in the `regex` crate's
+/// spelling (`,n` becomes `0,n`).
+fn repetition_body(body: &str) -> Option<String> {
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    match body.split_once(',') {
+        None if !body.is_empty() && digits(body) => Some(body.to_string()),
+        Some((lo, hi)) if digits(lo) && digits(hi) && !(lo.is_empty() && hi.is_empty()) => {
+            Some(format!("{},{hi}", if lo.is_empty() { "0" } else { lo }))
+        }
+        _ => None,
+    }
+}
+
+/// A parsed Python replacement template (`re.sub` / `Match.expand`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Template(Vec<Piece>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    Group(usize),
+}
+
+impl Template {
+    /// Parse `template` against a regex whose capture names are `names` (index 0 is
+    /// the whole match). Errors are Python's `re.error` texts.
+    pub(super) fn parse(template: &str, names: &[Option<String>]) -> Result<Template, String> {
+        let group_count = names.len().saturating_sub(1);
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let chars: Vec<char> = template.chars().collect();
+        let mut i = 0;
+        let group = |pieces: &mut Vec<Piece>, text: &mut String, g: usize| {
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(text)));
+            }
+            pieces.push(Piece::Group(g));
+        };
+        while i < chars.len() {
+            let c = chars[i];
+            if c != '\\' {
+                text.push(c);
+                i += 1;
+                continue;
+            }
+            let Some(&n) = chars.get(i + 1) else {
+                return Err("bad escape (end of pattern) at position ".to_string() + &i.to_string());
+            };
+            i += 2;
+            match n {
+                'g' => {
+                    if chars.get(i) != Some(&'<') {
+                        return Err(format!("missing < at position {i}"));
+                    }
+                    let close = chars[i..].iter().position(|&x| x == '>');
+                    let Some(k) = close else {
+                        return Err(format!(
+                            "missing >, unterminated name at position {}",
+                            i + 1
+                        ));
+                    };
+                    let name: String = chars[i + 1..i + k].iter().collect();
+                    i += k + 1;
+                    let index = if !name.is_empty() && name.chars().all(|c| c.is_ascii_digit()) {
+                        let g: usize = name
+                            .parse()
+                            .map_err(|_| format!("invalid group reference {name}"))?;
+                        if g > group_count {
+                            return Err(format!("invalid group reference {g}"));
+                        }
+                        g
+                    } else {
+                        names
+                            .iter()
+                            .position(|n| n.as_deref() == Some(name.as_str()))
+                            .ok_or_else(|| format!("unknown group name '{name}'"))?
+                    };
+                    group(&mut pieces, &mut text, index);
+                }
+                '0' => {
+                    // Octal escape: \0 plus up to two more octal digits.
+                    let mut value = 0u32;
+                    let mut taken = 0;
+                    while taken < 2 && chars.get(i).is_some_and(|c| ('0'..='7').contains(c)) {
+                        value = value * 8 + chars[i].to_digit(8).unwrap_or(0);
+                        i += 1;
+                        taken += 1;
+                    }
+                    text.push(char::from_u32(value).unwrap_or('\0'));
+                }
+                '1'..='9' => {
+                    let d1 = n;
+                    let d2 = chars.get(i).copied().filter(char::is_ascii_digit);
+                    let d3 = d2.and(
+                        chars
+                            .get(i + 1)
+                            .copied()
+                            .filter(|c| ('0'..='7').contains(c)),
+                    );
+                    if let (Some(d2), Some(d3)) = (d2, d3) {
+                        if ('0'..='7').contains(&d1) && ('0'..='7').contains(&d2) {
+                            let v = u32::from_str_radix(&format!("{d1}{d2}{d3}"), 8).unwrap_or(0);
+                            if v > 0o377 {
+                                return Err(format!(
+                                    "octal escape value \\{d1}{d2}{d3} outside of range 0-0o377 at position {}",
+                                    i - 2
+                                ));
+                            }
+                            text.push(char::from_u32(v).unwrap_or('\0'));
+                            i += 2;
+                            continue;
+                        }
+                    }
+                    let mut g = d1.to_digit(10).unwrap_or(0) as usize;
+                    if let Some(d2) = d2 {
+                        g = g * 10 + d2.to_digit(10).unwrap_or(0) as usize;
+                        i += 1;
+                    }
+                    if g > group_count {
+                        return Err(format!("invalid group reference {g} at position {}", i - 1));
+                    }
+                    group(&mut pieces, &mut text, g);
+                }
+                'a' => text.push('\x07'),
+                'b' => text.push('\x08'),
+                'f' => text.push('\x0c'),
+                'n' => text.push('\n'),
+                'r' => text.push('\r'),
+                't' => text.push('\t'),
+                'v' => text.push('\x0b'),
+                '\\' => text.push('\\'),
+                other if other.is_ascii_alphabetic() => {
+                    return Err(format!("bad escape \\{other} at position {}", i - 2));
+                }
+                other => {
+                    text.push('\\');
+                    text.push(other);
+                }
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template(pieces))
+    }
+
+    /// Append the expansion to `out`; unmatched groups expand to nothing (Python 3.5+).
+    pub(super) fn expand_into<'a>(
+        &self,
+        out: &mut String,
+        group: impl Fn(usize) -> Option<&'a str>,
+    ) {
+        for p in &self.0 {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Group(g) => out.push_str(group(*g).unwrap_or("")),
+            }
+        }
+    }
+
+    /// The bytes version, for lineinfile's `backrefs`.
+    pub(super) fn expand_bytes<'a>(&self, group: impl Fn(usize) -> Option<&'a [u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in &self.0 {
+            match p {
+                Piece::Text(t) => out.extend_from_slice(t.as_bytes()),
+                Piece::Group(g) => out.extend_from_slice(group(*g).unwrap_or(b"")),
+            }
+        }
+        out
+    }
+}
