@@ -1114,6 +1114,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             } else if failed {
                 s.ignored += 1;
                 s.ok += 1;
+                if changed {
+                    s.changed += 1;
+                }
             } else if skipped {
                 s.skipped += 1;
             } else {
