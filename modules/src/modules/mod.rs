@@ -2,6 +2,7 @@
 //! `AnsibleModule.exit_json`/`fail_json` apply.
 
 mod args;
+mod blockinfile;
 mod command;
 mod copy;
 mod file;
@@ -85,6 +86,11 @@ const NATIVE: &[NativeModule] = &[
         name: "copy",
         spec: copy::SPEC,
         run: copy::run,
+    },
+    NativeModule {
+        name: "blockinfile",
+        spec: blockinfile::SPEC,
+        run: blockinfile::run,
     },
     NativeModule {
         name: "lineinfile",
