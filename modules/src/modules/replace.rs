@@ -521,3 +521,103 @@ impl Template {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::run_module;
+    use super::*;
+    use std::fs;
+
+    fn call(args: Value) -> Value {
+        run_module(
+            "replace",
+            args.as_object().unwrap(),
+            &ModuleContext::default(),
+        )
+    }
+
+    #[test]
+    fn replaces_with_groups_only_after_the_anchor() {
+        // Reference: replace regexp='^a=(\d)$' replace='A=\g<1>\1' after='\[s\]'
+        // on "a=1\nb=2\n[s]\na=3\n" gave "1 replacements made" and "A=33".
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r");
+        fs::write(&p, "a=1\nb=2\n[s]\na=3\n").unwrap();
+        let r = call(
+            json!({"path": p, "regexp": "^a=(\\d)$", "replace": "A=\\g<1>\\1", "after": "\\[s\\]"}),
+        );
+        assert_eq!(r["msg"], json!("1 replacements made"), "{r}");
+        assert_eq!(r["rc"], json!(0));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "a=1\nb=2\n[s]\nA=33\n");
+        let r = call(
+            json!({"path": p, "regexp": "^a=(\\d)$", "replace": "A=\\g<1>\\1", "after": "\\[s\\]"}),
+        );
+        assert_eq!(r["changed"], json!(false));
+        assert_eq!(r["msg"], json!(""));
+    }
+
+    #[test]
+    fn empty_matches_follow_python_rules() {
+        // Reference: replace regexp='a*' replace='-' on "baac\n" gave "-b--c-\n-", 5.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r");
+        fs::write(&p, "baac\n").unwrap();
+        let r = call(json!({"path": p, "regexp": "a*", "replace": "-"}));
+        assert_eq!(r["msg"], json!("5 replacements made"));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "-b--c-\n-");
+    }
+
+    #[test]
+    fn section_not_found_and_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r");
+        fs::write(&p, "x\n").unwrap();
+        let r = call(json!({"path": p, "regexp": "zzz", "before": "nomatch"}));
+        assert_eq!(
+            r["msg"],
+            json!("Pattern for before/after params did not match the given file: (?P<subsection>.*)nomatch")
+        );
+        assert_eq!(r["changed"], json!(false));
+        let r = call(json!({"path": dir.path().join("no"), "regexp": "x"}));
+        assert_eq!(r["rc"], json!(257));
+        let r = call(json!({"path": p, "regexp": "x", "replace": "\\q"}));
+        assert_eq!(r["failed"], json!(true));
+        assert_eq!(
+            r["msg"],
+            json!("Unable to process replace due to error: bad escape \\q at position 0")
+        );
+    }
+
+    #[test]
+    fn python_syntax_translation() {
+        let t = |p: &str| translate_python_pattern(p).unwrap();
+        assert_eq!(t("a{"), "a\\{");
+        assert_eq!(t("a{,2}b{3}"), "a{0,2}b{3}");
+        assert_eq!(t("[[]x"), "[\\[]x");
+        assert_eq!(t("end$"), "end(?:\\n?\\z)");
+        assert_eq!(t("(?m)end$"), "(?m)end$");
+        assert_eq!(t("a\\Z(?#note)"), "a\\z");
+        assert_eq!(t("[]$]"), "[]$]");
+        assert!(translate_python_pattern("(?<!x)y")
+            .unwrap_err()
+            .contains("look-behind"));
+        assert!(translate_python_pattern("(a)\\1")
+            .unwrap_err()
+            .contains("back-reference"));
+        let re = compile_bytes("^x{").unwrap();
+        assert!(re.is_match(b"x{"));
+    }
+
+    #[test]
+    fn template_parsing() {
+        let names = vec![None, Some("n".to_string())];
+        let t = Template::parse("<\\g<n>|\\1|\\n|\\.>", &names).unwrap();
+        let mut out = String::new();
+        t.expand_into(&mut out, |g| (g == 1).then_some("v"));
+        assert_eq!(out, "<v|v|\n|\\.>");
+        assert_eq!(
+            Template::parse("\\2", &names).unwrap_err(),
+            "invalid group reference 2 at position 1"
+        );
+    }
+}
