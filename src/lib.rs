@@ -19,9 +19,15 @@ pub fn print_error(message: &str) {
     eprintln!("ERROR! {message}");
 }
 
-/// Print `[WARNING]: <message>` on stderr.
+/// Print `[WARNING]: <message>` on stderr, wrapped at Ansible's width.
 pub fn print_warning(message: &str) {
-    eprintln!("[WARNING]: {message}");
+    eprint!(
+        "{}",
+        rsible_executor::output::display::warning(
+            message,
+            rsible_executor::output::display::DEFAULT_COLUMNS
+        )
+    );
 }
 
 /// Load the configuration for a command-line program: from the current

@@ -50,7 +50,7 @@ pub fn run(args: &InventoryCliArgs, action: InventoryAction, config: &Config) ->
             };
             match inventory_cli_list(&mut inv, vars, limit.as_deref()) {
                 Ok(text) => {
-                    println!("{text}");
+                    print!("{text}");
                     ExitCode::Ok
                 }
                 Err(e) => {
@@ -73,7 +73,7 @@ pub fn run(args: &InventoryCliArgs, action: InventoryAction, config: &Config) ->
         }
         InventoryAction::Host(h) => match host(&mut inv, &h, vars) {
             Ok(text) => {
-                println!("{text}");
+                print!("{text}");
                 ExitCode::Ok
             }
             Err(e) => {

@@ -1,0 +1,133 @@
+//! The binaries against the reference on the bundled example: rsible-inventory
+//! vs ansible-inventory, and rsible-playbook's listing modes vs
+//! ansible-playbook's, byte for byte (host lists sorted: Ansible prints them
+//! in set order).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn reference_bin() -> Option<PathBuf> {
+    match std::env::var_os("RSIBLE_REF_BIN") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
+        None => panic!(
+            "RSIBLE_REF_BIN is not set: it must point at a venv bin directory with ansible-core 2.18 \
+             (scripts/test.sh sets it); set RSIBLE_SKIP_DIFFERENTIAL=1 to skip differential tests knowingly"
+        ),
+    }
+}
+
+fn output(program: &Path, args: &[&str], sort_lines: bool) -> (String, Option<i32>) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if sort_lines {
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort();
+        text = lines.join("\n");
+    }
+    (text, out.status.code())
+}
+
+fn compare(
+    reference: &str,
+    ours: &str,
+    args: &[&str],
+    sort_lines: bool,
+    failures: &mut Vec<String>,
+) {
+    let Some(bin) = reference_bin() else { return };
+    let want = output(&bin.join(reference), args, sort_lines);
+    let got = output(Path::new(ours), args, sort_lines);
+    if want != got {
+        failures.push(format!(
+            "{reference} {}:\n--- ansible (exit {:?})\n{}\n--- rsible (exit {:?})\n{}",
+            args.join(" "),
+            want.1,
+            want.0,
+            got.1,
+            got.0
+        ));
+    }
+}
+
+const INVENTORY: &str = "inventory/sandbox/inventory.ini";
+
+#[test]
+fn inventory_output_matches_ansible_inventory() {
+    let ours = env!("CARGO_BIN_EXE_rsible-inventory");
+    let mut failures = Vec::new();
+    for args in [
+        vec!["-i", INVENTORY, "--list"],
+        vec!["-i", INVENTORY, "--graph"],
+        vec!["-i", INVENTORY, "--graph", "--vars"],
+        vec!["-i", INVENTORY, "--host", "kube2"],
+        vec!["-i", INVENTORY, "--list", "--limit", "kube_node:!kube1"],
+    ] {
+        compare("ansible-inventory", ours, &args, false, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn listing_modes_match_ansible_playbook() {
+    let ours = env!("CARGO_BIN_EXE_rsible-playbook");
+    let mut failures = Vec::new();
+    for playbook in ["cluster.yml", "upgrade-cluster.yml"] {
+        for mode in ["--list-tasks", "--list-tags", "--syntax-check"] {
+            compare(
+                "ansible-playbook",
+                ours,
+                &["-i", INVENTORY, playbook, mode],
+                false,
+                &mut failures,
+            );
+        }
+        compare(
+            "ansible-playbook",
+            ours,
+            &["-i", INVENTORY, playbook, "--list-hosts"],
+            true,
+            &mut failures,
+        );
+        compare(
+            "ansible-playbook",
+            ours,
+            &[
+                "-i",
+                INVENTORY,
+                playbook,
+                "--list-tasks",
+                "--tags",
+                "etcd,version",
+                "--limit",
+                "kube1",
+            ],
+            false,
+            &mut failures,
+        );
+        compare(
+            "ansible-playbook",
+            ours,
+            &[
+                "-i",
+                INVENTORY,
+                playbook,
+                "--list-tasks",
+                "--skip-tags",
+                "preinstall",
+            ],
+            false,
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
