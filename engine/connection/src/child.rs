@@ -36,8 +36,12 @@ pub(crate) fn spawn(
     prompt: Option<String>,
     password: Option<String>,
 ) -> Result<Spawned, ConnError> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so that stopping it also stops what it started (a sudo
+    // waiting for another password attempt, a shell's children).
     let mut child = Command::new(program)
         .args(args)
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -96,7 +100,7 @@ pub(crate) fn spawn(
                         // sudo would wait for another try forever: stop it.
                         // SAFETY: kill on our own child's pid has no memory effects.
                         unsafe {
-                            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+                            libc::kill(-(pid as libc::pid_t), libc::SIGTERM);
                         }
                     }
                 }
@@ -172,6 +176,10 @@ impl Spawned {
     pub fn kill(&mut self) {
         self.close_stdin();
         if self.wait_for_exit(Duration::from_millis(500)).is_none() {
+            // SAFETY: signalling our child's process group; no memory effects.
+            unsafe {
+                libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
+            }
             let _ = self.child.kill();
             let _ = self.child.wait();
         }

@@ -35,6 +35,7 @@ pub fn run_agent(reader: &mut dyn Read, writer: &mut dyn Write) -> i32 {
         return 1;
     }
     let start_dir = std::env::current_dir().ok();
+    let mut moved = false;
     loop {
         let frame = match read_frame(reader) {
             Ok(f) => f,
@@ -94,7 +95,7 @@ pub fn run_agent(reader: &mut dyn Read, writer: &mut dyn Write) -> i32 {
                     diff: call.diff,
                     env: call.env.clone(),
                 };
-                let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref()) {
+                let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
                     Ok(()) => Response::Result {
                         id: call.id,
                         result: run_module(&call.module, &call.args, &ctx),
@@ -121,15 +122,29 @@ pub fn run_agent(reader: &mut dyn Read, writer: &mut dyn Write) -> i32 {
     }
 }
 
-/// Each module call starts in its `cwd`, or where the agent started.
-fn enter_cwd(cwd: Option<&str>, start: Option<&std::path::Path>) -> Result<(), String> {
-    let target = match (cwd, start) {
-        (Some(c), _) => std::path::PathBuf::from(c),
-        (None, Some(s)) => s.to_path_buf(),
-        (None, None) => return Ok(()),
-    };
-    std::env::set_current_dir(&target)
-        .map_err(|e| format!("cannot change directory to {}: {e}", target.display()))
+/// Each module call starts in its `cwd`, or where the agent started. The start
+/// directory may not be accessible to a become user (sudo keeps root's cwd), so it is
+/// only returned to, best effort, after a call moved away from it.
+fn enter_cwd(
+    cwd: Option<&str>,
+    start: Option<&std::path::Path>,
+    moved: &mut bool,
+) -> Result<(), String> {
+    match cwd {
+        Some(c) => {
+            std::env::set_current_dir(c)
+                .map_err(|e| format!("cannot change directory to {c}: {e}"))?;
+            *moved = true;
+        }
+        None if *moved => {
+            if let Some(s) = start {
+                let _ = std::env::set_current_dir(s);
+            }
+            *moved = false;
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -85,7 +85,9 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Ansible's `mutually_exclusive` check over non-null parameters.
+/// Ansible's `mutually_exclusive` check. Ansible runs it before defaults are filled
+/// in; here the parameters already hold defaults, so `false` (the default of every
+/// boolean involved) counts as not given.
 pub(super) fn check_mutually_exclusive(
     params: &Map<String, Value>,
     groups: &[&[&str]],
@@ -94,7 +96,11 @@ pub(super) fn check_mutually_exclusive(
         .iter()
         .filter(|g| {
             g.iter()
-                .filter(|k| params.get(**k).is_some_and(|v| !v.is_null()))
+                .filter(|k| {
+                    params
+                        .get(**k)
+                        .is_some_and(|v| !v.is_null() && *v != Value::Bool(false))
+                })
                 .count()
                 > 1
         })
