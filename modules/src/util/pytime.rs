@@ -78,7 +78,8 @@ pub fn backup_stamp(t: SystemTime) -> String {
 
 /// Seconds since the epoch as a float, like Python's st_mtime.
 pub fn epoch_float(secs: i64, nanos: i64) -> f64 {
-    secs as f64 + nanos as f64 / 1e9
+    // CPython computes st_mtime as sec + nsec * 1e-9; the same rounding keeps floats equal.
+    secs as f64 + nanos as f64 * 1e-9
 }
 
 #[cfg(test)]
