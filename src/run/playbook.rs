@@ -251,10 +251,14 @@ fn execute(
                     any_failed = code;
                 }
                 if !retry_hosts.is_empty() && config.retry_files_enabled {
-                    write_retry_file(config, &path, &retry_hosts);
+                    if let Some(file) = write_retry_file(config, &path, &retry_hosts) {
+                        executor.display(&format!("\tto retry, use: --limit @{}", file.display()));
+                    }
                 }
+                executor.finish();
             }
             Err(e) => {
+                executor.finish();
                 print_error(&e.message);
                 return exit_from(e.exit_code);
             }
@@ -269,7 +273,7 @@ fn non_empty(s: &str) -> Option<String> {
 
 /// `<playbook>.retry` beside the playbook (or in retry_files_save_path):
 /// the failed and unreachable hosts, one per line, sorted.
-fn write_retry_file(config: &Config, playbook: &Path, hosts: &[String]) {
+fn write_retry_file(config: &Config, playbook: &Path, hosts: &[String]) -> Option<PathBuf> {
     let mut hosts: Vec<&String> = hosts.iter().collect();
     hosts.sort();
     hosts.dedup();
@@ -287,10 +291,14 @@ fn write_retry_file(config: &Config, playbook: &Path, hosts: &[String]) {
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(&tmp, body))
         .and_then(|_| std::fs::rename(&tmp, &path));
-    if let Err(e) = written {
-        print_warning(&format!(
-            "Could not create retry file '{}'. [Errno] {e}",
-            path.display()
-        ));
+    match written {
+        Ok(()) => Some(path),
+        Err(e) => {
+            print_warning(&format!(
+                "Could not create retry file '{}'. [Errno] {e}",
+                path.display()
+            ));
+            None
+        }
     }
 }

@@ -125,8 +125,6 @@ impl<'a, S: Sink> Executor<'a, S> {
                 break;
             }
         }
-        self.callback.stats(&self.stats);
-        self.runner.close_all();
         let mut outcome = RunOutcome::default();
         let mut names: Vec<&String> = self.states.keys().collect();
         names.sort();
@@ -139,6 +137,18 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         Ok(outcome)
+    }
+
+    /// Ends the run: the PLAY RECAP, then every connection closed. Called
+    /// after the caller printed what comes between (the retry file notice).
+    pub fn finish(&mut self) {
+        self.callback.stats(&self.stats);
+        self.runner.close_all();
+    }
+
+    /// Prints a line in the run's output stream.
+    pub fn display(&mut self, line: &str) {
+        self.callback.sink.out(line);
     }
 
     fn state(&mut self, host: &str) -> &mut HostState {
