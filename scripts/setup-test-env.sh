@@ -35,7 +35,7 @@ if ! "$REF_VENV/bin/python" -c 'import ansible, sys; v = tuple(map(int, ansible.
     python3 -m venv "$REF_VENV"
     "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" jmespath netaddr >&2
 fi
-"$REF_VENV/bin/ansible-playbook" --version | head -1 >&2
+"$REF_VENV/bin/ansible-playbook" --version >&2
 
 echo "export RSIBLE_REF_BIN=$REF_VENV/bin"
 echo "export RSIBLE_REF_PYTHON=$REF_VENV/bin/python"

@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eval "$(bash scripts/setup-test-env.sh)"
+# An assignment (unlike a bare eval) stops the script when the setup fails.
+test_env="$(bash scripts/setup-test-env.sh)"
+eval "$test_env"
 export RSIBLE_REF_BIN RSIBLE_REF_PYTHON
+: "${RSIBLE_REF_BIN:?setup-test-env.sh did not provide the reference}"
 
 cargo fmt --all -- --check
 cargo build --workspace --all-targets
