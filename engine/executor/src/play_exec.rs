@@ -1115,7 +1115,10 @@ impl<'a, S: Sink> Executor<'a, S> {
                 Arc::make_mut(&mut st.set_facts).insert(name.to_string(), value.clone());
             }
         }
-        for h in applies_to {
+        // Counters and failure belong to the host that ran the task, even
+        // under run_once (whose result is registered for every host).
+        {
+            let h = host;
             let s = self.stats.host(h);
             if unreachable {
                 s.unreachable += 1;

@@ -2,9 +2,11 @@
 //! (`to_json`, `ansible.builtin.to_json`, ...).
 
 pub mod core;
+pub mod hashing;
 pub mod json;
 pub mod regex;
 pub mod strings;
+pub mod text;
 
 use minijinja::value::Value;
 use minijinja::Environment;
@@ -29,8 +31,11 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("min", |v: Value| core::min_max(v, false));
     env.add_filter("max", |v: Value| core::min_max(v, true));
     env.add_filter("d", minijinja::filters::default);
+    env.add_filter("truncate", text::truncate);
 
     add!(env, "ansible.builtin", "bool", core::to_bool);
+    add!(env, "ansible.builtin", "hash", hashing::hash);
+    add!(env, "ansible.builtin", "checksum", hashing::checksum);
     add!(env, "ansible.builtin", "ternary", core::ternary);
     add!(env, "ansible.builtin", "combine", core::combine);
     add!(env, "ansible.builtin", "dict2items", core::dict2items);
