@@ -164,6 +164,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 message: e.to_string(),
                 exit_code: 1,
             })?;
+        // The banner comes before host checks; with `serial` it repeats per batch.
         self.callback.play_start(&play_display_name(play));
         // A host that failed in an earlier play is left out of later ones.
         let hosts: Vec<String> = hosts
@@ -184,7 +185,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         let batches = self.batches(play, &hosts)?;
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
-        for batch in batches {
+        for (index, batch) in batches.into_iter().enumerate() {
+            if index > 0 {
+                self.callback.play_start(&play_display_name(play));
+            }
             let ctx = PlayCtx {
                 play,
                 layers: PlayLayers::new(play, self.extra_vars.clone()),
