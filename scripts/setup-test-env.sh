@@ -10,6 +10,9 @@ set -euo pipefail
 
 REF_VENV="${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}"
 ANSIBLE_CORE_SPEC='ansible-core>=2.18,<2.19'
+# The `ansible` package brings the collections (ansible.posix's json callback,
+# community.general, ansible.utils) that tests and Kubespray use; 11.x pins core 2.18.
+ANSIBLE_SPEC='ansible==11.*'
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -28,12 +31,12 @@ fi
 # sshd refuses to start without its privilege-separation directory.
 as_root mkdir -p /run/sshd
 
-if ! "$REF_VENV/bin/python" -c 'import ansible, sys; v = tuple(map(int, ansible.__version__.split(".")[:2])); sys.exit(0 if v == (2, 18) else 1)' 2>/dev/null; then
-    echo "setup: creating the reference venv $REF_VENV (ansible-core 2.18)" >&2
+if ! "$REF_VENV/bin/python" -c 'import ansible.release as r, sys, ansible_collections.ansible.posix; v = tuple(map(int, r.__version__.split(".")[:2])); sys.exit(0 if v == (2, 18) else 1)' 2>/dev/null; then
+    echo "setup: creating the reference venv $REF_VENV (ansible-core 2.18 and ansible 11)" >&2
     rm -rf "$REF_VENV"
     mkdir -p "$(dirname "$REF_VENV")"
     python3 -m venv "$REF_VENV"
-    "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" jmespath netaddr >&2
+    "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" "$ANSIBLE_SPEC" jmespath netaddr >&2
 fi
 "$REF_VENV/bin/ansible-playbook" --version >&2
 
