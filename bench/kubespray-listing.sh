@@ -20,7 +20,7 @@ for pb in cluster upgrade-cluster scale reset remove-node; do
     for mode in list-tasks list-tags list-hosts syntax-check; do
         "$REF_BIN/ansible-playbook" -i "$work/inv/inventory.ini" "$pb.yml" --"$mode" "${extra[@]}" \
             >"$work/ref.out" 2>"$work/ref.err"; ref_rc=$?
-        "$RSIBLE_BIN/rsible-playbook" -i "$work/inv/inventory.ini" "$pb.yml" --"$mode" "${extra[@]}" \
+        VIRTUAL_ENV="$(dirname "$REF_BIN")" "$RSIBLE_BIN/rsible-playbook" -i "$work/inv/inventory.ini" "$pb.yml" --"$mode" "${extra[@]}" \
             >"$work/rs.out" 2>"$work/rs.err"; rs_rc=$?
         if [ "$mode" = list-hosts ]; then
             sort -o "$work/ref.out" "$work/ref.out"; sort -o "$work/rs.out" "$work/rs.out"
