@@ -131,3 +131,51 @@ fn listing_modes_match_ansible_playbook() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// stderr and exit code of a command run in tests/errors/.
+fn error_output(program: &Path, args: &[&str]) -> (String, Option<i32>) {
+    let dir = root().join("tests/errors");
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(&dir)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn bad_input_fails_like_ansible() {
+    let Some(bin) = reference_bin() else { return };
+    let ours = Path::new(env!("CARGO_BIN_EXE_rsible-playbook"));
+    let mut failures = Vec::new();
+    for playbook in [
+        "malformed_yaml.yml",
+        "unknown_keyword.yml",
+        "missing_role.yml",
+        "missing_import.yml",
+    ] {
+        let args = ["-i", "inventory.ini", playbook, "--syntax-check"];
+        let want = error_output(&bin.join("ansible-playbook"), &args);
+        let got = error_output(ours, &args);
+        if want != got {
+            failures.push(format!(
+                "{playbook}:\n--- ansible {:?}\n{}\n--- rsible {:?}\n{}",
+                want.1, want.0, got.1, got.0
+            ));
+        }
+    }
+    let inv_args = ["-i", "bad_inventory.ini", "--list"];
+    let want = error_output(&bin.join("ansible-inventory"), &inv_args);
+    let got = error_output(Path::new(env!("CARGO_BIN_EXE_rsible-inventory")), &inv_args);
+    if want != got {
+        failures.push(format!(
+            "bad_inventory.ini:\n--- ansible {:?}\n{}\n--- rsible {:?}\n{}",
+            want.1, want.0, got.1, got.0
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

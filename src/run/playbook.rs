@@ -109,7 +109,7 @@ pub fn run(args: &PlaybookArgs, config: &Config) -> ExitCode {
                 ExitCode::Ok
             }
             Err(e) => {
-                eprintln!("{}", e.render());
+                eprintln!("{}", e.render().trim_end_matches('\n'));
                 exit_from(e.exit_code)
             }
         };
@@ -175,7 +175,7 @@ fn execute(
         let playbook = match loader.load_playbook(&path) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("{}", e.render());
+                eprintln!("{}", e.render().trim_end_matches('\n'));
                 return exit_from(e.exit_code);
             }
         };

@@ -468,7 +468,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 self.callback.task_start(&v);
                 view = Some(v);
             }
-            let mut v = view.clone().unwrap_or_else(|| unreachable_view());
+            let mut v = view.clone().unwrap_or_else(unreachable_view);
             v.delegate_to = delegate.clone();
             let outcome = self.run_on_host(ctx, task, frame, host, &scope, delegate.as_deref());
             self.report(

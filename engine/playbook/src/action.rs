@@ -288,9 +288,7 @@ mod tests {
     use super::*;
 
     fn task(yaml: &str) -> Node {
-        crate::yaml_fallback::load_str(yaml, None)
-            .unwrap()
-            .remove(0)
+        rsible_yaml::load_str(yaml, None).unwrap().remove(0)
     }
 
     fn reg() -> ModuleRegistry {

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
 
 use rsible_yaml::{Node, Value};
 
@@ -29,10 +28,10 @@ pub fn parse_yaml_file(path: &Path) -> Result<Vec<Node>> {
             .map(|d| normalize(&d.join(path)))
             .unwrap_or_else(|_| path.to_path_buf())
     };
-    let source: Arc<str> = Arc::from(absolute.display().to_string().as_str());
-    crate::yaml_fallback::load_str(&text, Some(source)).map_err(|(msg, mark)| {
-        PlaybookError::at(format!("We were unable to read either as JSON nor YAML, these are the errors we got from each:\nJSON: Expecting value: line 1 column 1 (char 0)\n\nSyntax Error while loading YAML.\n  {msg}"), &mark)
-    })
+    // rsible-yaml's error text is Ansible's whole message, position and
+    // offending line included.
+    rsible_yaml::load_str(&text, Some(&absolute.display().to_string()))
+        .map_err(|e| PlaybookError::parse(e.to_string().trim_end_matches('\n').to_string()))
 }
 
 /// The first document of a file, as Ansible's loader returns it (`None` for an empty file).

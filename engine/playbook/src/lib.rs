@@ -15,7 +15,6 @@ pub mod model;
 pub mod modules;
 mod simple_template;
 pub mod tags;
-mod yaml_fallback;
 
 pub use error::{PlaybookError, Result};
 pub use list::{list, list_with_warnings, HostSelector, ListOptions, Listing};
