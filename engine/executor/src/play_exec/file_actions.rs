@@ -1,0 +1,219 @@
+//! Actions that reach the target: module calls, `template` and `copy src=` (read or rendered here), connection settings.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use rsible_playbook::Task;
+use rsible_templar::{Value, VarSource};
+use serde_json::{json, Map, Value as Json};
+
+use super::{obj, Executor, PlayCtx};
+use crate::frame::Frame;
+use crate::output::default_callback::Sink;
+use crate::target::TargetSpec;
+use crate::vars::VarLayers;
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// `template`: rendered here, written on the target by the agent's copy.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn template_action(
+        &mut self,
+        ctx: &PlayCtx,
+        _task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &VarLayers,
+        args: &Map<String, Json>,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        let Some(src) = args.get("src").and_then(Json::as_str) else {
+            return obj(json!({"failed": true, "msg": "src and dest are required"}));
+        };
+        let Some(path) = find_file(ctx, frame, "templates", src) else {
+            return obj(
+                json!({"failed": true, "msg": format!("Could not find or access '{src}'")}),
+            );
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                return obj(
+                    json!({"failed": true, "msg": format!("Could not read '{}': {e}", path.display())}),
+                )
+            }
+        };
+        let mut tscope = scope.clone();
+        let mut extra: IndexMap<String, Value> = IndexMap::new();
+        extra.insert(
+            "template_path".into(),
+            Value::from(path.display().to_string()),
+        );
+        extra.insert("template_host".into(), Value::from(host));
+        tscope.push_map("template variables", extra);
+        let rendered =
+            match self
+                .templar
+                .render_file(&text, &tscope, rsible_templar::JinjaOptions::default())
+            {
+                Ok(r) => r,
+                Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
+            };
+        let mut copy_args = args.clone();
+        copy_args.remove("src");
+        copy_args.insert("content".into(), Json::String(rendered));
+        let mut r = self.module_call(host, scope, delegate, "copy", Json::Object(copy_args));
+        if !r.contains_key("unreachable") {
+            r.insert("src".into(), Json::String(path.display().to_string()));
+        }
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn copy_src_action(
+        &mut self,
+        ctx: &PlayCtx,
+        _task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &VarLayers,
+        args: &Map<String, Json>,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        let src = args.get("src").and_then(Json::as_str).unwrap_or("");
+        let Some(path) = find_file(ctx, frame, "files", src) else {
+            return obj(
+                json!({"failed": true, "msg": format!("Could not find or access '{src}'")}),
+            );
+        };
+        if path.is_dir() {
+            return obj(
+                json!({"failed": true, "msg": "rsible does not support copying directories yet"}),
+            );
+        }
+        let content = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                return obj(
+                    json!({"failed": true, "msg": format!("Could not read '{}': {e}", path.display())}),
+                )
+            }
+        };
+        let mut copy_args = args.clone();
+        copy_args.remove("src");
+        copy_args.insert("content".into(), Json::String(content));
+        self.module_call(host, scope, delegate, "copy", Json::Object(copy_args))
+    }
+
+    pub(super) fn module_call(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+        module: &str,
+        args: Json,
+    ) -> Map<String, Json> {
+        let spec = self.target_spec(host, scope, delegate);
+        match self.runner.run_module(
+            &spec,
+            module,
+            &args,
+            self.options.check_mode,
+            self.options.diff,
+        ) {
+            Ok(r) => r,
+            Err(u) => obj(json!({"unreachable": true, "msg": u.0, "changed": false})),
+        }
+    }
+
+    pub(super) fn target_spec(
+        &self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+    ) -> TargetSpec {
+        let get = |name: &str| -> Option<String> {
+            let raw = scope.get(name)?;
+            let v = self.templar.template(&raw, scope).ok()?;
+            if v.is_none() || v.is_undefined() {
+                return None;
+            }
+            Some(
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            )
+        };
+        let name = delegate.unwrap_or(host).to_string();
+        let local_default = rsible_inventory::LOCALHOST_NAMES.contains(&name.as_str());
+        // Delegation uses the delegated host's connection variables when it is in the inventory.
+        let (connection, address) = if delegate.is_some() && delegate != Some(host) {
+            let vars = self
+                .inventory
+                .hosts
+                .get(&name)
+                .map(|h| h.vars.clone())
+                .unwrap_or_default();
+            let conn = vars
+                .get("ansible_connection")
+                .and_then(|n| n.as_str())
+                .map(str::to_string);
+            let addr = vars
+                .get("ansible_host")
+                .and_then(|n| n.as_str())
+                .map(str::to_string);
+            (
+                conn.or_else(|| get("ansible_connection"))
+                    .unwrap_or_else(|| {
+                        if local_default {
+                            "local".into()
+                        } else {
+                            "ssh".into()
+                        }
+                    }),
+                addr.unwrap_or_else(|| name.clone()),
+            )
+        } else {
+            (
+                get("ansible_connection").unwrap_or_else(|| {
+                    if local_default {
+                        "local".into()
+                    } else {
+                        "ssh".into()
+                    }
+                }),
+                get("ansible_host").unwrap_or_else(|| name.clone()),
+            )
+        };
+        TargetSpec {
+            host: name,
+            connection,
+            address,
+            port: get("ansible_port").and_then(|p| p.parse().ok()),
+            user: get("ansible_user"),
+            private_key_file: get("ansible_ssh_private_key_file")
+                .or_else(|| get("ansible_private_key_file")),
+            ssh_common_args: get("ansible_ssh_common_args"),
+            ssh_extra_args: get("ansible_ssh_extra_args"),
+            become_user: None,
+            become_method: None,
+        }
+    }
+}
+
+/// Finds a `src` as Ansible's action plugins do: absolute paths as they are;
+/// else the role's `files/` or `templates/`, the role directory, then the
+/// play's directory with and without the subdirectory.
+pub(super) fn find_file(ctx: &PlayCtx, frame: &Frame, subdir: &str, src: &str) -> Option<PathBuf> {
+    let p = Path::new(src);
+    if p.is_absolute() {
+        return p.exists().then(|| p.to_path_buf());
+    }
+    let mut candidates = Vec::new();
+    if let Some(role) = &frame.role {
+        candidates.push(role.path.join(subdir).join(src));
+        candidates.push(role.path.join(src));
+    }
+    candidates.push(ctx.play.basedir.join(subdir).join(src));
+    candidates.push(ctx.play.basedir.join(src));
+    candidates.into_iter().find(|c| c.exists())
+}

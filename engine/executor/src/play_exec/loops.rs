@@ -1,0 +1,134 @@
+//! One task on one host: conditions, then the loop or a single run.
+
+use indexmap::IndexMap;
+use rsible_playbook::Task;
+use rsible_templar::{from_yaml, to_json, Value};
+use serde_json::{json, Map, Value as Json};
+
+use super::flatten_one;
+use super::{obj, Executor, PlayCtx};
+use crate::frame::Frame;
+use crate::output::default_callback::Sink;
+use crate::vars::VarLayers;
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// Runs one task on one host: conditions, loop, action, and the task's
+    /// result keywords. Returns the result as Ansible's callbacks see it.
+    pub(super) fn run_on_host(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        // Conditions of enclosing blocks and roles, then the task's own.
+        for cond in frame.when.iter().chain(task.when.iter()) {
+            match self.templar.evaluate_conditional(&from_yaml(cond), scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return obj(json!({
+                        "changed": false,
+                        "skipped": true,
+                        "skip_reason": "Conditional result was False",
+                        "false_condition": cond.as_str().map(str::to_string).unwrap_or_else(|| from_yaml(cond).to_string()),
+                    }));
+                }
+                Err(e) => {
+                    return obj(json!({
+                        "failed": true,
+                        "msg": format!("The conditional check '{}' failed. The error was: {}", cond.as_str().unwrap_or(""), e),
+                    }));
+                }
+            }
+        }
+        let loop_node = task.loop_items.as_ref();
+        let Some(loop_node) = loop_node else {
+            return self.run_once_on_host(ctx, task, frame, host, scope, delegate);
+        };
+        if let Some(with) = &task.loop_with {
+            if !matches!(with.as_str(), "items" | "list" | "flattened") {
+                return obj(
+                    json!({"failed": true, "msg": format!("rsible does not support with_{with} yet")}),
+                );
+            }
+        }
+        let items = match self.templar.template(&from_yaml(loop_node), scope) {
+            Ok(v) => v,
+            Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
+        };
+        let items: Vec<Value> = match items.try_iter() {
+            Ok(it) if items.as_str().is_none() => it.collect(),
+            _ => {
+                return obj(json!({
+                    "failed": true,
+                    "msg": format!("Invalid data passed to 'loop', it requires a list, got this instead: {items}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."),
+                }))
+            }
+        };
+        let items = if task.loop_with.as_deref() == Some("items")
+            || task.loop_with.as_deref() == Some("flattened")
+        {
+            flatten_one(items)
+        } else {
+            items
+        };
+        let loop_control = frame
+            .keyword(task, "loop_control")
+            .and_then(|n| n.as_map())
+            .cloned();
+        let loop_var = loop_control
+            .as_ref()
+            .and_then(|m| m.get("loop_var"))
+            .and_then(|n| n.as_str())
+            .unwrap_or("item")
+            .to_string();
+        let label = loop_control.as_ref().and_then(|m| m.get("label")).cloned();
+        let mut results = Vec::new();
+        let mut any_changed = false;
+        let mut any_failed = false;
+        let total = items.len();
+        for (index, item) in items.into_iter().enumerate() {
+            let mut top: IndexMap<String, Value> = IndexMap::new();
+            top.insert(loop_var.clone(), item.clone());
+            let mut ansible_loop: IndexMap<String, Value> = IndexMap::new();
+            ansible_loop.insert("index".into(), Value::from(index + 1));
+            ansible_loop.insert("index0".into(), Value::from(index));
+            ansible_loop.insert("first".into(), Value::from(index == 0));
+            ansible_loop.insert("last".into(), Value::from(index + 1 == total));
+            ansible_loop.insert("length".into(), Value::from(total));
+            top.insert("ansible_loop".into(), crate::scope::map_value(ansible_loop));
+            let mut item_scope = scope.clone();
+            item_scope.push_map("loop variables", top);
+            let mut r = self.run_once_on_host(ctx, task, frame, host, &item_scope, delegate);
+            r.insert(loop_var.clone(), to_json(&item));
+            r.insert("ansible_loop_var".into(), Json::String(loop_var.clone()));
+            if let Some(label) = &label {
+                if let Ok(l) = self.templar.template(&from_yaml(label), &item_scope) {
+                    r.insert("_ansible_item_label".into(), to_json(&l));
+                }
+            }
+            any_changed |= r.get("changed") == Some(&Json::Bool(true));
+            any_failed |= r.get("failed") == Some(&Json::Bool(true));
+            results.push(r);
+        }
+        let mut out = Map::new();
+        out.insert("changed".into(), Json::Bool(any_changed));
+        if any_failed {
+            out.insert("failed".into(), Json::Bool(true));
+            out.insert(
+                "msg".into(),
+                Json::String("One or more items failed".into()),
+            );
+        } else {
+            out.insert("msg".into(), Json::String("All items completed".into()));
+        }
+        out.insert("skipped".into(), Json::Bool(false));
+        out.insert(
+            "results".into(),
+            Json::Array(results.into_iter().map(Json::Object).collect()),
+        );
+        out
+    }
+}

@@ -1,0 +1,767 @@
+//! Runs a loaded playbook: per play, the hosts in batches (`serial`), the
+//! play's sections in order with handlers flushed after each, every task in
+//! lockstep across the batch's hosts (the `linear` strategy).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rsible_inventory::{Inventory, VarsDirs};
+use rsible_playbook::{Block, Item, Play, Playbook, Role, Task};
+use rsible_templar::{from_yaml, to_json, Templar, Value};
+use serde_json::{json, Map, Value as Json};
+
+use crate::actions;
+use crate::frame::Frame;
+use crate::host_state::HostState;
+use crate::magic::{magic_layer, HostVars, MagicInputs};
+use crate::output::default_callback::{DefaultCallback, Sink, TaskView};
+use crate::output::stats::Stats;
+use crate::scope::{task_scope, InventoryLayers, PlayLayers};
+use crate::target::TargetRunner;
+use crate::vars::{Layer, VarLayers};
+
+mod file_actions;
+mod handlers;
+mod loops;
+mod results;
+
+use results::normalize_result;
+
+/// What the command line asked for.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub check_mode: bool,
+    pub diff: bool,
+    pub verbosity: u8,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub limit: Option<Vec<String>>,
+    pub force_handlers: bool,
+}
+
+/// How the run ended, for the exit code and the retry file.
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    pub failed_hosts: Vec<String>,
+    pub unreachable_hosts: Vec<String>,
+}
+
+impl RunOutcome {
+    /// Ansible's exit code: 2 when a host failed, 3 when one was unreachable (and none failed), else 0.
+    pub fn exit_code(&self) -> i32 {
+        if !self.failed_hosts.is_empty() {
+            2
+        } else if !self.unreachable_hosts.is_empty() {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// An error that stops the whole run (Ansible's `ERROR!`), with its exit code.
+#[derive(Debug)]
+pub struct FatalError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+pub struct Executor<'a, S: Sink> {
+    pub templar: Arc<Templar>,
+    pub inventory: &'a mut Inventory,
+    pub inventory_dirs: VarsDirs,
+    pub playbook_dirs: VarsDirs,
+    pub extra_vars: Layer,
+    pub options: RunOptions,
+    pub runner: &'a mut dyn TargetRunner,
+    pub callback: DefaultCallback<S>,
+    pub stats: Stats,
+    states: HashMap<String, HostState>,
+    inventory_layers: InventoryLayers,
+    next_task_id: u64,
+    task_ids: HashMap<*const Task, u64>,
+}
+
+/// Where a play's hosts stand in the current batch.
+struct PlayCtx<'p> {
+    play: &'p Play,
+    layers: PlayLayers,
+    play_hosts: Value,
+    batch: Value,
+    groups: Value,
+}
+
+const OMIT: &str = "__omit_place_holder__rsible";
+
+impl<'a, S: Sink> Executor<'a, S> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        templar: Arc<Templar>,
+        inventory: &'a mut Inventory,
+        inventory_dirs: VarsDirs,
+        playbook_dirs: VarsDirs,
+        extra_vars: Layer,
+        options: RunOptions,
+        runner: &'a mut dyn TargetRunner,
+        callback: DefaultCallback<S>,
+    ) -> Self {
+        Executor {
+            templar,
+            inventory,
+            inventory_dirs,
+            playbook_dirs,
+            extra_vars,
+            options,
+            runner,
+            callback,
+            stats: Stats::default(),
+            states: HashMap::new(),
+            inventory_layers: InventoryLayers::default(),
+            next_task_id: 0,
+            task_ids: HashMap::new(),
+        }
+    }
+
+    pub fn run(&mut self, playbook: &Playbook) -> Result<RunOutcome, FatalError> {
+        for play in &playbook.plays {
+            if !self.run_play(play)? {
+                // Every host of a batch failed: Ansible stops the whole playbook.
+                break;
+            }
+        }
+        let mut outcome = RunOutcome::default();
+        let mut names: Vec<&String> = self.states.keys().collect();
+        names.sort();
+        for name in names {
+            let st = &self.states[name];
+            if st.unreachable {
+                outcome.unreachable_hosts.push(name.clone());
+            } else if st.failed {
+                outcome.failed_hosts.push(name.clone());
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Ends the run: the PLAY RECAP, then every connection closed. Called
+    /// after the caller printed what comes between (the retry file notice).
+    pub fn finish(&mut self) {
+        self.callback.stats(&self.stats);
+        self.runner.close_all();
+    }
+
+    /// Prints a line in the run's output stream.
+    pub fn display(&mut self, line: &str) {
+        self.callback.sink.out(line);
+    }
+
+    fn state(&mut self, host: &str) -> &mut HostState {
+        self.states.entry(host.to_string()).or_default()
+    }
+
+    /// Runs one play; false when every host of a batch failed, which ends the playbook.
+    fn run_play(&mut self, play: &Play) -> Result<bool, FatalError> {
+        let hosts = self
+            .inventory
+            .select_limited(&play.hosts, self.options.limit.as_deref())
+            .map_err(|e| FatalError {
+                message: e.to_string(),
+                exit_code: 1,
+            })?;
+        // The banner comes before host checks; with `serial` it repeats per batch.
+        self.callback.play_start(&play_display_name(play));
+        // A host that failed in an earlier play is left out of later ones.
+        let hosts: Vec<String> = hosts
+            .into_iter()
+            .filter(|h| {
+                self.states
+                    .get(h)
+                    .is_none_or(|s| !s.failed && !s.unreachable)
+            })
+            .collect();
+        if hosts.is_empty() {
+            self.callback.no_hosts_matched();
+            return Ok(true);
+        }
+        for h in &hosts {
+            self.stats.host(h);
+        }
+        let batches = self.batches(play, &hosts)?;
+        let groups = self.groups_value();
+        let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
+        for (index, batch) in batches.into_iter().enumerate() {
+            if index > 0 {
+                self.callback.play_start(&play_display_name(play));
+            }
+            let ctx = PlayCtx {
+                play,
+                layers: PlayLayers::new(play, self.extra_vars.clone()),
+                play_hosts: play_hosts.clone(),
+                batch: Value::from_iter(batch.iter().map(|h| Value::from(h.as_str()))),
+                groups: groups.clone(),
+            };
+            for h in &batch {
+                self.state(h).ended = false;
+            }
+            let base = Frame {
+                tags: play.tags.clone(),
+                ..Frame::default()
+            };
+            let sections: [&[Item]; 1] = [&play.pre_tasks];
+            for section in sections {
+                self.run_items(&ctx, section, &base, &batch)?;
+            }
+            self.flush_handlers(&ctx, &batch)?;
+            for role in &play.roles {
+                self.run_role(&ctx, role, &base, &batch)?;
+            }
+            self.run_items(&ctx, &play.tasks, &base, &batch)?;
+            self.flush_handlers(&ctx, &batch)?;
+            self.run_items(&ctx, &play.post_tasks, &base, &batch)?;
+            self.flush_handlers(&ctx, &batch)?;
+            let all_failed = batch.iter().all(|h| {
+                self.states
+                    .get(h)
+                    .is_some_and(|s| s.failed || s.unreachable)
+            });
+            if all_failed {
+                self.callback.no_hosts_remaining();
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `serial`: an int, a percentage, or a list of either (the last repeats).
+    fn batches(&self, play: &Play, hosts: &[String]) -> Result<Vec<Vec<String>>, FatalError> {
+        let Some(serial) = play.keywords.get("serial") else {
+            return Ok(vec![hosts.to_vec()]);
+        };
+        let sizes: Vec<Value> = match &serial.value {
+            rsible_yaml::Value::Seq(items) => items.iter().map(from_yaml).collect(),
+            _ => vec![from_yaml(serial)],
+        };
+        let scope = VarLayers::new();
+        let mut out = Vec::new();
+        let mut rest = hosts.to_vec();
+        let mut i = 0;
+        while !rest.is_empty() {
+            let spec = self
+                .templar
+                .template(&sizes[i.min(sizes.len() - 1)], &scope)
+                .map_err(|e| FatalError {
+                    message: e.to_string(),
+                    exit_code: 1,
+                })?;
+            let n = batch_size(&spec, hosts.len());
+            let take = if n == 0 {
+                rest.len()
+            } else {
+                n.min(rest.len())
+            };
+            out.push(rest.drain(..take).collect());
+            i += 1;
+        }
+        Ok(out)
+    }
+
+    fn groups_value(&self) -> Value {
+        let mut map: IndexMap<String, Value> = IndexMap::new();
+        for name in self.inventory.groups.keys() {
+            let hosts = self.inventory.group_hosts(name);
+            map.insert(
+                name.clone(),
+                Value::from_iter(hosts.into_iter().map(Value::from)),
+            );
+        }
+        crate::scope::map_value(map)
+    }
+
+    fn run_role(
+        &mut self,
+        ctx: &PlayCtx,
+        role: &Rc<Role>,
+        parent: &Frame,
+        hosts: &[String],
+    ) -> Result<(), FatalError> {
+        let mut frame = parent.clone();
+        frame.tags.extend(role.tags.iter().cloned());
+        frame.when.extend(role.when.iter().cloned());
+        frame.keywords.push(Arc::new(role.keywords.clone()));
+        for dep in &role.dependencies {
+            self.run_role(ctx, dep, &frame, hosts)?;
+        }
+        frame.role = Some(role.clone());
+        self.run_items(ctx, &role.tasks, &frame, hosts)
+    }
+
+    fn run_items(
+        &mut self,
+        ctx: &PlayCtx,
+        items: &[Item],
+        frame: &Frame,
+        hosts: &[String],
+    ) -> Result<(), FatalError> {
+        for item in items {
+            match item {
+                Item::Task(task) => self.run_task(ctx, task, frame, hosts)?,
+                Item::Block(block) => self.run_block(ctx, block, frame, hosts)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn run_block(
+        &mut self,
+        ctx: &PlayCtx,
+        block: &Rc<Block>,
+        parent: &Frame,
+        hosts: &[String],
+    ) -> Result<(), FatalError> {
+        let mut frame = parent.clone();
+        frame.tags.extend(block.tags.iter().cloned());
+        frame.when.extend(block.when.iter().cloned());
+        if let Some(Some(vars)) = block.keywords.get("vars").map(|n| n.as_map()) {
+            let vars: IndexMap<String, rsible_yaml::Node> = vars
+                .iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
+                .collect();
+            frame.block_vars.push(Arc::new(vars));
+        }
+        frame.keywords.push(Arc::new(block.keywords.clone()));
+        let entered: Vec<String> = hosts
+            .iter()
+            .filter(|h| self.is_active(h))
+            .cloned()
+            .collect();
+        self.run_items(ctx, &block.block, &frame, &entered)?;
+        let failed: Vec<String> = entered
+            .iter()
+            .filter(|h| {
+                self.states
+                    .get(*h)
+                    .is_some_and(|s| s.failed && !s.unreachable)
+            })
+            .cloned()
+            .collect();
+        if !block.rescue.is_empty() && !failed.is_empty() {
+            for h in &failed {
+                self.state(h).failed = false;
+            }
+            self.run_items(ctx, &block.rescue, &frame, &failed)?;
+            for h in &failed {
+                if self.states[h].is_active() {
+                    self.stats.host(h).rescued += 1;
+                    // The failure was handled: it no longer counts as one.
+                    let s = self.stats.host(h);
+                    s.failures = s.failures.saturating_sub(1);
+                }
+            }
+        }
+        if !block.always.is_empty() {
+            let still_failed: Vec<String> = entered
+                .iter()
+                .filter(|h| {
+                    self.states
+                        .get(*h)
+                        .is_some_and(|s| s.failed && !s.unreachable)
+                })
+                .cloned()
+                .collect();
+            for h in &still_failed {
+                self.state(h).failed = false;
+            }
+            self.run_items(ctx, &block.always, &frame, &entered)?;
+            for h in &still_failed {
+                self.state(h).failed = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn is_active(&self, host: &str) -> bool {
+        self.states.get(host).is_none_or(HostState::is_active)
+    }
+
+    fn task_view(
+        &mut self,
+        task: &Task,
+        prefix: &'static str,
+        delegate: Option<String>,
+    ) -> TaskView {
+        let key = task as *const Task;
+        let id = *self.task_ids.entry(key).or_insert_with(|| {
+            self.next_task_id += 1;
+            self.next_task_id
+        });
+        TaskView {
+            id,
+            prefix,
+            name: task.display_name(),
+            action: task.action.clone(),
+            path: format!(
+                "{}:{}",
+                task.mark.source.as_deref().unwrap_or(""),
+                task.mark.line
+            ),
+            is_include: false,
+            delegate_to: delegate,
+        }
+    }
+
+    /// The tags a task runs under: its own and every enclosing one.
+    fn tags_allow(&self, frame: &Frame, task: &Task) -> bool {
+        let all: std::collections::BTreeSet<String> =
+            frame.tags.iter().chain(task.tags.iter()).cloned().collect();
+        rsible_playbook::tags::should_run(&all, &self.options.tags, &self.options.skip_tags)
+    }
+
+    fn run_task(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Rc<Task>,
+        frame: &Frame,
+        hosts: &[String],
+    ) -> Result<(), FatalError> {
+        self.run_task_as(ctx, task, frame, hosts, "TASK")
+    }
+
+    fn run_task_as(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Rc<Task>,
+        frame: &Frame,
+        hosts: &[String],
+        prefix: &'static str,
+    ) -> Result<(), FatalError> {
+        if !self.tags_allow(frame, task) {
+            return Ok(());
+        }
+        let active: Vec<String> = hosts
+            .iter()
+            .filter(|h| self.is_active(h))
+            .cloned()
+            .collect();
+        if active.is_empty() {
+            return Ok(());
+        }
+        if task.action == "meta" || task.action.ends_with(".meta") {
+            return self.run_meta(ctx, task, &active);
+        }
+        let run_once = frame
+            .keyword(task, "run_once")
+            .map(|n| self.node_truthy(n))
+            .unwrap_or(false);
+        let hosts_to_run: Vec<String> = if run_once {
+            active[..1].to_vec()
+        } else {
+            active.clone()
+        };
+        let mut view: Option<TaskView> = None;
+        for host in &hosts_to_run {
+            let scope = self.scope_for(ctx, host, frame, Some(task));
+            let delegate = match frame.keyword(task, "delegate_to") {
+                Some(node) => Some(
+                    self.template_node_str(node, &scope)
+                        .map_err(|m| self.task_error(task, m))?,
+                ),
+                None => None,
+            };
+            if view.is_none() {
+                let v = self.task_view(task, prefix, delegate.clone());
+                self.callback.task_start(&v);
+                view = Some(v);
+            }
+            let mut v = view.clone().unwrap_or_else(unreachable_view);
+            v.delegate_to = delegate.clone();
+            let outcome = self.run_on_host(ctx, task, frame, host, &scope, delegate.as_deref());
+            self.report(
+                task,
+                frame,
+                host,
+                &v,
+                outcome,
+                &scope,
+                if run_once {
+                    &active
+                } else {
+                    std::slice::from_ref(host)
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn task_error(&self, task: &Task, message: String) -> FatalError {
+        FatalError {
+            message: format!("{message}\n\nThe error appears to be in {}", task.mark),
+            exit_code: 1,
+        }
+    }
+
+    fn node_truthy(&self, node: &rsible_yaml::Node) -> bool {
+        let v = from_yaml(node);
+        match self.templar.evaluate_conditional(&v, &VarLayers::new()) {
+            Ok(b) => b,
+            Err(_) => v.is_true(),
+        }
+    }
+
+    fn template_node_str(
+        &self,
+        node: &rsible_yaml::Node,
+        scope: &VarLayers,
+    ) -> Result<String, String> {
+        let v = self
+            .templar
+            .template(&from_yaml(node), scope)
+            .map_err(|e| e.to_string())?;
+        Ok(v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()))
+    }
+
+    fn scope_for(
+        &mut self,
+        ctx: &PlayCtx,
+        host: &str,
+        frame: &Frame,
+        task: Option<&Task>,
+    ) -> VarLayers {
+        let inv = self.inventory_layers.for_host(
+            self.inventory,
+            &self.inventory_dirs,
+            &self.playbook_dirs,
+            host,
+        );
+        let hostvars = self.hostvars_value(ctx);
+        let state = self.states.get(host).cloned().unwrap_or_default();
+        let role = frame
+            .role
+            .as_ref()
+            .map(|r| (r.name.clone(), r.path.display().to_string()));
+        let magic = magic_layer(MagicInputs {
+            host,
+            group_names: self.inventory.group_names(host),
+            groups: &ctx.groups,
+            hostvars: &hostvars,
+            play_hosts: &ctx.play_hosts,
+            play_batch: &ctx.batch,
+            playbook_dir: &ctx.play.basedir.display().to_string(),
+            check_mode: self.options.check_mode,
+            diff_mode: self.options.diff,
+            role: role.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            omit: OMIT,
+        });
+        task_scope(&ctx.layers, inv, &state, frame, task, magic)
+    }
+
+    fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
+        let names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
+        let mut hosts = IndexMap::new();
+        for name in names {
+            let inv = self.inventory_layers.for_host(
+                self.inventory,
+                &self.inventory_dirs,
+                &self.playbook_dirs,
+                &name,
+            );
+            let state = self.states.get(&name).cloned().unwrap_or_default();
+            let mut magic: IndexMap<String, Value> = IndexMap::new();
+            magic.insert("inventory_hostname".into(), Value::from(name.as_str()));
+            magic.insert(
+                "group_names".into(),
+                Value::from_iter(
+                    self.inventory
+                        .group_names(&name)
+                        .into_iter()
+                        .map(Value::from),
+                ),
+            );
+            magic.insert("groups".into(), ctx.groups.clone());
+            magic.insert(
+                "playbook_dir".into(),
+                Value::from(ctx.play.basedir.display().to_string()),
+            );
+            let scope = task_scope(
+                &ctx.layers,
+                inv,
+                &state,
+                &Frame::default(),
+                None,
+                Arc::new(magic),
+            );
+            hosts.insert(name, Arc::new(scope));
+        }
+        Value::from_object(HostVars {
+            templar: self.templar.clone(),
+            hosts,
+        })
+    }
+
+    /// One execution of the task's action (one loop item, or the whole task).
+    fn run_once_on_host(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        let action = short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
+        let args = match self.template_args(task, scope) {
+            Ok(a) => a,
+            Err(msg) => return obj(json!({"failed": true, "msg": msg})),
+        };
+        let json_args: Map<String, Json> =
+            args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+        let mut result = match action.as_str() {
+            "debug" => {
+                let raw_var = task.args.get("var").and_then(|n| n.as_str());
+                actions::debug(
+                    &json_args,
+                    raw_var,
+                    &self.templar,
+                    scope,
+                    self.options.verbosity,
+                )
+                .result
+            }
+            "set_fact" => {
+                let out = actions::set_fact(&args);
+                let st = self.state(host);
+                let facts = Arc::make_mut(&mut st.set_facts);
+                for (k, v) in out.set_facts {
+                    facts.insert(k, v);
+                }
+                out.result
+            }
+            "fail" => actions::fail(&json_args).result,
+            "assert" => {
+                let that: Vec<Value> = match task.args.get("that") {
+                    Some(node) => match &node.value {
+                        rsible_yaml::Value::Seq(items) => items.iter().map(from_yaml).collect(),
+                        _ => vec![from_yaml(node)],
+                    },
+                    None => {
+                        return obj(
+                            json!({"failed": true, "msg": "conditional required in \"that\" string"}),
+                        )
+                    }
+                };
+                match actions::assert(&that, &json_args, &self.templar, scope) {
+                    Ok(o) => o.result,
+                    Err(e) => obj(json!({"failed": true, "msg": e.to_string()})),
+                }
+            }
+            "template" => self.template_action(ctx, task, frame, host, scope, &json_args, delegate),
+            "copy"
+                if json_args.contains_key("src")
+                    && !json_args.get("remote_src").is_some_and(json_truthy) =>
+            {
+                self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
+            }
+            _ => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
+        };
+        normalize_result(&mut result);
+        self.apply_result_keywords(task, frame, scope, &mut result);
+        result
+    }
+
+    fn template_args(
+        &self,
+        task: &Task,
+        scope: &VarLayers,
+    ) -> Result<IndexMap<String, Value>, String> {
+        let mut out = IndexMap::new();
+        for (k, v) in &task.args {
+            let value = self.templar.template(&from_yaml(v), scope).map_err(|e| {
+                format!(
+                    "The task includes an option with an undefined variable. The error was: {e}"
+                )
+            })?;
+            if value.as_str() == Some(OMIT) {
+                continue;
+            }
+            out.insert(k.clone(), value);
+        }
+        Ok(out)
+    }
+}
+
+fn unreachable_view() -> TaskView {
+    TaskView {
+        id: 0,
+        prefix: "TASK",
+        name: String::new(),
+        action: String::new(),
+        path: String::new(),
+        is_include: false,
+        delegate_to: None,
+    }
+}
+
+fn play_display_name(play: &Play) -> String {
+    if !play.name.is_empty() {
+        play.name.clone()
+    } else {
+        play.hosts.join(",")
+    }
+}
+
+fn short_action(action: &str) -> String {
+    for prefix in ["ansible.builtin.", "ansible.legacy."] {
+        if let Some(rest) = action.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    action.to_string()
+}
+
+fn batch_size(spec: &Value, total: usize) -> usize {
+    if let Some(s) = spec.as_str() {
+        if let Some(pct) = s.trim().strip_suffix('%') {
+            let pct: f64 = pct.trim().parse().unwrap_or(100.0);
+            let n = ((total as f64) * pct / 100.0) as usize;
+            return n.max(1);
+        }
+        return s.trim().parse().unwrap_or(0);
+    }
+    i64::try_from(spec.clone())
+        .map(|n| n.max(0) as usize)
+        .unwrap_or(0)
+}
+
+pub(super) fn flatten_one(items: Vec<Value>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for i in items {
+        if i.as_str().is_none() {
+            if let Ok(it) = i.try_iter() {
+                if matches!(i.kind(), minijinja::value::ValueKind::Seq) {
+                    out.extend(it);
+                    continue;
+                }
+            }
+        }
+        out.push(i);
+    }
+    out
+}
+
+pub(super) fn obj(v: Json) -> Map<String, Json> {
+    match v {
+        Json::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub(super) fn json_truthy(v: &Json) -> bool {
+    match v {
+        Json::Bool(b) => *b,
+        Json::String(s) => matches!(s.to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on"),
+        _ => false,
+    }
+}

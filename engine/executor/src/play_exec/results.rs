@@ -1,0 +1,220 @@
+//! What happens to a result: changed_when/failed_when, the callback, register, stats, notify.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rsible_playbook::Task;
+use rsible_templar::{from_yaml, Value};
+use serde_json::{Map, Value as Json};
+
+use super::handlers::notify_list;
+use super::Executor;
+use crate::frame::Frame;
+use crate::output::default_callback::{ResultView, Sink, TaskView};
+use crate::vars::VarLayers;
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// `changed_when`, `failed_when` and `ignore_errors` need the result as
+    /// the registered variable; they are applied before the result is shown.
+    pub(super) fn apply_result_keywords(
+        &self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+        result: &mut Map<String, Json>,
+    ) {
+        if result.contains_key("unreachable") || result.get("skipped") == Some(&Json::Bool(true)) {
+            return;
+        }
+        let mut rscope = scope.clone();
+        if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
+            let mut top: IndexMap<String, Value> = IndexMap::new();
+            top.insert(
+                name.to_string(),
+                crate::scope::json_to_value(&Json::Object(result.clone())),
+            );
+            rscope.push_map("registered result", top);
+        }
+        if let Some(node) = frame.keyword(task, "changed_when") {
+            match self.eval_conditions(node, &rscope) {
+                Ok(b) => {
+                    result.insert("changed".into(), Json::Bool(b));
+                }
+                Err(e) => {
+                    result.insert("failed".into(), Json::Bool(true));
+                    result.insert("msg".into(), Json::String(e));
+                }
+            }
+        }
+        if let Some(node) = frame.keyword(task, "failed_when") {
+            match self.eval_conditions(node, &rscope) {
+                Ok(b) => {
+                    result.insert("failed_when_result".into(), Json::Bool(b));
+                    result.insert("failed".into(), Json::Bool(b));
+                }
+                Err(e) => {
+                    result.insert("failed".into(), Json::Bool(true));
+                    result.insert("msg".into(), Json::String(e));
+                }
+            }
+        }
+    }
+
+    /// A list of conditions is true when all are (`failed_when: [a, b]`).
+    pub(super) fn eval_conditions(
+        &self,
+        node: &rsible_yaml::Node,
+        scope: &VarLayers,
+    ) -> Result<bool, String> {
+        let conds: Vec<Value> = match &node.value {
+            rsible_yaml::Value::Seq(items) => items.iter().map(from_yaml).collect(),
+            _ => vec![from_yaml(node)],
+        };
+        for c in conds {
+            if !self
+                .templar
+                .evaluate_conditional(&c, scope)
+                .map_err(|e| e.to_string())?
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Records and prints one host's result; `applies_to` are the hosts the
+    /// result counts for (all of them under run_once).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn report(
+        &mut self,
+        task: &Task,
+        frame: &Frame,
+        host: &str,
+        view: &TaskView,
+        result: Map<String, Json>,
+        scope: &VarLayers,
+        applies_to: &[String],
+    ) {
+        let ignore_errors = frame
+            .keyword(task, "ignore_errors")
+            .map(|n| {
+                let v = from_yaml(n);
+                self.templar
+                    .evaluate_conditional(&v, scope)
+                    .unwrap_or(false)
+            })
+            .unwrap_or(false);
+        if let Some(Json::Array(items)) = result.get("results") {
+            for item in items {
+                if let Json::Object(m) = item {
+                    let shown = clean_copy(m);
+                    let rv = ResultView {
+                        host,
+                        task: view,
+                        result: &shown,
+                    };
+                    if m.get("failed") == Some(&Json::Bool(true)) {
+                        self.callback.runner_item_on_failed(&rv);
+                    } else if m.get("skipped") == Some(&Json::Bool(true)) {
+                        self.callback.runner_item_on_skipped(&rv);
+                    } else {
+                        self.callback.runner_item_on_ok(&rv);
+                    }
+                }
+            }
+        }
+        let shown = clean_copy(&result);
+        let rv = ResultView {
+            host,
+            task: view,
+            result: &shown,
+        };
+        let unreachable = result.get("unreachable") == Some(&Json::Bool(true));
+        let failed = result.get("failed") == Some(&Json::Bool(true));
+        let skipped = result.get("skipped") == Some(&Json::Bool(true));
+        let changed = result.get("changed") == Some(&Json::Bool(true));
+        if unreachable {
+            self.callback.runner_on_unreachable(&rv, false);
+        } else if failed {
+            self.callback.runner_on_failed(&rv, ignore_errors);
+        } else if skipped {
+            self.callback.runner_on_skipped(&rv);
+        } else {
+            self.callback.runner_on_ok(&rv);
+        }
+        // register: the result as the task's variable, on every host it applies to
+        if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
+            let mut registered = result.clone();
+            registered.retain(|k, _| !k.starts_with("_ansible_") || k == "_ansible_no_log");
+            let value = crate::scope::json_to_value(&Json::Object(registered));
+            for h in applies_to {
+                let st = self.state(h);
+                Arc::make_mut(&mut st.set_facts).insert(name.to_string(), value.clone());
+            }
+        }
+        // Counters and failure belong to the host that ran the task, even
+        // under run_once (whose result is registered for every host).
+        {
+            let h = host;
+            let s = self.stats.host(h);
+            if unreachable {
+                s.unreachable += 1;
+            } else if failed && !ignore_errors {
+                s.failures += 1;
+            } else if failed {
+                s.ignored += 1;
+                s.ok += 1;
+                if changed {
+                    s.changed += 1;
+                }
+            } else if skipped {
+                s.skipped += 1;
+            } else {
+                s.ok += 1;
+                if changed {
+                    s.changed += 1;
+                }
+            }
+            let st = self.state(h);
+            if unreachable {
+                st.unreachable = true;
+            } else if failed && !ignore_errors {
+                st.failed = true;
+            }
+        }
+        if changed && !failed {
+            for topic in notify_list(frame.keyword(task, "notify")) {
+                for h in applies_to {
+                    self.state(h).notified.insert(topic.clone());
+                }
+            }
+        }
+    }
+}
+
+/// TaskExecutor's defaults for an executed action: `failed` from a non-zero
+/// `rc` when the module did not say, `changed` false when absent.
+pub(super) fn normalize_result(result: &mut Map<String, Json>) {
+    if result.contains_key("unreachable") {
+        return;
+    }
+    if !result.contains_key("failed") {
+        let rc_failed = match result.get("rc") {
+            Some(Json::Number(n)) => n.as_i64() != Some(0),
+            Some(Json::String(s)) => s != "0",
+            _ => false,
+        };
+        result.insert("failed".into(), Json::Bool(rc_failed));
+    }
+    if !result.contains_key("changed") {
+        result.insert("changed".into(), Json::Bool(false));
+    }
+}
+
+/// What the callbacks see: TaskResult.clean_copy() drops `failed` and `skipped`.
+pub(super) fn clean_copy(result: &Map<String, Json>) -> Map<String, Json> {
+    let mut copy = result.clone();
+    copy.remove("failed");
+    copy.remove("skipped");
+    copy
+}
