@@ -22,6 +22,8 @@ need_pkgs=()
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 command -v sudo >/dev/null || need_pkgs+=(sudo)
+# The become tests run the reference's modules as another user, with the system Python.
+[ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2

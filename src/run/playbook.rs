@@ -231,6 +231,17 @@ fn execute(
             skip_tags: args.skip_tags(),
             limit: limit.clone(),
             force_handlers: args.force_handlers,
+            become_default: args.become_args.become_ || config.become_,
+            become_user: args
+                .become_args
+                .become_user
+                .clone()
+                .or_else(|| Some(config.become_user.clone())),
+            become_method: args
+                .become_args
+                .become_method
+                .clone()
+                .or_else(|| Some(config.become_method.clone())),
         };
         let mut executor = Executor::new(
             Arc::new(Templar::new()),

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rsible_connection::{AgentHandle, CallOptions, ConnKind, ConnSpec, Connection};
+use rsible_connection::{
+    AgentHandle, BecomeMethod, BecomeSpec, CallOptions, ConnKind, ConnSpec, Connection,
+};
 use serde_json::{Map, Value};
 
 use crate::target::{TargetRunner, TargetSpec, Unreachable};
@@ -68,7 +70,29 @@ impl ConnectionPool {
         spec.host_key_checking = d.host_key_checking;
         spec.timeout = d.timeout;
         spec.retries = d.retries;
+        if let Some(user) = &t.become_user {
+            spec.become_ = Some(BecomeSpec {
+                method: if t.become_method.as_deref() == Some("su") {
+                    BecomeMethod::Su
+                } else {
+                    BecomeMethod::Sudo
+                },
+                user: user.clone(),
+                password: None,
+                flags: None,
+            });
+        }
         spec
+    }
+
+    /// Methods other than sudo and su are refused before connecting.
+    fn unsupported_become(t: &TargetSpec) -> Option<String> {
+        match t.become_method.as_deref() {
+            None | Some("sudo") | Some("su") => None,
+            Some(other) => Some(format!(
+                "rsible does not support the become method '{other}' yet"
+            )),
+        }
     }
 }
 
@@ -83,6 +107,12 @@ impl TargetRunner for ConnectionPool {
     ) -> Result<Map<String, Value>, Unreachable> {
         if let Some(msg) = self.dead.get(target) {
             return Err(Unreachable(msg.clone()));
+        }
+        if let Some(msg) = Self::unsupported_become(target) {
+            return Ok(Map::from_iter([
+                ("failed".to_string(), Value::Bool(true)),
+                ("msg".to_string(), Value::String(msg)),
+            ]));
         }
         if !self.open.contains_key(target) {
             let spec = self.conn_spec(target);

@@ -194,8 +194,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                 .or_else(|| get("ansible_private_key_file")),
             ssh_common_args: get("ansible_ssh_common_args"),
             ssh_extra_args: get("ansible_ssh_extra_args"),
-            become_user: None,
-            become_method: None,
+            become_user: self.current_become.as_ref().map(|(_, user)| user.clone()),
+            become_method: self
+                .current_become
+                .as_ref()
+                .map(|(method, _)| method.clone()),
         }
     }
 }

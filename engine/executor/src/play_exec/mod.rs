@@ -9,7 +9,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use rsible_inventory::{Inventory, VarsDirs};
 use rsible_playbook::{Block, Item, Play, Playbook, Role, Task};
-use rsible_templar::{from_yaml, to_json, Templar, Value};
+use rsible_templar::{from_yaml, to_json, Templar, Value, VarSource};
 use serde_json::{json, Map, Value as Json};
 
 use crate::actions;
@@ -39,6 +39,11 @@ pub struct RunOptions {
     pub skip_tags: Vec<String>,
     pub limit: Option<Vec<String>>,
     pub force_handlers: bool,
+    /// `-b` / ansible.cfg `become`: become unless a task says `become: false`.
+    pub become_default: bool,
+    /// `--become-user` / `--become-method` (or their ansible.cfg settings).
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -82,6 +87,9 @@ pub struct Executor<'a, S: Sink> {
     inventory_layers: InventoryLayers,
     next_task_id: u64,
     task_ids: HashMap<*const Task, u64>,
+    /// `(method, user)` when the task being run uses become; set per task
+    /// execution before its module calls (see `become_for`).
+    current_become: Option<(String, String)>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -121,6 +129,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             inventory_layers: InventoryLayers::default(),
             next_task_id: 0,
             task_ids: HashMap::new(),
+            current_become: None,
         }
     }
 
@@ -205,8 +214,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             for h in &batch {
                 self.state(h).ended = false;
             }
+            // Play keywords (become, ignore_errors, ...) are inherited by every task.
             let base = Frame {
                 tags: play.tags.clone(),
+                keywords: vec![Arc::new(play.keywords.clone())],
                 ..Frame::default()
             };
             let sections: [&[Item]; 1] = [&play.pre_tasks];
@@ -616,6 +627,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             Ok(a) => a,
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
         };
+        self.current_become = self.become_for(task, frame, scope);
         let json_args: Map<String, Json> =
             args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
         let mut result = match action.as_str() {
@@ -669,6 +681,53 @@ impl<'a, S: Sink> Executor<'a, S> {
         normalize_result(&mut result);
         self.apply_result_keywords(task, frame, scope, &mut result);
         result
+    }
+
+    /// Whether and as whom the task becomes: its (or an enclosing block's,
+    /// role's or play's) `become`/`become_user`/`become_method`, then the
+    /// `ansible_become*` variables, then the command line; user root and
+    /// method sudo by default.
+    fn become_for(
+        &self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+    ) -> Option<(String, String)> {
+        let keyword_text = |name: &str| -> Option<String> {
+            let node = frame.keyword(task, name)?;
+            self.template_node_str(node, scope).ok()
+        };
+        let var_text = |name: &str| -> Option<String> {
+            let raw = scope.get(name)?;
+            let v = self.templar.template(&raw, scope).ok()?;
+            (!v.is_none() && !v.is_undefined()).then(|| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+        };
+        let truthy = |s: &str| {
+            matches!(
+                s.to_ascii_lowercase().as_str(),
+                "true" | "yes" | "1" | "on" | "y" | "t"
+            )
+        };
+        let become_ = keyword_text("become")
+            .or_else(|| var_text("ansible_become"))
+            .map(|s| truthy(&s))
+            .unwrap_or(self.options.become_default);
+        if !become_ {
+            return None;
+        }
+        let user = keyword_text("become_user")
+            .or_else(|| var_text("ansible_become_user"))
+            .or_else(|| self.options.become_user.clone())
+            .unwrap_or_else(|| "root".into());
+        let method = keyword_text("become_method")
+            .or_else(|| var_text("ansible_become_method"))
+            .or_else(|| self.options.become_method.clone())
+            .unwrap_or_else(|| "sudo".into());
+        Some((method, user))
     }
 
     fn template_args(

@@ -1,0 +1,141 @@
+//! become over real SSH: `become: true` (root) and `become_user` (another
+//! user, created for the test if missing), compared with ansible-playbook 2.18.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rsible_testsupport::TestSshd;
+
+const TEST_USER: &str = "rsibletest";
+
+const PLAYBOOK: &str = r#"---
+- name: become
+  hosts: target
+  gather_facts: false
+  tasks:
+    - name: Without become
+      ansible.builtin.command: id -un
+      register: plain
+      changed_when: false
+
+    - name: As another user
+      ansible.builtin.command: id -un
+      become: true
+      become_user: rsibletest
+      register: other
+      changed_when: false
+
+    - name: Show who ran what
+      ansible.builtin.debug:
+        msg: "{{ plain.stdout }} then {{ other.stdout }}"
+
+- name: become for the whole play
+  hosts: target
+  gather_facts: false
+  become: true
+  become_user: rsibletest
+  tasks:
+    - name: Inherited from the play
+      ansible.builtin.command: id -un
+      register: inherited
+      changed_when: false
+
+    - name: Show it
+      ansible.builtin.debug:
+        var: inherited.stdout
+"#;
+
+fn ensure_user() {
+    let exists = Command::new("id")
+        .arg(TEST_USER)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let out = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", TEST_USER])
+            .output()
+            .expect("prerequisite missing: useradd");
+        let created_elsewhere = Command::new("id")
+            .arg(TEST_USER)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            out.status.success() || created_elsewhere,
+            "prerequisite missing: cannot create user {TEST_USER}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn run(program: &Path, dir: &Path) -> (String, Option<i32>) {
+    let out = Command::new(program)
+        .args(["-f", "1", "-i", "inventory.ini", "site.yml"])
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn become_matches_ansible() {
+    let rsible = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
+    ensure_user();
+    let sshd = TestSshd::start()
+        .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+    let dir = tempfile::tempdir().unwrap();
+    // The system Python runs the reference's modules: the other user cannot
+    // read the reference venv (scripts/test.sh installs python3 if missing).
+    let python = PathBuf::from("/usr/bin/python3");
+    assert!(python.exists(), "prerequisite missing: /usr/bin/python3");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        format!(
+            "[target]\nnode ansible_host=127.0.0.1 ansible_port={} ansible_user={} \
+             ansible_ssh_private_key_file={} ansible_python_interpreter={}\n",
+            sshd.port,
+            sshd.user,
+            sshd.client_key_path.display(),
+            python.display()
+        ),
+    )
+    .unwrap();
+    // Pipelining lets the reference become an unprivileged user without
+    // sharing temporary files; rsible's agent needs no temporary files.
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nhost_key_checking = False\nretry_files_enabled = False\n\
+         [ssh_connection]\npipelining = True\nssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
+
+    let got = run(&rsible, dir.path());
+    assert_eq!(got.1, Some(0), "rsible failed:\n{}", got.0);
+    assert!(
+        got.0
+            .contains(&format!("\"msg\": \"{} then {TEST_USER}\"", sshd.user)),
+        "become_user did not switch users:\n{}",
+        got.0
+    );
+    assert!(
+        got.0
+            .contains(&format!("\"inherited.stdout\": \"{TEST_USER}\"")),
+        "play-level become:\n{}",
+        got.0
+    );
+
+    match std::env::var_os("RSIBLE_REF_BIN") {
+        Some(bin) => {
+            let want = run(&PathBuf::from(bin).join("ansible-playbook"), dir.path());
+            assert_eq!(want, got, "rsible and ansible-playbook differ");
+        }
+        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => {}
+        None => panic!("RSIBLE_REF_BIN is not set (scripts/test.sh sets it); RSIBLE_SKIP_DIFFERENTIAL=1 skips knowingly"),
+    }
+}
