@@ -252,7 +252,8 @@ fn execute(
             options,
             &mut pool,
             callback,
-        );
+        )
+        .with_loader(&loader);
         match executor.run(&playbook) {
             Ok(outcome) => {
                 retry_hosts.extend(outcome.failed_hosts.iter().cloned());

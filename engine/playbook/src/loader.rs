@@ -410,6 +410,41 @@ impl<'a> Loader<'a> {
         })
     }
 
+    /// A task file loaded at run time (`include_tasks`), as if it were
+    /// written inside `role` (name and directory) when there is one; `basedir`
+    /// is the play's directory. An empty file has no tasks.
+    pub fn load_tasks_file(
+        &self,
+        file: &Path,
+        basedir: &Path,
+        role: Option<(&str, &Path)>,
+    ) -> Result<Vec<Item>> {
+        let data = self.files.load(file)?;
+        let Some(doc) = data.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let Value::Seq(list) = &doc.value else {
+            return Err(PlaybookError::at(
+                "included task files must contain a list of tasks",
+                &doc.mark,
+            ));
+        };
+        let no_vars = Vars::new();
+        let scope = Scope {
+            basedir,
+            role: role.map(|(name, path)| {
+                Rc::new(RoleScope {
+                    name: Rc::from(name),
+                    path: path.to_path_buf(),
+                })
+            }),
+            file_dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+            handlers: false,
+            vars: &no_vars,
+        };
+        self.load_items(list, &scope)
+    }
+
     fn load_items(&self, list: &[Node], scope: &Scope) -> Result<Vec<Item>> {
         let mut out = Vec::new();
         for node in list {

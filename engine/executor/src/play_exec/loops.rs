@@ -12,6 +12,37 @@ use crate::output::default_callback::Sink;
 use crate::vars::VarLayers;
 
 impl<'a, S: Sink> Executor<'a, S> {
+    /// The conditions of enclosing blocks and roles, then the task's own:
+    /// `None` when all hold, else the skipped (or failed) result.
+    pub(super) fn check_conditions(
+        &self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+    ) -> Option<Map<String, Json>> {
+        // Conditions of enclosing blocks and roles, then the task's own.
+        for cond in frame.when.iter().chain(task.when.iter()) {
+            match self.templar.evaluate_conditional(&from_yaml(cond), scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Some(obj(json!({
+                        "changed": false,
+                        "skipped": true,
+                        "skip_reason": "Conditional result was False",
+                        "false_condition": cond.as_str().map(str::to_string).unwrap_or_else(|| from_yaml(cond).to_string()),
+                    })));
+                }
+                Err(e) => {
+                    return Some(obj(json!({
+                        "failed": true,
+                        "msg": format!("The conditional check '{}' failed. The error was: {}", cond.as_str().unwrap_or(""), e),
+                    })));
+                }
+            }
+        }
+        None
+    }
+
     /// Runs one task on one host: conditions, loop, action, and the task's
     /// result keywords. Returns the result as Ansible's callbacks see it.
     pub(super) fn run_on_host(
@@ -23,25 +54,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> Map<String, Json> {
-        // Conditions of enclosing blocks and roles, then the task's own.
-        for cond in frame.when.iter().chain(task.when.iter()) {
-            match self.templar.evaluate_conditional(&from_yaml(cond), scope) {
-                Ok(true) => {}
-                Ok(false) => {
-                    return obj(json!({
-                        "changed": false,
-                        "skipped": true,
-                        "skip_reason": "Conditional result was False",
-                        "false_condition": cond.as_str().map(str::to_string).unwrap_or_else(|| from_yaml(cond).to_string()),
-                    }));
-                }
-                Err(e) => {
-                    return obj(json!({
-                        "failed": true,
-                        "msg": format!("The conditional check '{}' failed. The error was: {}", cond.as_str().unwrap_or(""), e),
-                    }));
-                }
-            }
+        if let Some(result) = self.check_conditions(task, frame, scope) {
+            return result;
         }
         let loop_node = task.loop_items.as_ref();
         let Some(loop_node) = loop_node else {

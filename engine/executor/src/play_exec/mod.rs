@@ -24,6 +24,7 @@ use crate::vars::{Layer, VarLayers};
 
 mod file_actions;
 mod handlers;
+mod includes;
 mod loops;
 mod results;
 
@@ -90,6 +91,8 @@ pub struct Executor<'a, S: Sink> {
     /// `(method, user)` when the task being run uses become; set per task
     /// execution before its module calls (see `become_for`).
     current_become: Option<(String, String)>,
+    /// Loads task files at run time (`include_tasks`).
+    loader: Option<&'a rsible_playbook::Loader<'a>>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -130,6 +133,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             next_task_id: 0,
             task_ids: HashMap::new(),
             current_become: None,
+            loader: None,
         }
     }
 
@@ -152,6 +156,28 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         Ok(outcome)
+    }
+
+    /// Gives the executor the loader that read the playbook, for `include_tasks`.
+    pub fn with_loader(mut self, loader: &'a rsible_playbook::Loader<'a>) -> Self {
+        self.loader = Some(loader);
+        self
+    }
+
+    /// A task's name as the banner shows it: templated with the first host's
+    /// variables when it holds a template (Ansible does the same), else as written.
+    fn templated_task_name(&self, task: &Task, scope: &VarLayers) -> String {
+        let name = task.display_name();
+        if !name.contains("{{") {
+            return name;
+        }
+        match self.templar.template_str(&name, scope) {
+            Ok(v) => v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string()),
+            Err(_) => name,
+        }
     }
 
     /// Ends the run: the PLAY RECAP, then every connection closed. Called
@@ -461,6 +487,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         if task.action == "meta" || task.action.ends_with(".meta") {
             return self.run_meta(ctx, task, &active);
         }
+        if task.kind == rsible_playbook::TaskKind::IncludeTasks {
+            return self.run_include_tasks(ctx, task, frame, &active, prefix);
+        }
         let run_once = frame
             .keyword(task, "run_once")
             .map(|n| self.node_truthy(n))
@@ -481,7 +510,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                 None => None,
             };
             if view.is_none() {
-                let v = self.task_view(task, prefix, delegate.clone());
+                let mut v = self.task_view(task, prefix, delegate.clone());
+                v.name = self.templated_task_name(task, &scope);
                 self.callback.task_start(&v);
                 view = Some(v);
             }

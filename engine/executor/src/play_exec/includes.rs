@@ -1,0 +1,192 @@
+//! `include_tasks`: the file is chosen per host at run time; hosts that
+//! include the same file run its tasks together, in lockstep, as Ansible's
+//! linear strategy does.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rsible_playbook::Task;
+use serde_json::json;
+
+use super::{obj, Executor, FatalError, PlayCtx};
+use crate::frame::Frame;
+use crate::output::default_callback::Sink;
+
+impl<'a, S: Sink> Executor<'a, S> {
+    pub(super) fn run_include_tasks(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Rc<Task>,
+        frame: &Frame,
+        hosts: &[String],
+        prefix: &'static str,
+    ) -> Result<(), FatalError> {
+        let Some(loader) = self.loader else {
+            return Err(FatalError {
+                message: "include_tasks needs the playbook loader (Executor::with_loader)".into(),
+                exit_code: 1,
+            });
+        };
+        if task.loop_items.is_some() {
+            return Err(self.task_error(
+                task,
+                "rsible does not support loops on include_tasks yet".into(),
+            ));
+        }
+        let mut view = self.task_view(task, prefix, None);
+        if let Some(first) = hosts.first() {
+            let scope = self.scope_for(ctx, first, frame, Some(task));
+            view.name = self.templated_task_name(task, &scope);
+        }
+        self.callback.task_start(&view);
+        // (file, hosts including it) in order of first appearance
+        let mut groups: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        for host in hosts {
+            let scope = self.scope_for(ctx, host, frame, Some(task));
+            if let Some(result) = self.check_conditions(task, frame, &scope) {
+                self.report(
+                    task,
+                    frame,
+                    host,
+                    &view,
+                    result,
+                    &scope,
+                    std::slice::from_ref(host),
+                );
+                continue;
+            }
+            let raw = task
+                .args
+                .get("_raw_params")
+                .or_else(|| task.args.get("file"));
+            let name = match raw.map(|n| self.template_node_str(n, &scope)) {
+                Some(Ok(name)) => name,
+                Some(Err(msg)) => {
+                    let result = obj(json!({"failed": true, "msg": msg}));
+                    self.report(
+                        task,
+                        frame,
+                        host,
+                        &view,
+                        result,
+                        &scope,
+                        std::slice::from_ref(host),
+                    );
+                    continue;
+                }
+                None => {
+                    let result =
+                        obj(json!({"failed": true, "msg": "No file specified for include_tasks"}));
+                    self.report(
+                        task,
+                        frame,
+                        host,
+                        &view,
+                        result,
+                        &scope,
+                        std::slice::from_ref(host),
+                    );
+                    continue;
+                }
+            };
+            match find_task_file(ctx, frame, task, &name) {
+                Some(file) => match groups.iter_mut().find(|(f, _)| *f == file) {
+                    Some((_, members)) => members.push(host.clone()),
+                    None => groups.push((file, vec![host.clone()])),
+                },
+                None => {
+                    let result = obj(json!({
+                        "failed": true,
+                        "msg": format!("Could not find or access '{name}' on the Ansible Controller."),
+                    }));
+                    self.report(
+                        task,
+                        frame,
+                        host,
+                        &view,
+                        result,
+                        &scope,
+                        std::slice::from_ref(host),
+                    );
+                }
+            }
+        }
+        // Every host that includes a file counts the include as ok.
+        for (file, members) in &groups {
+            let names: Vec<&str> = members.iter().map(String::as_str).collect();
+            self.callback
+                .on_include(&file.display().to_string(), &names, None);
+            for h in members {
+                self.stats.host(h).ok += 1;
+            }
+        }
+        let role = frame.role.clone();
+        for (file, members) in groups {
+            let role_ref = role.as_ref().map(|r| (r.name.as_str(), r.path.as_path()));
+            let items = loader
+                .load_tasks_file(&file, &ctx.play.basedir, role_ref)
+                .map_err(|e| FatalError {
+                    message: e
+                        .render()
+                        .trim_start_matches("ERROR! ")
+                        .trim_end()
+                        .to_string(),
+                    exit_code: e.exit_code,
+                })?;
+            // The include's own vars reach the included tasks; its tags and
+            // conditions do not (that needs `apply:`).
+            let mut inner = frame.clone();
+            if let Some(Some(vars)) = task.keywords.get("vars").map(|n| n.as_map()) {
+                let vars: IndexMap<String, rsible_yaml::Node> = vars
+                    .iter()
+                    .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
+                    .collect();
+                inner.block_vars.push(Arc::new(vars));
+            }
+            self.run_items(ctx, &items, &inner, &members)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where Ansible looks for an included file: absolute paths as they are;
+/// else beside the file that holds the include, in the role's `tasks/`, then
+/// in the play's directory.
+fn find_task_file(ctx: &PlayCtx, frame: &Frame, task: &Task, name: &str) -> Option<PathBuf> {
+    let p = Path::new(name);
+    if p.is_absolute() {
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    let mut candidates = Vec::new();
+    if let Some(source) = task.mark.source.as_deref() {
+        if let Some(dir) = Path::new(source).parent() {
+            candidates.push(dir.join(name));
+        }
+    }
+    if let Some(role) = &frame.role {
+        candidates.push(role.path.join("tasks").join(name));
+    }
+    candidates.push(ctx.play.basedir.join(name));
+    candidates
+        .into_iter()
+        .find(|c| c.is_file())
+        .map(|c| normalize(&c))
+}
+
+/// `a/./b/../c` -> `a/c`, without touching the file system (Ansible prints
+/// the joined path the same way).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
