@@ -8,7 +8,6 @@ use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::checksum::{digest_file, md5_bytes, sha1_bytes};
 use crate::util::fs_attrs::{set_fs_attributes_if_different, FileArgs};
 use crate::util::pytime::backup_stamp;
-use crate::util::shlex;
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -267,38 +266,21 @@ fn run_validate(
     data: &[u8],
     file_args: &FileArgs,
 ) -> Result<(), ModuleFail> {
-    if !validate.contains("%s") {
-        return Err(ModuleFail::msg(format!(
-            "validate must contain %s: {validate}"
-        )));
-    }
-    let tmp = crate::util::atomic::temp_path_for(dest);
-    fs::write(&tmp, data)
-        .map_err(|e| ModuleFail::msg(format!("cannot write temp file for validate: {e}")))?;
-    let _ = set_fs_attributes_if_different(&tmp, file_args, false, false, None);
-    let cmdline = validate.replace("%s", &tmp.display().to_string());
-    let outcome = shlex::split(&cmdline)
-        .map_err(|e| e.to_string())
-        .and_then(|argv| {
-            let (exe, rest) = argv.split_first().ok_or("empty validate command")?;
-            std::process::Command::new(exe)
-                .args(rest)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|e| e.to_string())
-        });
-    let _ = fs::remove_file(&tmp);
-    match outcome {
-        Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(ModuleFail::msg("failed to validate")
+    use crate::util::validate::{run, ValidateError};
+    run(validate, dest, data, |tmp| {
+        let _ = set_fs_attributes_if_different(tmp, file_args, false, false, None);
+    })
+    .map_err(|e| match e {
+        ValidateError::Setup(msg) => ModuleFail::msg(msg),
+        ValidateError::Failed(out) => ModuleFail::msg("failed to validate")
             .with("exit_status", json!(out.status.code().unwrap_or(-1)))
             .with("stdout", json!(String::from_utf8_lossy(&out.stdout)))
-            .with("stderr", json!(String::from_utf8_lossy(&out.stderr)))),
-        Err(e) => Err(ModuleFail::msg("failed to validate")
+            .with("stderr", json!(String::from_utf8_lossy(&out.stderr))),
+        ValidateError::NotRun(e) => ModuleFail::msg("failed to validate")
             .with("exit_status", json!(2))
             .with("stdout", json!(""))
-            .with("stderr", json!(e))),
-    }
+            .with("stderr", json!(e)),
+    })
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@
 use super::file::file_common_params;
 use super::replace::{compile_bytes, Template};
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
-use crate::util::atomic::{temp_path_for, write_atomic, NewMode};
+use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::fs_attrs::{py_os_error, set_fs_attributes_if_different, FileArgs};
 use crate::util::pytime::backup_stamp;
-use crate::util::shlex;
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -514,38 +513,17 @@ pub(super) fn write_changes(
 /// Run `validate` (with `%s` naming a temp file holding `data`); a non-zero exit is
 /// Ansible's "failed to validate: rc:N error:STDERR".
 fn run_validate(validate: &str, dest: &Path, data: &[u8]) -> Result<(), ModuleFail> {
-    if !validate.contains("%s") {
-        return Err(ModuleFail::msg(format!(
-            "validate must contain %s: {validate}"
-        )));
-    }
-    let tmp = temp_path_for(dest);
-    fs::write(&tmp, data)
-        .map_err(|e| ModuleFail::msg(format!("cannot write temp file for validate: {e}")))?;
-    let cmdline = validate.replace("%s", &tmp.display().to_string());
-    let outcome = shlex::split(&cmdline)
-        .map_err(|e| e.to_string())
-        .and_then(|argv| {
-            let (exe, rest) = argv.split_first().ok_or("empty validate command")?;
-            std::process::Command::new(exe)
-                .args(rest)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|e| e.to_string())
-        });
-    let _ = fs::remove_file(&tmp);
-    match outcome {
-        Ok(out) if out.status.success() => Ok(()),
-        Ok(out) => Err(ModuleFail::msg(format!(
+    use crate::util::validate::{run, ValidateError};
+    run(validate, dest, data, |_| {}).map_err(|e| match e {
+        ValidateError::Setup(msg) => ModuleFail::msg(msg),
+        ValidateError::Failed(out) => ModuleFail::msg(format!(
             "failed to validate: rc:{} error:{}",
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stderr)
-        ))),
+        )),
         // Ansible's run_command reports a missing executable as rc 2.
-        Err(e) => Err(ModuleFail::msg(format!(
-            "failed to validate: rc:2 error:{e}"
-        ))),
-    }
+        ValidateError::NotRun(e) => ModuleFail::msg(format!("failed to validate: rc:2 error:{e}")),
+    })
 }
 
 /// Ansible's `check_file_attrs`: apply owner/group/mode and extend the message.

@@ -8,3 +8,4 @@ pub mod mode;
 pub mod pytime;
 pub mod shlex;
 pub mod users;
+pub mod validate;
