@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use rsible_playbook::Task;
-use serde_json::json;
+use serde_json::{json, Map, Value as Json};
 
 use super::{obj, Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
@@ -45,71 +45,14 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut groups: Vec<(PathBuf, Vec<String>)> = Vec::new();
         for host in hosts {
             let scope = self.scope_for(ctx, host, frame, Some(task));
-            if let Some(result) = self.check_conditions(task, frame, &scope) {
-                self.report(
-                    task,
-                    frame,
-                    host,
-                    &view,
-                    result,
-                    &scope,
-                    std::slice::from_ref(host),
-                );
-                continue;
-            }
-            let raw = task
-                .args
-                .get("_raw_params")
-                .or_else(|| task.args.get("file"));
-            let name = match raw.map(|n| self.template_node_str(n, &scope)) {
-                Some(Ok(name)) => name,
-                Some(Err(msg)) => {
-                    let result = obj(json!({"failed": true, "msg": msg}));
-                    self.report(
-                        task,
-                        frame,
-                        host,
-                        &view,
-                        result,
-                        &scope,
-                        std::slice::from_ref(host),
-                    );
-                    continue;
-                }
-                None => {
-                    let result =
-                        obj(json!({"failed": true, "msg": "No file specified for include_tasks"}));
-                    self.report(
-                        task,
-                        frame,
-                        host,
-                        &view,
-                        result,
-                        &scope,
-                        std::slice::from_ref(host),
-                    );
-                    continue;
-                }
-            };
-            match find_task_file(ctx, frame, task, &name) {
-                Some(file) => match groups.iter_mut().find(|(f, _)| *f == file) {
+            match self.include_target(ctx, task, frame, &scope) {
+                Ok(file) => match groups.iter_mut().find(|(f, _)| *f == file) {
                     Some((_, members)) => members.push(host.clone()),
                     None => groups.push((file, vec![host.clone()])),
                 },
-                None => {
-                    let result = obj(json!({
-                        "failed": true,
-                        "msg": format!("Could not find or access '{name}' on the Ansible Controller."),
-                    }));
-                    self.report(
-                        task,
-                        frame,
-                        host,
-                        &view,
-                        result,
-                        &scope,
-                        std::slice::from_ref(host),
-                    );
+                Err(result) => {
+                    let only = std::slice::from_ref(host);
+                    self.report(task, frame, host, &view, result, &scope, only);
                 }
             }
         }
@@ -148,6 +91,35 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.run_items(ctx, &items, &inner, &members)?;
         }
         Ok(())
+    }
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// The file a host includes, or the result to report instead: skipped
+    /// when a condition is false, failed when the name cannot be templated
+    /// or the file cannot be found.
+    fn include_target(
+        &self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        scope: &crate::vars::VarLayers,
+    ) -> Result<PathBuf, Map<String, Json>> {
+        if let Some(result) = self.check_conditions(task, frame, scope) {
+            return Err(result);
+        }
+        let fail = |msg: String| obj(json!({"failed": true, "msg": msg}));
+        let raw = task
+            .args
+            .get("_raw_params")
+            .or_else(|| task.args.get("file"))
+            .ok_or_else(|| fail("No file specified for include_tasks".into()))?;
+        let name = self.template_node_str(raw, scope).map_err(fail)?;
+        find_task_file(ctx, frame, task, &name).ok_or_else(|| {
+            fail(format!(
+                "Could not find or access '{name}' on the Ansible Controller."
+            ))
+        })
     }
 }
 
