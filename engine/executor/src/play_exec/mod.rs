@@ -93,6 +93,10 @@ pub struct Executor<'a, S: Sink> {
     current_become: Option<(String, String)>,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
+    /// `hostvars` for the current play, built once and reused until a host's
+    /// state changes (it covers every host, so building it per task and host
+    /// would be quadratic in the number of hosts).
+    hostvars_cache: Option<(*const Play, Value)>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -134,6 +138,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             task_ids: HashMap::new(),
             current_become: None,
             loader: None,
+            hostvars_cache: None,
         }
     }
 
@@ -192,7 +197,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.callback.sink.out(line);
     }
 
+    /// A host's state, for changing it: every such access may change what
+    /// `hostvars` shows, so the cached `hostvars` value is dropped.
     fn state(&mut self, host: &str) -> &mut HostState {
+        self.hostvars_cache = None;
         self.states.entry(host.to_string()).or_default()
     }
 
@@ -600,6 +608,18 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 
     fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
+        let play: *const Play = ctx.play;
+        if let Some((cached_play, value)) = &self.hostvars_cache {
+            if *cached_play == play {
+                return value.clone();
+            }
+        }
+        let value = self.build_hostvars(ctx);
+        self.hostvars_cache = Some((play, value.clone()));
+        value
+    }
+
+    fn build_hostvars(&mut self, ctx: &PlayCtx) -> Value {
         let names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
         let mut hosts = IndexMap::new();
         for name in names {
