@@ -41,3 +41,10 @@ pub use load::{
     load_str_with_warnings, Loaded,
 };
 pub use node::{Mapping, Mark, Node, Value};
+
+/// Whether PyYAML's resolver reads `text`, written plain, back as a string
+/// (not a bool, number, null, date, `<<` or `=`). A YAML emitter must quote
+/// the strings for which this is false.
+pub fn plain_text_is_str(text: &str) -> bool {
+    scalar::resolve_plain(text) == scalar::Implicit::Str
+}

@@ -7,6 +7,8 @@ pub mod json;
 pub mod regex;
 pub mod strings;
 pub mod text;
+pub mod yaml;
+pub mod yaml_emit;
 
 use minijinja::value::Value;
 use minijinja::Environment;
@@ -71,6 +73,10 @@ pub fn register(env: &mut Environment<'static>) {
     add!(env, "ansible.builtin", "to_json", json::to_json);
     add!(env, "ansible.builtin", "to_nice_json", json::to_nice_json);
     add!(env, "ansible.builtin", "from_json", json::from_json);
+    add!(env, "ansible.builtin", "to_yaml", yaml::to_yaml);
+    add!(env, "ansible.builtin", "to_nice_yaml", yaml::to_nice_yaml);
+    add!(env, "ansible.builtin", "from_yaml", yaml::from_yaml);
+    add!(env, "ansible.builtin", "from_yaml_all", yaml::from_yaml_all);
     add!(
         env,
         "ansible.builtin",
