@@ -6,10 +6,12 @@ mod blockinfile;
 mod command;
 mod copy;
 mod file;
+mod ini_file;
 mod lineinfile;
 mod ping;
 mod replace;
 mod stat;
+mod sysctl;
 
 pub use args::{validate, Kind, Param, ParamDefault};
 
@@ -102,7 +104,30 @@ const NATIVE: &[NativeModule] = &[
         spec: replace::SPEC,
         run: replace::run,
     },
+    NativeModule {
+        name: "community.general.ini_file",
+        spec: ini_file::SPEC,
+        run: ini_file::run,
+    },
+    NativeModule {
+        name: "ansible.posix.sysctl",
+        spec: sysctl::SPEC,
+        run: sysctl::run,
+    },
 ];
+
+/// The native module for a name: exact, or a collection module by its short name
+/// (`ini_file` is redirected to `community.general.ini_file` by Ansible's routing).
+fn lookup(short: &str) -> Option<&'static NativeModule> {
+    NATIVE.iter().find(|m| m.name == short).or_else(|| {
+        if short.contains('.') {
+            return None;
+        }
+        NATIVE
+            .iter()
+            .find(|m| m.name.rsplit('.').next() == Some(short) && m.name.contains('.'))
+    })
+}
 
 /// Strip the collection prefixes under which the builtin modules are also known.
 pub fn short_name(module: &str) -> &str {
@@ -114,8 +139,7 @@ pub fn short_name(module: &str) -> &str {
 
 /// Whether the agent implements `module` natively.
 pub fn is_native(module: &str) -> bool {
-    let short = short_name(module);
-    NATIVE.iter().any(|m| m.name == short)
+    lookup(short_name(module)).is_some()
 }
 
 /// Run a module by name and return its result JSON as Ansible's module would.
@@ -123,7 +147,7 @@ pub fn is_native(module: &str) -> bool {
 /// Never panics on user input and never fakes success: an unknown module is a failure.
 pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) -> Value {
     let short = short_name(module);
-    let Some(native) = NATIVE.iter().find(|m| m.name == short) else {
+    let Some(native) = lookup(short) else {
         return json!({
             "failed": true,
             "changed": false,

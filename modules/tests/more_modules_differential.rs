@@ -1,0 +1,479 @@
+//! Differential test for ini_file, sysctl (without reload), find, tempfile and unarchive
+//! against ansible-core 2.18 (with its collections).
+//!
+//! Each case has a directory with the same starting files on both sides and a list of
+//! steps (module calls, `@D@` in arguments standing for the case directory). All steps
+//! of all cases run through the reference in one `ansible-playbook` run (a task per
+//! step, `diff: true`, json callback) and through `rsible_modules::run_module`.
+//! Compared: every result key except timing and the `invocation` (paths written as
+//! `@D@`), and at the end each case directory's files (content and mode).
+//!
+//! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
+
+use rsible_modules::{run_module, ModuleContext};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Clone)]
+struct Step {
+    module: &'static str,
+    args: Value,
+    check_mode: bool,
+    /// Keys whose values differ by nature (random names): only their presence is compared.
+    volatile: &'static [&'static str],
+}
+
+#[derive(Clone)]
+struct Case {
+    files: Vec<(&'static str, Vec<u8>)>,
+    steps: Vec<Step>,
+}
+
+fn step(module: &'static str, args: Value) -> Step {
+    Step {
+        module,
+        args,
+        check_mode: false,
+        volatile: &[],
+    }
+}
+
+fn checked(module: &'static str, args: Value) -> Step {
+    Step {
+        check_mode: true,
+        ..step(module, args)
+    }
+}
+
+fn case(files: &[(&'static str, &str)], steps: Vec<Step>) -> Case {
+    Case {
+        files: files
+            .iter()
+            .map(|(n, c)| (*n, c.as_bytes().to_vec()))
+            .collect(),
+        steps,
+    }
+}
+
+/// A step run twice: the second run must report what the reference reports (no change).
+fn twice(module: &'static str, args: Value) -> Vec<Step> {
+    vec![step(module, args.clone()), step(module, args)]
+}
+
+fn ini_cases() -> Vec<Case> {
+    let ini = "community.general.ini_file";
+    let f = "@D@/f.ini";
+    let existing = "; top comment\nglobal=1\n\n[main]\nname = x\n# gpgcheck = 0\nenabled=1\n\n[other]\na = b\na = c\n";
+    vec![
+        case(
+            &[],
+            [
+                vec![checked(
+                    ini,
+                    json!({"path": f, "section": "s", "option": "k", "value": "v", "mode": "0640"}),
+                )],
+                twice(
+                    ini,
+                    json!({"path": f, "section": "s", "option": "k", "value": "v", "mode": "0640"}),
+                ),
+            ]
+            .concat(),
+        ),
+        case(
+            &[("f.ini", existing)],
+            [
+                twice(
+                    ini,
+                    json!({"dest": f, "section": "main", "option": "gpgcheck", "value": "1", "no_extra_spaces": true}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "main", "option": "name", "value": "y"}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "other", "option": "a", "state": "absent"}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": null, "option": "global", "value": "2"}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "new", "option": "k", "values": ["1", "2"]}),
+                ),
+                vec![step(
+                    ini,
+                    json!({"path": f, "section": "main", "state": "absent", "backup": true}),
+                )],
+                twice(
+                    ini,
+                    json!({"path": f, "section": "ws", "option": "x", "value": "1", "ignore_spaces": true}),
+                ),
+            ]
+            .concat(),
+        ),
+        case(
+            &[("f.ini", "[a]\nk=1\nk=2\nk=3\n[b]\n# k=9\n")],
+            [
+                twice(
+                    ini,
+                    json!({"path": f, "section": "a", "option": "k", "values": ["3", "4"]}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "a", "option": "k", "value": "5", "exclusive": false}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "b", "option": "k", "value": "8", "modify_inactive_option": false}),
+                ),
+                twice(
+                    ini,
+                    json!({"path": f, "section": "b", "option": "flag", "allow_no_value": true}),
+                ),
+            ]
+            .concat(),
+        ),
+        case(
+            &[("f.ini", "no newline=1")],
+            vec![
+                step(ini, json!({"path": f, "option": "no newline", "value": "1"})),
+                step(ini, json!({"path": "@D@/missing.ini", "section": "s", "option": "k", "value": "v", "create": false})),
+                step(ini, json!({"path": f, "section": "s", "option": "k"})),
+                step(ini, json!({"path": f, "section": "s", "option": "k", "value": "v", "values": ["w"]})),
+                step(ini, json!({"path": f, "section": "s", "bogus": 1})),
+            ],
+        ),
+    ]
+}
+
+fn sysctl_file_cases() -> Vec<Case> {
+    let sc = "ansible.posix.sysctl";
+    let f = "@D@/99-test.conf";
+    vec![
+        case(
+            &[("99-test.conf", "# comment\n; other\nvm.a = 1\nvm.b=2\nvm.a=3\n\n")],
+            [
+                vec![checked(sc, json!({"name": "vm.c", "value": "4", "sysctl_file": f, "reload": false}))],
+                twice(sc, json!({"name": "vm.c", "value": "4", "sysctl_file": f, "reload": false})),
+                twice(sc, json!({"name": " vm.a ", "value": "yes", "sysctl_file": f, "reload": "no"})),
+                twice(sc, json!({"key": "vm.b", "state": "absent", "sysctl_file": f, "reload": false})),
+                twice(sc, json!({"name": "vm.d", "val": "1 2  3", "sysctl_file": "@D@/new.conf", "reload": false})),
+            ]
+            .concat(),
+        ),
+        case(
+            &[],
+            vec![
+                step(sc, json!({"name": "vm.a", "sysctl_file": f, "reload": false})),
+                step(sc, json!({"name": "vm.a", "value": "", "sysctl_file": f, "reload": false})),
+                step(sc, json!({"value": "1"})),
+            ],
+        ),
+    ]
+}
+
+fn cases() -> Vec<Case> {
+    [ini_cases(), sysctl_file_cases()].concat()
+}
+
+fn case_dir(root: &Path, i: usize) -> PathBuf {
+    root.join(format!("case{i}"))
+}
+
+fn prepare(root: &Path, cases: &[Case]) {
+    for (i, c) in cases.iter().enumerate() {
+        let d = case_dir(root, i);
+        fs::create_dir_all(&d).unwrap();
+        for (name, content) in &c.files {
+            let p = d.join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, content).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+}
+
+/// The step's arguments with `@D@` replaced by the case directory.
+fn args_for(root: &Path, i: usize, s: &Step) -> Map<String, Value> {
+    let d = case_dir(root, i).display().to_string();
+    let text = s.args.to_string().replace("@D@", &d);
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn run_reference(bin: &str, root: &Path, cases: &[Case], wrapper: &[&str]) -> Vec<Value> {
+    let mut tasks = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        for (j, s) in c.steps.iter().enumerate() {
+            let mut t = Map::new();
+            t.insert("name".into(), json!(format!("case {i} step {j}")));
+            t.insert(s.module.into(), Value::Object(args_for(root, i, s)));
+            t.insert("ignore_errors".into(), json!(true));
+            t.insert("check_mode".into(), json!(s.check_mode));
+            t.insert("diff".into(), json!(true));
+            tasks.push(Value::Object(t));
+        }
+    }
+    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
+    let playbook = root.join("play.yml");
+    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
+    let playbook_cmd = format!("{bin}/ansible-playbook");
+    let mut argv: Vec<&str> = wrapper.to_vec();
+    argv.push(&playbook_cmd);
+    let out = Command::new(argv[0])
+        .args(&argv[1..])
+        .args(["-i", "localhost,", "-c", "local", "-e"])
+        .arg(format!("ansible_python_interpreter={bin}/python"))
+        .arg(&playbook)
+        .env("ANSIBLE_STDOUT_CALLBACK", "json")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_PIPELINING", "true")
+        .output()
+        .expect("run reference ansible-playbook");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "reference output is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let tasks = report["plays"][0]["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(tasks.len(), play[0]["tasks"].as_array().map_or(0, Vec::len));
+    tasks
+        .into_iter()
+        .map(|t| t["hosts"]["localhost"].clone())
+        .collect()
+}
+
+/// What is compared of a result: paths as `@D@`, backup names reduced to whether one
+/// was made, controller-added and timing keys dropped.
+fn view(result: &Value, root: &Path, volatile: &[&str]) -> Value {
+    let text = result
+        .to_string()
+        .replace(&root.display().to_string(), "@R@");
+    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+    for k in [
+        "invocation",
+        "_ansible_no_log",
+        "action",
+        "warnings",
+        "deprecations",
+        "start",
+        "end",
+        "delta",
+        "exception",
+        "_ansible_verbose_always",
+    ] {
+        v.remove(k);
+    }
+    for k in ["backup_file", "backup"] {
+        if let Some(b) = v.get_mut(k) {
+            *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
+        }
+    }
+    for k in volatile {
+        if let Some(x) = v.get_mut(*k) {
+            *x = json!("<volatile>");
+        }
+    }
+    Value::Object(v)
+}
+
+/// Files under a case directory: relative path -> (mode, content); backups by count.
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            let Ok(meta) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let mode = format!("{:o}", meta.permissions().mode() & 0o7777);
+            if rel.ends_with('~') {
+                // Backup names carry a pid and a timestamp.
+                *out.entry("<backups>".into()).or_insert_with(String::new) += "b";
+            } else if meta.is_dir() {
+                out.insert(rel, format!("dir {mode}"));
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let target = fs::read_link(&p).unwrap_or_default();
+                out.insert(rel, format!("link {}", target.display()));
+            } else {
+                let content = fs::read(&p).unwrap_or_default();
+                out.insert(rel, format!("{mode} {}", String::from_utf8_lossy(&content)));
+            }
+        }
+    }
+    out
+}
+
+fn reference_bin() -> Option<String> {
+    match std::env::var("RSIBLE_REF_BIN") {
+        Ok(bin) => Some(bin),
+        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
+            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
+            None
+        }
+        Err(_) => panic!(
+            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
+        ),
+    }
+}
+
+/// Our results for every step of every case, in order.
+fn run_ours(root: &Path, cases: &[Case]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        for s in &c.steps {
+            let ctx = ModuleContext {
+                check_mode: s.check_mode,
+                diff: true,
+                ..Default::default()
+            };
+            out.push(run_module(s.module, &args_for(root, i, s), &ctx));
+        }
+    }
+    out
+}
+
+/// Every difference between the two sides: step results and final files.
+fn compare(
+    cases: &[Case],
+    ref_root: &Path,
+    reference: &[Value],
+    our_root: &Path,
+    ours: &[Value],
+) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    let mut n = 0;
+    for (i, c) in cases.iter().enumerate() {
+        for (j, s) in c.steps.iter().enumerate() {
+            let want = view(&reference[n], ref_root, s.volatile);
+            let got = view(&ours[n], our_root, s.volatile);
+            n += 1;
+            if want != got {
+                mismatches.push(format!(
+                    "case {i} step {j} ({} {}):\n  reference: {want}\n  rsible:    {got}",
+                    s.module, s.args
+                ));
+            }
+        }
+        let (want, got) = (tree(&case_dir(ref_root, i)), tree(&case_dir(our_root, i)));
+        if want != got {
+            mismatches.push(format!(
+                "case {i} files:\n  reference: {want:?}\n  rsible:    {got:?}"
+            ));
+        }
+    }
+    mismatches
+}
+
+#[test]
+fn more_modules_match_the_reference() {
+    let Some(bin) = reference_bin() else { return };
+    let cases = cases();
+    let ref_root = tempfile::tempdir().unwrap();
+    let our_root = tempfile::tempdir().unwrap();
+    prepare(ref_root.path(), &cases);
+    prepare(our_root.path(), &cases);
+    let reference = run_reference(&bin, ref_root.path(), &cases, &[]);
+    let ours = run_ours(our_root.path(), &cases);
+    let mismatches = compare(&cases, ref_root.path(), &reference, our_root.path(), &ours);
+    assert!(
+        mismatches.is_empty(),
+        "{} differences:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// Steps that set kernel parameters now (`sysctl_set`, `reload`). Only network
+/// parameters are used: each side runs in its own fresh network namespace, so the
+/// machine's own settings are never touched.
+fn netns_cases() -> Vec<Case> {
+    let sc = "ansible.posix.sysctl";
+    let f = "@D@/sysctl.conf";
+    let show = |key: &str| step("command", json!({"argv": ["sysctl", "-n", key]}));
+    vec![case(
+        &[("sysctl.conf", "net.ipv4.ip_forward=0\n")],
+        [
+            twice(sc, json!({"name": "net.ipv4.ip_forward", "value": "1", "sysctl_file": f})),
+            vec![show("net.ipv4.ip_forward")],
+            twice(sc, json!({"name": "net.ipv4.ip_default_ttl", "value": "99", "sysctl_set": true, "reload": false, "sysctl_file": "@D@/other.conf"})),
+            vec![show("net.ipv4.ip_default_ttl")],
+            vec![checked(sc, json!({"name": "net.ipv4.ip_default_ttl", "value": "98", "sysctl_set": true, "sysctl_file": f}))],
+            vec![show("net.ipv4.ip_default_ttl")],
+            vec![step(sc, json!({"name": "net.rsible.missing", "value": "1", "ignoreerrors": true, "sysctl_file": f}))],
+            vec![step(sc, json!({"name": "net.rsible.other", "value": "1", "sysctl_file": f}))],
+        ]
+        .concat(),
+    )]
+}
+
+/// Set in the re-executed test process: run our side here and write the results there.
+const NETNS_CHILD: &str = "RSIBLE_TEST_NETNS_RESULTS";
+
+#[test]
+fn sysctl_set_and_reload_match_the_reference_in_private_net_namespaces() {
+    let cases = netns_cases();
+    if let Ok(root) = std::env::var(NETNS_CHILD) {
+        let ours = run_ours(Path::new(&root), &cases);
+        fs::write(
+            Path::new(&root).join("results.json"),
+            json!(ours).to_string(),
+        )
+        .unwrap();
+        return;
+    }
+    let Some(bin) = reference_bin() else { return };
+    let ref_root = tempfile::tempdir().unwrap();
+    let our_root = tempfile::tempdir().unwrap();
+    prepare(ref_root.path(), &cases);
+    prepare(our_root.path(), &cases);
+    let reference = run_reference(&bin, ref_root.path(), &cases, &["unshare", "--net"]);
+    let exe = std::env::current_exe().unwrap();
+    let child = Command::new("unshare")
+        .arg("--net")
+        .arg(exe)
+        .args([
+            "--exact",
+            "sysctl_set_and_reload_match_the_reference_in_private_net_namespaces",
+        ])
+        .env(NETNS_CHILD, our_root.path())
+        .output()
+        .expect("run unshare");
+    assert!(
+        child.status.success(),
+        "our side in a network namespace failed: {}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let ours: Vec<Value> =
+        serde_json::from_slice(&fs::read(our_root.path().join("results.json")).unwrap()).unwrap();
+    let _ = fs::remove_file(our_root.path().join("results.json"));
+    let _ = fs::remove_file(ref_root.path().join("play.yml"));
+    let mismatches = compare(&cases, ref_root.path(), &reference, our_root.path(), &ours);
+    assert!(
+        mismatches.is_empty(),
+        "{} differences:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
