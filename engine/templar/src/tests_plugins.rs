@@ -182,4 +182,24 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_test("number", |v: Value| v.kind() == ValueKind::Number);
     env.add_test("boolean", |v: Value| v.kind() == ValueKind::Bool);
+    register_ip_tests(env);
+}
+
+/// `ansible.utils` IP tests, under their FQCN and short names.
+fn register_ip_tests(env: &mut Environment<'static>) {
+    use crate::filters::ipaddr::{test_ip_address, test_ip_network};
+    for (name, f) in [
+        (
+            "ip",
+            (|v: Value| test_ip_network(&v, None)) as fn(Value) -> Result<bool, minijinja::Error>,
+        ),
+        ("ipv4", |v: Value| test_ip_network(&v, Some(false))),
+        ("ipv6", |v: Value| test_ip_network(&v, Some(true))),
+        ("ip_address", |v: Value| test_ip_address(&v, None)),
+        ("ipv4_address", |v: Value| test_ip_address(&v, Some(false))),
+        ("ipv6_address", |v: Value| test_ip_address(&v, Some(true))),
+    ] {
+        env.add_test(name, f);
+        env.add_test(format!("ansible.utils.{}", name), f);
+    }
 }

@@ -121,10 +121,24 @@ const CORPUS: &[&str] = &[
     "{{ '1.2.3' is version('1.2.10', '<') }}",
     "{{ [] | flatten }}",
     "{{ '10 GB' | human_to_bytes }}",
+    "{{ ip | ansible.utils.ipaddr('address') }}",
+    "{{ '10.233.0.0/18' | ansible.utils.ipaddr('net') | ansible.utils.ipaddr(1) | ansible.utils.ipaddr('address') }}",
+    "{{ '10.233.0.0/18' | ipaddr('prefix') }}",
+    "{{ ['10.0.0.1', 'fd00::1'] | map('ansible.utils.ipaddr') | list }}",
+    "{{ 'fd00::1' | ansible.utils.ipwrap }}",
+    "{{ ip is ansible.utils.ipv4 }}",
+    "{{ ip | ansible.utils.ipmath(5) }}",
+    "{{ '10.0.0.0/24' | ansible.utils.nthhost(10) }}",
+    "{{ '10.0.0.0/24' | ansible.utils.next_nth_usable(3) }}",
+    "{{ d | to_yaml }}",
+    "{{ d | to_nice_yaml(indent=2) }}",
+    "{{ '- a\\n- b' | from_yaml }}",
 ];
 
 const REF_SCRIPT: &str = r#"
 import sys, json
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
 from ansible.template import Templar
 from ansible.parsing.dataloader import DataLoader
 data = json.load(sys.stdin)
@@ -164,6 +178,7 @@ fn corpus_matches_reference() {
         .arg(REF_SCRIPT)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("run the reference python");
     child

@@ -3,6 +3,7 @@
 
 pub mod core;
 pub mod hashing;
+pub mod ipaddr;
 pub mod json;
 pub mod regex;
 pub mod strings;
@@ -92,4 +93,16 @@ pub fn register(env: &mut Environment<'static>) {
     );
     add!(env, "ansible.builtin", "regex_escape", regex::regex_escape);
     add!(env, "community.general", "dict", core::dict);
+    add!(env, "ansible.utils", "ipaddr", ipaddr::ipaddr);
+    add!(env, "ansible.utils", "ipv4", ipaddr::ipv4);
+    add!(env, "ansible.utils", "ipv6", ipaddr::ipv6);
+    add!(env, "ansible.utils", "ipwrap", ipaddr::ipwrap);
+    add!(env, "ansible.utils", "ipmath", ipaddr::ipmath);
+    add!(env, "ansible.utils", "nthhost", ipaddr::nthhost);
+    add!(
+        env,
+        "ansible.utils",
+        "next_nth_usable",
+        ipaddr::next_nth_usable
+    );
 }
