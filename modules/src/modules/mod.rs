@@ -10,6 +10,7 @@ mod ini_file;
 mod lineinfile;
 mod ping;
 mod replace;
+mod setup;
 mod stat;
 mod sysctl;
 
@@ -113,6 +114,11 @@ const NATIVE: &[NativeModule] = &[
         name: "ansible.posix.sysctl",
         spec: sysctl::SPEC,
         run: sysctl::run,
+    },
+    NativeModule {
+        name: "setup",
+        spec: setup::SPEC,
+        run: setup::run,
     },
 ];
 
