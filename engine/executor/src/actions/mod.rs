@@ -1,6 +1,8 @@
 //! Controller-side actions (Ansible's action plugins that never reach the
 //! target): debug, set_fact, assert, fail. Each returns the task's result.
 
+pub mod include_vars;
+
 use indexmap::IndexMap;
 use rsible_templar::{to_json, Templar, Value, VarSource};
 use serde_json::{json, Map, Value as Json};

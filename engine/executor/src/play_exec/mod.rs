@@ -22,6 +22,7 @@ use crate::scope::{task_scope, InventoryLayers, PlayLayers};
 use crate::target::TargetRunner;
 use crate::vars::{Layer, VarLayers};
 
+mod controller_actions;
 mod file_actions;
 mod handlers;
 mod includes;
@@ -97,6 +98,8 @@ pub struct Executor<'a, S: Sink> {
     /// state changes (it covers every host, so building it per task and host
     /// would be quadratic in the number of hosts).
     hostvars_cache: Option<(*const Play, Value)>,
+    /// `groups` after add_host/group_by changed the inventory during a play.
+    groups_now: Option<Value>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -139,6 +142,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             current_become: None,
             loader: None,
             hostvars_cache: None,
+            groups_now: None,
         }
     }
 
@@ -232,6 +236,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.stats.host(h);
         }
         let batches = self.batches(play, &hosts)?;
+        self.groups_now = None;
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
         for (index, batch) in batches.into_iter().enumerate() {
@@ -502,7 +507,8 @@ impl<'a, S: Sink> Executor<'a, S> {
             .keyword(task, "run_once")
             .map(|n| self.node_truthy(n))
             .unwrap_or(false);
-        let hosts_to_run: Vec<String> = if run_once {
+        let bypass = controller_actions::bypasses_host_loop(task);
+        let hosts_to_run: Vec<String> = if run_once || bypass {
             active[..1].to_vec()
         } else {
             active.clone()
@@ -594,7 +600,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let magic = magic_layer(MagicInputs {
             host,
             group_names: self.inventory.group_names(host),
-            groups: &ctx.groups,
+            groups: self.groups_now.as_ref().unwrap_or(&ctx.groups),
             hostvars: &hostvars,
             play_hosts: &ctx.play_hosts,
             play_batch: &ctx.batch,
@@ -641,7 +647,12 @@ impl<'a, S: Sink> Executor<'a, S> {
                         .map(Value::from),
                 ),
             );
-            magic.insert("groups".into(), ctx.groups.clone());
+            magic.insert(
+                "groups".into(),
+                self.groups_now
+                    .clone()
+                    .unwrap_or_else(|| ctx.groups.clone()),
+            );
             magic.insert(
                 "playbook_dir".into(),
                 Value::from(ctx.play.basedir.display().to_string()),
@@ -726,7 +737,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             {
                 self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
             }
-            _ => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
+            other => match self.controller_action(ctx, task, frame, host, other, &args) {
+                Some(result) => result,
+                None => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
+            },
         };
         normalize_result(&mut result);
         self.apply_result_keywords(task, frame, scope, &mut result);
