@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""What a run changed in the sandbox hosts' root filesystems.
+
+    snapshot.py RULES_FILE HOSTS_DIR OUT
+
+Each host keeps every write of the run in HOSTS_DIR/<host>/upper (the overlay's
+upper layer over the pristine tree), so walking it lists exactly the paths the
+run created, changed or deleted. One line per path, sorted:
+
+    host<TAB>/path<TAB>kind<TAB>mode<TAB>uid:gid<TAB>content
+
+kind is file, dir, link, deleted (an overlay whiteout) or other; content is the
+sha256 of a file, the target of a link, empty otherwise. Paths matching a rule
+of RULES_FILE (fnmatch globs on the path, '#' comments) are left out: their
+content or existence depends on the clock or on the engine, not on the playbook.
+"""
+import fnmatch
+import hashlib
+import os
+import stat
+import sys
+
+
+def load_rules(path):
+    rules = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                rules.append(line)
+    return rules
+
+
+def excluded(path, rules):
+    return any(fnmatch.fnmatchcase(path, rule) for rule in rules)
+
+
+def describe(full):
+    st = os.lstat(full)
+    mode = stat.S_IMODE(st.st_mode)
+    owner = f"{st.st_uid}:{st.st_gid}"
+    if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+        return "deleted", "", "", ""
+    if stat.S_ISREG(st.st_mode):
+        digest = hashlib.sha256()
+        with open(full, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return "file", f"{mode:04o}", owner, digest.hexdigest()
+    if stat.S_ISDIR(st.st_mode):
+        return "dir", f"{mode:04o}", owner, ""
+    if stat.S_ISLNK(st.st_mode):
+        return "link", "", owner, os.readlink(full)
+    return "other", f"{mode:04o}", owner, ""
+
+
+def main(rules_path, hosts_dir, out_path):
+    rules = load_rules(rules_path)
+    lines = []
+    for host in sorted(os.listdir(hosts_dir)):
+        upper = os.path.join(hosts_dir, host, "upper")
+        if not os.path.isdir(upper):
+            continue
+        for dirpath, dirnames, filenames in os.walk(upper):
+            rel_dir = "/" + os.path.relpath(dirpath, upper).lstrip(".")
+            kept = []
+            for name in sorted(dirnames):
+                path = os.path.join(rel_dir, name)
+                if excluded(path, rules) or excluded(path + "/", rules):
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            for name in dirnames + sorted(filenames):
+                path = os.path.join(rel_dir, name)
+                if excluded(path, rules):
+                    continue
+                fields = describe(os.path.join(dirpath, name))
+                lines.append("\t".join((host, path) + fields))
+    lines.sort()
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit("usage: snapshot.py RULES_FILE HOSTS_DIR OUT")
+    main(*sys.argv[1:])
