@@ -61,6 +61,7 @@ assert ansible.release.__version__.startswith("2.18."), ansible.release.__versio
 # One engine's run on freshly reset hosts; everything lands in $OUT/$engine.
 run_engine() {
     local engine="$1" dir="$OUT/$1" bin start end rc
+    shift
     rm -rf "$dir"
     mkdir -p "$dir/facts" "$dir/cp"
     # A fresh copy of the checkout per run: nothing one run writes into it can
