@@ -6,6 +6,7 @@ mod blockinfile;
 mod command;
 mod copy;
 mod file;
+mod find;
 mod ini_file;
 mod lineinfile;
 mod ping;
@@ -104,6 +105,11 @@ const NATIVE: &[NativeModule] = &[
         name: "replace",
         spec: replace::SPEC,
         run: replace::run,
+    },
+    NativeModule {
+        name: "find",
+        spec: find::SPEC,
+        run: find::run,
     },
     NativeModule {
         name: "community.general.ini_file",

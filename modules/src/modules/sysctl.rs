@@ -234,10 +234,10 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
 fn file_value_of(lines: &[String], name: &str) -> Option<String> {
     lines
         .iter()
+        .rev()
         .filter_map(|l| assignment(l))
-        .filter(|(k, _)| *k == name)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
-        .last()
 }
 
 /// The new file: assignments normalised to `k=v`, later duplicates dropped, the
