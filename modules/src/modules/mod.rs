@@ -9,6 +9,7 @@ mod file;
 mod find;
 mod ini_file;
 mod lineinfile;
+mod modprobe;
 mod ping;
 mod replace;
 mod setup;
@@ -115,6 +116,11 @@ const NATIVE: &[NativeModule] = &[
         name: "community.general.ini_file",
         spec: ini_file::SPEC,
         run: ini_file::run,
+    },
+    NativeModule {
+        name: "community.general.modprobe",
+        spec: modprobe::SPEC,
+        run: modprobe::run,
     },
     NativeModule {
         name: "ansible.posix.sysctl",
