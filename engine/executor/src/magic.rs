@@ -99,6 +99,8 @@ pub struct MagicInputs<'a> {
     pub diff_mode: bool,
     pub role: Option<(&'a str, &'a str)>,
     pub omit: &'a str,
+    /// The file the task was read from (for `ansible_search_path`).
+    pub task_file: Option<&'a str>,
 }
 
 pub fn magic_layer(m: MagicInputs) -> Layer {
@@ -125,5 +127,27 @@ pub fn magic_layer(m: MagicInputs) -> Layer {
         v.insert("role_name".into(), Value::from(name));
         v.insert("role_path".into(), Value::from(path));
     }
+    v.insert(
+        "ansible_search_path".into(),
+        search_path(m.role.map(|r| r.1), m.task_file, m.playbook_dir),
+    );
     Arc::new(v)
+}
+
+/// Ansible's `Task.get_search_path()`: the role's path, then the directory of
+/// the task's file (lookups and `first_found` search these, then the
+/// playbook directory).
+fn search_path(role_path: Option<&str>, task_file: Option<&str>, playbook_dir: &str) -> Value {
+    let mut paths: Vec<String> = Vec::new();
+    if let Some(r) = role_path {
+        paths.push(r.to_string());
+    }
+    let task_dir = task_file
+        .and_then(|f| std::path::Path::new(f).parent())
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| playbook_dir.to_string());
+    if !paths.contains(&task_dir) {
+        paths.push(task_dir);
+    }
+    Value::from_iter(paths.into_iter().map(Value::from))
 }

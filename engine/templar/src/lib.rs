@@ -11,6 +11,7 @@ mod detect;
 mod error;
 pub mod filters;
 mod literal_eval;
+mod lookups;
 mod methods;
 mod mutable;
 pub mod python_repr;

@@ -549,5 +549,6 @@ fn build_env(options: JinjaOptions) -> Environment<'static> {
     env.set_unknown_method_callback(crate::methods::call_method);
     crate::filters::register(&mut env);
     crate::tests_plugins::register(&mut env);
+    crate::lookups::register(&mut env);
     env
 }

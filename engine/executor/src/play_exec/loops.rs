@@ -5,7 +5,6 @@ use rsible_playbook::Task;
 use rsible_templar::{from_yaml, to_json, Value};
 use serde_json::{json, Map, Value as Json};
 
-use super::flatten_one;
 use super::{obj, Executor, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::Sink;
@@ -61,32 +60,30 @@ impl<'a, S: Sink> Executor<'a, S> {
         let Some(loop_node) = loop_node else {
             return self.run_once_on_host(ctx, task, frame, host, scope, delegate);
         };
-        if let Some(with) = &task.loop_with {
-            if !matches!(with.as_str(), "items" | "list" | "flattened") {
-                return obj(
-                    json!({"failed": true, "msg": format!("rsible does not support with_{with} yet")}),
-                );
+        let items: Vec<Value> = if let Some(with) = &task.loop_with {
+            // every with_<lookup> runs the lookup of that name
+            let subdir = lookup_subdir(&task.action);
+            match self
+                .templar
+                .run_lookup(with, &from_yaml(loop_node), scope, subdir)
+            {
+                Ok(v) => v,
+                Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
             }
-        }
-        let items = match self.templar.template(&from_yaml(loop_node), scope) {
-            Ok(v) => v,
-            Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
-        };
-        let items: Vec<Value> = match items.try_iter() {
-            Ok(it) if items.as_str().is_none() => it.collect(),
-            _ => {
-                return obj(json!({
-                    "failed": true,
-                    "msg": format!("Invalid data passed to 'loop', it requires a list, got this instead: {items}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."),
-                }))
-            }
-        };
-        let items = if task.loop_with.as_deref() == Some("items")
-            || task.loop_with.as_deref() == Some("flattened")
-        {
-            flatten_one(items)
         } else {
-            items
+            let items = match self.templar.template(&from_yaml(loop_node), scope) {
+                Ok(v) => v,
+                Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
+            };
+            match items.try_iter() {
+                Ok(it) if items.as_str().is_none() => it.collect(),
+                _ => {
+                    return obj(json!({
+                        "failed": true,
+                        "msg": format!("Invalid data passed to 'loop', it requires a list, got this instead: {items}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."),
+                    }))
+                }
+            }
         };
         let loop_control = frame
             .keyword(task, "loop_control")
@@ -144,5 +141,17 @@ impl<'a, S: Sink> Executor<'a, S> {
             Json::Array(results.into_iter().map(Json::Object).collect()),
         );
         out
+    }
+}
+
+/// Where a `with_<lookup>` loop's lookup searches files: Ansible picks the
+/// first of `template`, `var`, `file` found in the action's name.
+fn lookup_subdir(action: &str) -> &'static str {
+    if action.contains("template") {
+        "templates"
+    } else if action.contains("var") {
+        "vars"
+    } else {
+        "files"
     }
 }

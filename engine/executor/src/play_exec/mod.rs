@@ -609,6 +609,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             diff_mode: self.options.diff,
             role: role.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             omit: OMIT,
+            task_file: task.and_then(|t| t.mark.source.as_deref()),
         });
         task_scope(&ctx.layers, inv, &state, frame, task, magic)
     }
@@ -802,9 +803,13 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut out = IndexMap::new();
         for (k, v) in &task.args {
             let value = self.templar.template(&from_yaml(v), scope).map_err(|e| {
-                format!(
-                    "The task includes an option with an undefined variable. The error was: {e}"
-                )
+                if e.is_undefined() {
+                    format!(
+                        "The task includes an option with an undefined variable. The error was: {e}"
+                    )
+                } else {
+                    e.to_string()
+                }
             })?;
             if value.as_str() == Some(OMIT) {
                 continue;
@@ -858,6 +863,7 @@ fn batch_size(spec: &Value, total: usize) -> usize {
         .unwrap_or(0)
 }
 
+#[allow(dead_code)] // with_items now goes through the `items` lookup
 pub(super) fn flatten_one(items: Vec<Value>) -> Vec<Value> {
     let mut out = Vec::new();
     for i in items {

@@ -5,6 +5,7 @@ pub mod core;
 pub mod hashing;
 pub mod ipaddr;
 pub mod json;
+pub mod random;
 pub mod regex;
 pub mod strings;
 pub mod text;
@@ -37,6 +38,8 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("truncate", text::truncate);
 
     add!(env, "ansible.builtin", "bool", core::to_bool);
+    add!(env, "ansible.builtin", "random", random::random);
+    add!(env, "ansible.builtin", "shuffle", random::shuffle);
     add!(env, "ansible.builtin", "hash", hashing::hash);
     add!(env, "ansible.builtin", "checksum", hashing::checksum);
     add!(env, "ansible.builtin", "ternary", core::ternary);
