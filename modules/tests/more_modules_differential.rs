@@ -228,6 +228,57 @@ fn find_cases() -> Vec<Case> {
     )]
 }
 
+/// A tar archive (`tar` with `flags`) of a small tree, as bytes.
+fn archive(flags: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("tree/app/bin")).unwrap();
+    fs::write(d.join("tree/app/bin/tool"), "#!/bin/sh\n").unwrap();
+    fs::write(d.join("tree/app/README"), "read me\n").unwrap();
+    fs::set_permissions(
+        d.join("tree/app/bin/tool"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let st = Command::new("tar")
+        .args([flags, "x.archive", "-C", "tree", "app"])
+        .current_dir(d)
+        .status()
+        .expect("run tar");
+    assert!(st.success());
+    fs::read(d.join("x.archive")).unwrap()
+}
+
+fn unarchive_cases() -> Vec<Case> {
+    let un = "unarchive";
+    let files = vec![
+        ("a.tgz", archive("-czf")),
+        ("a.tar.xz", archive("-cJf")),
+        ("empty", Vec::new()),
+        ("out/.keep", Vec::new()),
+        ("out2/.keep", Vec::new()),
+        ("out3/.keep", Vec::new()),
+    ];
+    let steps = [
+        twice(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out", "remote_src": true, "list_files": true})),
+        twice(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out", "remote_src": true, "mode": "u=rwX,g=rX,o="})),
+        twice(un, json!({"src": "@D@/a.tar.xz", "dest": "@D@/out2", "remote_src": true, "extra_opts": ["--strip-components=1"]})),
+        twice(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out3", "remote_src": true, "exclude": ["app/README"], "owner": "root"})),
+        vec![
+            step(un, json!({"src": "@D@/a.tgz", "dest": "@D@/new", "remote_src": true, "creates": "@D@/out"})),
+            checked(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out", "remote_src": true})),
+            step(un, json!({"src": "@D@/missing.tgz", "dest": "@D@/out", "remote_src": true})),
+            step(un, json!({"src": "@D@/empty", "dest": "@D@/out", "remote_src": true})),
+            step(un, json!({"src": "@D@/a.tgz", "dest": "@D@/a.tar.xz", "remote_src": true})),
+            step(un, json!({"src": "@D@/a.tgz", "remote_src": true})),
+            step(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out", "copy": false, "list_files": true})),
+            step(un, json!({"src": "@D@/a.tgz", "dest": "@D@/out", "copy": false, "remote_src": true})),
+        ],
+    ]
+    .concat();
+    vec![Case { files, steps }]
+}
+
 fn case_dir(root: &Path, i: usize) -> PathBuf {
     root.join(format!("case{i}"))
 }
@@ -467,6 +518,11 @@ fn ini_file_matches_the_reference() {
 #[test]
 fn sysctl_file_edits_match_the_reference() {
     assert_cases_match(sysctl_file_cases());
+}
+
+#[test]
+fn unarchive_matches_the_reference() {
+    assert_cases_match(unarchive_cases());
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod replace;
 mod setup;
 mod stat;
 mod sysctl;
+mod unarchive;
 
 pub use args::{validate, Kind, Param, ParamDefault};
 
@@ -113,6 +114,11 @@ const NATIVE: &[NativeModule] = &[
         run: find::run,
     },
     NativeModule {
+        name: "unarchive",
+        spec: unarchive::SPEC,
+        run: unarchive::run,
+    },
+    NativeModule {
         name: "community.general.ini_file",
         spec: ini_file::SPEC,
         run: ini_file::run,
@@ -182,6 +188,12 @@ pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) 
     if matches!(short, "command" | "shell") && !args.contains_key("_raw_params") {
         if let Some(cmd) = args.remove("cmd") {
             args.insert("_raw_params".into(), cmd);
+        }
+    }
+    // Checks Ansible's action plugins make on the controller before the module runs.
+    if native.name == "unarchive" {
+        if let Some(outcome) = unarchive::action_plugin(&mut args) {
+            return finish(outcome, None);
         }
     }
     let (params, invocation) = match validate(short, native.spec, &args, &ctx.env) {

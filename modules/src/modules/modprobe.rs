@@ -3,6 +3,7 @@
 //! `persistent` asks for it, following the collection module's file handling.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use crate::util::bin_path::{get_bin_path, missing_message};
 use crate::util::fs_attrs::py_os_error;
 use crate::util::shlex;
 use regex::Regex;
@@ -76,25 +77,8 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     run_at(params, ctx, Locations::system())
 }
 
-/// `get_bin_path('modprobe', required=True)`: PATH plus the sbin directories.
 fn find_modprobe() -> Result<String, ModuleFail> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let mut dirs: Vec<String> = path.split(':').map(str::to_string).collect();
-    for extra in ["/sbin", "/usr/sbin", "/usr/local/sbin"] {
-        if !dirs.iter().any(|d| d == extra) {
-            dirs.push(extra.to_string());
-        }
-    }
-    for d in &dirs {
-        let candidate = Path::new(d).join("modprobe");
-        if candidate.is_file() {
-            return Ok(candidate.display().to_string());
-        }
-    }
-    Err(ModuleFail::msg(format!(
-        "Failed to find required executable \"modprobe\" in paths: {}",
-        dirs.join(":")
-    )))
+    get_bin_path("modprobe").ok_or_else(|| ModuleFail::msg(missing_message("modprobe")))
 }
 
 pub(crate) fn run_at(

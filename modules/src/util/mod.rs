@@ -1,6 +1,7 @@
 //! Helpers shared by native modules.
 
 pub mod atomic;
+pub mod bin_path;
 pub mod checksum;
 pub mod expand;
 pub mod fs_attrs;
