@@ -111,7 +111,8 @@ impl PlayLayers {
     pub fn new(play: &Play, extra_vars: Layer) -> Self {
         let mut defaults = IndexMap::new();
         let mut role_vars = IndexMap::new();
-        for role in &play.roles {
+        let imported = imported_roles(play);
+        for role in play.roles.iter().chain(imported.iter()) {
             collect_role_defaults(role, &mut defaults);
             collect_role_vars(role, &mut role_vars);
         }
@@ -122,6 +123,31 @@ impl PlayLayers {
             extra_vars,
         }
     }
+}
+
+/// Roles brought in by `import_role` anywhere in the play, in order: their
+/// vars and defaults are the play's from the start, as Ansible's are.
+pub fn imported_roles(play: &Play) -> Vec<std::rc::Rc<Role>> {
+    fn walk(items: &[rsible_playbook::Item], out: &mut Vec<std::rc::Rc<Role>>) {
+        for item in items {
+            if let rsible_playbook::Item::Block(b) = item {
+                if let Some(role) = &b.role {
+                    out.push(role.clone());
+                }
+                walk(&b.block, out);
+                walk(&b.rescue, out);
+                walk(&b.always, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&play.pre_tasks, &mut out);
+    for role in &play.roles {
+        walk(&role.tasks, &mut out);
+    }
+    walk(&play.tasks, &mut out);
+    walk(&play.post_tasks, &mut out);
+    out
 }
 
 /// A role's defaults with its dependencies' first, as `get_default_vars` merges them.

@@ -18,6 +18,6 @@ pub mod tags;
 
 pub use error::{PlaybookError, Result};
 pub use list::{list, list_with_warnings, HostSelector, ListOptions, Listing};
-pub use loader::Loader;
+pub use loader::{Loader, RoleEntryFiles};
 pub use model::{Block, Item, Play, Playbook, Role, Task, TaskKind};
 pub use modules::ModuleRegistry;

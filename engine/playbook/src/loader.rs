@@ -41,6 +41,16 @@ struct Scope<'s> {
     vars: &'s Vars,
 }
 
+/// The files a role is read from: `main` unless an import or include names
+/// another (`tasks_from`, `vars_from`, `defaults_from`, `handlers_from`).
+#[derive(Clone, Copy, Default)]
+pub struct RoleEntryFiles<'f> {
+    pub tasks: Option<&'f str>,
+    pub vars: Option<&'f str>,
+    pub defaults: Option<&'f str>,
+    pub handlers: Option<&'f str>,
+}
+
 struct RoleScope {
     name: Rc<str>,
     path: PathBuf,
@@ -362,7 +372,7 @@ impl<'a> Loader<'a> {
 
         let mut roles = Vec::new();
         for entry in as_list(map.get("roles"), "role", node)? {
-            roles.push(self.load_role(entry, &scope, None, None)?);
+            roles.push(self.load_role(entry, &scope, None, RoleEntryFiles::default())?);
         }
         let pre_tasks = self.load_items(as_list(map.get("pre_tasks"), "block", node)?, &scope)?;
         let tasks = self.load_items(as_list(map.get("tasks"), "block", node)?, &scope)?;
@@ -445,6 +455,33 @@ impl<'a> Loader<'a> {
         self.load_items(list, &scope)
     }
 
+    /// A role loaded at run time (`include_role`): found as a play's role
+    /// would be, or beside `owner_role_dir` (the role holding the include);
+    /// `params` become its role params.
+    pub fn load_role_at_runtime(
+        &self,
+        name: &str,
+        params: IndexMap<String, Node>,
+        basedir: &Path,
+        owner_role_dir: Option<&Path>,
+        files: RoleEntryFiles,
+        mark: &Mark,
+    ) -> Result<Rc<Role>> {
+        let no_vars = Vars::new();
+        let scope = Scope {
+            basedir,
+            role: None,
+            file_dir: basedir.to_path_buf(),
+            handlers: false,
+            vars: &no_vars,
+        };
+        let entry = Node::new(Value::Str(name.to_string()), mark.clone());
+        let role = self.load_role(&entry, &scope, owner_role_dir, files)?;
+        let mut role = Rc::try_unwrap(role).unwrap_or_else(|shared| (*shared).clone());
+        role.params = params;
+        Ok(Rc::new(role))
+    }
+
     fn load_items(&self, list: &[Node], scope: &Scope) -> Result<Vec<Item>> {
         let mut out = Vec::new();
         for node in list {
@@ -494,6 +531,7 @@ impl<'a> Loader<'a> {
             when: when_list(map.get("when")),
             keywords,
             implicit: false,
+            role: None,
             mark: node.mark.clone(),
         })
     }
@@ -733,11 +771,32 @@ impl<'a> Loader<'a> {
             ));
         };
         let from = |key: &str| parsed.args.get(key).and_then(str_of);
-        let tasks_from = from("tasks_from");
-        let role = self.load_role(name_node, scope, None, tasks_from.as_deref())?;
-        let mut items = role.compile(&[]);
-        // the role's own tags come from the import task, not from a role entry
-        let _ = &mut items;
+        let (tasks, vars, defaults, handlers) = (
+            from("tasks_from"),
+            from("vars_from"),
+            from("defaults_from"),
+            from("handlers_from"),
+        );
+        let files = RoleEntryFiles {
+            tasks: tasks.as_deref(),
+            vars: vars.as_deref(),
+            defaults: defaults.as_deref(),
+            handlers: handlers.as_deref(),
+        };
+        let role = self.load_role(name_node, scope, None, files)?;
+        // The role's own tags come from the import task, not from a role
+        // entry; its own tasks carry the role (vars, defaults, files).
+        let mut items = Vec::new();
+        for dep in &role.dependencies {
+            items.extend(dep.compile(&[]));
+        }
+        if !role.tasks.is_empty() {
+            let mut own = Block::wrapper(Vec::new(), role.tasks.clone(), role.mark.clone());
+            if let Some(b) = Rc::get_mut(&mut own) {
+                b.role = Some(role.clone());
+            }
+            items.push(Item::Block(own));
+        }
         out.push(Item::Block(Block::wrapper(tags, items, node.mark.clone())));
         Ok(())
     }
@@ -749,8 +808,9 @@ impl<'a> Loader<'a> {
         entry: &Node,
         scope: &Scope,
         role_basedir: Option<&Path>,
-        tasks_from: Option<&str>,
+        files: RoleEntryFiles,
     ) -> Result<Rc<Role>> {
+        let tasks_from = files.tasks;
         let mut params = IndexMap::new();
         let mut entry_keywords = IndexMap::new();
         let (raw_name, map) = match &entry.value {
@@ -829,7 +889,7 @@ impl<'a> Loader<'a> {
                             dep,
                             scope,
                             owner_dir.as_deref(),
-                            None,
+                            RoleEntryFiles::default(),
                         )?);
                     }
                 }
@@ -847,8 +907,8 @@ impl<'a> Loader<'a> {
             }
         }
 
-        let defaults = self.load_role_vars(&path.join("defaults"))?;
-        let role_vars = self.load_role_vars(&path.join("vars"))?;
+        let defaults = self.load_role_vars(&path.join("defaults"), files.defaults)?;
+        let role_vars = self.load_role_vars(&path.join("vars"), files.vars)?;
 
         let task_scope = Scope {
             basedir: scope.basedir,
@@ -900,7 +960,9 @@ impl<'a> Loader<'a> {
         )?;
 
         let mut handlers = Vec::new();
-        if let Some(file) = find_yaml_with_ext(&path.join("handlers").join("main")) {
+        let handlers_file =
+            find_yaml_with_ext(&path.join("handlers").join(files.handlers.unwrap_or("main")));
+        if let Some(file) = handlers_file {
             let data = self.files.load(&file)?;
             if let Some(Value::Seq(items)) = data.as_ref().as_ref().map(|d| &d.value) {
                 let handler_scope = Scope {
@@ -977,20 +1039,20 @@ impl<'a> Loader<'a> {
 
     /// `defaults/main` or `vars/main`: a file, or a directory whose YAML files
     /// are merged in name order.
-    fn load_role_vars(&self, dir: &Path) -> Result<Rc<Vars>> {
-        if let Some(hit) = self.role_vars_cache.borrow().get(dir) {
+    fn load_role_vars(&self, dir: &Path, entry: Option<&str>) -> Result<Rc<Vars>> {
+        let key = dir.join(entry.unwrap_or("main"));
+        if let Some(hit) = self.role_vars_cache.borrow().get(&key) {
             return Ok(hit.clone());
         }
-        let vars = Rc::new(self.read_role_vars(dir)?);
-        self.role_vars_cache
-            .borrow_mut()
-            .insert(dir.to_path_buf(), vars.clone());
+        let vars = Rc::new(self.read_role_vars(&key)?);
+        self.role_vars_cache.borrow_mut().insert(key, vars.clone());
         Ok(vars)
     }
 
-    fn read_role_vars(&self, dir: &Path) -> Result<Vars> {
+    /// `<dir>/<entry>` as a file with a YAML extension, or a directory of them.
+    fn read_role_vars(&self, main: &Path) -> Result<Vars> {
         let mut out = Vars::new();
-        let main = dir.join("main");
+        let main = main.to_path_buf();
         let files: Vec<PathBuf> = if main.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(&main)
                 .map(|rd| rd.flatten().map(|e| e.path()).collect())

@@ -55,7 +55,7 @@ impl Play {
 
 /// A role as loaded for one use (one entry in `roles:`, one meta dependency,
 /// one `import_role`).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Role {
     /// The name as written (`kubernetes/preinstall`), or the directory name
     /// when the role was given by path.
@@ -117,6 +117,9 @@ pub struct Block {
     /// True for blocks rsible made up (a task file's implicit block, an
     /// import's tag carrier, a role's compiled content).
     pub implicit: bool,
+    /// The role whose tasks this block holds, when an `import_role` put them
+    /// here (its vars, defaults and files apply to them).
+    pub role: Option<Rc<Role>>,
     pub mark: Mark,
 }
 
@@ -131,6 +134,7 @@ impl Block {
             when: Vec::new(),
             keywords: IndexMap::new(),
             implicit: true,
+            role: None,
             mark,
         })
     }

@@ -390,7 +390,7 @@ fn value_to_node(v: &Value) -> Node {
     json_to_node(&to_json(v))
 }
 
-fn json_to_node(j: &Json) -> Node {
+pub(super) fn json_to_node(j: &Json) -> Node {
     use rsible_yaml::Value as Y;
     let value = match j {
         Json::Null => Y::Null,

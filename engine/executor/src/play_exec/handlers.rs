@@ -57,7 +57,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         for role in &ctx.play.roles {
             collect_role_handlers(role, &base, &mut handlers);
         }
+        for role in crate::scope::imported_roles(ctx.play) {
+            collect_role_handlers(&role, &base, &mut handlers);
+        }
         collect_handlers(&ctx.play.handlers, &base, &mut handlers);
+        handlers.extend(self.dynamic_handlers.iter().cloned());
         let mut ran_any = true;
         while ran_any {
             ran_any = false;

@@ -2,13 +2,10 @@
 //! include the same file run its tasks together, in lockstep, as Ansible's
 //! linear strategy does.
 
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::Arc;
-
-use indexmap::IndexMap;
 use rsible_playbook::Task;
 use serde_json::{json, Map, Value as Json};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::{obj, Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
@@ -29,47 +26,23 @@ impl<'a, S: Sink> Executor<'a, S> {
                 exit_code: 1,
             });
         };
-        if task.loop_items.is_some() {
-            return Err(self.task_error(
-                task,
-                "rsible does not support loops on include_tasks yet".into(),
-            ));
-        }
         let mut view = self.task_view(task, prefix, None);
         if let Some(first) = hosts.first() {
             let scope = self.scope_for(ctx, first, frame, Some(task));
             view.name = self.templated_task_name(task, &scope);
         }
         self.callback.task_start(&view);
-        // (file, hosts including it) in order of first appearance
-        let mut groups: Vec<(PathBuf, Vec<String>)> = Vec::new();
-        for host in hosts {
-            let scope = self.scope_for(ctx, host, frame, Some(task));
-            match self.include_target(ctx, task, frame, &scope) {
-                Ok(file) => match groups.iter_mut().find(|(f, _)| *f == file) {
-                    Some((_, members)) => members.push(host.clone()),
-                    None => groups.push((file, vec![host.clone()])),
-                },
-                Err(result) => {
-                    let only = std::slice::from_ref(host);
-                    self.report(task, frame, host, &view, result, &scope, only);
-                }
-            }
-        }
-        // Every host that includes a file counts the include as ok.
-        for (file, members) in &groups {
-            let names: Vec<&str> = members.iter().map(String::as_str).collect();
-            self.callback
-                .on_include(&file.display().to_string(), &names, None);
-            for h in members {
-                self.stats.host(h).ok += 1;
-            }
-        }
+        let resolve =
+            |me: &Self, scope: &crate::vars::VarLayers| me.include_target(ctx, task, frame, scope);
+        let groups =
+            self.include_groups(ctx, task, frame, hosts, &view, &resolve, &|f: &PathBuf| {
+                f.display().to_string()
+            });
         let role = frame.role.clone();
-        for (file, members) in groups {
+        for group in groups {
             let role_ref = role.as_ref().map(|r| (r.name.as_str(), r.path.as_path()));
             let items = loader
-                .load_tasks_file(&file, &ctx.play.basedir, role_ref)
+                .load_tasks_file(&group.target, &ctx.play.basedir, role_ref)
                 .map_err(|e| FatalError {
                     message: e
                         .render()
@@ -78,17 +51,10 @@ impl<'a, S: Sink> Executor<'a, S> {
                         .to_string(),
                     exit_code: e.exit_code,
                 })?;
-            // The include's own vars reach the included tasks; its tags and
-            // conditions do not (that needs `apply:`).
-            let mut inner = frame.clone();
-            if let Some(Some(vars)) = task.keywords.get("vars").map(|n| n.as_map()) {
-                let vars: IndexMap<String, rsible_yaml::Node> = vars
-                    .iter()
-                    .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
-                    .collect();
-                inner.block_vars.push(Arc::new(vars));
-            }
-            self.run_items(ctx, &items, &inner, &members)?;
+            // The include's own vars and loop item reach the included tasks;
+            // its tags and conditions do not (that needs `apply:`).
+            let inner = self.include_frame(task, frame, group.item.as_ref(), true)?;
+            self.run_items(ctx, &items, &inner, &group.hosts)?;
         }
         Ok(())
     }

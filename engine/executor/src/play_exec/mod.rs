@@ -25,6 +25,7 @@ use crate::vars::{Layer, VarLayers};
 mod controller_actions;
 mod file_actions;
 mod handlers;
+mod include_role;
 mod includes;
 mod loops;
 mod results;
@@ -100,6 +101,11 @@ pub struct Executor<'a, S: Sink> {
     hostvars_cache: Option<(*const Play, Value)>,
     /// `groups` after add_host/group_by changed the inventory during a play.
     groups_now: Option<Value>,
+    /// Handlers of roles included at run time (`include_role`), for this play.
+    dynamic_handlers: Vec<(Rc<Task>, Frame)>,
+    /// Defaults and vars of roles included with `public: true`, for this play.
+    public_role_defaults: IndexMap<String, Value>,
+    public_role_vars: IndexMap<String, Value>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -143,6 +149,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             loader: None,
             hostvars_cache: None,
             groups_now: None,
+            dynamic_handlers: Vec::new(),
+            public_role_defaults: IndexMap::new(),
+            public_role_vars: IndexMap::new(),
         }
     }
 
@@ -237,6 +246,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         let batches = self.batches(play, &hosts)?;
         self.groups_now = None;
+        self.dynamic_handlers.clear();
+        self.public_role_defaults.clear();
+        self.public_role_vars.clear();
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
         for (index, batch) in batches.into_iter().enumerate() {
@@ -381,6 +393,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             frame.block_vars.push(Arc::new(vars));
         }
         frame.keywords.push(Arc::new(block.keywords.clone()));
+        if let Some(role) = &block.role {
+            frame.role = Some(role.clone());
+        }
         let entered: Vec<String> = hosts
             .iter()
             .filter(|h| self.is_active(h))
@@ -503,6 +518,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         if task.kind == rsible_playbook::TaskKind::IncludeTasks {
             return self.run_include_tasks(ctx, task, frame, &active, prefix);
         }
+        if task.kind == rsible_playbook::TaskKind::IncludeRole {
+            return self.run_include_role(ctx, task, frame, &active, prefix);
+        }
         let run_once = frame
             .keyword(task, "run_once")
             .map(|n| self.node_truthy(n))
@@ -611,7 +629,21 @@ impl<'a, S: Sink> Executor<'a, S> {
             omit: OMIT,
             task_file: task.and_then(|t| t.mark.source.as_deref()),
         });
-        task_scope(&ctx.layers, inv, &state, frame, task, magic)
+        if self.public_role_defaults.is_empty() && self.public_role_vars.is_empty() {
+            return task_scope(&ctx.layers, inv, &state, frame, task, magic);
+        }
+        // Roles included with `public: true` add to the play's role levels.
+        let mut defaults = (*ctx.layers.all_role_defaults).clone();
+        defaults.extend(self.public_role_defaults.clone());
+        let mut role_vars = (*ctx.layers.all_role_vars).clone();
+        role_vars.extend(self.public_role_vars.clone());
+        let layers = PlayLayers {
+            all_role_defaults: Arc::new(defaults),
+            play_vars: ctx.layers.play_vars.clone(),
+            all_role_vars: Arc::new(role_vars),
+            extra_vars: ctx.layers.extra_vars.clone(),
+        };
+        task_scope(&layers, inv, &state, frame, task, magic)
     }
 
     fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
