@@ -41,6 +41,7 @@ pub(super) struct RoleTarget {
 impl<'a, S: Sink> Executor<'a, S> {
     /// Decides the include per host and item; reports skipped and failed
     /// hosts; prints the `included:` lines and counts them as ok.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     pub(super) fn include_groups<K: PartialEq>(
         &mut self,
         ctx: &PlayCtx,
