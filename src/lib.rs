@@ -107,6 +107,14 @@ pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
     run::inventory::run(&args, action, &config)
 }
 
+/// `rsible-vault`: ansible-vault's actions.
+pub fn run_vault(args: cli::vault::VaultCliArgs, config: Config) -> ExitCode {
+    match run::loading::current_dir() {
+        Ok(cwd) => run::vault::run(&args, &config, &cwd),
+        Err(code) => code,
+    }
+}
+
 /// `rsible` (ad hoc): not wired to the executor yet.
 pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
     if let Err(code) = check_forks("rsible", args.runner.forks) {

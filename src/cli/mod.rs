@@ -10,6 +10,7 @@ pub mod extra_vars;
 pub mod inventory;
 pub mod playbook;
 pub mod unsupported;
+pub mod vault;
 pub mod version;
 
 pub use adhoc::AdhocArgs;

@@ -4,3 +4,5 @@
 pub mod inventory;
 pub mod loading;
 pub mod playbook;
+pub mod vault;
+pub mod vault_secrets;
