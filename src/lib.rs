@@ -89,12 +89,18 @@ pub fn run_playbook(args: PlaybookArgs, config: Config) -> ExitCode {
     if let Err(code) = refuse_unsupported(unsupported::PLAYBOOK, &args) {
         return code;
     }
+    if let Err(code) = install_vault_secrets(&args.vault, &config) {
+        return code;
+    }
     run::playbook::run(&args, &config)
 }
 
 /// `rsible-inventory`: not wired to the inventory output yet.
 pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
     if let Err(code) = refuse_unsupported(unsupported::INVENTORY, &args) {
+        return code;
+    }
+    if let Err(code) = install_vault_secrets(&args.vault, &config) {
         return code;
     }
     let action = match args.action() {
@@ -105,6 +111,13 @@ pub fn run_inventory(args: InventoryCliArgs, config: Config) -> ExitCode {
         }
     };
     run::inventory::run(&args, action, &config)
+}
+
+/// Load the vault secrets the options name and install them for every
+/// loader, before anything is read (Ansible's `_play_prereqs`).
+fn install_vault_secrets(args: &cli::common::VaultArgs, config: &Config) -> Result<(), ExitCode> {
+    let cwd = run::loading::current_dir()?;
+    run::vault_secrets::install_for_run(args, config, &cwd)
 }
 
 /// `rsible-vault`: ansible-vault's actions.

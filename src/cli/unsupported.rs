@@ -59,49 +59,17 @@ pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
         given: |a| a.become_args.become_password_file.is_some(),
     },
     Unsupported {
-        option: "--ask-vault-password",
-        severity: Severity::Fatal,
-        given: |a| a.vault.ask_vault_pass,
-    },
-    Unsupported {
-        option: "--vault-id",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_ids.is_empty(),
-    },
-    Unsupported {
-        option: "--vault-password-file",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_password_files.is_empty(),
-    },
-    Unsupported {
         option: "--diff",
         severity: Severity::Warn,
         given: |a| a.check_diff.diff,
     },
 ];
 
-pub static INVENTORY: &[Unsupported<InventoryCliArgs>] = &[
-    Unsupported {
-        option: "--toml",
-        severity: Severity::Fatal,
-        given: |a| a.toml,
-    },
-    Unsupported {
-        option: "--ask-vault-password",
-        severity: Severity::Fatal,
-        given: |a| a.vault.ask_vault_pass,
-    },
-    Unsupported {
-        option: "--vault-id",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_ids.is_empty(),
-    },
-    Unsupported {
-        option: "--vault-password-file",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_password_files.is_empty(),
-    },
-];
+pub static INVENTORY: &[Unsupported<InventoryCliArgs>] = &[Unsupported {
+    option: "--toml",
+    severity: Severity::Fatal,
+    given: |a| a.toml,
+}];
 
 pub static ADHOC: &[Unsupported<AdhocArgs>] = &[
     Unsupported {

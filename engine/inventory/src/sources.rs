@@ -176,7 +176,7 @@ fn run_plugin(inv: &mut Inventory, plugin: &str, source: &str) -> Result<(), Str
         }
         "script" => crate::script::parse_script(inv, source),
         "auto" => {
-            let text = std::fs::read_to_string(source).map_err(|e| e.to_string())?;
+            let text = read_source_text(source)?;
             let doc = load_yaml_text(&text, source)?;
             match doc.as_ref().and_then(|d| d.as_map()).and_then(|m| m.get("plugin")) {
                 Some(name) if !crate::yaml_source::is_falsy(name) => Err(format!(
@@ -189,12 +189,13 @@ fn run_plugin(inv: &mut Inventory, plugin: &str, source: &str) -> Result<(), Str
             }
         }
         "yaml" => {
-            let text = std::fs::read_to_string(source).map_err(|e| e.to_string())?;
+            let text = read_source_text(source)?;
             let doc = load_yaml_text(&text, source)?;
             parse_yaml_inventory(inv, doc.as_ref())
         }
         "ini" => {
-            let bytes = std::fs::read(source).map_err(|e| e.to_string())?;
+            // vault-encrypted inventories are opened with the run's secrets
+            let bytes = rsible_vault::read_file(Path::new(source)).map_err(|e| e.to_string())?;
             let lines = decode_lines(&bytes)?;
             parse_ini(inv, source, &lines)
         }
@@ -216,4 +217,10 @@ fn parse_host_list(inv: &mut Inventory, list: &str) {
             let _ = inv.add_host(&host, Some("ungrouped"), port);
         }
     }
+}
+
+/// An inventory file's text, decrypted when it is a vault.
+fn read_source_text(source: &str) -> Result<String, String> {
+    let bytes = rsible_vault::read_file(Path::new(source)).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_string())
 }

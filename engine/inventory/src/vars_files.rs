@@ -195,13 +195,13 @@ fn load_files(files: &[PathBuf]) -> Result<Vars, VarsFileError> {
     let mut vars = Vars::new();
     for f in files {
         let shown = f.to_string_lossy();
-        let bytes = std::fs::read(f)
-            .map_err(|e| VarsFileError(format!("Could not read '{shown}': {e}")))?;
-        if bytes.starts_with(b"$ANSIBLE_VAULT") {
-            return Err(VarsFileError(format!(
-                "vault-encrypted file {shown}: vault is not supported yet"
-            )));
-        }
+        // A vaulted vars file is opened with the run's secrets.
+        let bytes = rsible_vault::read_file(f).map_err(|e| match e {
+            rsible_vault::ReadError::Vault(v) => VarsFileError(v.to_string()),
+            rsible_vault::ReadError::Io(e) => {
+                VarsFileError(format!("Could not read '{shown}': {e}"))
+            }
+        })?;
         let text = String::from_utf8(bytes)
             .map_err(|e| VarsFileError(format!("Could not process '{shown}': {e}")))?;
         let Some(doc) = load_yaml_text(&text, &shown).map_err(VarsFileError)? else {

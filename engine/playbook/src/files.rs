@@ -13,7 +13,15 @@ use crate::error::{PlaybookError, Result};
 
 /// Parse a YAML file into its documents.
 pub fn parse_yaml_file(path: &Path) -> Result<Vec<Node>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = rsible_vault::read_file(path).map_err(|e| match e {
+        rsible_vault::ReadError::Vault(v) => PlaybookError::parse(v.to_string()),
+        rsible_vault::ReadError::Io(e) => PlaybookError::parse(format!(
+            "Unable to retrieve file contents\nCould not find or access '{}': {}",
+            path.display(),
+            e
+        )),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
         PlaybookError::parse(format!(
             "Unable to retrieve file contents\nCould not find or access '{}': {}",
             path.display(),

@@ -27,7 +27,10 @@ pub use minijinja::Value;
 pub use mutable::{new_list, new_map, MutList, MutMap};
 pub use python_types::type_name;
 pub use templar::{JinjaOptions, StringMode, Templar};
-pub use value_conv::{from_yaml, is_unsafe, to_json, unsafe_string, vault_ciphertext, VaultString};
+pub use value_conv::{
+    from_yaml, is_unsafe, to_json, unsafe_string, vault_ciphertext, vault_error, vault_value,
+    VaultString,
+};
 pub use vars::{MapVars, OverlayVars, VarSource};
 
 /// Ansible's `is_template`: does the string contain a complete Jinja construct?

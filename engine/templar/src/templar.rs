@@ -390,7 +390,12 @@ impl Templar {
                     }
                 }
                 ValueKind::None => Value::from(""),
-                _ if vault_ciphertext(&value).is_some() => value,
+                // a vaulted value that could not be opened fails where it is used
+                _ if vault_ciphertext(&value).is_some() => {
+                    return Err(TemplateError::other(
+                        crate::value_conv::vault_error(&value).unwrap_or_default(),
+                    ))
+                }
                 _ => Value::from(python_repr::str_of(&value)),
             });
         }
@@ -534,10 +539,10 @@ fn build_env(options: JinjaOptions) -> Environment<'static> {
         if value.is_none() {
             return Ok(()); // Ansible's finalize prints None as ''
         }
-        if vault_ciphertext(value).is_some() {
+        if let Some(reason) = crate::value_conv::vault_error(value) {
             return Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,
-                "Attempting to decrypt but no vault secrets found",
+                reason.to_string(),
             ));
         }
         std::fmt::Write::write_str(out, &python_repr::str_of(value))

@@ -23,9 +23,7 @@ pub fn from_yaml(node: &Node) -> Value {
         Y::Float(f) => Value::from(*f),
         Y::Str(s) => Value::from(s.as_str()),
         Y::Unsafe(s) => unsafe_string(s),
-        Y::Vault(s) => Value::from_object(VaultString {
-            ciphertext: s.clone(),
-        }),
+        Y::Vault(s) => vault_value(s),
         Y::Seq(items) => Value::from(items.iter().map(from_yaml).collect::<Vec<_>>()),
         Y::Map(m) => {
             let mut map = IndexMap::with_capacity(m.len());
@@ -51,9 +49,33 @@ pub fn is_unsafe(value: &Value) -> bool {
     value.as_str().is_some() && value.is_safe()
 }
 
-/// A `!vault` value that has not been decrypted. Rendering it is an error.
+/// A `!vault` value, opened with the run's installed secrets: its plaintext,
+/// as an unsafe string (Ansible never templates a decrypted value). When it
+/// cannot be opened (no secrets given, none fits) it stays a [`VaultString`]
+/// carrying the reason, and fails only where it is used, as in Ansible,
+/// where a playbook that never reads a vaulted value needs no password.
+pub fn vault_value(ciphertext: &str) -> Value {
+    match rsible_vault::decrypt_installed(ciphertext.as_bytes(), None) {
+        Ok(plaintext) => unsafe_string(&String::from_utf8_lossy(&plaintext)),
+        Err(e) => Value::from_object(VaultString {
+            ciphertext: ciphertext.to_string(),
+            error: e.to_string(),
+        }),
+    }
+}
+
+/// A `!vault` value that could not be decrypted. Rendering it is an error.
 pub struct VaultString {
     pub ciphertext: String,
+    /// Why it could not be opened, in Ansible's words.
+    pub error: String,
+}
+
+/// Why a vaulted value could not be opened, if `value` is one.
+pub fn vault_error(value: &Value) -> Option<&str> {
+    value
+        .downcast_object_ref::<VaultString>()
+        .map(|v| v.error.as_str())
 }
 
 impl fmt::Debug for VaultString {
@@ -183,6 +205,19 @@ mod tests {
             v.get_item(&Value::from("big")).unwrap().as_str(),
             Some("170141183460469231731687303715884105728")
         );
+    }
+
+    #[test]
+    fn vault_opens_with_installed_secrets() {
+        let secret = rsible_vault::Secret::new(b"pw".to_vec());
+        let text = rsible_vault::encrypt(b"{{ not templated }}", &secret, None).unwrap();
+        let mut secrets = rsible_vault::Secrets::new();
+        secrets.push("default", secret);
+        rsible_vault::install(secrets);
+        let v = from_yaml(&Node::unplaced(Y::Vault(text)));
+        rsible_vault::install(rsible_vault::Secrets::new());
+        assert_eq!(v.as_str(), Some("{{ not templated }}"));
+        assert!(is_unsafe(&v));
     }
 
     #[test]

@@ -116,10 +116,13 @@ pub fn load_one_file(path: &Path) -> Result<Loaded<Node>, Error> {
 
 fn read_text(path: &Path) -> Result<(String, String), Error> {
     let name = path.to_string_lossy().into_owned();
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::io(format!(
+    // A vault-encrypted file is opened with the run's secrets, as Ansible's
+    // loader does for every file it reads.
+    let bytes = rsible_vault::read_file(path).map_err(|e| match e {
+        rsible_vault::ReadError::Vault(v) => Error::io(v.to_string()),
+        rsible_vault::ReadError::Io(e) => Error::io(format!(
             "an error occurred while trying to read the file '{name}': {e}"
-        ))
+        )),
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::io(format!(

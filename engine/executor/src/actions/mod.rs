@@ -59,7 +59,9 @@ pub fn debug(
         let expr = format!("{{{{ {var} }}}}");
         let value = match templar.template_str(&expr, scope) {
             Ok(v) => to_json(&v),
-            Err(_) => Json::String("VARIABLE IS NOT DEFINED!".into()),
+            Err(e) if e.is_undefined() => Json::String("VARIABLE IS NOT DEFINED!".into()),
+            // e.g. a vaulted value no secret opens: the task fails, as in Ansible
+            Err(e) => return error(e.to_string()),
         };
         result.insert(var.to_string(), value);
     } else {

@@ -34,7 +34,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 json!({"failed": true, "msg": format!("Could not find or access '{src}'")}),
             );
         };
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_source(&path) {
             Ok(t) => t,
             Err(e) => {
                 return obj(
@@ -90,7 +90,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 json!({"failed": true, "msg": "rsible does not support copying directories yet"}),
             );
         }
-        let content = match std::fs::read_to_string(&path) {
+        let content = match read_source(&path) {
             Ok(t) => t,
             Err(e) => {
                 return obj(
@@ -219,4 +219,11 @@ pub(super) fn find_file(ctx: &PlayCtx, frame: &Frame, subdir: &str, src: &str) -
     candidates.push(ctx.play.basedir.join(subdir).join(src));
     candidates.push(ctx.play.basedir.join(src));
     candidates.into_iter().find(|c| c.exists())
+}
+
+/// A template or copy source's text; a vault-encrypted source is decrypted
+/// with the run's secrets (Ansible's `decrypt: true` default).
+fn read_source(path: &Path) -> Result<String, String> {
+    let bytes = rsible_vault::read_file(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_string())
 }
