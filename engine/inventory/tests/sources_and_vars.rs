@@ -69,21 +69,27 @@ fn vars_files_first_matching_name_wins_and_dirs_merge_sorted() {
 }
 
 #[test]
-fn vault_encrypted_vars_file_is_reported() {
+fn vault_encrypted_vars_file_is_opened_with_the_installed_secrets() {
     let dir = std::env::temp_dir().join(format!("rsible-inv-vault-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("group_vars")).unwrap();
     std::fs::write(dir.join("hosts"), "h1\n").unwrap();
-    std::fs::write(
-        dir.join("group_vars/all.yml"),
-        "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n",
-    )
-    .unwrap();
+    let secret = rsible_vault::Secret::new(b"pw".to_vec());
+    let vault = rsible_vault::encrypt(b"db_password: hunter2\n", &secret, Some("prod")).unwrap();
+    std::fs::write(dir.join("group_vars/all.yml"), vault).unwrap();
     let inv = load_inventory(
         &[dir.join("hosts").display().to_string()],
         InventoryOptions::default(),
     )
     .unwrap();
+    // no secrets given: Ansible's error
     let err = load_vars_dirs(&inv, &[PathBuf::from(&dir)]).unwrap_err();
-    assert!(err.0.contains("vault is not supported yet"), "{err}");
-    assert!(err.0.contains("group_vars/all.yml"), "{err}");
+    assert_eq!(err.0, "Attempting to decrypt but no vault secrets found");
+    // with the secret installed the file is read as plain YAML
+    let mut secrets = rsible_vault::Secrets::new();
+    secrets.push("prod", secret);
+    rsible_vault::install(secrets);
+    let dirs = load_vars_dirs(&inv, &[PathBuf::from(&dir)]).unwrap();
+    let text = format!("{dirs:?}");
+    assert!(text.contains("hunter2"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
