@@ -96,7 +96,7 @@ pub fn decrypt(body: &[u8], password: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>
     let pad = data.last().copied().unwrap_or(0) as usize;
     let valid = (1..=BLOCK).contains(&pad)
         && data.len() >= pad
-        && data.len() % BLOCK == 0
+        && data.len().is_multiple_of(BLOCK)
         && data[data.len() - pad..].iter().all(|b| *b as usize == pad);
     if !valid {
         return Err(VaultError::Format("Invalid padding bytes.".into()));
@@ -110,8 +110,10 @@ fn unhexlify_error(detail: String) -> VaultError {
     VaultError::Format(format!("Vault format unhexlify error: {detail}"))
 }
 
-/// `(ciphertext, salt, hexlified hmac)` from the body.
-fn split_body(body: &[u8]) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), VaultError> {
+/// The three parts of a body: ciphertext, salt and the still-hexlified HMAC.
+type BodyParts = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn split_body(body: &[u8]) -> Result<BodyParts, VaultError> {
     let inner = unhexlify(body).map_err(unhexlify_error)?;
     let parts: Vec<&[u8]> = inner.splitn(3, |b| *b == b'\n').collect();
     if parts.len() != 3 {

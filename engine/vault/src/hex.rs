@@ -12,7 +12,7 @@ pub fn hexlify(data: &[u8]) -> Vec<u8> {
 }
 
 pub fn unhexlify(text: &[u8]) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err("Odd-length string".into());
     }
     text.chunks(2)
