@@ -335,6 +335,31 @@ impl<S: Sink> DefaultCallback<S> {
         }
     }
 
+    /// `FAILED - RETRYING: [host]: task (N retries left).`, with the result at -vv.
+    pub fn runner_retry(&mut self, r: &ResultView) {
+        let retries = r.result.get("retries").and_then(Value::as_i64).unwrap_or(0);
+        let attempts = r
+            .result
+            .get("attempts")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let mut msg = format!(
+            "FAILED - RETRYING: [{}]: {} ({} retries left).",
+            self.host_label(r),
+            r.task.name,
+            retries - attempts
+        );
+        let always = r.result.get("_ansible_verbose_always") == Some(&Value::Bool(true));
+        let overridden = r
+            .result
+            .get("_ansible_verbose_override")
+            .is_some_and(|v| v != &Value::Bool(false));
+        if (self.options.verbosity >= 2 || always) && !overridden {
+            msg.push_str(&format!("Result was: {}", self.dump_result(r.result)));
+        }
+        self.sink.out(&msg);
+    }
+
     pub fn runner_item_on_ok(&mut self, r: &ResultView) {
         if r.task.is_include {
             return;

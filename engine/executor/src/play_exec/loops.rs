@@ -34,7 +34,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 Err(e) => {
                     return Some(obj(json!({
                         "failed": true,
-                        "msg": format!("The conditional check '{}' failed. The error was: {}", cond.as_str().unwrap_or(""), e),
+                        "msg": super::results::conditional_error(cond, &e.to_string()),
                     })));
                 }
             }

@@ -22,6 +22,7 @@ use crate::scope::{task_scope, InventoryLayers, PlayLayers};
 use crate::target::TargetRunner;
 use crate::vars::{Layer, VarLayers};
 
+mod control;
 mod controller_actions;
 mod file_actions;
 mod handlers;
@@ -29,6 +30,7 @@ mod include_role;
 mod includes;
 mod loops;
 mod results;
+mod retries;
 
 use results::normalize_result;
 
@@ -93,6 +95,8 @@ pub struct Executor<'a, S: Sink> {
     /// `(method, user)` when the task being run uses become; set per task
     /// execution before its module calls (see `become_for`).
     current_become: Option<(String, String)>,
+    /// What the task-control keywords keep during a run (see `control.rs`).
+    ctl: control::ControlState,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
     /// `hostvars` for the current play, built once and reused until a host's
@@ -146,6 +150,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             next_task_id: 0,
             task_ids: HashMap::new(),
             current_become: None,
+            ctl: control::ControlState::default(),
             loader: None,
             hostvars_cache: None,
             groups_now: None,
@@ -549,6 +554,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             let mut v = view.clone().unwrap_or_else(unreachable_view);
             v.delegate_to = delegate.clone();
+            self.ctl.current_view = Some(v.clone());
             let outcome = self.run_on_host(ctx, task, frame, host, &scope, delegate.as_deref());
             self.report(
                 task,
@@ -706,8 +712,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         })
     }
 
-    /// One execution of the task's action (one loop item, or the whole task).
-    fn run_once_on_host(
+    /// One execution of the task's action (one loop item, or the whole
+    /// task, one attempt of `until`): the result with TaskExecutor's
+    /// defaults, before the result keywords (see `retries.rs`).
+    fn execute_action(
         &mut self,
         ctx: &PlayCtx,
         task: &Task,
@@ -776,7 +784,6 @@ impl<'a, S: Sink> Executor<'a, S> {
             },
         };
         normalize_result(&mut result);
-        self.apply_result_keywords(task, frame, scope, &mut result);
         result
     }
 

@@ -26,15 +26,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         if result.contains_key("unreachable") || result.get("skipped") == Some(&Json::Bool(true)) {
             return;
         }
-        let mut rscope = scope.clone();
-        if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
-            let mut top: IndexMap<String, Value> = IndexMap::new();
-            top.insert(
-                name.to_string(),
-                crate::scope::json_to_value(&Json::Object(result.clone())),
-            );
-            rscope.push_map("registered result", top);
-        }
+        let rscope = self.scope_with_registered(task, scope, result);
+        // A condition that cannot be evaluated fails the task; its error is
+        // kept under `<name>_when_result` and failed_when is not evaluated.
         if let Some(node) = frame.keyword(task, "changed_when") {
             match self.eval_conditions(node, &rscope) {
                 Ok(b) => {
@@ -42,7 +36,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
                 Err(e) => {
                     result.insert("failed".into(), Json::Bool(true));
-                    result.insert("msg".into(), Json::String(e));
+                    result.insert("changed_when_result".into(), Json::String(e));
+                    return;
                 }
             }
         }
@@ -54,10 +49,30 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
                 Err(e) => {
                     result.insert("failed".into(), Json::Bool(true));
-                    result.insert("msg".into(), Json::String(e));
+                    result.insert("failed_when_result".into(), Json::String(e));
                 }
             }
         }
+    }
+
+    /// The task's scope with its result bound to its `register` name, as
+    /// changed_when, failed_when and until see it.
+    pub(super) fn scope_with_registered(
+        &self,
+        task: &Task,
+        scope: &VarLayers,
+        result: &Map<String, Json>,
+    ) -> VarLayers {
+        let mut rscope = scope.clone();
+        if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
+            let mut top: IndexMap<String, Value> = IndexMap::new();
+            top.insert(
+                name.to_string(),
+                crate::scope::json_to_value(&Json::Object(result.clone())),
+            );
+            rscope.push_map("registered result", top);
+        }
+        rscope
     }
 
     /// A list of conditions is true when all are (`failed_when: [a, b]`).
@@ -70,13 +85,15 @@ impl<'a, S: Sink> Executor<'a, S> {
             rsible_yaml::Value::Seq(items) => items.iter().map(from_yaml).collect(),
             _ => vec![from_yaml(node)],
         };
-        for c in conds {
-            if !self
-                .templar
-                .evaluate_conditional(&c, scope)
-                .map_err(|e| e.to_string())?
-            {
-                return Ok(false);
+        let nodes: Vec<&rsible_yaml::Node> = match &node.value {
+            rsible_yaml::Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        for (c, n) in conds.iter().zip(nodes) {
+            match self.templar.evaluate_conditional(c, scope) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => return Err(conditional_error(n, &e.to_string())),
             }
         }
         Ok(true)
@@ -217,4 +234,23 @@ pub(super) fn clean_copy(result: &Map<String, Json>) -> Map<String, Json> {
     copy.remove("failed");
     copy.remove("skipped");
     copy
+}
+
+/// Ansible's message for a condition that could not be evaluated, with the
+/// position of the condition in its file.
+pub(super) fn conditional_error(node: &rsible_yaml::Node, error: &str) -> String {
+    let text = node
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| from_yaml(node).to_string());
+    let mut msg = format!("The conditional check '{text}' failed. The error was: {error}");
+    if let Some(source) = node.mark.source.as_deref() {
+        msg.push_str("\n\n");
+        msg.push_str(&rsible_yaml::error_context(
+            source,
+            node.mark.line,
+            node.mark.column,
+        ));
+    }
+    msg
 }
