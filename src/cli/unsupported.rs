@@ -34,11 +34,6 @@ pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
         given: |a| a.start_at_task.is_some(),
     },
     Unsupported {
-        option: "--flush-cache",
-        severity: Severity::Fatal,
-        given: |a| a.flush_cache,
-    },
-    Unsupported {
         option: "--ask-pass",
         severity: Severity::Fatal,
         given: |a| a.connection.ask_pass,

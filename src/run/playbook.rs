@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rsible_config::Config;
 use rsible_executor::connection_pool::{ConnectionDefaults, ConnectionPool};
+use rsible_executor::fact_cache::{FactCache, FactCacheConfig};
 use rsible_executor::output::default_callback::{CallbackOptions, DefaultCallback, Sink};
 use rsible_executor::{Executor, RunOptions};
 use rsible_inventory::Inventory;
@@ -242,6 +243,20 @@ fn execute(
                 .become_method
                 .clone()
                 .or_else(|| Some(config.become_method.clone())),
+            gathering: config.gathering.clone(),
+            flush_cache: args.flush_cache,
+        };
+        let fact_cache = match FactCache::new(&FactCacheConfig {
+            plugin: config.fact_caching.clone(),
+            connection: config.fact_caching_connection.clone(),
+            prefix: config.fact_caching_prefix.clone(),
+            timeout: config.fact_caching_timeout,
+        }) {
+            Ok(cache) => cache,
+            Err(msg) => {
+                print_error(&msg);
+                return ExitCode::Error;
+            }
         };
         let mut executor = Executor::new(
             Arc::new(Templar::new()),
@@ -253,7 +268,8 @@ fn execute(
             &mut pool,
             callback,
         )
-        .with_loader(&loader);
+        .with_loader(&loader)
+        .with_fact_cache(fact_cache);
         match executor.run(&playbook) {
             Ok(outcome) => {
                 retry_hosts.extend(outcome.failed_hosts.iter().cloned());

@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod connection_pool;
+pub mod fact_cache;
 pub mod frame;
 pub mod host_state;
 pub mod magic;

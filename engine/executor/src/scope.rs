@@ -191,20 +191,7 @@ pub fn task_scope(
         scope.push(name, layer);
     }
     if !state.facts.is_empty() {
-        let mut facts: IndexMap<String, Value> = IndexMap::new();
-        for (k, v) in state.facts.iter() {
-            let name = if k.starts_with("ansible_") {
-                k.clone()
-            } else {
-                format!("ansible_{k}")
-            };
-            facts.insert(name, v.clone());
-        }
-        facts.insert(
-            "ansible_facts".into(),
-            map_value(state.facts.iter().map(|(k, v)| (k.clone(), v.clone()))),
-        );
-        scope.push_map(level::FACTS, facts);
+        scope.push_map(level::FACTS, fact_vars(&state.facts));
     }
     scope.push(level::PLAY_VARS, play.play_vars.clone());
     scope.push(level::ROLE_VARS, play.all_role_vars.clone());
@@ -233,6 +220,64 @@ pub fn task_scope(
     scope.push(level::EXTRA_VARS, play.extra_vars.clone());
     scope.push(level::MAGIC, magic);
     scope
+}
+
+/// A host's facts as variables, as Ansible's `namespace_facts` and
+/// `clean_facts` make them: `ansible_facts` holds every fact with its
+/// `ansible_` prefix dropped (`ansible_local` keeps it), and each fact is also
+/// a top-level variable under its own name (inject_facts_as_vars), except
+/// those that would override connection settings.
+pub fn fact_vars(facts: &IndexMap<String, Value>) -> IndexMap<String, Value> {
+    let mut vars: IndexMap<String, Value> = IndexMap::new();
+    let mut namespaced: Vec<(String, Value)> = Vec::new();
+    for (k, v) in facts.iter() {
+        if k.starts_with("_ansible_") {
+            continue;
+        }
+        let short = match k.strip_prefix("ansible_") {
+            Some(rest) if k != "ansible_local" => rest.to_string(),
+            _ => k.clone(),
+        };
+        namespaced.push((short, v.clone()));
+        if !is_restricted_fact(k) {
+            vars.insert(k.clone(), v.clone());
+        }
+    }
+    vars.insert("ansible_facts".into(), map_value(namespaced));
+    vars
+}
+
+/// Facts `clean_facts` keeps out of the top-level variables: connection
+/// variables, `ansible_<connection>_*`, `ansible_become_*`, interpreters.
+fn is_restricted_fact(name: &str) -> bool {
+    const CONNECTION_VARS: &[&str] = &[
+        "ansible_connection",
+        "ansible_host",
+        "ansible_user",
+        "ansible_shell_executable",
+        "ansible_port",
+        "ansible_pipelining",
+        "ansible_password",
+        "ansible_timeout",
+        "ansible_shell_type",
+        "ansible_module_compression",
+        "ansible_private_key_file",
+        "ansible_ssh_host",
+        "ansible_ssh_port",
+        "ansible_ssh_user",
+        "ansible_ssh_pass",
+        "ansible_ssh_private_key_file",
+    ];
+    if CONNECTION_VARS.contains(&name) || name.starts_with("ansible_become_") {
+        return true;
+    }
+    let by_connection = ["ssh", "local", "paramiko_ssh", "psrp", "winrm"]
+        .iter()
+        .any(|c| name.starts_with(&format!("ansible_{c}_")));
+    if by_connection && !name.ends_with("_bridge") && !name.ends_with("_gwbridge") {
+        return true;
+    }
+    name.starts_with("ansible_") && name.ends_with("_interpreter")
 }
 
 /// A module result (JSON) as a template value.

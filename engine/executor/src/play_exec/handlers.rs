@@ -24,6 +24,17 @@ impl<'a, S: Sink> Executor<'a, S> {
         match what.as_str() {
             "flush_handlers" => self.flush_handlers(ctx, hosts),
             "noop" => Ok(()),
+            "clear_facts" => {
+                let view = self.task_view(task, "TASK", None);
+                self.callback.task_start(&view);
+                let play_hosts: Vec<String> = ctx
+                    .play_hosts
+                    .try_iter()
+                    .map(|it| it.filter_map(|h| h.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                self.clear_facts(&play_hosts);
+                Ok(())
+            }
             "end_play" => {
                 for h in hosts {
                     self.state(h).ended = true;

@@ -25,6 +25,7 @@ use crate::vars::{Layer, VarLayers};
 mod control;
 mod controller_actions;
 mod file_actions;
+mod gather;
 mod handlers;
 mod include_role;
 mod includes;
@@ -49,6 +50,10 @@ pub struct RunOptions {
     /// `--become-user` / `--become-method` (or their ansible.cfg settings).
     pub become_user: Option<String>,
     pub become_method: Option<String>,
+    /// The `gathering` setting: implicit, explicit or smart.
+    pub gathering: String,
+    /// `--flush-cache`: forget cached facts before the first play.
+    pub flush_cache: bool,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -110,6 +115,8 @@ pub struct Executor<'a, S: Sink> {
     /// Defaults and vars of roles included with `public: true`, for this play.
     public_role_defaults: IndexMap<String, Value>,
     public_role_vars: IndexMap<String, Value>,
+    /// The persistent fact cache (`fact_caching = jsonfile`), if configured.
+    fact_cache: Option<crate::fact_cache::FactCache>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -157,10 +164,18 @@ impl<'a, S: Sink> Executor<'a, S> {
             dynamic_handlers: Vec::new(),
             public_role_defaults: IndexMap::new(),
             public_role_vars: IndexMap::new(),
+            fact_cache: None,
         }
     }
 
+    /// Gives the executor a persistent fact cache (see `fact_cache`).
+    pub fn with_fact_cache(mut self, cache: crate::fact_cache::FactCache) -> Self {
+        self.fact_cache = Some(cache);
+        self
+    }
+
     pub fn run(&mut self, playbook: &Playbook) -> Result<RunOutcome, FatalError> {
+        self.prime_fact_cache();
         for play in &playbook.plays {
             if !self.run_play(play)? {
                 // Every host of a batch failed: Ansible stops the whole playbook.
@@ -276,6 +291,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 keywords: vec![Arc::new(play.keywords.clone())],
                 ..Frame::default()
             };
+            self.gather_facts(&ctx, &base, &batch)?;
             let sections: [&[Item]; 1] = [&play.pre_tasks];
             for section in sections {
                 self.run_items(&ctx, section, &base, &batch)?;
@@ -539,7 +555,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut view: Option<TaskView> = None;
         for host in &hosts_to_run {
             let scope = self.scope_for(ctx, host, frame, Some(task));
-            let delegate = match frame.keyword(task, "delegate_to") {
+            // `delegate_to` is parsed with the action (local_action sets it too).
+            let delegate_node = task
+                .delegate_to
+                .as_ref()
+                .or_else(|| frame.keyword(task, "delegate_to"));
+            let delegate = match delegate_node {
                 Some(node) => Some(
                     self.template_node_str(node, &scope)
                         .map_err(|m| self.task_error(task, m))?,
@@ -751,6 +772,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 for (k, v) in out.set_facts {
                     facts.insert(k, v);
                 }
+                self.cache_set_facts(host, &args);
                 out.result
             }
             "fail" => actions::fail(&json_args).result,

@@ -169,6 +169,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 Arc::make_mut(&mut st.set_facts).insert(name.to_string(), value.clone());
             }
         }
+        self.absorb_result_facts(task, frame, host, view.delegate_to.as_deref(), &result);
         // Counters and failure belong to the host that ran the task, even
         // under run_once (whose result is registered for every host).
         {
