@@ -3,22 +3,31 @@
 /// Ansible's exit statuses. `BadOption` is what Ansible returns for an
 /// `AnsibleOptionsError` (bad `-e` data, unsupported option); plain argument
 /// syntax errors exit 2 as argparse (and clap) do.
+/// ansible-core 2.18 returns 4 both for a parse error and for a run where a
+/// host was unreachable (its RUN_UNREACHABLE_HOSTS), hence two names for 4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum ExitCode {
-    Ok = 0,
-    Error = 1,
-    HostFailed = 2,
-    Unreachable = 3,
-    Parse = 4,
-    BadOption = 5,
-    Interrupted = 99,
-    Unexpected = 250,
+    Ok,
+    Error,
+    HostFailed,
+    Unreachable,
+    Parse,
+    BadOption,
+    Interrupted,
+    Unexpected,
 }
 
 impl ExitCode {
     pub fn code(self) -> u8 {
-        self as u8
+        match self {
+            ExitCode::Ok => 0,
+            ExitCode::Error => 1,
+            ExitCode::HostFailed => 2,
+            ExitCode::Unreachable | ExitCode::Parse => 4,
+            ExitCode::BadOption => 5,
+            ExitCode::Interrupted => 99,
+            ExitCode::Unexpected => 250,
+        }
     }
 }
 

@@ -122,7 +122,6 @@ fn exit_from(code: i32) -> ExitCode {
     match code {
         0 => ExitCode::Ok,
         2 => ExitCode::HostFailed,
-        3 => ExitCode::Unreachable,
         4 => ExitCode::Parse,
         5 => ExitCode::BadOption,
         99 => ExitCode::Interrupted,
@@ -167,6 +166,7 @@ fn execute(
             return ExitCode::Error;
         }
     };
+    crate::run::interrupt::install();
     let extra_layer = rsible_executor::scope::to_layer(&extra_vars);
     let mut any_failed = ExitCode::Ok;
     let mut retry_hosts: Vec<String> = Vec::new();
@@ -274,7 +274,10 @@ fn execute(
             Ok(outcome) => {
                 retry_hosts.extend(outcome.failed_hosts.iter().cloned());
                 retry_hosts.extend(outcome.unreachable_hosts.iter().cloned());
-                let code = exit_from(outcome.exit_code());
+                let code = match outcome.exit_code() {
+                    4 => ExitCode::Unreachable,
+                    other => exit_from(other),
+                };
                 if code != ExitCode::Ok && any_failed == ExitCode::Ok {
                     any_failed = code;
                 }

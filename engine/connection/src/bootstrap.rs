@@ -19,6 +19,24 @@ pub struct AgentPayload {
 }
 
 impl AgentPayload {
+    /// The payload for the agent binary at `path`, read and hashed once per
+    /// process: every host's connection ships the same binary, and hashing tens
+    /// of megabytes per host would dominate the run's start on many hosts.
+    pub fn load(path: &std::path::Path) -> std::io::Result<std::sync::Arc<AgentPayload>> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        static LOADED: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<AgentPayload>>>> =
+            OnceLock::new();
+        let cache = LOADED.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(path) {
+            return Ok(Arc::clone(p));
+        }
+        let payload = Arc::new(AgentPayload::new(std::fs::read(path)?));
+        cache.insert(path.to_path_buf(), Arc::clone(&payload));
+        Ok(payload)
+    }
+
     pub fn new(bytes: Vec<u8>) -> AgentPayload {
         let sha256 = Sha256::digest(&bytes)
             .iter()

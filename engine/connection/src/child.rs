@@ -47,6 +47,7 @@ pub(crate) fn spawn(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| ConnError::Local(format!("cannot run {program}: {e}")))?;
+    crate::live::register(child.id());
     let stdin = Arc::new(Mutex::new(child.stdin.take()));
     let stdout = child
         .stdout
@@ -145,6 +146,7 @@ impl Spawned {
             match self.child.try_wait() {
                 Ok(Some(status)) => {
                     use std::os::unix::process::ExitStatusExt;
+                    crate::live::unregister(self.child.id());
                     return Some(
                         status
                             .code()
@@ -182,6 +184,7 @@ impl Spawned {
             }
             let _ = self.child.kill();
             let _ = self.child.wait();
+            crate::live::unregister(self.child.id());
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod bootstrap;
 mod child;
 mod error;
 pub mod handle;
+mod live;
 mod open;
 pub mod raw;
 pub mod spec;
@@ -20,6 +21,7 @@ pub mod ssh_command;
 
 pub use error::ConnError;
 pub use handle::{AgentHandle, CallOptions};
+pub use live::interrupt_all;
 pub use open::Connection;
 pub use raw::{raw, RawOutput};
 pub use spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};

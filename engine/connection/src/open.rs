@@ -18,13 +18,12 @@ impl Connection {
     /// Start (or reuse the cached binary of) the agent on the target and return a handle.
     /// ssh failures (exit 255) are retried `spec.retries` times, as Ansible does.
     pub fn open(spec: &ConnSpec) -> Result<AgentHandle, ConnError> {
-        let bytes = std::fs::read(&spec.agent_binary).map_err(|e| {
+        let payload = AgentPayload::load(&spec.agent_binary).map_err(|e| {
             ConnError::Local(format!(
                 "cannot read agent binary {}: {e}",
                 spec.agent_binary.display()
             ))
         })?;
-        let payload = AgentPayload::new(bytes);
         let mut attempt = 0u32;
         loop {
             match open_once(spec, &payload) {

@@ -1,6 +1,7 @@
 //! The agent main loop: hello, then one response per request, until `shutdown` or EOF.
 
 mod transfer;
+mod watchdog;
 
 use crate::modules::{run_module, ModuleContext};
 use crate::protocol::{
@@ -16,11 +17,17 @@ pub fn run_agent_stdio() -> i32 {
     let stdout = io::stdout();
     let mut reader = BufReader::new(stdin.lock());
     let mut writer = BufWriter::new(stdout.lock());
-    run_agent(&mut reader, &mut writer)
+    serve(&mut reader, &mut writer, true)
 }
 
 /// The agent loop over any byte streams (tests drive it in memory).
 pub fn run_agent(reader: &mut dyn Read, writer: &mut dyn Write) -> i32 {
+    serve(reader, writer, false)
+}
+
+/// The loop itself. `watch_stdin`: the requests come from fd 0, which the
+/// watchdog may poll during module calls (never in in-memory tests).
+fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i32 {
     // SAFETY: getuid/geteuid have no preconditions.
     let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
     let hello = Hello {
@@ -95,6 +102,7 @@ pub fn run_agent(reader: &mut dyn Read, writer: &mut dyn Write) -> i32 {
                     diff: call.diff,
                     env: call.env.clone(),
                 };
+                let _watch = watch_stdin.then(watchdog::CallWatch::start);
                 let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
                     Ok(()) => Response::Result {
                         id: call.id,

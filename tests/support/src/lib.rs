@@ -4,6 +4,8 @@
 //! client key and config in a temporary directory, so integration tests can run real
 //! `ssh` against it without touching the machine's own sshd configuration or service.
 
+mod procs;
 mod sshd;
 
+pub use procs::{descendants, Proc};
 pub use sshd::{SshdOptions, TestSshd};

@@ -102,6 +102,12 @@ impl TestSshd {
         Err(format!("sshd did not start: {last_err}"))
     }
 
+    /// The daemon's process id: every session, agent and command started
+    /// through this server is its descendant.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The directory holding keys, config and the sshd log.
     pub fn dir(&self) -> &Path {
         self.dir.path()

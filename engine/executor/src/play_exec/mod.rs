@@ -64,12 +64,13 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// Ansible's exit code: 2 when a host failed, 3 when one was unreachable (and none failed), else 0.
+    /// ansible-core 2.18's exit code: 4 (RUN_UNREACHABLE_HOSTS) when a host was
+    /// unreachable, even if others failed; else 2 when a host failed; else 0.
     pub fn exit_code(&self) -> i32 {
-        if !self.failed_hosts.is_empty() {
+        if !self.unreachable_hosts.is_empty() {
+            4
+        } else if !self.failed_hosts.is_empty() {
             2
-        } else if !self.unreachable_hosts.is_empty() {
-            3
         } else {
             0
         }
@@ -310,7 +311,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                     .is_some_and(|s| s.failed || s.unreachable)
             });
             if all_failed {
-                self.callback.no_hosts_remaining();
+                // Ansible ends the playbook silently here; "NO MORE HOSTS
+                // LEFT" is printed only when max_fail_percentage stops a play.
                 return Ok(false);
             }
         }

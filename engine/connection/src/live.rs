@@ -1,0 +1,54 @@
+//! Every ssh/agent process group this controller started and has not yet
+//! reaped, so that an interrupt (Ctrl-C, SIGTERM) can stop them all at once.
+//! The children run in their own process groups (see `child::spawn`), so the
+//! terminal's SIGINT never reaches them: stopping them is our job.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+static LIVE: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
+
+fn with_live<R>(f: impl FnOnce(&mut HashSet<u32>) -> R) -> R {
+    let mut guard = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(HashSet::new))
+}
+
+pub(crate) fn register(pid: u32) {
+    with_live(|s| s.insert(pid));
+}
+
+pub(crate) fn unregister(pid: u32) {
+    with_live(|s| s.remove(&pid));
+}
+
+/// Stops every connection process group still running: SIGTERM first (ssh
+/// closes its session, so the agent on the target sees end of input and stops
+/// what it runs), SIGKILL for those still there after `grace`. Returns how
+/// many groups were signalled.
+pub fn interrupt_all(grace: std::time::Duration) -> usize {
+    let pids: Vec<u32> = with_live(|s| s.iter().copied().collect());
+    for pid in &pids {
+        // SAFETY: signalling process groups we created; no memory effects.
+        unsafe {
+            libc::kill(-(*pid as libc::pid_t), libc::SIGTERM);
+        }
+    }
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        // SAFETY: kill with signal 0 only checks whether the group still exists.
+        let alive = pids
+            .iter()
+            .any(|pid| unsafe { libc::kill(-(*pid as libc::pid_t), 0) } == 0);
+        if !alive {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for pid in &pids {
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(-(*pid as libc::pid_t), libc::SIGKILL);
+        }
+    }
+    pids.len()
+}

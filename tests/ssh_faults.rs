@@ -1,0 +1,296 @@
+//! Faults over real SSH (a loopback sshd serving kube1 = 127.0.0.1 and
+//! kube2 = 127.0.0.2): Ctrl-C in the middle of a task, and a host whose SSH
+//! session is killed in the middle of a task. Each test asserts the end state:
+//! exit code, what was printed, the retry file, and that nothing rsible
+//! started is still running on the target side.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use rsible_testsupport::{descendants, SshdOptions, TestSshd};
+
+const PLAYBOOK: &str = r#"---
+- name: Nap
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Sleep
+      ansible.builtin.command: "sleep {{ nap }}"
+
+    - name: After the nap
+      ansible.builtin.command: "true"
+"#;
+
+struct Bed {
+    sshd: TestSshd,
+    dir: tempfile::TempDir,
+}
+
+impl Bed {
+    /// `naps`: seconds each host sleeps in the first task (kube1, kube2).
+    fn new(naps: (&str, &str)) -> Bed {
+        let sshd = TestSshd::start_with(&SshdOptions {
+            extra_addresses: vec!["127.0.0.2".into()],
+            ..SshdOptions::default()
+        })
+        .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inventory = format!(
+            "[nodes]\nkube1 ansible_host=127.0.0.1 nap={}\nkube2 ansible_host=127.0.0.2 nap={}\n\n\
+             [nodes:vars]\nansible_port={}\nansible_user={}\nansible_ssh_private_key_file={}\n\
+             ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
+            naps.0,
+            naps.1,
+            sshd.port,
+            sshd.user,
+            sshd.client_key_path.display(),
+        );
+        fs::write(dir.path().join("inventory.ini"), inventory).unwrap();
+        fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
+        fs::write(
+            dir.path().join("ansible.cfg"),
+            "[defaults]\nretry_files_enabled = True\nhost_key_checking = False\n",
+        )
+        .unwrap();
+        Bed { sshd, dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn start(&self, extra: &[&str]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_rsible-playbook"))
+            .args(["-i", "inventory.ini", "site.yml"])
+            .args(extra)
+            .current_dir(self.path())
+            .env("ANSIBLE_CONFIG", self.path().join("ansible.cfg"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rsible-playbook runs")
+    }
+
+    /// What the sshd started that is still running and is ours: agents and
+    /// the commands they run (a ControlPersist master session may remain, by design).
+    fn leftovers(&self, marker: &str) -> Vec<String> {
+        descendants(self.sshd.pid())
+            .into_iter()
+            .filter(|p| p.cmdline.contains(marker) || p.argv.get(1).is_some_and(|a| a == "agent"))
+            .map(|p| format!("{} {}", p.pid, p.cmdline))
+            .collect()
+    }
+
+    /// Waits until a process started through the sshd runs `marker`.
+    fn wait_for_remote(&self, run: &mut Child, marker: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = run.try_wait() {
+                let mut out = String::new();
+                let mut err = String::new();
+                if let Some(mut o) = run.stdout.take() {
+                    let _ = o.read_to_string(&mut out);
+                }
+                if let Some(mut e) = run.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("the run ended ({status}) before '{marker}' started:\n{out}\n{err}");
+            }
+            if descendants(self.sshd.pid())
+                .iter()
+                .any(|p| p.cmdline.contains(marker))
+            {
+                return;
+            }
+            sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "'{marker}' never started on the target; sshd log:\n{}\nrun's processes: {:#?}\nsshd's: {:#?}",
+            self.sshd.log(),
+            descendants(run.id()),
+            descendants(self.sshd.pid())
+        );
+    }
+
+    /// Waits up to `limit` for nothing of ours to be left on the target side.
+    fn assert_nothing_left(&self, marker: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = self.leftovers(marker);
+            if left.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("still running on the target after {limit:?}: {left:#?}");
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+struct Finished {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Waits up to `limit` for the run to end (kills it and fails otherwise).
+fn finish(mut child: Child, limit: Duration) -> Finished {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stdout = String::new();
+            let mut stderr = String::new();
+            if let Some(mut o) = child.stdout.take() {
+                let _ = o.read_to_string(&mut stdout);
+            }
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut stderr);
+            }
+            return Finished {
+                code: status.code(),
+                stdout,
+                stderr,
+                took: start.elapsed(),
+            };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("rsible-playbook still running {limit:?} after it should have stopped");
+        }
+        sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "kill {sig} {pid} failed");
+}
+
+fn retry_file(bed: &Bed) -> Option<String> {
+    fs::read_to_string(bed.path().join("site.retry")).ok()
+}
+
+#[test]
+fn interrupt_stops_the_run_and_every_agent() {
+    for sig in ["-INT", "-TERM"] {
+        let bed = Bed::new(("41.25", "41.25"));
+        let mut child = bed.start(&[]);
+        let pid = child.id();
+        bed.wait_for_remote(&mut child, "sleep 41.25");
+        signal(pid, sig);
+        let run = finish(child, Duration::from_secs(5));
+        assert_eq!(
+            run.code,
+            Some(99),
+            "{sig}: exit code; stderr: {}",
+            run.stderr
+        );
+        assert!(
+            run.took < Duration::from_secs(2),
+            "{sig}: took {:?} to stop",
+            run.took
+        );
+        assert!(
+            run.stderr.contains(" [ERROR]: User interrupted execution"),
+            "{sig}: stderr: {}",
+            run.stderr
+        );
+        assert!(run.stdout.contains("TASK [Sleep]"), "{}", run.stdout);
+        assert!(!run.stdout.contains("PLAY RECAP"), "{}", run.stdout);
+        bed.assert_nothing_left("sleep 41.25", Duration::from_secs(2));
+    }
+}
+
+/// Kills this run's ssh client process(es) for `address` (argv element equal
+/// to the address, as our ssh command line puts it).
+fn kill_ssh_to(run_pid: u32, address: &str) -> usize {
+    let victims: Vec<u32> = descendants(run_pid)
+        .into_iter()
+        .filter(|p| p.argv.first().is_some_and(|a| a.ends_with("ssh")))
+        .filter(|p| {
+            p.argv
+                .iter()
+                .any(|a| a == address || a.ends_with(&format!("@{address}")))
+        })
+        .map(|p| p.pid)
+        .collect();
+    for pid in &victims {
+        signal(*pid, "-KILL");
+    }
+    victims.len()
+}
+
+#[test]
+fn killed_ssh_session_makes_the_host_unreachable_and_the_retry_reruns_it() {
+    let bed = Bed::new(("42.5", "0.1"));
+    let mut child = bed.start(&["-f", "1"]);
+    let pid = child.id();
+    bed.wait_for_remote(&mut child, "sleep 42.5");
+    assert!(
+        kill_ssh_to(pid, "127.0.0.1") > 0,
+        "no ssh process of the run connects to 127.0.0.1: {:#?}",
+        descendants(pid)
+    );
+    let run = finish(child, Duration::from_secs(60));
+    assert_eq!(
+        run.code,
+        Some(4),
+        "exit code; stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("fatal: [kube1]: UNREACHABLE!"),
+        "{}",
+        run.stdout
+    );
+    let recap_line = |host: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{host} ")))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    assert!(
+        recap_line("kube1").starts_with("kube1 : ok=0 changed=0 unreachable=1 failed=0"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        recap_line("kube2").starts_with("kube2 : ok=2 changed=2 unreachable=0 failed=0"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(retry_file(&bed).as_deref(), Some("kube1\n"));
+    // The agent that ran kube1's sleep saw its controller go and stopped it.
+    bed.assert_nothing_left("sleep 42.5", Duration::from_secs(3));
+
+    let rerun = finish(
+        bed.start(&["--limit", "@site.retry", "-e", "nap=0.1"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        rerun.code,
+        Some(0),
+        "rerun:\n{}\n{}",
+        rerun.stdout,
+        rerun.stderr
+    );
+    assert!(
+        rerun.stdout.contains("changed: [kube1]"),
+        "{}",
+        rerun.stdout
+    );
+    assert!(!rerun.stdout.contains("[kube2]"), "{}", rerun.stdout);
+}
