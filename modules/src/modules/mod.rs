@@ -13,6 +13,7 @@ mod modprobe;
 mod ping;
 mod replace;
 mod setup;
+mod slurp;
 mod stat;
 mod sysctl;
 mod unarchive;
@@ -77,6 +78,11 @@ const NATIVE: &[NativeModule] = &[
         name: "shell",
         spec: command::SPEC,
         run: command::run_shell,
+    },
+    NativeModule {
+        name: "slurp",
+        spec: slurp::SPEC,
+        run: slurp::run,
     },
     NativeModule {
         name: "stat",

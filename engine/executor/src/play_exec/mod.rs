@@ -24,6 +24,7 @@ use crate::vars::{Layer, VarLayers};
 
 mod control;
 mod controller_actions;
+mod fetch;
 mod file_actions;
 mod gather;
 mod handlers;
@@ -802,6 +803,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             {
                 self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
             }
+            "fetch" => self.fetch_action(host, scope, delegate, &args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
