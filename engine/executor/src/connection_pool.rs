@@ -10,7 +10,7 @@ use rsible_connection::{
 };
 use serde_json::{Map, Value};
 
-use crate::target::{TargetRunner, TargetSpec, Unreachable};
+use crate::target::{CallSettings, TargetRunner, TargetSpec, Unreachable};
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
 #[derive(Clone, Debug)]
@@ -102,8 +102,7 @@ impl TargetRunner for ConnectionPool {
         target: &TargetSpec,
         module: &str,
         args: &Value,
-        check_mode: bool,
-        diff: bool,
+        settings: &CallSettings,
     ) -> Result<Map<String, Value>, Unreachable> {
         if let Some(msg) = self.dead.get(target) {
             return Err(Unreachable(msg.clone()));
@@ -134,8 +133,9 @@ impl TargetRunner for ConnectionPool {
         let empty = Map::new();
         let args = args.as_object().unwrap_or(&empty);
         let opts = CallOptions {
-            check_mode,
-            diff,
+            check_mode: settings.check_mode,
+            diff: settings.diff,
+            env: settings.env.clone(),
             ..CallOptions::default()
         };
         match handle.call(module, args, &opts) {

@@ -3,6 +3,8 @@
 //! `rsible-connection` provides the real one (ssh / local + agent); keeping a
 //! trait here lets the executor be tested on its own.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 /// Connection settings of one task on one host, resolved from the task's full
@@ -26,6 +28,17 @@ pub struct TargetSpec {
 #[derive(Clone, Debug)]
 pub struct Unreachable(pub String);
 
+/// Task-level settings of one module call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallSettings {
+    /// `--check` or the task's `check_mode:`.
+    pub check_mode: bool,
+    /// `--diff` or the task's `diff:`.
+    pub diff: bool,
+    /// The task's merged `environment:`, for the processes the module starts.
+    pub env: BTreeMap<String, String>,
+}
+
 pub trait TargetRunner {
     /// Runs `module` with `args` on the target and returns its result.
     fn run_module(
@@ -33,8 +46,7 @@ pub trait TargetRunner {
         target: &TargetSpec,
         module: &str,
         args: &Value,
-        check_mode: bool,
-        diff: bool,
+        settings: &CallSettings,
     ) -> Result<Map<String, Value>, Unreachable>;
 
     /// Closes every connection (end of run).

@@ -1,11 +1,126 @@
-//! State the task-control keywords keep while a play runs (retries'
-//! progress lines, ...), kept apart from the executor's own fields.
+//! State the task-control keywords keep while a play runs, and the
+//! settings they give a module call (`environment:`, `check_mode:`,
+//! `diff:`), kept apart from the executor's own fields.
 
-use crate::output::default_callback::TaskView;
+use std::collections::BTreeMap;
+
+use rsible_playbook::Task;
+use rsible_templar::{from_yaml, to_json};
+
+use super::Executor;
+use crate::frame::Frame;
+use crate::output::default_callback::{python_str, Sink, TaskView};
+use crate::target::CallSettings;
+use crate::vars::VarLayers;
 
 #[derive(Default)]
 pub(super) struct ControlState {
     /// The banner view of the task being run on the current host, for
     /// lines printed while it runs (`FAILED - RETRYING`).
     pub current_view: Option<TaskView>,
+    /// Settings of the module calls of the execution being run.
+    pub call_settings: CallSettings,
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// Resolves the settings of this execution's module calls; an error is
+    /// the task's failure message.
+    pub(super) fn prepare_call_settings(
+        &mut self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+    ) -> Result<(), String> {
+        let check_mode = match frame.keyword(task, "check_mode") {
+            Some(node) => self.keyword_truthy(node, scope)?,
+            None => self.options.check_mode,
+        };
+        let diff = match frame.keyword(task, "diff") {
+            Some(node) => self.keyword_truthy(node, scope)?,
+            None => self.options.diff,
+        };
+        let env = self.task_environment(task, frame, scope)?;
+        self.ctl.call_settings = CallSettings {
+            check_mode,
+            diff,
+            env,
+        };
+        Ok(())
+    }
+
+    /// A boolean keyword's value, templated (`check_mode: "{{ x }}"`).
+    pub(super) fn keyword_truthy(
+        &self,
+        node: &rsible_yaml::Node,
+        scope: &VarLayers,
+    ) -> Result<bool, String> {
+        let v = self
+            .templar
+            .template(&from_yaml(node), scope)
+            .map_err(|e| e.to_string())?;
+        Ok(match v.as_str() {
+            Some(s) => matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "yes" | "on" | "1" | "true" | "t" | "y"
+            ),
+            None => v.is_true(),
+        })
+    }
+
+    /// `environment:` of the play, roles, blocks and the task, outermost
+    /// first, each templated and merged over the previous ones.
+    fn task_environment(
+        &self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let entries = frame
+            .keywords
+            .iter()
+            .filter_map(|k| k.get("environment"))
+            .chain(task.keywords.get("environment"));
+        let mut env = BTreeMap::new();
+        for node in entries {
+            let empty = match &node.value {
+                rsible_yaml::Value::Null => true,
+                rsible_yaml::Value::Map(m) => m.is_empty(),
+                rsible_yaml::Value::Seq(s) => s.is_empty(),
+                rsible_yaml::Value::Str(s) => s.is_empty(),
+                _ => false,
+            };
+            if empty {
+                continue;
+            }
+            let value = self
+                .templar
+                .template(&from_yaml(node), scope)
+                .map_err(|e| e.to_string())?;
+            let json = to_json(&value);
+            let serde_json::Value::Object(map) = json else {
+                return Err(format!(
+                    "environment must be a dictionary, received {} ({})",
+                    python_str(&json),
+                    python_type(&json)
+                ));
+            };
+            for (k, v) in map {
+                env.insert(k, python_str(&v));
+            }
+        }
+        Ok(env)
+    }
+}
+
+/// `type(x)` as Python prints it.
+fn python_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "<class 'NoneType'>",
+        serde_json::Value::Bool(_) => "<class 'bool'>",
+        serde_json::Value::Number(n) if n.is_f64() => "<class 'float'>",
+        serde_json::Value::Number(_) => "<class 'int'>",
+        serde_json::Value::String(_) => "<class 'ansible.parsing.yaml.objects.AnsibleUnicode'>",
+        serde_json::Value::Array(_) => "<class 'list'>",
+        serde_json::Value::Object(_) => "<class 'dict'>",
+    }
 }

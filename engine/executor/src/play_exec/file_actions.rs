@@ -113,13 +113,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         args: Json,
     ) -> Map<String, Json> {
         let spec = self.target_spec(host, scope, delegate);
-        match self.runner.run_module(
-            &spec,
-            module,
-            &args,
-            self.options.check_mode,
-            self.options.diff,
-        ) {
+        let settings = self.ctl.call_settings.clone();
+        match self.runner.run_module(&spec, module, &args, &settings) {
             Ok(r) => r,
             Err(u) => obj(json!({"unreachable": true, "msg": u.0, "changed": false})),
         }

@@ -754,6 +754,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
         };
         self.current_become = self.become_for(task, frame, scope);
+        if let Err(msg) = self.prepare_call_settings(task, frame, scope) {
+            return obj(json!({"failed": true, "msg": msg}));
+        }
         let json_args: Map<String, Json> =
             args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
         let mut result = match action.as_str() {
