@@ -5,7 +5,8 @@
 REF_VENV="${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}"
 REF_BIN="${RSIBLE_REF_BIN:-$REF_VENV/bin}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RSIBLE_BIN="${RSIBLE_BIN:-$REPO_ROOT/target/release}"
+# cargo puts the binaries under CARGO_TARGET_DIR when that is set.
+RSIBLE_BIN="${RSIBLE_BIN:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release}"
 
 # Kubespray's playbooks need the community collections of the `ansible`
 # package (ansible.posix.mount, community.general.ini_file, ...).
