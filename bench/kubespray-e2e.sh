@@ -64,10 +64,13 @@ run_engine() {
     shift
     rm -rf "$dir"
     mkdir -p "$dir/facts" "$dir/cp"
-    # A fresh copy of the checkout per run: nothing one run writes into it can
-    # steer the next.
-    cp -a "$KS/." "$dir/kubespray"
-    rm -rf "$dir/kubespray/.git"
+    # A fresh copy of the checkout per run, so nothing one run writes into it
+    # can steer the next; at the same path for both engines, so the paths in
+    # their output (included files, loop items) are the same.
+    local ks="$OUT/kubespray"
+    rm -rf "$ks"
+    cp -a "$KS/." "$ks"
+    rm -rf "$ks/.git"
     bin="$ANSIBLE_VENV/bin/ansible-playbook"
     [ "$engine" = rsible ] && bin="$RSIBLE_BIN/rsible-playbook"
 
@@ -78,9 +81,9 @@ run_engine() {
     # Kubespray's ansible.cfg caches facts in /tmp for a day and keeps ssh
     # masters for 30 minutes: both are redirected into this run's directory so
     # that neither engine sees what the other (or an earlier run) left.
-    (cd "$dir/kubespray" && env \
+    (cd "$ks" && env \
         PATH="$ANSIBLE_VENV/bin:$PATH" VIRTUAL_ENV="$ANSIBLE_VENV" \
-        ANSIBLE_CONFIG="$dir/kubespray/ansible.cfg" \
+        ANSIBLE_CONFIG="$ks/ansible.cfg" \
         ANSIBLE_CACHE_PLUGIN_CONNECTION="$dir/facts" \
         ANSIBLE_SSH_CONTROL_PATH_DIR="$dir/cp" \
         ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \

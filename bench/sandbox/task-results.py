@@ -22,7 +22,8 @@ RESULT = re.compile(
     r"\[(?P<host>[^\]]+)\]"
     r"(?:(?::| =>)? ?\(item=(?P<item>.*?)\))?"
 )
-INCLUDED = re.compile(r"^included: (?P<file>\S+) for (?P<hosts>.*)$")
+# "included: /path/file.yml for kube1, kube2" with " => (item=...)" after a loop
+INCLUDED = re.compile(r"^included: (?P<file>\S+) for (?P<hosts>.*?)(?: => \(item=(?P<item>.*)\))?$")
 RETRYING = re.compile(r"^FAILED - RETRYING: \[(?P<host>[^\]]+)\]")
 
 
@@ -71,7 +72,9 @@ def main(stdout_path, tasks_path, recap_path):
         m = INCLUDED.match(line)
         if m:
             for host in m["hosts"].split(", "):
-                pending.append("\t".join([task, host, "included", m["file"].rsplit("/", 2)[-1]]))
+                # The file's path differs per checkout copy: keep its last part.
+                fields = [task, host, "included", m["file"].rsplit("/", 1)[-1]]
+                pending.append("\t".join(fields))
             continue
         m = RETRYING.match(line)
         if m:
