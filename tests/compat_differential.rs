@@ -35,6 +35,14 @@ fn mask_times(text: &str) -> String {
     re.replace_all(text, r#""$1": "<masked>""#).into_owned()
 }
 
+/// The venv holding the reference's bin directory.
+fn reference_venv() -> PathBuf {
+    let bin = std::env::var_os("RSIBLE_REF_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    bin.parent().map(Path::to_path_buf).unwrap_or(bin)
+}
+
 fn run(program: &Path, playbook: &str) -> Run {
     // Playbooks keep their files under .work/; each engine starts without it.
     let _ = std::fs::remove_dir_all(compat_dir().join(".work"));
@@ -44,6 +52,9 @@ fn run(program: &Path, playbook: &str) -> Run {
         .env("ANSIBLE_CONFIG", compat_dir().join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
         .env_remove("ANSIBLE_FORCE_COLOR")
+        // rsible finds collections (community.general, ansible.posix) through the
+        // reference venv, as the Kubespray scripts do.
+        .env("VIRTUAL_ENV", reference_venv())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     Run {
