@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rsible_playbook::Task;
 use rsible_templar::{from_yaml, to_json};
 
-use super::Executor;
+use super::{Executor, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::{python_str, Sink, TaskView};
 use crate::target::CallSettings;
@@ -122,5 +122,84 @@ fn python_type(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "<class 'ansible.parsing.yaml.objects.AnsibleUnicode'>",
         serde_json::Value::Array(_) => "<class 'list'>",
         serde_json::Value::Object(_) => "<class 'dict'>",
+    }
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// After a task ran on `ran` (the hosts active when it started):
+    /// `any_errors_fatal` (or a failed `run_once`) fails every host of the
+    /// batch, and `max_fail_percentage` ends the play when too many failed,
+    /// as the linear strategy checks after each task.
+    pub(super) fn enforce_failure_limits(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        ran: &[String],
+        run_once: bool,
+    ) {
+        let Some(first) = ran.first() else {
+            return;
+        };
+        let failed_now: Vec<&String> = ran
+            .iter()
+            .filter(|h| {
+                self.states
+                    .get(*h)
+                    .is_some_and(|s| s.failed || s.unreachable)
+            })
+            .collect();
+        let scope = self.scope_for(ctx, first, frame, Some(task));
+        let flag = |name: &str| {
+            frame
+                .keyword(task, name)
+                .map(|n| self.keyword_truthy(n, &scope).unwrap_or(false))
+                .unwrap_or(false)
+        };
+        let fatal = (flag("any_errors_fatal") || run_once) && !flag("ignore_errors");
+        if fatal && !failed_now.is_empty() {
+            for h in ran {
+                if self.is_active(h) {
+                    self.state(h).failed = true;
+                }
+            }
+        }
+        let Some(limit) = ctx.play.keywords.get("max_fail_percentage") else {
+            return;
+        };
+        let limit = self
+            .templar
+            .template(&from_yaml(limit), &scope)
+            .ok()
+            .and_then(|v| {
+                v.as_str()
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .or_else(|| f64::try_from(v.clone()).ok())
+            });
+        let Some(limit) = limit else {
+            return;
+        };
+        let batch: Vec<String> = ctx
+            .batch
+            .try_iter()
+            .map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if batch.is_empty() {
+            return;
+        }
+        let failed = batch
+            .iter()
+            .filter(|h| self.states.get(*h).is_some_and(|s| s.failed))
+            .count();
+        if failed as f64 / batch.len() as f64 > limit / 100.0 {
+            for h in &batch {
+                if self.is_active(h) {
+                    self.state(h).failed = true;
+                }
+            }
+            // Once for the limit, once more as every host has now failed.
+            self.callback.no_hosts_remaining();
+            self.callback.no_hosts_remaining();
+        }
     }
 }

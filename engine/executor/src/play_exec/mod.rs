@@ -263,9 +263,6 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.callback.no_hosts_matched();
             return Ok(true);
         }
-        for h in &hosts {
-            self.stats.host(h);
-        }
         let batches = self.batches(play, &hosts)?;
         self.groups_now = None;
         self.dynamic_handlers.clear();
@@ -594,6 +591,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 },
             );
         }
+        self.enforce_failure_limits(ctx, task, frame, &active, run_once);
         Ok(())
     }
 
