@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): fact gathering on N hosts (default 20), an empty play
+# with gather_facts: true, rsible-playbook vs ansible-playbook 2.18 (pipelining
+# and ControlPersist on). The hosts are aliases of one sshd this script starts
+# on 127.0.0.1 with generated keys. Prints both times and the ratio.
+set -euo pipefail
+N="${1:-20}"
+REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+REF_BIN="${RSIBLE_REF_BIN:-${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}/bin}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+(cd "$REPO_ROOT" && cargo build --release -q --bins)
+work="$(mktemp -d)"
+sshd_pid=""
+cleanup() { [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
+cp "$work/client_key.pub" "$work/authorized_keys"
+mkdir -p /run/sshd 2>/dev/null || true
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+PidFile $work/sshd.pid
+AuthorizedKeysFile $work/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin yes
+PasswordAuthentication no
+PubkeyAuthentication yes
+MaxStartups 200
+MaxSessions 200
+LogLevel ERROR
+CFG
+"$(command -v sshd || echo /usr/sbin/sshd)" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+{
+    echo "[bench]"
+    for i in $(seq 1 "$N"); do
+        echo "host$i ansible_host=127.0.0.1 ansible_port=$port"
+    done
+    echo "[all:vars]"
+    echo "ansible_user=$(id -un)"
+    echo "ansible_ssh_private_key_file=$work/client_key"
+    echo "ansible_python_interpreter=/usr/bin/python3"
+} > "$work/inventory.ini"
+cat > "$work/ansible.cfg" <<CFG
+[defaults]
+host_key_checking = False
+retry_files_enabled = False
+forks = $N
+[ssh_connection]
+pipelining = True
+ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null
+CFG
+cat > "$work/facts.yml" <<'PLAY'
+- hosts: bench
+  gather_facts: true
+  tasks: []
+PLAY
+
+seconds() { # wall time of "$@" in seconds; output kept for a failed run
+    local start end
+    start=$(date +%s.%N)
+    if ! "$@" > "$work/out.txt" 2>&1; then cat "$work/out.txt" >&2; exit 1; fi
+    end=$(date +%s.%N)
+    python3 -c "print(f'{$end - $start:.2f}')"
+}
+cd "$work"
+export ANSIBLE_CONFIG="$work/ansible.cfg"
+t_ansible=$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)
+t_rsible=$(seconds "$TARGET_DIR/release/rsible-playbook" -i inventory.ini facts.yml)
+ratio=$(python3 -c "print(f'{$t_ansible / $t_rsible:.1f}')")
+echo "gather_facts on $N hosts: ansible-playbook ${t_ansible} s, rsible-playbook ${t_rsible} s, ratio ${ratio}x (target 50x)"
