@@ -8,7 +8,13 @@ N="${1:-20}"
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REF_BIN="${RSIBLE_REF_BIN:-${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}/bin}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-(cd "$REPO_ROOT" && cargo build --release -q --bins)
+# RSIBLE_BENCH_PROFILE=debug checks the script without a release build (times then mean little).
+PROFILE="${RSIBLE_BENCH_PROFILE:-release}"
+if [ "$PROFILE" = release ]; then
+    (cd "$REPO_ROOT" && cargo build --release -q --bins)
+else
+    (cd "$REPO_ROOT" && cargo build -q --bins)
+fi
 work="$(mktemp -d)"
 sshd_pid=""
 cleanup() { [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"; }
@@ -73,6 +79,6 @@ seconds() { # wall time of "$@" in seconds; output kept for a failed run
 cd "$work"
 export ANSIBLE_CONFIG="$work/ansible.cfg"
 t_ansible=$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)
-t_rsible=$(seconds "$TARGET_DIR/release/rsible-playbook" -i inventory.ini facts.yml)
+t_rsible=$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)
 ratio=$(python3 -c "print(f'{$t_ansible / $t_rsible:.1f}')")
 echo "gather_facts on $N hosts: ansible-playbook ${t_ansible} s, rsible-playbook ${t_rsible} s, ratio ${ratio}x (target 50x)"
