@@ -279,6 +279,31 @@ fn unarchive_cases() -> Vec<Case> {
     vec![Case { files, steps }]
 }
 
+/// Random names: only the result keys and the path's presence are compared; the
+/// files go to the root above the case directories (outside the compared trees).
+fn tempfile_cases() -> Vec<Case> {
+    let t = |args: Value| Step {
+        volatile: &["path"],
+        ..step("tempfile", args)
+    };
+    vec![case(
+        &[],
+        vec![
+            t(json!({"path": "@D@/.."})),
+            t(json!({"path": "@D@/..", "state": "directory", "prefix": "k8s-", "suffix": ".d"})),
+            // The message names the random file: only its presence is compared here.
+            Step {
+                volatile: &["path", "msg"],
+                ..t(json!({"path": "@D@/missing"}))
+            },
+            Step {
+                check_mode: true,
+                ..t(json!({"path": "@D@/.."}))
+            },
+        ],
+    )]
+}
+
 fn case_dir(root: &Path, i: usize) -> PathBuf {
     root.join(format!("case{i}"))
 }
@@ -523,6 +548,11 @@ fn sysctl_file_edits_match_the_reference() {
 #[test]
 fn unarchive_matches_the_reference() {
     assert_cases_match(unarchive_cases());
+}
+
+#[test]
+fn tempfile_matches_the_reference() {
+    assert_cases_match(tempfile_cases());
 }
 
 #[test]

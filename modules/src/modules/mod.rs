@@ -16,6 +16,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod sysctl;
+mod tempfile;
 mod unarchive;
 
 pub use args::{validate, Kind, Param, ParamDefault};
@@ -118,6 +119,11 @@ const NATIVE: &[NativeModule] = &[
         name: "find",
         spec: find::SPEC,
         run: find::run,
+    },
+    NativeModule {
+        name: "tempfile",
+        spec: tempfile::SPEC,
+        run: tempfile::run,
     },
     NativeModule {
         name: "unarchive",
