@@ -60,6 +60,13 @@ pub fn run(args: &PlaybookArgs, config: &Config) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if args.verbosity.verbosity >= 1 {
+        // ansible-playbook names its configuration first at -v.
+        match &config.file {
+            Some(file) => println!("Using {} as config file", file.display()),
+            None => println!("No config file found; using defaults"),
+        }
+    }
     for pb in &args.playbooks {
         let path = cwd.join(pb);
         if !path.exists() {

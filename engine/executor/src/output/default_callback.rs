@@ -335,7 +335,7 @@ impl<S: Sink> DefaultCallback<S> {
         }
     }
 
-    /// `FAILED - RETRYING: [host]: task (N retries left).`, with the result at -vv.
+    /// `FAILED - RETRYING: [host]: task (N retries left).`, with the result at -vvv.
     pub fn runner_retry(&mut self, r: &ResultView) {
         let retries = r.result.get("retries").and_then(Value::as_i64).unwrap_or(0);
         let attempts = r
@@ -354,7 +354,7 @@ impl<S: Sink> DefaultCallback<S> {
             .result
             .get("_ansible_verbose_override")
             .is_some_and(|v| v != &Value::Bool(false));
-        if (self.options.verbosity >= 2 || always) && !overridden {
+        if (self.options.verbosity > 2 || always) && !overridden {
             msg.push_str(&format!("Result was: {}", self.dump_result(r.result)));
         }
         self.sink.out(&msg);

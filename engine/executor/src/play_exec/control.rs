@@ -203,3 +203,27 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
     }
 }
+
+/// The text that replaces a result hidden by `no_log`.
+pub(super) const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// `no_log` of the task or an enclosing block, role or play, templated;
+    /// a value that cannot be templated hides the result (the safe side).
+    pub(super) fn no_log_for(&self, task: &Task, frame: &Frame, scope: &VarLayers) -> bool {
+        frame
+            .keyword(task, "no_log")
+            .map(|n| self.keyword_truthy(n, scope).unwrap_or(true))
+            .unwrap_or(false)
+    }
+}
+
+/// Marks a result as hidden when `no_log` holds (a module may have marked it already).
+pub(super) fn stamp_no_log(result: &mut serde_json::Map<String, serde_json::Value>, no_log: bool) {
+    let already = result.get("_ansible_no_log") == Some(&serde_json::Value::Bool(true));
+    result.insert(
+        "_ansible_no_log".into(),
+        serde_json::Value::Bool(no_log || already),
+    );
+}

@@ -53,7 +53,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> Map<String, Json> {
-        if let Some(result) = self.check_conditions(task, frame, scope) {
+        if let Some(mut result) = self.check_conditions(task, frame, scope) {
+            let no_log = self.no_log_for(task, frame, scope);
+            super::control::stamp_no_log(&mut result, no_log);
             return result;
         }
         let loop_node = task.loop_items.as_ref();
@@ -99,6 +101,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut results = Vec::new();
         let mut any_changed = false;
         let mut any_failed = false;
+        // One hidden item hides the whole task's result, as Ansible's loop does.
+        let mut any_no_log = false;
         let total = items.len();
         for (index, item) in items.into_iter().enumerate() {
             let mut top: IndexMap<String, Value> = IndexMap::new();
@@ -122,6 +126,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             any_changed |= r.get("changed") == Some(&Json::Bool(true));
             any_failed |= r.get("failed") == Some(&Json::Bool(true));
+            any_no_log |= r.get("_ansible_no_log") == Some(&Json::Bool(true));
             results.push(r);
         }
         let mut out = Map::new();
@@ -136,6 +141,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             out.insert("msg".into(), Json::String("All items completed".into()));
         }
         out.insert("skipped".into(), Json::Bool(false));
+        if any_no_log {
+            out.insert("_ansible_no_log".into(), Json::Bool(true));
+        }
         out.insert(
             "results".into(),
             Json::Array(results.into_iter().map(Json::Object).collect()),

@@ -230,7 +230,37 @@ pub(super) fn normalize_result(result: &mut Map<String, Json>) {
 }
 
 /// What the callbacks see: TaskResult.clean_copy() drops `failed` and `skipped`.
+/// A result hidden by `no_log` keeps only `censored` and the counters.
 pub(super) fn clean_copy(result: &Map<String, Json>) -> Map<String, Json> {
+    if result.get("_ansible_no_log") == Some(&Json::Bool(true)) {
+        let mut x = Map::new();
+        x.insert(
+            "censored".into(),
+            Json::String(super::control::CENSORED.into()),
+        );
+        for keep in ["attempts", "changed", "retries"] {
+            if let Some(v) = result.get(keep) {
+                x.insert(keep.into(), v.clone());
+            }
+        }
+        if let Some(Json::Object(d)) = result.get("_ansible_delegated_vars") {
+            let kept: Map<String, Json> = d
+                .iter()
+                .filter(|(k, _)| {
+                    [
+                        "ansible_host",
+                        "ansible_port",
+                        "ansible_user",
+                        "ansible_connection",
+                    ]
+                    .contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            x.insert("_ansible_delegated_vars".into(), Json::Object(kept));
+        }
+        return x;
+    }
     let mut copy = result.clone();
     copy.remove("failed");
     copy.remove("skipped");

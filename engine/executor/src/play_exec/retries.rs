@@ -32,6 +32,22 @@ impl<'a, S: Sink> Executor<'a, S> {
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> Map<String, Json> {
+        let no_log = self.no_log_for(task, frame, scope);
+        let mut result = self.run_with_retries(ctx, task, frame, host, scope, delegate);
+        super::control::stamp_no_log(&mut result, no_log);
+        result
+    }
+
+    fn run_with_retries(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        let no_log = self.no_log_for(task, frame, scope);
         let policy = match self.retry_policy(task, scope) {
             Ok(p) => p,
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
@@ -74,6 +90,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             result.insert("_ansible_retry".into(), Json::Bool(true));
             result.insert("retries".into(), json!(policy.total));
+            super::control::stamp_no_log(&mut result, no_log);
             if let Some(view) = self.ctl.current_view.clone() {
                 let shown = super::results::clean_copy(&result);
                 self.callback.runner_retry(&ResultView {
