@@ -40,6 +40,11 @@ if ! "$REF_VENV/bin/python" -c 'import ansible.release as r, sys, ansible_collec
     python3 -m venv "$REF_VENV"
     "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" "$ANSIBLE_SPEC" jmespath netaddr >&2
 fi
+# Kubespray's requirements.txt: passlib (password_hash) with a bcrypt it supports (passlib 1.7.4 breaks on bcrypt >= 4.1).
+if ! "$REF_VENV/bin/python" -c 'import passlib, jmespath, netaddr, bcrypt, sys; sys.exit(bcrypt.__version__ != "4.0.1")' 2>/dev/null; then
+    echo "setup: adding passlib, bcrypt, jmespath and netaddr to $REF_VENV" >&2
+    "$REF_VENV/bin/pip" install -q --disable-pip-version-check 'passlib==1.7.4' 'bcrypt==4.0.1' jmespath netaddr >&2
+fi
 "$REF_VENV/bin/ansible-playbook" --version >&2
 
 echo "export RSIBLE_REF_BIN=$REF_VENV/bin"

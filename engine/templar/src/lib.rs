@@ -6,10 +6,12 @@
 //! values), `mutable` (containers Python methods can change), `methods`,
 //! `filters`, `tests_plugins`.
 
+mod catalog;
 mod context;
 mod detect;
 mod error;
 pub mod filters;
+mod globals;
 mod literal_eval;
 mod lookups;
 mod methods;

@@ -555,5 +555,6 @@ fn build_env(options: JinjaOptions) -> Environment<'static> {
     crate::filters::register(&mut env);
     crate::tests_plugins::register(&mut env);
     crate::lookups::register(&mut env);
+    crate::globals::register(&mut env);
     env
 }

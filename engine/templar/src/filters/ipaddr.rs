@@ -550,7 +550,17 @@ fn ipaddr_impl(value: &Value, query: &Value, version: i64, alias: &str) -> Resul
                 Ok(value)
             }
         }
-        "6to4" | "private" | "public" => Err(err(format!(
+        "private" => Ok(if super::ip_scope::is_global(v.v6, v.ip) {
+            Value::from(())
+        } else {
+            value
+        }),
+        "public" => Ok(if super::ip_scope::is_public(v.v6, v.ip) {
+            value
+        } else {
+            Value::from(())
+        }),
+        "6to4" => Err(err(format!(
             "{}: the '{}' query is not implemented in rsible",
             alias, qtext
         ))),

@@ -3,12 +3,16 @@
 
 pub mod core;
 pub mod hashing;
+pub mod ip_scope;
 pub mod ipaddr;
 pub mod json;
+pub mod json_query;
+pub mod password;
 pub mod random;
 pub mod regex;
 pub mod strings;
 pub mod text;
+pub mod url;
 pub mod yaml;
 pub mod yaml_emit;
 
@@ -96,6 +100,19 @@ pub fn register(env: &mut Environment<'static>) {
     );
     add!(env, "ansible.builtin", "regex_escape", regex::regex_escape);
     add!(env, "community.general", "dict", core::dict);
+    add!(
+        env,
+        "community.general",
+        "json_query",
+        json_query::json_query
+    );
+    add!(
+        env,
+        "ansible.builtin",
+        "password_hash",
+        password::password_hash
+    );
+    add!(env, "ansible.builtin", "urlsplit", url::urlsplit);
     add!(env, "ansible.utils", "ipaddr", ipaddr::ipaddr);
     add!(env, "ansible.utils", "ipv4", ipaddr::ipv4);
     add!(env, "ansible.utils", "ipv6", ipaddr::ipv6);

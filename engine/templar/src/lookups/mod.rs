@@ -102,35 +102,50 @@ pub(crate) fn err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg.into())
 }
 
-/// Runs the named lookup; its list of results.
-pub(crate) fn run(name: &str, call: &LookupCall<'_, '_>) -> Result<Vec<Value>, Error> {
+type LookupFn = fn(&LookupCall<'_, '_>) -> Result<Vec<Value>, Error>;
+
+/// The lookup plugin of a name (short, `ansible.builtin.` or `community.general.`).
+fn plugin(name: &str) -> Option<LookupFn> {
     let short = name
         .strip_prefix("ansible.builtin.")
         .or_else(|| name.strip_prefix("community.general."))
         .unwrap_or(name);
-    match short {
-        "env" => data::env(call),
-        "vars" => data::vars(call),
-        "varnames" => data::varnames(call),
-        "inventory_hostnames" => data::inventory_hostnames(call),
-        "items" => Ok(data::items(call)),
-        "list" => Ok(call.terms.clone()),
-        "flattened" => data::flattened(call),
-        "dict" => data::dict(call),
-        "nested" => data::nested(call),
-        "indexed_items" => Ok(data::indexed_items(call)),
-        "together" => data::together(call),
-        "subelements" => data::subelements(call),
-        "sequence" => data::sequence(call),
-        "random_choice" => data::random_choice(call),
-        "pipe" => data::pipe(call),
-        "lines" => data::lines(call),
-        "file" => files::file(call),
-        "fileglob" => files::fileglob(call),
-        "first_found" => files::first_found(call),
-        "template" => files::template(call),
-        "password" => files::password(call),
-        _ => Err(err(format!("lookup plugin ({}) not found", name))),
+    Some(match short {
+        "env" => data::env,
+        "vars" => data::vars,
+        "varnames" => data::varnames,
+        "inventory_hostnames" => data::inventory_hostnames,
+        "items" => |c| Ok(data::items(c)),
+        "list" => |c| Ok(c.terms.clone()),
+        "flattened" => data::flattened,
+        "dict" => data::dict,
+        "nested" => data::nested,
+        "indexed_items" => |c| Ok(data::indexed_items(c)),
+        "together" => data::together,
+        "subelements" => data::subelements,
+        "sequence" => data::sequence,
+        "random_choice" => data::random_choice,
+        "pipe" => data::pipe,
+        "lines" => data::lines,
+        "file" => files::file,
+        "fileglob" => files::fileglob,
+        "first_found" => files::first_found,
+        "template" => files::template,
+        "password" => files::password,
+        _ => return None,
+    })
+}
+
+/// Is there a lookup plugin of this name?
+pub(crate) fn is_known(name: &str) -> bool {
+    plugin(name).is_some()
+}
+
+/// Runs the named lookup; its list of results.
+pub(crate) fn run(name: &str, call: &LookupCall<'_, '_>) -> Result<Vec<Value>, Error> {
+    match plugin(name) {
+        Some(f) => f(call),
+        None => Err(err(format!("lookup plugin ({}) not found", name))),
     }
 }
 
