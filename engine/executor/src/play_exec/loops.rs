@@ -1,6 +1,5 @@
 //! One task on one host: conditions, then the loop or a single run.
 
-use indexmap::IndexMap;
 use rsible_playbook::Task;
 use rsible_templar::{from_yaml, to_json, Value};
 use serde_json::{json, Map, Value as Json};
@@ -87,39 +86,34 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         };
-        let loop_control = frame
-            .keyword(task, "loop_control")
-            .and_then(|n| n.as_map())
-            .cloned();
-        let loop_var = loop_control
-            .as_ref()
-            .and_then(|m| m.get("loop_var"))
-            .and_then(|n| n.as_str())
-            .unwrap_or("item")
-            .to_string();
-        let label = loop_control.as_ref().and_then(|m| m.get("label")).cloned();
+        if items.is_empty() {
+            return obj(json!({
+                "changed": false,
+                "skipped": true,
+                "skipped_reason": "No items in the list",
+                "results": [],
+            }));
+        }
+        let control = super::loop_control::LoopControl::read(
+            &self.templar,
+            frame.keyword(task, "loop_control"),
+            scope,
+        );
         let mut results = Vec::new();
         let mut any_changed = false;
         let mut any_failed = false;
         // One hidden item hides the whole task's result, as Ansible's loop does.
         let mut any_no_log = false;
         let total = items.len();
-        for (index, item) in items.into_iter().enumerate() {
-            let mut top: IndexMap<String, Value> = IndexMap::new();
-            top.insert(loop_var.clone(), item.clone());
-            let mut ansible_loop: IndexMap<String, Value> = IndexMap::new();
-            ansible_loop.insert("index".into(), Value::from(index + 1));
-            ansible_loop.insert("index0".into(), Value::from(index));
-            ansible_loop.insert("first".into(), Value::from(index == 0));
-            ansible_loop.insert("last".into(), Value::from(index + 1 == total));
-            ansible_loop.insert("length".into(), Value::from(total));
-            top.insert("ansible_loop".into(), crate::scope::map_value(ansible_loop));
+        for index in 0..total {
+            if index > 0 && !control.pause.is_zero() {
+                std::thread::sleep(control.pause);
+            }
             let mut item_scope = scope.clone();
-            item_scope.push_map("loop variables", top);
+            item_scope.push_map("loop variables", control.item_vars(&items, index));
             let mut r = self.run_once_on_host(ctx, task, frame, host, &item_scope, delegate);
-            r.insert(loop_var.clone(), to_json(&item));
-            r.insert("ansible_loop_var".into(), Json::String(loop_var.clone()));
-            if let Some(label) = &label {
+            control.annotate(&mut r, &items, index);
+            if let Some(label) = &control.label {
                 if let Ok(l) = self.templar.template(&from_yaml(label), &item_scope) {
                     r.insert("_ansible_item_label".into(), to_json(&l));
                 }

@@ -30,6 +30,7 @@ mod gather;
 mod handlers;
 mod include_role;
 mod includes;
+mod loop_control;
 mod loops;
 mod results;
 mod retries;
