@@ -17,18 +17,25 @@ content or existence depends on the clock or on the engine, not on the playbook.
 import fnmatch
 import hashlib
 import os
+import re
 import stat
 import sys
 
 
+BACKUP_NAME = re.compile(r"\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$")
+
+
 def load_rules(path):
-    rules = []
+    """(paths left out, paths whose content is left out)"""
+    rules, content_rules = [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
-            if line:
+            if line.startswith("content:"):
+                content_rules.append(line[len("content:"):].strip())
+            elif line:
                 rules.append(line)
-    return rules
+    return rules, content_rules
 
 
 def excluded(path, rules):
@@ -55,7 +62,7 @@ def describe(full):
 
 
 def main(rules_path, hosts_dir, out_path):
-    rules = load_rules(rules_path)
+    rules, content_rules = load_rules(rules_path)
     lines = []
     for host in sorted(os.listdir(hosts_dir)):
         upper = os.path.join(hosts_dir, host, "upper")
@@ -74,8 +81,11 @@ def main(rules_path, hosts_dir, out_path):
                 path = os.path.join(rel_dir, name)
                 if excluded(path, rules):
                     continue
-                fields = describe(os.path.join(dirpath, name))
-                lines.append("\t".join((host, path) + fields))
+                kind, mode, owner, content = describe(os.path.join(dirpath, name))
+                if excluded(path, content_rules):
+                    content = "(content not compared)"
+                path = BACKUP_NAME.sub(".<backup>~", path)
+                lines.append("\t".join((host, path, kind, mode, owner, content)))
     lines.sort()
     with open(out_path, "w", encoding="utf-8") as f:
         f.writelines(line + "\n" for line in lines)
