@@ -148,7 +148,15 @@ impl<S: Sink> DefaultCallback<S> {
 
     fn host_label(&self, r: &ResultView) -> String {
         let mut label = r.host.to_string();
-        if let Some(delegate) = &r.task.delegate_to {
+        // A loop item's delegate is templated with the item: it travels in
+        // the result; the task's own is the fallback.
+        let per_result = r
+            .result
+            .get("_ansible_delegated_vars")
+            .and_then(|v| v.get("ansible_delegated_host"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if let Some(delegate) = per_result.as_ref().or(r.task.delegate_to.as_ref()) {
             if delegate != r.host {
                 label.push_str(&format!(" -> {delegate}"));
                 let ahost = r

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use rsible_playbook::Task;
-use rsible_templar::{Value, VarSource};
+use rsible_templar::Value;
 use serde_json::{json, Map, Value as Json};
 
 use super::{obj, Executor, PlayCtx};
@@ -126,75 +126,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> TargetSpec {
-        let get = |name: &str| -> Option<String> {
-            let raw = scope.get(name)?;
-            let v = self.templar.template(&raw, scope).ok()?;
-            if v.is_none() || v.is_undefined() {
-                return None;
-            }
-            Some(
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string()),
-            )
-        };
-        let name = delegate.unwrap_or(host).to_string();
-        let local_default = rsible_inventory::LOCALHOST_NAMES.contains(&name.as_str());
-        // Delegation uses the delegated host's connection variables when it is in the inventory.
-        let (connection, address) = if delegate.is_some() && delegate != Some(host) {
-            let vars = self
-                .inventory
-                .hosts
-                .get(&name)
-                .map(|h| h.vars.clone())
-                .unwrap_or_default();
-            let conn = vars
-                .get("ansible_connection")
-                .and_then(|n| n.as_str())
-                .map(str::to_string);
-            let addr = vars
-                .get("ansible_host")
-                .and_then(|n| n.as_str())
-                .map(str::to_string);
-            (
-                conn.or_else(|| get("ansible_connection"))
-                    .unwrap_or_else(|| {
-                        if local_default {
-                            "local".into()
-                        } else {
-                            "ssh".into()
-                        }
-                    }),
-                addr.unwrap_or_else(|| name.clone()),
-            )
-        } else {
-            (
-                get("ansible_connection").unwrap_or_else(|| {
-                    if local_default {
-                        "local".into()
-                    } else {
-                        "ssh".into()
-                    }
-                }),
-                get("ansible_host").unwrap_or_else(|| name.clone()),
-            )
-        };
-        TargetSpec {
-            host: name,
-            connection,
-            address,
-            port: get("ansible_port").and_then(|p| p.parse().ok()),
-            user: get("ansible_user"),
-            private_key_file: get("ansible_ssh_private_key_file")
-                .or_else(|| get("ansible_private_key_file")),
-            ssh_common_args: get("ansible_ssh_common_args"),
-            ssh_extra_args: get("ansible_ssh_extra_args"),
-            become_user: self.current_become.as_ref().map(|(_, user)| user.clone()),
-            become_method: self
-                .current_become
-                .as_ref()
-                .map(|(method, _)| method.clone()),
-        }
+        self.connection_target(host, scope, delegate)
     }
 }
 

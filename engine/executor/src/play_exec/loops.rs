@@ -43,6 +43,7 @@ impl<'a, S: Sink> Executor<'a, S> {
 
     /// Runs one task on one host: conditions, loop, action, and the task's
     /// result keywords. Returns the result as Ansible's callbacks see it.
+    /// The delegate is templated here, per loop item.
     pub(super) fn run_on_host(
         &mut self,
         ctx: &PlayCtx,
@@ -50,7 +51,6 @@ impl<'a, S: Sink> Executor<'a, S> {
         frame: &Frame,
         host: &str,
         scope: &VarLayers,
-        delegate: Option<&str>,
     ) -> Map<String, Json> {
         if let Some(mut result) = self.check_conditions(task, frame, scope) {
             let no_log = self.no_log_for(task, frame, scope);
@@ -59,7 +59,19 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         let loop_node = task.loop_items.as_ref();
         let Some(loop_node) = loop_node else {
-            return self.run_once_on_host(ctx, task, frame, host, scope, delegate);
+            let delegate = match self.resolve_delegate(task, frame, scope) {
+                Ok(d) => d,
+                Err(msg) => return obj(json!({"failed": true, "msg": msg})),
+            };
+            let delegate = delegate.as_deref();
+            let mut r = self.run_once_on_host(ctx, task, frame, host, scope, delegate);
+            if let Some(d) = delegate {
+                r.insert(
+                    "_ansible_delegated_vars".into(),
+                    self.delegated_vars_entry(d),
+                );
+            }
+            return r;
         };
         let items: Vec<Value> = if let Some(with) = &task.loop_with {
             // every with_<lookup> runs the lookup of that name
@@ -111,7 +123,20 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             let mut item_scope = scope.clone();
             item_scope.push_map("loop variables", control.item_vars(&items, index));
-            let mut r = self.run_once_on_host(ctx, task, frame, host, &item_scope, delegate);
+            let (item_delegate, mut r) = match self.resolve_delegate(task, frame, &item_scope) {
+                Ok(d) => {
+                    let r =
+                        self.run_once_on_host(ctx, task, frame, host, &item_scope, d.as_deref());
+                    (d, r)
+                }
+                Err(msg) => (None, obj(json!({"failed": true, "msg": msg}))),
+            };
+            if let Some(d) = &item_delegate {
+                r.insert(
+                    "_ansible_delegated_vars".into(),
+                    self.delegated_vars_entry(d),
+                );
+            }
             control.annotate(&mut r, &items, index);
             if let Some(label) = &control.label {
                 if let Ok(l) = self.templar.template(&from_yaml(label), &item_scope) {

@@ -24,6 +24,7 @@ use crate::vars::{Layer, VarLayers};
 
 mod control;
 mod controller_actions;
+mod delegation;
 mod fetch;
 mod file_actions;
 mod gather;
@@ -105,6 +106,8 @@ pub struct Executor<'a, S: Sink> {
     current_become: Option<(String, String)>,
     /// What the task-control keywords keep during a run (see `control.rs`).
     ctl: control::ControlState,
+    /// Connection settings of the execution in progress (see `delegation.rs`).
+    conn_ctx: delegation::ConnContext,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
     /// `hostvars` for the current play, built once and reused until a host's
@@ -161,6 +164,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             task_ids: HashMap::new(),
             current_become: None,
             ctl: control::ControlState::default(),
+            conn_ctx: delegation::ConnContext::default(),
             loader: None,
             hostvars_cache: None,
             groups_now: None,
@@ -556,18 +560,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut view: Option<TaskView> = None;
         for host in &hosts_to_run {
             let scope = self.scope_for(ctx, host, frame, Some(task));
-            // `delegate_to` is parsed with the action (local_action sets it too).
-            let delegate_node = task
-                .delegate_to
-                .as_ref()
-                .or_else(|| frame.keyword(task, "delegate_to"));
-            let delegate = match delegate_node {
-                Some(node) => Some(
-                    self.template_node_str(node, &scope)
-                        .map_err(|m| self.task_error(task, m))?,
-                ),
-                None => None,
-            };
+            // Templated again per loop item (see `run_on_host`).
+            let delegate = self.delegate_label(task, frame, &scope);
             if view.is_none() {
                 let mut v = self.task_view(task, prefix, delegate.clone());
                 v.name = self.templated_task_name(task, &scope);
@@ -577,7 +571,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             let mut v = view.clone().unwrap_or_else(unreachable_view);
             v.delegate_to = delegate.clone();
             self.ctl.current_view = Some(v.clone());
-            let outcome = self.run_on_host(ctx, task, frame, host, &scope, delegate.as_deref());
+            let outcome = self.run_on_host(ctx, task, frame, host, &scope);
             self.report(
                 task,
                 frame,
@@ -756,6 +750,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         if let Err(msg) = self.prepare_call_settings(task, frame, scope) {
             return obj(json!({"failed": true, "msg": msg}));
         }
+        self.prepare_connection(ctx, task, frame, host, scope, delegate);
         let json_args: Map<String, Json> =
             args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
         let mut result = match action.as_str() {
@@ -772,12 +767,13 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             "set_fact" => {
                 let out = actions::set_fact(&args);
-                let st = self.state(host);
+                let owner = self.set_fact_owner(task, frame, host, delegate);
+                let st = self.state(&owner);
                 let facts = Arc::make_mut(&mut st.set_facts);
                 for (k, v) in out.set_facts {
                     facts.insert(k, v);
                 }
-                self.cache_set_facts(host, &args);
+                self.cache_set_facts(&owner, &args);
                 out.result
             }
             "fail" => actions::fail(&json_args).result,

@@ -170,6 +170,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         self.absorb_result_facts(task, frame, host, view.delegate_to.as_deref(), &result);
+        if !failed && !unreachable {
+            let delegate = view.delegate_to.as_deref();
+            self.spread_run_once_facts(task, frame, host, delegate, &result, applies_to);
+        }
         // Counters and failure belong to the host that ran the task, even
         // under run_once (whose result is registered for every host).
         {

@@ -37,6 +37,12 @@ impl VarLayers {
         self.push(level, Arc::new(vars));
     }
 
+    /// Keeps only the levels whose name `keep` accepts (a delegate that is
+    /// not in the inventory has no group levels).
+    pub fn retain_levels(&mut self, keep: impl Fn(&str) -> bool) {
+        self.layers.retain(|(level, _)| keep(level));
+    }
+
     /// The name of the level a variable comes from, for debugging precedence.
     pub fn origin(&self, name: &str) -> Option<&'static str> {
         self.layers
