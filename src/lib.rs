@@ -128,7 +128,7 @@ pub fn run_vault(args: cli::vault::VaultCliArgs, config: Config) -> ExitCode {
     }
 }
 
-/// `rsible` (ad hoc): not wired to the executor yet.
+/// `rsible` (ad hoc): one module on a host pattern (see `run::adhoc`).
 pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
     if let Err(code) = check_forks("rsible", args.runner.forks) {
         return code;
@@ -136,7 +136,8 @@ pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
     if let Err(code) = refuse_unsupported(unsupported::ADHOC, &args) {
         return code;
     }
-    let _ = config;
-    print_error("rsible: ad hoc commands are not implemented yet");
-    ExitCode::Error
+    if let Err(code) = install_vault_secrets(&args.vault, &config) {
+        return code;
+    }
+    run::adhoc::run(&args, &config)
 }

@@ -44,16 +44,6 @@ pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
         given: |a| a.connection.connection_password_file.is_some(),
     },
     Unsupported {
-        option: "--ask-become-pass",
-        severity: Severity::Fatal,
-        given: |a| a.become_args.ask_become_pass,
-    },
-    Unsupported {
-        option: "--become-password-file",
-        severity: Severity::Fatal,
-        given: |a| a.become_args.become_password_file.is_some(),
-    },
-    Unsupported {
         option: "--diff",
         severity: Severity::Warn,
         given: |a| a.check_diff.diff,
@@ -96,36 +86,6 @@ pub static ADHOC: &[Unsupported<AdhocArgs>] = &[
         option: "--connection-password-file",
         severity: Severity::Fatal,
         given: |a| a.connection.connection_password_file.is_some(),
-    },
-    Unsupported {
-        option: "--ask-become-pass",
-        severity: Severity::Fatal,
-        given: |a| a.become_args.ask_become_pass,
-    },
-    Unsupported {
-        option: "--become-password-file",
-        severity: Severity::Fatal,
-        given: |a| a.become_args.become_password_file.is_some(),
-    },
-    Unsupported {
-        option: "--ask-vault-password",
-        severity: Severity::Fatal,
-        given: |a| a.vault.ask_vault_pass,
-    },
-    Unsupported {
-        option: "--vault-id",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_ids.is_empty(),
-    },
-    Unsupported {
-        option: "--vault-password-file",
-        severity: Severity::Fatal,
-        given: |a| !a.vault.vault_password_files.is_empty(),
-    },
-    Unsupported {
-        option: "--one-line",
-        severity: Severity::Warn,
-        given: |a| a.one_line,
     },
     Unsupported {
         option: "--diff",

@@ -1,6 +1,8 @@
 //! What each binary does once its options are parsed: load the inventory and
 //! playbooks through the engine crates, then list, print or run.
 
+pub mod adhoc;
+pub mod executor_setup;
 pub mod interrupt;
 pub mod inventory;
 pub mod loading;

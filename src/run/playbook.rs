@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rsible_config::Config;
-use rsible_executor::connection_pool::{ConnectionDefaults, ConnectionPool};
 use rsible_executor::fact_cache::{FactCache, FactCacheConfig};
 use rsible_executor::output::default_callback::{CallbackOptions, DefaultCallback, Sink};
 use rsible_executor::{Executor, RunOptions};
@@ -13,7 +12,7 @@ use rsible_playbook::{list_with_warnings, HostSelector, ListOptions, Loader, Mod
 use rsible_templar::Templar;
 
 use crate::cli::PlaybookArgs;
-use crate::run::loading;
+use crate::run::{executor_setup, loading};
 use crate::{print_error, print_warning, ExitCode};
 
 /// The listing's view of the inventory: play patterns after `--limit`.
@@ -164,14 +163,9 @@ fn execute(
         Ok(d) => d,
         Err(code) => return code,
     };
-    let agent_binary = match std::env::current_exe() {
-        Ok(p) => p.with_file_name("rsible"),
-        Err(e) => {
-            print_error(&format!(
-                "cannot find the rsible binary to use as the agent: {e}"
-            ));
-            return ExitCode::Error;
-        }
+    let become_password = match executor_setup::become_password(&args.become_args, config) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     crate::run::interrupt::install();
     let extra_layer = rsible_executor::scope::to_layer(&extra_vars);
@@ -192,36 +186,14 @@ fn execute(
             Ok(d) => d,
             Err(code) => return code,
         };
-        let mut pool = ConnectionPool::new(ConnectionDefaults {
-            agent_binary: agent_binary.clone(),
-            remote_user: args
-                .connection
-                .remote_user
-                .clone()
-                .or_else(|| config.remote_user.clone()),
-            private_key_file: args
-                .connection
-                .private_key_file
-                .as_ref()
-                .map(PathBuf::from)
-                .or_else(|| config.private_key_file.clone()),
-            ssh_args: Some(config.ssh_args.clone()),
-            ssh_common_args: args
-                .connection
-                .ssh_common_args
-                .clone()
-                .or_else(|| non_empty(&config.ssh_common_args)),
-            ssh_extra_args: args
-                .connection
-                .ssh_extra_args
-                .clone()
-                .or_else(|| non_empty(&config.ssh_extra_args)),
-            host_key_checking: config.ssh_host_key_checking,
-            timeout: std::time::Duration::from_secs(
-                args.connection.timeout.unwrap_or(config.ssh_timeout).max(1) as u64,
-            ),
-            retries: 0,
-        });
+        let mut pool = match executor_setup::connection_pool(
+            config,
+            &args.connection,
+            become_password.clone(),
+        ) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
         let callback = DefaultCallback::new(
             CallbackOptions {
                 display_skipped_hosts: config.display_skipped_hosts,
@@ -303,10 +275,6 @@ fn execute(
         }
     }
     any_failed
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
 }
 
 /// `<playbook>.retry` beside the playbook (or in retry_files_save_path):

@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn sudo_with_password_uses_a_random_prompt_and_never_the_password() {
         let b = BecomeSpec {
-            password: Some("s3cret".into()),
+            password: Some(crate::Secret("s3cret".into())),
             ..Default::default()
         };
         let (cmd, prompt) = wrap(&b, "id");

@@ -24,4 +24,4 @@ pub use handle::{AgentHandle, CallOptions};
 pub use live::interrupt_all;
 pub use open::Connection;
 pub use raw::{raw, RawOutput};
-pub use spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};
+pub use spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec, Secret};

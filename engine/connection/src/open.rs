@@ -43,7 +43,10 @@ impl Connection {
 
 fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, ConnError> {
     let boot = script(payload, spec.remote_cache_dir.as_deref(), &spec.agent_args);
-    let password = spec.become_.as_ref().and_then(|b| b.password.clone());
+    let password = spec
+        .become_
+        .as_ref()
+        .and_then(|b| b.password.as_ref().map(|p| p.expose().to_string()));
     let (program, args, prompt, bootstraps) = match (&spec.connection, &spec.become_) {
         (ConnKind::Local, None) => (
             spec.agent_binary.display().to_string(),

@@ -18,6 +18,23 @@ pub enum BecomeMethod {
     Su,
 }
 
+/// A password or other secret: compared and hashed like the text, but its
+/// `Debug` shows nothing, so no `{:?}` of a spec, error or log line can leak it.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
 /// `become: true` settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BecomeSpec {
@@ -25,7 +42,7 @@ pub struct BecomeSpec {
     /// Target user; Ansible's default is root.
     pub user: String,
     /// Fed on stdin after the prompt is seen; never on a command line or in a log.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// `become_flags`; None means the method's default (sudo: "-H -S -n").
     pub flags: Option<String>,
 }

@@ -54,7 +54,7 @@ fn spec(password: &str, cache: &std::path::Path) -> ConnSpec {
     spec.connection = ConnKind::Local;
     spec.remote_cache_dir = Some(cache.display().to_string());
     spec.become_ = Some(BecomeSpec {
-        password: Some(password.into()),
+        password: Some(rsible_connection::Secret(password.into())),
         ..Default::default()
     });
     spec

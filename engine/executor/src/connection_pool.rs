@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rsible_connection::{
-    AgentHandle, BecomeMethod, BecomeSpec, CallOptions, ConnKind, ConnSpec, Connection,
+    AgentHandle, BecomeMethod, BecomeSpec, CallOptions, ConnKind, ConnSpec, Connection, Secret,
 };
 use serde_json::{Map, Value};
 
@@ -25,6 +25,10 @@ pub struct ConnectionDefaults {
     pub host_key_checking: bool,
     pub timeout: Duration,
     pub retries: u32,
+    /// `-K` / `--become-password-file`: used when no variable sets one.
+    pub become_password: Option<Secret>,
+    /// ansible.cfg `become_flags`, when set: replaces the method's default.
+    pub become_flags: Option<String>,
 }
 
 pub struct ConnectionPool {
@@ -78,8 +82,11 @@ impl ConnectionPool {
                     BecomeMethod::Sudo
                 },
                 user: user.clone(),
-                password: None,
-                flags: None,
+                password: t
+                    .become_password
+                    .clone()
+                    .or_else(|| d.become_password.clone()),
+                flags: t.become_flags.clone().or_else(|| d.become_flags.clone()),
             });
         }
         spec

@@ -22,6 +22,11 @@ pub struct TargetSpec {
     pub ssh_extra_args: Option<String>,
     pub become_user: Option<String>,
     pub become_method: Option<String>,
+    /// `ansible_become_password` (or `_pass`, or the method's own spelling);
+    /// redacted in `Debug`, never printed.
+    pub become_password: Option<rsible_connection::Secret>,
+    /// `become_flags` keyword or `ansible_become_flags`; None: the method's default.
+    pub become_flags: Option<String>,
 }
 
 /// The host could not be reached; the message is what Ansible would print.

@@ -174,6 +174,18 @@ impl<'a> Loader<'a> {
         })
     }
 
+    /// Load one play given as a YAML node rather than a file: the play the
+    /// ad hoc command builds in memory (Ansible's `AdHocCLI._play_ds`).
+    pub fn load_play_node(&self, node: &Node, basedir: &Path) -> Result<Play> {
+        let Some(map) = node.as_map() else {
+            return Err(PlaybookError::at(
+                "playbook entries must be either valid plays or 'import_playbook' statements",
+                &node.mark,
+            ));
+        };
+        self.load_play(node, map, &normalize(basedir), &Vars::new())
+    }
+
     fn load_playbook_plays(&self, path: &Path, inherited_vars: &Vars) -> Result<Vec<Play>> {
         let abs = if path.is_absolute() {
             path.to_path_buf()

@@ -19,6 +19,9 @@ pub struct CallbackOptions {
     pub display_ok_hosts: bool,
     pub verbosity: u8,
     pub columns: usize,
+    /// Ad hoc runs (`rsible HOSTS -m ...`): Ansible's `minimal` or `oneline`
+    /// callback instead of the default one (see `adhoc.rs`).
+    pub adhoc: Option<super::adhoc::AdhocStyle>,
 }
 
 impl Default for CallbackOptions {
@@ -28,6 +31,7 @@ impl Default for CallbackOptions {
             display_ok_hosts: true,
             verbosity: 0,
             columns: DEFAULT_COLUMNS,
+            adhoc: None,
         }
     }
 }
@@ -100,6 +104,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn playbook_start(&mut self, playbook: &str) {
+        if self.options.adhoc.is_some() {
+            return;
+        }
         if self.options.verbosity >= 1 {
             let b = banner(&format!("PLAYBOOK: {playbook}"), self.options.columns);
             self.sink.out(b.trim_start_matches('\n'));
@@ -107,6 +114,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn play_start(&mut self, name: &str) {
+        if self.options.adhoc.is_some() {
+            return;
+        }
         let name = name.trim();
         let msg = if name.is_empty() {
             "PLAY".to_string()
@@ -117,6 +127,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn no_hosts_matched(&mut self) {
+        if self.options.adhoc.is_some() {
+            return;
+        }
         self.sink.out("skipping: no hosts matched");
     }
 
@@ -126,6 +139,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn task_start(&mut self, task: &TaskView) {
+        if self.options.adhoc.is_some() {
+            return;
+        }
         if self.options.display_skipped_hosts && self.options.display_ok_hosts {
             self.print_task_banner(task);
         }
@@ -185,6 +201,12 @@ impl<S: Sink> DefaultCallback<S> {
     /// `_dump_results`: internal keys stripped, invocation and diff hidden
     /// below -vvv, sorted keys, indent 4 when verbose-always or -vvv.
     pub fn dump_result(&self, result: &Map<String, Value>) -> String {
+        self.dump_result_indent(result, None)
+    }
+
+    /// `_dump_results` with an explicit `indent` (the minimal callback's 4,
+    /// the oneline callback's 0); a falsy indent becomes 4 when verbose.
+    pub fn dump_result_indent(&self, result: &Map<String, Value>, indent: Option<usize>) -> String {
         if result.get("_ansible_no_log") == Some(&Value::Bool(true)) {
             return r#"{"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result"}"#.to_string();
         }
@@ -194,12 +216,12 @@ impl<S: Sink> DefaultCallback<S> {
             abridged.remove("diff");
         }
         abridged.remove("exception");
-        let indent = if result.get("_ansible_verbose_always") == Some(&Value::Bool(true))
-            || self.options.verbosity > 2
-        {
-            Some(4)
-        } else {
-            None
+        let verbose = result.get("_ansible_verbose_always") == Some(&Value::Bool(true))
+            || self.options.verbosity > 2;
+        let indent = match indent {
+            Some(n) if n > 0 => Some(n),
+            _ if verbose => Some(4),
+            other => other,
         };
         dumps(
             &Value::Object(abridged),
@@ -210,7 +232,7 @@ impl<S: Sink> DefaultCallback<S> {
         )
     }
 
-    fn clean_results(&self, result: &mut Map<String, Value>, action: &str) {
+    pub(super) fn clean_results(&self, result: &mut Map<String, Value>, action: &str) {
         if DEBUG_ACTIONS.contains(&action) {
             if result.contains_key("msg") {
                 let keys: Vec<String> = result.keys().cloned().collect();
@@ -227,7 +249,7 @@ impl<S: Sink> DefaultCallback<S> {
         }
     }
 
-    fn handle_warnings(&mut self, result: &mut Map<String, Value>) {
+    pub(super) fn handle_warnings(&mut self, result: &mut Map<String, Value>) {
         if let Some(Value::Array(warnings)) = result.remove("warnings") {
             for w in warnings {
                 let text = w
@@ -253,6 +275,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_on_ok(&mut self, r: &ResultView) {
+        if let Some(style) = self.options.adhoc {
+            return self.adhoc_on_ok(style, r);
+        }
         let mut result = r.result.clone();
         if r.task.is_include {
             self.ensure_banner(r.task);
@@ -282,6 +307,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_on_failed(&mut self, r: &ResultView, ignore_errors: bool) {
+        if let Some(style) = self.options.adhoc {
+            return self.adhoc_on_failed(style, r);
+        }
         self.ensure_banner(r.task);
         let mut result = r.result.clone();
         self.handle_exception(&result);
@@ -302,7 +330,7 @@ impl<S: Sink> DefaultCallback<S> {
         }
     }
 
-    fn handle_exception(&mut self, result: &Map<String, Value>) {
+    pub(super) fn handle_exception(&mut self, result: &Map<String, Value>) {
         if let Some(exception) = result.get("exception").and_then(Value::as_str) {
             if self.options.verbosity < 3 {
                 let last = exception.trim().lines().last().unwrap_or("");
@@ -317,6 +345,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_on_skipped(&mut self, r: &ResultView) {
+        if self.options.adhoc.is_some() {
+            return self.adhoc_on_skipped(r);
+        }
         if !self.options.display_skipped_hosts {
             return;
         }
@@ -331,6 +362,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_on_unreachable(&mut self, r: &ResultView, ignore_unreachable: bool) {
+        if let Some(style) = self.options.adhoc {
+            return self.adhoc_on_unreachable(style, r);
+        }
         self.ensure_banner(r.task);
         let label = self.host_label(r);
         self.sink.out(&format!(
@@ -439,6 +473,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn stats(&mut self, stats: &Stats) {
+        if self.options.adhoc.is_some() {
+            return;
+        }
         self.sink.out(&banner("PLAY RECAP", self.options.columns));
         for (host, s) in stats.sorted() {
             self.sink.out(&recap_line(host, s));

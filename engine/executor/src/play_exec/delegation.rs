@@ -203,6 +203,15 @@ impl<'a, S: Sink> Executor<'a, S> {
                 .current_become
                 .as_ref()
                 .map(|(method, _)| method.clone()),
+            become_password: self
+                .current_become
+                .as_ref()
+                .and_then(|(method, _)| super::become_secrets::password(method, &get)),
+            become_flags: self.current_become.as_ref().and_then(|(method, _)| {
+                self.current_become_flags
+                    .clone()
+                    .or_else(|| super::become_secrets::flags(method, &get))
+            }),
         }
     }
 

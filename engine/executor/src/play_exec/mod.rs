@@ -22,6 +22,7 @@ use crate::scope::{task_scope, InventoryLayers, PlayLayers};
 use crate::target::TargetRunner;
 use crate::vars::{Layer, VarLayers};
 
+mod become_secrets;
 mod control;
 mod controller_actions;
 mod delegation;
@@ -104,6 +105,8 @@ pub struct Executor<'a, S: Sink> {
     /// `(method, user)` when the task being run uses become; set per task
     /// execution before its module calls (see `become_for`).
     current_become: Option<(String, String)>,
+    /// The task's `become_flags` keyword, when it (or a parent) sets one.
+    current_become_flags: Option<String>,
     /// What the task-control keywords keep during a run (see `control.rs`).
     ctl: control::ControlState,
     /// Connection settings of the execution in progress (see `delegation.rs`).
@@ -163,6 +166,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             next_task_id: 0,
             task_ids: HashMap::new(),
             current_become: None,
+            current_become_flags: None,
             ctl: control::ControlState::default(),
             conn_ctx: delegation::ConnContext::default(),
             loader: None,
@@ -751,6 +755,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             return obj(json!({"failed": true, "msg": msg}));
         }
         self.prepare_connection(ctx, task, frame, host, scope, delegate);
+        self.current_become_flags = frame
+            .keyword(task, "become_flags")
+            .and_then(|node| self.template_node_str(node, scope).ok());
         let json_args: Map<String, Json> =
             args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
         let mut result = match action.as_str() {
