@@ -70,8 +70,11 @@ pub fn wrap(become_: &BecomeSpec, cmd: &str) -> (String, Option<String>) {
                     shell_quote(user),
                     shell_quote(&format!("/bin/sh -c {}", shell_quote(cmd)))
                 ),
-                // su reads passwords from a terminal; see COMPATIBILITY notes.
-                become_.password.as_ref().map(|_| "Password:".to_string()),
+                // util-linux su prompts on stderr and reads the answer from
+                // stdin (no terminal needed). Watched even without a password,
+                // so that a prompt nobody can answer fails as "Missing su
+                // password" instead of waiting forever (root is never asked).
+                Some("Password:".to_string()),
             )
         }
     }

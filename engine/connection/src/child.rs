@@ -24,6 +24,12 @@ pub(crate) struct Spawned {
     pub stderr: Arc<Mutex<Vec<u8>>>,
     pub become_failure: Arc<Mutex<BecomeFailure>>,
     pub prompt: Option<String>,
+    /// `sudo` or `su` when the process was started through become: Ansible
+    /// names the method in "Missing/Incorrect <method> password".
+    pub become_name: &'static str,
+    /// Set once the agent greeted: from then on stderr is the agent's, and
+    /// a "Password:" in it is not a become prompt (su's prompt is that plain).
+    pub agent_started: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -59,7 +65,9 @@ pub(crate) fn spawn(
         .ok_or_else(|| ConnError::Local("child has no stderr".into()))?;
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let become_failure = Arc::new(Mutex::new(BecomeFailure::None));
+    let agent_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
+        let started = Arc::clone(&agent_started);
         let stderr = Arc::clone(&stderr);
         let stdin = Arc::clone(&stdin);
         let failure = Arc::clone(&become_failure);
@@ -80,6 +88,14 @@ pub(crate) fn spawn(
                 };
                 if text.contains("a password is required") {
                     *lock(&failure) = BecomeFailure::MissingPassword;
+                }
+                // su answers a wrong password with this and exits (Ansible's
+                // su plugin looks for the same text).
+                if prompts_seen > 0 && text.contains("Authentication failure") {
+                    *lock(&failure) = BecomeFailure::IncorrectPassword;
+                }
+                if started.load(std::sync::atomic::Ordering::Relaxed) {
+                    continue;
                 }
                 let Some(p) = &prompt else { continue };
                 let count = text.matches(p.as_str()).count();
@@ -115,6 +131,8 @@ pub(crate) fn spawn(
         stderr,
         become_failure,
         prompt,
+        become_name: "sudo",
+        agent_started,
     })
 }
 

@@ -270,9 +270,11 @@ pub(crate) fn dead_connection_error(
     code: Option<i32>,
 ) -> ConnError {
     match proc.become_failure() {
-        BecomeFailure::MissingPassword => return ConnError::Become("Missing sudo password".into()),
+        BecomeFailure::MissingPassword => {
+            return ConnError::Become(format!("Missing {} password", proc.become_name))
+        }
         BecomeFailure::IncorrectPassword => {
-            return ConnError::Become("Incorrect sudo password".into())
+            return ConnError::Become(format!("Incorrect {} password", proc.become_name))
         }
         BecomeFailure::None => {}
     }

@@ -4,7 +4,7 @@ use crate::become_cmd;
 use crate::bootstrap::{controller_arch_names, parse_marker, script, AgentPayload, Marker};
 use crate::child::{spawn, Spawned};
 use crate::handle::{dead_connection_error, AgentHandle};
-use crate::spec::{ConnKind, ConnSpec};
+use crate::spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};
 use crate::ssh_command::{shell_quote, ssh_argv};
 use crate::ConnError;
 use rsible_modules::protocol::{read_frame, Frame};
@@ -77,6 +77,13 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         }
     };
     let mut proc = spawn(&program, &args, prompt, password)?;
+    if let Some(BecomeSpec {
+        method: BecomeMethod::Su,
+        ..
+    }) = &spec.become_
+    {
+        proc.become_name = "su";
+    }
     let uploaded = if bootstraps {
         match run_bootstrap(&mut proc, payload, spec.connection) {
             Ok(u) => u,
@@ -103,6 +110,8 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
             return Err(err);
         }
     };
+    proc.agent_started
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(AgentHandle {
         proc,
         kind: spec.connection,

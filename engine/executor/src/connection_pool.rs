@@ -126,6 +126,14 @@ impl TargetRunner for ConnectionPool {
                 Ok(handle) => {
                     self.open.insert(target.clone(), handle);
                 }
+                // A become failure (missing or wrong password) fails the
+                // task, as in Ansible; the next task tries again.
+                Err(e @ rsible_connection::ConnError::Become(_)) => {
+                    return Ok(Map::from_iter([
+                        ("failed".to_string(), Value::Bool(true)),
+                        ("msg".to_string(), Value::String(e.to_string())),
+                    ]));
+                }
                 Err(e) => {
                     let msg = e.to_string();
                     self.dead.insert(target.clone(), msg.clone());
