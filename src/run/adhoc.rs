@@ -229,6 +229,9 @@ fn execute(
         Ok(p) => p,
         Err(code) => return code,
     };
+    if let Err(code) = crate::run::open_files::prepare(args.runner.forks, config) {
+        return code;
+    }
     let mut pool = match executor_setup::connection_pool(config, &args.connection, become_password)
     {
         Ok(p) => p,

@@ -156,9 +156,12 @@ pub fn connection_defaults(
         timeout: std::time::Duration::from_secs(
             conn.timeout.unwrap_or(config.ssh_timeout).max(1) as u64
         ),
-        retries: 0,
+        retries: config.ssh_retries.max(0) as u32,
         become_password,
         become_flags: non_empty(&config.become_flags),
+        max_open: rsible_connection::fd_limit::connection_budget(
+            rsible_connection::fd_limit::raise_open_files_limit(),
+        ),
     })
 }
 

@@ -6,6 +6,7 @@ pub mod executor_setup;
 pub mod interrupt;
 pub mod inventory;
 pub mod loading;
+pub mod open_files;
 pub mod playbook;
 pub mod vault;
 pub mod vault_secrets;

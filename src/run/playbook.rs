@@ -167,6 +167,9 @@ fn execute(
         Ok(p) => p,
         Err(code) => return code,
     };
+    if let Err(code) = crate::run::open_files::prepare(args.runner.forks, config) {
+        return code;
+    }
     crate::run::interrupt::install();
     let extra_layer = rsible_executor::scope::to_layer(&extra_vars);
     let mut any_failed = ExitCode::Ok;

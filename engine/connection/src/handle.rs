@@ -257,7 +257,12 @@ impl AgentHandle {
             return e.clone();
         }
         let code = self.proc.wait_for_exit(Duration::from_secs(2));
-        let err = dead_connection_error(&self.proc, self.kind, code);
+        let err = match dead_connection_error(&self.proc, self.kind, code) {
+            ConnError::Unreachable(msg) => {
+                ConnError::Unreachable(explain_mid_session_end(msg, &self.proc, self.kind, code))
+            }
+            other => other,
+        };
         self.dead = Some(err.clone());
         err
     }
@@ -295,6 +300,34 @@ pub(crate) fn dead_connection_error(
             ConnError::Unreachable(format!("rsible agent exited unexpectedly: {detail}"))
         }
     }
+}
+
+/// ssh's stderr says why a session could not be opened; when a running
+/// agent's session ends it often says nothing but its own warnings (the agent
+/// was killed, the session dropped): then say what happened.
+fn explain_mid_session_end(
+    msg: String,
+    proc: &Spawned,
+    kind: ConnKind,
+    code: Option<i32>,
+) -> String {
+    let stderr = proc.stderr_text();
+    let said_something = stderr
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.starts_with("Warning: Permanently added"));
+    if said_something {
+        return msg;
+    }
+    let prefix = match kind {
+        ConnKind::Ssh => "Failed to connect to the host via ssh: ",
+        ConnKind::Local => "rsible agent exited unexpectedly: ",
+    };
+    let status = code.map_or_else(|| "unknown".to_string(), |c| c.to_string());
+    let sep = if stderr.is_empty() { "" } else { " " };
+    format!(
+        "{prefix}{stderr}{sep}the session ended during the task (exit status {status}): \
+         the rsible agent was killed or the connection dropped"
+    )
 }
 
 impl Drop for AgentHandle {

@@ -6,12 +6,14 @@
 //! - [`bootstrap`]: the POSIX sh script that caches, verifies and execs the agent.
 //! - [`handle`]: [`AgentHandle`], the per-host handle the executor calls.
 //! - [`raw`]: plain `ssh host command`, no agent.
+//! - [`fd_limit`]: the open-files limit and how many connections it allows.
 //! - [`Connection::open`] ties them together.
 
 pub mod become_cmd;
 pub mod bootstrap;
 mod child;
 mod error;
+pub mod fd_limit;
 pub mod handle;
 mod live;
 mod open;

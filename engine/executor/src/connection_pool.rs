@@ -29,6 +29,9 @@ pub struct ConnectionDefaults {
     pub become_password: Option<Secret>,
     /// ansible.cfg `become_flags`, when set: replaces the method's default.
     pub become_flags: Option<String>,
+    /// At most this many agents stay connected (each holds file descriptors):
+    /// opening one more first closes the least recently used.
+    pub max_open: usize,
 }
 
 pub struct ConnectionPool {
@@ -36,6 +39,10 @@ pub struct ConnectionPool {
     open: HashMap<TargetSpec, AgentHandle>,
     /// Targets that failed to connect: not retried within the run.
     dead: HashMap<TargetSpec, String>,
+    /// When each open connection was last used (a call counter), to pick
+    /// the one to close when `max_open` is reached.
+    last_used: HashMap<TargetSpec, u64>,
+    calls: u64,
 }
 
 impl ConnectionPool {
@@ -44,6 +51,8 @@ impl ConnectionPool {
             defaults,
             open: HashMap::new(),
             dead: HashMap::new(),
+            last_used: HashMap::new(),
+            calls: 0,
         }
     }
 
@@ -72,8 +81,11 @@ impl ConnectionPool {
             .clone()
             .or_else(|| d.ssh_extra_args.clone());
         spec.host_key_checking = d.host_key_checking;
-        spec.timeout = d.timeout;
-        spec.retries = d.retries;
+        spec.timeout = t
+            .timeout
+            .map(|secs| Duration::from_secs(secs.max(1)))
+            .unwrap_or(d.timeout);
+        spec.retries = t.retries.unwrap_or(d.retries);
         if let Some(user) = &t.become_user {
             spec.become_ = Some(BecomeSpec {
                 method: if t.become_method.as_deref() == Some("su") {
@@ -90,6 +102,27 @@ impl ConnectionPool {
             });
         }
         spec
+    }
+
+    /// Closes the least recently used connection when `max_open` are open,
+    /// so that a run over more hosts than the open-files limit can hold
+    /// connected at once still completes (the agent is reopened on next use,
+    /// from its cached binary).
+    fn make_room(&mut self) {
+        if self.open.len() < self.defaults.max_open.max(1) {
+            return;
+        }
+        let oldest = self
+            .open
+            .keys()
+            .min_by_key(|t| self.last_used.get(*t).copied().unwrap_or(0))
+            .cloned();
+        if let Some(t) = oldest {
+            self.last_used.remove(&t);
+            if let Some(handle) = self.open.remove(&t) {
+                let _ = handle.close();
+            }
+        }
     }
 
     /// Methods other than sudo and su are refused before connecting.
@@ -121,6 +154,7 @@ impl TargetRunner for ConnectionPool {
             ]));
         }
         if !self.open.contains_key(target) {
+            self.make_room();
             let spec = self.conn_spec(target);
             match Connection::open(&spec) {
                 Ok(handle) => {
@@ -141,6 +175,8 @@ impl TargetRunner for ConnectionPool {
                 }
             }
         }
+        self.calls += 1;
+        self.last_used.insert(target.clone(), self.calls);
         let handle = self
             .open
             .get_mut(target)
@@ -164,6 +200,7 @@ impl TargetRunner for ConnectionPool {
             ])),
             Err(e) if e.is_unreachable() => {
                 self.open.remove(target);
+                self.last_used.remove(target);
                 let msg = e.to_string();
                 self.dead.insert(target.clone(), msg.clone());
                 Err(Unreachable(msg))
@@ -176,6 +213,7 @@ impl TargetRunner for ConnectionPool {
     }
 
     fn close_all(&mut self) {
+        self.last_used.clear();
         for (_, handle) in self.open.drain() {
             let _ = handle.close();
         }

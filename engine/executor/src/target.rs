@@ -27,6 +27,10 @@ pub struct TargetSpec {
     pub become_password: Option<rsible_connection::Secret>,
     /// `become_flags` keyword or `ansible_become_flags`; None: the method's default.
     pub become_flags: Option<String>,
+    /// `ansible_ssh_timeout` (seconds); None: the run's `timeout`.
+    pub timeout: Option<u64>,
+    /// `ansible_ssh_retries`; None: the run's `retries` setting.
+    pub retries: Option<u32>,
 }
 
 /// The host could not be reached; the message is what Ansible would print.

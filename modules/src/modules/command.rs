@@ -291,6 +291,7 @@ fn run_process(
     if let Some(dir) = chdir {
         cmd.current_dir(dir);
     }
+    crate::util::child_guard::end_with_agent(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| match e.raw_os_error() {
         Some(code) => {
             let text = std::io::Error::from_raw_os_error(code).to_string();

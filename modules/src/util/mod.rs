@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod bin_path;
 pub mod checksum;
+pub mod child_guard;
 pub mod expand;
 pub mod fs_attrs;
 pub mod mode;

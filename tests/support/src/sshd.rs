@@ -18,6 +18,10 @@ pub struct SshdOptions {
     pub extra_addresses: Vec<String>,
     /// Extra lines appended verbatim to sshd_config.
     pub extra_config: Vec<String>,
+    /// A command sshd is started through, its argv appended: e.g. `unshare`
+    /// and a shell that mounts something in a private namespace first. It
+    /// must end by exec-ing that argv, so [`TestSshd::pid`] stays the daemon's.
+    pub wrapper: Vec<String>,
 }
 
 /// A running sshd. Dropping it kills the daemon and removes its directory.
@@ -69,7 +73,18 @@ impl TestSshd {
             let log = dir.path().join("sshd.log");
             let log_file =
                 fs::File::create(&log).map_err(|e| format!("cannot create sshd log: {e}"))?;
-            let child = Command::new(&sshd)
+            let (program, wrapped_args): (PathBuf, Vec<String>) = match opts.wrapper.split_first() {
+                Some((first, rest)) => (
+                    PathBuf::from(first),
+                    rest.iter()
+                        .cloned()
+                        .chain([sshd.display().to_string()])
+                        .collect(),
+                ),
+                None => (sshd.clone(), Vec::new()),
+            };
+            let child = Command::new(&program)
+                .args(&wrapped_args)
                 .arg("-D")
                 .arg("-e")
                 .arg("-f")
@@ -78,7 +93,7 @@ impl TestSshd {
                 .stdout(Stdio::null())
                 .stderr(log_file)
                 .spawn()
-                .map_err(|e| format!("cannot start {}: {e}", sshd.display()))?;
+                .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
             let mut child = child;
             match wait_until_accepting(&mut child, port, &opts.extra_addresses) {
                 Ok(()) => {

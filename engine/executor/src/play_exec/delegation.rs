@@ -212,6 +212,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                     .clone()
                     .or_else(|| super::become_secrets::flags(method, &get))
             }),
+            timeout: get("ansible_ssh_timeout").and_then(|t| t.trim().parse().ok()),
+            retries: get("ansible_ssh_retries").and_then(|r| r.trim().parse().ok()),
         }
     }
 
