@@ -229,24 +229,37 @@ fn convert(p: &Param, v: Value, env: &BTreeMap<String, String>) -> Result<Value,
                 ),
             )),
         },
+        // Ansible 2.18 converts through Decimal: "12", " 12 " and "1.0" are ints.
         Kind::Int => match &v {
             Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
             Value::Number(n) => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 => Ok(Value::from(f as i64)),
                 _ => Err(fail(
                     "int",
-                    format!("{} cannot be converted to an int", py_type(&v)),
+                    format!("\"{}\" cannot be converted to an int", py_repr(&v)),
                 )),
             },
-            Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| {
-                fail(
-                    "int",
-                    format!("{} cannot be converted to an int", py_type(&v)),
-                )
-            }),
+            Value::String(s) => {
+                let t = s.trim();
+                t.parse::<i64>()
+                    .ok()
+                    .or_else(|| {
+                        t.parse::<f64>()
+                            .ok()
+                            .filter(|f| f.is_finite() && f.fract() == 0.0)
+                            .map(|f| f as i64)
+                    })
+                    .map(Value::from)
+                    .ok_or_else(|| {
+                        fail(
+                            "int",
+                            format!("\"{}\" cannot be converted to an int", py_repr(&v)),
+                        )
+                    })
+            }
             _ => Err(fail(
                 "int",
-                format!("{} cannot be converted to an int", py_type(&v)),
+                format!("\"{}\" cannot be converted to an int", py_repr(&v)),
             )),
         },
         Kind::List => match &v {

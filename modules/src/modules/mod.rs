@@ -7,9 +7,12 @@ mod command;
 mod copy;
 mod file;
 mod find;
+mod group;
+mod hostname;
 mod ini_file;
 mod lineinfile;
 mod modprobe;
+mod mount;
 mod ping;
 mod replace;
 mod setup;
@@ -18,6 +21,7 @@ mod stat;
 mod sysctl;
 mod tempfile;
 mod unarchive;
+mod user;
 
 pub use args::{validate, Kind, Param, ParamDefault};
 
@@ -144,6 +148,26 @@ const NATIVE: &[NativeModule] = &[
         name: "ansible.posix.sysctl",
         spec: sysctl::SPEC,
         run: sysctl::run,
+    },
+    NativeModule {
+        name: "hostname",
+        spec: hostname::SPEC,
+        run: hostname::run,
+    },
+    NativeModule {
+        name: "group",
+        spec: group::SPEC,
+        run: group::run,
+    },
+    NativeModule {
+        name: "user",
+        spec: user::SPEC,
+        run: user::run,
+    },
+    NativeModule {
+        name: "ansible.posix.mount",
+        spec: mount::SPEC,
+        run: mount::run,
     },
     NativeModule {
         name: "setup",

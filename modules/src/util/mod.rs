@@ -8,6 +8,7 @@ pub mod expand;
 pub mod fs_attrs;
 pub mod mode;
 pub mod pytime;
+pub mod run;
 pub mod shlex;
 pub mod users;
 pub mod validate;

@@ -12,6 +12,12 @@ pub fn collect(_g: &Gather) -> Facts {
     distribution_facts(Path::new("/"))
 }
 
+/// Ansible's `get_distribution()` (the `distro` id, capitalized) for modules that pick
+/// a platform subclass by it (hostname, user, ...).
+pub(crate) fn distribution_name(root: &Path) -> String {
+    DistFiles { root }.guess().distribution
+}
+
 /// Everything below reads files under `root` (tests use a fixture tree).
 pub fn distribution_facts(root: &Path) -> Facts {
     let files = DistFiles { root };

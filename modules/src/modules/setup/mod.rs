@@ -6,11 +6,11 @@
 //! `gather_subset`/`module_setup` metadata Ansible adds.
 
 mod date_time;
-mod distribution;
+pub(crate) mod distribution;
 mod hardware;
 mod local;
 mod network;
-mod platform;
+pub(crate) mod platform;
 mod python;
 mod subset;
 mod system;

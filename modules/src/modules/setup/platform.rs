@@ -78,7 +78,7 @@ pub fn collect(g: &Gather) -> Facts {
 /// Python's `socket.getfqdn()`: the canonical name of the host name from the
 /// resolver (gethostbyaddr of its address), the first name containing a dot
 /// among the name and its aliases, else the host name itself.
-fn fqdn(nodename: &str) -> String {
+pub(crate) fn fqdn(nodename: &str) -> String {
     use std::ffi::CString;
     let Ok(cname) = CString::new(nodename) else {
         return nodename.to_string();

@@ -1,0 +1,491 @@
+//! Differential tests for the modules that change the system (hostname, group, user,
+//! mount, ...) against ansible-core 2.18, each side inside its own throwaway sandbox:
+//! a private mount and UTS namespace (`unshare --mount --uts`) where a copy of /etc
+//! and empty /home, /var/log, /var/mail directories are bind-mounted over the real ones
+//! and the host name is set to `rsible-sandbox`. Nothing of the machine is changed.
+//!
+//! The reference runs the steps as one `ansible-playbook` run (json callback); our side
+//! re-executes this test binary inside an identical sandbox and calls
+//! `rsible_modules::run_module` for each step. Compared: each step's result (timing,
+//! invocation and warnings aside; the sandbox root written as `@R@`) and, at the end,
+//! the account files, /etc/hostname, /etc/fstab and the tree of /home.
+//!
+//! Needs root, `unshare` and RSIBLE_REF_BIN; without RSIBLE_REF_BIN the test fails
+//! unless RSIBLE_SKIP_DIFFERENTIAL=1.
+
+use rsible_modules::{run_module, ModuleContext};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Clone)]
+struct Step {
+    module: &'static str,
+    args: Value,
+    check_mode: bool,
+}
+
+fn step(module: &'static str, args: Value) -> Step {
+    Step {
+        module,
+        args,
+        check_mode: false,
+    }
+}
+
+fn checked(module: &'static str, args: Value) -> Step {
+    Step {
+        check_mode: true,
+        ..step(module, args)
+    }
+}
+
+/// A step run twice: the second run shows idempotence.
+fn twice(module: &'static str, args: Value) -> Vec<Step> {
+    vec![step(module, args.clone()), step(module, args)]
+}
+
+/// The files of the sandbox's /etc compared at the end.
+const ETC_FILES: &[&str] = &[
+    "passwd", "group", "shadow", "gshadow", "hostname", "fstab", "subuid", "subgid",
+];
+
+/// Directories bind-mounted over the real ones: (inside the sandbox root, target).
+const BINDS: &[(&str, &str)] = &[
+    ("etc", "/etc"),
+    ("home", "/home"),
+    ("varlog", "/var/log"),
+    ("varmail", "/var/mail"),
+];
+
+fn reference_bin() -> Option<String> {
+    match std::env::var("RSIBLE_REF_BIN") {
+        Ok(bin) => Some(bin),
+        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
+            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
+            None
+        }
+        Err(_) => panic!(
+            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
+        ),
+    }
+}
+
+/// A fresh sandbox root: a copy of `etc` (one snapshot of /etc for both sides, since
+/// other processes may change the real one meanwhile) and empty directories for the
+/// other binds.
+fn make_root(etc: &Path) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(etc)
+        .arg(root.path().join("etc"))
+        .status()
+        .expect("cp /etc");
+    assert!(status.success(), "copying /etc into the sandbox failed");
+    for (dir, _) in &BINDS[1..] {
+        fs::create_dir(root.path().join(dir)).unwrap();
+    }
+    fs::create_dir(root.path().join("mnt")).unwrap();
+    // A known starting point for the files the modules edit.
+    fs::write(root.path().join("etc/hostname"), "rsible-sandbox\n").unwrap();
+    fs::write(
+        root.path().join("etc/fstab"),
+        "# /etc/fstab: static file system information.\n\
+         UUID=1234-abcd / ext4 errors=remount-ro 0 1\n\
+         /swap.img none swap sw 0 0\n\
+         tmpfs /srv/four tmpfs defaults\n\
+         LABEL=data /srv/data ext4 defaults 0 2\n",
+    )
+    .unwrap();
+    root
+}
+
+/// `argv` run inside a sandbox made of `root`.
+fn sandboxed(root: &Path, argv: &[String]) -> Command {
+    let mut script = String::from("set -e\n");
+    for (dir, target) in BINDS {
+        script += &format!("mount --bind \"$SANDBOX/{dir}\" {target}\n");
+    }
+    script += "hostname rsible-sandbox\nexec \"$@\"\n";
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+    ])
+    .arg(script)
+    .arg("sh")
+    .args(argv)
+    .env("SANDBOX", root);
+    cmd
+}
+
+fn args_for(root: &Path, s: &Step) -> Map<String, Value> {
+    let text = s
+        .args
+        .to_string()
+        .replace("@R@", &root.display().to_string());
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn run_reference(bin: &str, root: &Path, steps: &[Step]) -> Vec<Value> {
+    let tasks: Vec<Value> = steps
+        .iter()
+        .enumerate()
+        .map(|(j, s)| {
+            let mut t = Map::new();
+            t.insert("name".into(), json!(format!("step {j}")));
+            t.insert(s.module.into(), Value::Object(args_for(root, s)));
+            t.insert("ignore_errors".into(), json!(true));
+            t.insert("check_mode".into(), json!(s.check_mode));
+            t.insert("diff".into(), json!(true));
+            Value::Object(t)
+        })
+        .collect();
+    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
+    let playbook = root.join("play.yml");
+    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
+    let argv = vec![
+        format!("{bin}/ansible-playbook"),
+        "-i".into(),
+        "localhost,".into(),
+        "-c".into(),
+        "local".into(),
+        "-e".into(),
+        format!("ansible_python_interpreter={bin}/python"),
+        playbook.display().to_string(),
+    ];
+    let out = sandboxed(root, &argv)
+        .env("ANSIBLE_STDOUT_CALLBACK", "json")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_PIPELINING", "true")
+        .output()
+        .expect("run reference ansible-playbook");
+    let _ = fs::remove_file(&playbook);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "reference output is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let tasks = report["plays"][0]["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(tasks.len(), steps.len());
+    tasks
+        .into_iter()
+        .map(|t| t["hosts"]["localhost"].clone())
+        .collect()
+}
+
+/// Set in the re-executed test process: the sandbox root our side runs in.
+const CHILD_ROOT: &str = "RSIBLE_TEST_SANDBOX_ROOT";
+
+fn run_ours_here(root: &Path, steps: &[Step]) {
+    let results: Vec<Value> = steps
+        .iter()
+        .map(|s| {
+            let ctx = ModuleContext {
+                check_mode: s.check_mode,
+                diff: true,
+                ..Default::default()
+            };
+            run_module(s.module, &args_for(root, s), &ctx)
+        })
+        .collect();
+    fs::write(root.join("results.json"), json!(results).to_string()).unwrap();
+}
+
+fn run_ours(test_name: &str, root: &Path) -> Vec<Value> {
+    let exe = std::env::current_exe().unwrap().display().to_string();
+    let argv = vec![
+        exe,
+        "--exact".into(),
+        test_name.into(),
+        "--nocapture".into(),
+    ];
+    let child = sandboxed(root, &argv)
+        .env(CHILD_ROOT, root)
+        .output()
+        .expect("run our side in the sandbox");
+    assert!(
+        child.status.success(),
+        "our side in the sandbox failed: {}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let path = root.join("results.json");
+    let results = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let _ = fs::remove_file(path);
+    results
+}
+
+/// What is compared of a result.
+fn view(result: &Value, root: &Path) -> Value {
+    let text = result
+        .to_string()
+        .replace(&root.display().to_string(), "@R@");
+    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+    for k in [
+        "invocation",
+        "_ansible_no_log",
+        "action",
+        "warnings",
+        "deprecations",
+        "start",
+        "end",
+        "delta",
+        "exception",
+        "_ansible_verbose_always",
+    ] {
+        v.remove(k);
+    }
+    if let Some(b) = v.get_mut("backup_file") {
+        *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
+    }
+    Value::Object(v)
+}
+
+/// The state a sandbox ends in: /etc files, and /home's tree with owners and modes.
+fn state(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in ETC_FILES {
+        let content = fs::read(root.join("etc").join(f)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&content).replace(&root.display().to_string(), "@R@");
+        out.insert(format!("/etc/{f}"), text);
+    }
+    let mut stack = vec![root.join("home")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(meta) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let mode = meta.permissions().mode() & 0o7777;
+            out.insert(
+                rel,
+                format!(
+                    "{mode:o} {}:{} dir={}",
+                    meta.uid(),
+                    meta.gid(),
+                    meta.is_dir()
+                ),
+            );
+            if meta.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Run `steps` on both sides in separate sandboxes and fail with every difference.
+/// `test_name` is the calling test (re-executed for our side).
+fn assert_steps_match(test_name: &str, steps: Vec<Step>) {
+    if let Ok(root) = std::env::var(CHILD_ROOT) {
+        run_ours_here(Path::new(&root), &steps);
+        return;
+    }
+    let Some(bin) = reference_bin() else { return };
+    let snapshot = tempfile::tempdir().unwrap();
+    let etc = snapshot.path().join("etc");
+    let status = Command::new("cp")
+        .args(["-a", "/etc"])
+        .arg(&etc)
+        .status()
+        .unwrap();
+    assert!(status.success(), "snapshot of /etc failed");
+    let ref_root = make_root(&etc);
+    let our_root = make_root(&etc);
+    let reference = run_reference(&bin, ref_root.path(), &steps);
+    let ours = run_ours(test_name, our_root.path());
+    let mut mismatches = Vec::new();
+    for (j, s) in steps.iter().enumerate() {
+        let want = view(&reference[j], ref_root.path());
+        let got = view(&ours[j], our_root.path());
+        if want != got {
+            mismatches.push(format!(
+                "step {j} ({} {}{}):\n  reference: {want}\n  rsible:    {got}",
+                s.module,
+                s.args,
+                if s.check_mode { ", check mode" } else { "" }
+            ));
+        }
+    }
+    let (want, got) = (state(ref_root.path()), state(our_root.path()));
+    for key in want
+        .keys()
+        .chain(got.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        if want.get(key) != got.get(key) {
+            mismatches.push(format!(
+                "{key}:\n  reference: {:?}\n  rsible:    {:?}",
+                want.get(key),
+                got.get(key)
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} differences:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+fn show(argv: &[&str]) -> Step {
+    step("command", json!({ "argv": argv }))
+}
+
+#[test]
+fn hostname_matches_the_reference() {
+    let h = "hostname";
+    let steps = [
+        vec![checked(h, json!({"name": "node1"}))],
+        twice(h, json!({"name": "node1"})),
+        vec![show(&["hostname"])],
+        twice(h, json!({"name": "node2.example.com"})),
+        vec![step(h, json!({"name": "node2", "use": "debian"}))],
+        vec![
+            step(h, json!({"name": "node3", "use": "systemd"})),
+            step(h, json!({})),
+            step(h, json!({"name": "x", "bogus": 1})),
+            step(h, json!({"name": "x", "use": "nosuch"})),
+        ],
+    ]
+    .concat();
+    assert_steps_match("hostname_matches_the_reference", steps);
+}
+
+#[test]
+fn group_matches_the_reference() {
+    let g = "group";
+    let steps = [
+        vec![checked(g, json!({"name": "kube-cert", "system": true}))],
+        twice(g, json!({"name": "kube-cert", "system": true})),
+        twice(g, json!({"name": "rsible-g1", "gid": 4242})),
+        vec![checked(g, json!({"name": "rsible-g1", "gid": 4243}))],
+        twice(g, json!({"name": "rsible-g1", "gid": 4243})),
+        vec![step(g, json!({"name": "rsible-g2", "gid": 4243}))],
+        twice(
+            g,
+            json!({"name": "rsible-g2", "gid": 4243, "non_unique": true}),
+        ),
+        vec![
+            step(g, json!({"name": "rsible-g3", "non_unique": true})),
+            step(
+                g,
+                json!({"name": "rsible-g3", "force": true, "local": true}),
+            ),
+            step(g, json!({"name": "rsible-g3", "gid": "abc"})),
+            checked(g, json!({"name": "rsible-g1", "state": "absent"})),
+        ],
+        twice(g, json!({"name": "rsible-g1", "state": "absent"})),
+        twice(
+            g,
+            json!({"name": "rsible-g2", "state": "absent", "force": true}),
+        ),
+    ]
+    .concat();
+    assert_steps_match("group_matches_the_reference", steps);
+}
+
+#[test]
+fn user_matches_the_reference() {
+    let u = "user";
+    // Kubespray's adduser role: a group, then system users without homes.
+    let kube = json!({"name": "kube", "comment": "Kubernetes user", "create_home": false,
+        "system": true, "shell": "/sbin/nologin", "group": "kube-cert"});
+    let etcd = json!({"name": "etcd", "comment": "Etcd user", "createhome": false,
+        "system": true, "shell": "/sbin/nologin", "group": "etcd"});
+    let steps = [
+        twice("group", json!({"name": "kube-cert", "system": true})),
+        twice("group", json!({"name": "etcd", "system": true})),
+        vec![checked(u, kube.clone())],
+        twice(u, kube),
+        twice(u, etcd),
+        // A regular user with a home from /etc/skel, then changes to it.
+        twice(u, json!({"name": "alice", "uid": 3001, "groups": ["kube-cert", "etcd"]})),
+        vec![checked(u, json!({"name": "alice", "shell": "/bin/sh", "comment": "Alice"}))],
+        twice(u, json!({"name": "alice", "shell": "/bin/sh", "comment": "Alice"})),
+        twice(u, json!({"name": "alice", "groups": "kube-cert"})),
+        twice(u, json!({"name": "alice", "groups": ["etcd"], "append": true})),
+        twice(u, json!({"name": "alice", "groups": []})),
+        twice(u, json!({"name": "alice", "home": "/home/alice2", "move_home": true})),
+        twice(u, json!({"name": "alice", "password": "$6$rounds=5000$abcdefgh$7y0nXrY1jnbKqHwM7C3DX0oiCaUwdbH/5DFvZuVEBg5S9t3vqs1UosY6WbaGckFPwCTMrJdGc0nQwzIl.cYEZ/", "password_lock": true})),
+        twice(u, json!({"name": "alice", "password_expire_max": 90, "password_expire_min": 1})),
+        twice(u, json!({"name": "alice", "expires": 1893456000})),
+        twice(u, json!({"name": "bob", "home": "/home/deep/er/bob", "group": "etcd"})),
+        vec![
+            step(u, json!({"name": "carol", "group": "nosuchgroup"})),
+            step(u, json!({"name": "carol", "groups": ["nosuchgroup"]})),
+            step(u, json!({"name": "carol", "uid": "x"})),
+            step(u, json!({"user": "carol", "bogus": true})),
+            checked(u, json!({"name": "bob", "state": "absent"})),
+        ],
+        twice(u, json!({"name": "bob", "state": "absent", "remove": true})),
+        twice(u, json!({"name": "kube", "state": "absent"})),
+        vec![show(&["getent", "passwd", "alice"])],
+    ]
+    .concat();
+    assert_steps_match("user_matches_the_reference", steps);
+}
+
+#[test]
+fn mount_matches_the_reference() {
+    let m = "ansible.posix.mount";
+    let tmpfs = |path: &str, state: &str| json!({"path": path, "src": "tmpfs", "fstype": "tmpfs", "opts": "size=1m", "state": state});
+    let findmnt = |p: &str| show(&["findmnt", "-n", "-o", "FSTYPE,OPTIONS", p]);
+    let steps = [
+        // Kubespray's swap removal: by name, both spellings.
+        vec![checked(m, json!({"name": "none", "fstype": "swap", "state": "absent"}))],
+        twice(m, json!({"name": "swap", "fstype": "swap", "state": "absent"})),
+        twice(m, json!({"name": "none", "fstype": "swap", "state": "absent"})),
+        // fstab entries only.
+        vec![checked(m, tmpfs("@R@/mnt/a", "present"))],
+        twice(m, tmpfs("@R@/mnt/a", "present")),
+        twice(m, json!({"path": "@R@/mnt/a", "src": "tmpfs", "fstype": "tmpfs", "opts": "size=2m", "state": "present", "backup": true})),
+        twice(m, json!({"path": "/srv/four", "src": "tmpfs", "fstype": "tmpfs", "state": "present"})),
+        twice(m, json!({"path": "/srv/data", "state": "absent_from_fstab"})),
+        twice(m, json!({"path": "/srv/alt", "src": "/dev/x", "fstype": "xfs", "boot": false, "state": "present", "fstab": "@R@/mnt/alt/fstab"})),
+        // Real mounts (inside the sandbox's mount namespace).
+        vec![checked(m, tmpfs("@R@/mnt/b", "mounted"))],
+        twice(m, tmpfs("@R@/mnt/b", "mounted")),
+        vec![findmnt("@R@/mnt/b")],
+        vec![step(m, json!({"path": "@R@/mnt/b", "src": "tmpfs", "fstype": "tmpfs", "opts": "size=2m", "state": "remounted"}))],
+        vec![findmnt("@R@/mnt/b")],
+        twice(m, json!({"path": "@R@/mnt/b", "src": "tmpfs", "fstype": "tmpfs", "opts": "size=3m", "state": "mounted"})),
+        vec![findmnt("@R@/mnt/b")],
+        vec![checked(m, json!({"path": "@R@/mnt/b", "state": "unmounted"}))],
+        twice(m, json!({"path": "@R@/mnt/b", "state": "unmounted"})),
+        twice(m, json!({"path": "@R@/mnt/b", "state": "absent"})),
+        vec![
+            step(m, json!({"path": "@R@/mnt/e", "state": "mounted"})),
+            step(m, json!({"path": "@R@/mnt/e", "src": "/dev/rsible-none", "fstype": "ext4", "state": "mounted"})),
+            step(m, json!({"state": "present"})),
+            step(m, json!({"path": "@R@/mnt/e", "state": "bogus"})),
+            show(&["ls", "@R@/mnt"]),
+        ],
+    ]
+    .concat();
+    assert_steps_match("mount_matches_the_reference", steps);
+}
