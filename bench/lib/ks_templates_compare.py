@@ -1,0 +1,104 @@
+"""Compares the files both engines rendered (bench/kubespray-templates.sh).
+
+Usage: ks_templates_compare.py WORKDIR
+Reads WORKDIR/templates.txt and the engines' logs (ref.log, rsible.log: the
+debug output of each render task), writes what each engine rendered to
+out/{ref,rsible}/<host>/<role>/<file> for inspection, prints each difference
+(the first differing line, or the error of the engine that failed) and the
+totals; exit status 1 when something differs.
+"""
+
+import json
+import os
+import re
+import sys
+
+HOSTS = ["kube1", "kube2", "kube3"]
+
+
+def results(log_path):
+    """(task name, host) -> ("ok", rendered text) or ("failed", message),
+    from a default-callback log of debug tasks."""
+    found = {}
+    task = None
+    decoder = json.JSONDecoder()
+    with open(log_path, errors="replace") as f:
+        text = f.read()
+    pos = 0
+    line_re = re.compile(r"^(TASK \[(?:[^\]]* : )?(render [^\]]*)\] \**|(ok|fatal): \[([^\]]+)\](?:: FAILED!)? => )", re.M)
+    while True:
+        m = line_re.search(text, pos)
+        if not m:
+            break
+        pos = m.end()
+        if m.group(2):
+            task = m.group(2)
+            continue
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except ValueError:
+            continue
+        pos = end
+        if task is None or not isinstance(value, dict):
+            continue
+        if m.group(3) == "ok":
+            found[(task, m.group(4))] = ("ok", value.get("msg", ""))
+        else:
+            found[(task, m.group(4))] = ("failed", str(value.get("msg", value)))
+    return found
+
+
+def first_difference(a, b):
+    la, lb = a.split("\n"), b.split("\n")
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if x != y:
+            return "line %d:\n      ref:    %r\n      rsible: %r" % (i + 1, x, y)
+    i = min(len(la), len(lb))
+    extra = la[i:] if len(la) > len(lb) else lb[i:]
+    who = "ref" if len(la) > len(lb) else "rsible"
+    return "line %d: only %s has %r" % (i + 1, who, "\n".join(extra)[:200])
+
+
+def save(work, engine, out, text):
+    path = os.path.join(work, "out", engine, out)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main():
+    work = sys.argv[1]
+    ref = results(os.path.join(work, "ref.log"))
+    ours = results(os.path.join(work, "rsible.log"))
+    same = different = both_failed = 0
+    with open(os.path.join(work, "templates.txt")) as f:
+        templates = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    for role, rel in templates:
+        task = "render %s/%s" % (role, rel)
+        for host in HOSTS:
+            out = os.path.join(host, role, rel[:-3])
+            a = ref.get((task, host), ("failed", "no result in ref.log"))
+            b = ours.get((task, host), ("failed", "no result in rsible.log"))
+            for engine, r in (("ref", a), ("rsible", b)):
+                if r[0] == "ok":
+                    save(work, engine, out, r[1])
+            if a[0] == "failed" and b[0] == "failed":
+                both_failed += 1
+                continue
+            if a == b:
+                same += 1
+                continue
+            different += 1
+            if a[0] == "failed":
+                what = "ref failed: %s" % a[1][:300]
+            elif b[0] == "failed":
+                what = "rsible failed: %s" % b[1][:300]
+            else:
+                what = first_difference(a[1], b[1])
+            print("DIFF %s: %s" % (out, what))
+    print("%d same, %d different, %d failed in both" % (same, different, both_failed))
+    sys.exit(1 if different else 0)
+
+
+if __name__ == "__main__":
+    main()
