@@ -28,7 +28,7 @@ make_kubespray_inventory "$WORK/inventory"
 run() { # engine binary-dir
     local start end
     start=$(date +%s.%N)
-    (cd "$WORK" && "$2/ansible-playbook" -i inventory/inventory.ini render.yml -c local \
+    (cd "$WORK" && "$2/ansible-playbook" -i inventory/inventory.ini render.yml -c local -v \
         > "$WORK/$1.log" 2>&1) || true
     end=$(date +%s.%N)
     echo "$end - $start" | bc

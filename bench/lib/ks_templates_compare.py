@@ -14,37 +14,49 @@ import re
 import sys
 
 HOSTS = ["kube1", "kube2", "kube3"]
+# The debug task's `var` (bench/lib/ks_templates_gen.py), the key of its result.
+RENDER = "lookup('ansible.builtin.template', ks_template, convert_data=False, errors='warn') | string"
 
 
 def results(log_path):
-    """(task name, host) -> ("ok", rendered text) or ("failed", message),
-    from a default-callback log of debug tasks."""
+    """(role, template, host) -> ("ok", rendered text) or ("failed", message),
+    from the per-item results of a default-callback log."""
     found = {}
-    task = None
+    role = None
     decoder = json.JSONDecoder()
     with open(log_path, errors="replace") as f:
         text = f.read()
     pos = 0
-    line_re = re.compile(r"^(TASK \[(?:[^\]]* : )?(render [^\]]*)\] \**|(ok|fatal): \[([^\]]+)\](?:: FAILED!)? => )", re.M)
+    line_re = re.compile(
+        r"^(?:TASK \[(?:[^\]]* : )?render ([^\]]*)\] \**$|(ok|failed): \[([^\]]+)\](?: => )?\(item=([^\n]*?)\) => )",
+        re.M,
+    )
     while True:
         m = line_re.search(text, pos)
         if not m:
             break
         pos = m.end()
-        if m.group(2):
-            task = m.group(2)
+        if m.group(1):
+            role = m.group(1)
             continue
         try:
             value, end = decoder.raw_decode(text, pos)
         except ValueError:
             continue
         pos = end
-        if task is None or not isinstance(value, dict):
+        if role is None or not isinstance(value, dict):
             continue
-        if m.group(3) == "ok":
-            found[(task, m.group(4))] = ("ok", value.get("msg", ""))
+        key = (role, m.group(4), m.group(3))
+        rendered = value.get(RENDER)
+        if m.group(2) == "ok" and isinstance(rendered, str):
+            if rendered.startswith("VARIABLE IS NOT DEFINED!"):
+                found[key] = ("failed", rendered)
+            elif rendered == "None":
+                found[key] = ("failed", "lookup error (see the warnings in the log)")
+            else:
+                found[key] = ("ok", rendered)
         else:
-            found[(task, m.group(4))] = ("failed", str(value.get("msg", value)))
+            found[key] = ("failed", str(value.get("msg", value)))
     return found
 
 
@@ -74,11 +86,10 @@ def main():
     with open(os.path.join(work, "templates.txt")) as f:
         templates = [l.rstrip("\n").split("\t") for l in f if l.strip()]
     for role, rel in templates:
-        task = "render %s/%s" % (role, rel)
         for host in HOSTS:
             out = os.path.join(host, role, rel[:-3])
-            a = ref.get((task, host), ("failed", "no result in ref.log"))
-            b = ours.get((task, host), ("failed", "no result in rsible.log"))
+            a = ref.get((role, rel, host), ("failed", "no result in ref.log"))
+            b = ours.get((role, rel, host), ("failed", "no result in rsible.log"))
             for engine, r in (("ref", a), ("rsible", b)):
                 if r[0] == "ok":
                     save(work, engine, out, r[1])

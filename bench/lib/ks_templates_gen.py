@@ -7,11 +7,11 @@ WORKDIR gets:
   facts/<host>       the facts fixture, with the host's name and address
   roles/ks_defaults  kubespray_defaults' defaults and vars (no tasks)
   roles/render__<r>  per Kubespray role with templates: its defaults, vars and
-                     templates (symlinked), one task per .j2 file rendering it
-                     with the template lookup (ignore_errors), meta dependencies as defaults-only roles
+                     templates (symlinked), one task looping over its .j2 files,
+                     printing each as the template lookup renders it, meta dependencies as defaults-only roles
   roles/deps__<r>    defaults-only copies of dependency roles
-  render.yml         one play per role; each template is printed by a debug
-                     task (the compare script reads the engines' output)
+  render.yml         one play per role; the compare script reads the engines'
+                     output
   templates.txt      role<TAB>template path, one line per template
 Run by the reference Python (it has PyYAML); touches nothing in KUBESPRAY_DIR.
 """
@@ -21,6 +21,9 @@ import os
 import sys
 
 import yaml
+
+
+RENDER = "lookup('ansible.builtin.template', ks_template, convert_data=False, errors='warn') | string"
 
 
 def wrapper_name(prefix, role):
@@ -114,26 +117,30 @@ def main():
         if os.path.basename(root) != "templates":
             continue
         role = os.path.relpath(os.path.dirname(root), roles_dir)
-        tasks = []
+        rels = []
         for troot, tdirs, tfiles in sorted(os.walk(root)):
             tdirs.sort()
             for t in sorted(tfiles):
-                if not t.endswith(".j2"):
-                    continue
-                rel = os.path.relpath(os.path.join(troot, t), root)
-                listing.append("%s\t%s" % (role, rel))
-                # The template lookup renders as the template module does
-                # (trim_blocks, no backslash escaping, trailing newlines kept)
-                # without the module's two Python runs per host: those made a
-                # reference run take over ten minutes. `string` keeps the
-                # text from being turned back into data.
-                tasks.append({
-                    "name": "render %s/%s" % (role, rel),
-                    "ansible.builtin.debug": {
-                        "msg": "{{ lookup('ansible.builtin.template', '%s', convert_data=False) | string }}" % rel,
-                    },
-                    "ignore_errors": True,
-                })
+                if t.endswith(".j2"):
+                    rels.append(os.path.relpath(os.path.join(troot, t), root))
+        listing.extend("%s\t%s" % (role, rel) for rel in rels)
+        # One looped task per role: the template lookup renders as the
+        # template module does (trim_blocks, no backslash escaping, trailing
+        # newlines kept) without the module's Python runs, and one task per
+        # role keeps Ansible's per-task variable work small (a task per
+        # template made a reference run last over an hour). debug's `var`
+        # turns an undefined variable into a per-item "VARIABLE IS NOT
+        # DEFINED!: <why>" (with -v) instead of failing the whole loop; other
+        # lookup errors become a warning and None (errors='warn'). `string`
+        # keeps the text from being turned back into data; the loop variable
+        # is not `item`, which some templates use.
+        tasks = [{
+            "name": "render %s" % role,
+            "ansible.builtin.debug": {"var": RENDER},
+            "loop": rels,
+            "loop_control": {"loop_var": "ks_template"},
+            "ignore_errors": True,
+        }] if rels else []
         if not tasks:
             continue
         name = write_role(ks, work, role, "render", made, tasks)

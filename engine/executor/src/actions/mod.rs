@@ -59,6 +59,10 @@ pub fn debug(
         let expr = format!("{{{{ {var} }}}}");
         let value = match templar.template_str(&expr, scope) {
             Ok(v) => to_json(&v),
+            // Ansible adds the reason from -v on.
+            Err(e) if e.is_undefined() && verbosity > 0 => {
+                Json::String(format!("VARIABLE IS NOT DEFINED!: {}", e))
+            }
             Err(e) if e.is_undefined() => Json::String("VARIABLE IS NOT DEFINED!".into()),
             // e.g. a vaulted value no secret opens: the task fails, as in Ansible
             Err(e) => return error(e.to_string()),
