@@ -176,6 +176,15 @@ fn execute(
     let mut retry_hosts: Vec<String> = Vec::new();
     for pb in &args.playbooks {
         let path = cwd.join(pb);
+        // Ansible makes the playbook's own library/ and collections/ available.
+        if let Some(dir) = path.parent() {
+            if dir.join("library").is_dir() {
+                registry.add_adjacent_library_dir(&dir.join("library"));
+            }
+            if dir.join("collections").is_dir() {
+                registry.add_collection_root(&dir.join("collections"));
+            }
+        }
         let loader = Loader::new(registry, config.roles_path.clone(), extra_vars.clone());
         let playbook = match loader.load_playbook(&path) {
             Ok(p) => p,
@@ -227,6 +236,7 @@ fn execute(
                 .or_else(|| Some(config.become_method.clone())),
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
+            playbook_python: python_beside(registry.ansible_core_dir()),
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
@@ -278,6 +288,19 @@ fn execute(
         }
     }
     any_failed
+}
+
+/// The Python that runs the ansible-core rsible found (`<prefix>/bin/python3`
+/// for `<prefix>/lib/python3.X/site-packages/ansible`): rsible's value of
+/// `ansible_playbook_python`.
+fn python_beside(core: Option<&Path>) -> Option<String> {
+    let prefix = core?.parent()?.parent()?.parent()?.parent()?;
+    let lib_python = core?.parent()?.parent()?.file_name()?.to_str()?;
+    [lib_python, "python3", "python"]
+        .iter()
+        .map(|name| prefix.join("bin").join(name))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
 }
 
 /// `<playbook>.retry` beside the playbook (or in retry_files_save_path):

@@ -31,6 +31,8 @@ pub struct AgentHandle {
     pub(crate) agent_pid: u32,
     pub(crate) agent_euid: u32,
     pub(crate) dead: Option<ConnError>,
+    /// Python-module payloads this agent already holds (by SHA-256).
+    pub(crate) payloads: std::collections::HashSet<String>,
 }
 
 impl AgentHandle {
@@ -201,7 +203,7 @@ impl AgentHandle {
         Ok(())
     }
 
-    fn take_id(&mut self) -> Result<u64, ConnError> {
+    pub(crate) fn take_id(&mut self) -> Result<u64, ConnError> {
         if let Some(e) = &self.dead {
             return Err(e.clone());
         }
@@ -209,13 +211,13 @@ impl AgentHandle {
         Ok(self.next_id)
     }
 
-    fn send_json(&mut self, v: &Value) -> Result<(), ConnError> {
+    pub(crate) fn send_json(&mut self, v: &Value) -> Result<(), ConnError> {
         let mut buf = Vec::new();
         write_json_frame(&mut buf, v).map_err(|e| ConnError::Local(e.to_string()))?;
         self.proc.write_all(&buf).map_err(|_| self.died())
     }
 
-    fn send_data(&mut self, d: &[u8]) -> Result<(), ConnError> {
+    pub(crate) fn send_data(&mut self, d: &[u8]) -> Result<(), ConnError> {
         let mut buf = Vec::with_capacity(d.len() + 5);
         write_data_frame(&mut buf, d).map_err(|e| ConnError::Local(e.to_string()))?;
         self.proc.write_all(&buf).map_err(|_| self.died())
@@ -234,7 +236,7 @@ impl AgentHandle {
         }
     }
 
-    fn recv_json(&mut self) -> Result<Value, ConnError> {
+    pub(crate) fn recv_json(&mut self) -> Result<Value, ConnError> {
         match self.recv()? {
             Frame::Json(v) => Ok(v),
             Frame::Data(_) => {
@@ -245,7 +247,7 @@ impl AgentHandle {
         }
     }
 
-    fn protocol_violation(&mut self, got: &Value) -> ConnError {
+    pub(crate) fn protocol_violation(&mut self, got: &Value) -> ConnError {
         let err = ConnError::Protocol(format!("unexpected reply from agent: {got}"));
         self.dead = Some(err.clone());
         err

@@ -5,6 +5,7 @@
 //! - [`become_cmd`]: sudo/su wrapping with a random prompt for the password.
 //! - [`bootstrap`]: the POSIX sh script that caches, verifies and execs the agent.
 //! - [`handle`]: [`AgentHandle`], the per-host handle the executor calls.
+//! - [`python`]: Python-module payloads sent once per agent, and run.
 //! - [`raw`]: plain `ssh host command`, no agent.
 //! - [`fd_limit`]: the open-files limit and how many connections it allows.
 //! - [`Connection::open`] ties them together.
@@ -17,6 +18,7 @@ pub mod fd_limit;
 pub mod handle;
 mod live;
 mod open;
+pub mod python;
 pub mod raw;
 pub mod spec;
 pub mod ssh_command;

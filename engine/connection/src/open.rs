@@ -120,6 +120,7 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         agent_pid: hello["pid"].as_u64().unwrap_or(0) as u32,
         agent_euid: hello["euid"].as_u64().unwrap_or(0) as u32,
         dead: None,
+        payloads: Default::default(),
     })
 }
 

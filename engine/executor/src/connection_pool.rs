@@ -10,7 +10,9 @@ use rsible_connection::{
 };
 use serde_json::{Map, Value};
 
-use crate::target::{CallSettings, TargetRunner, TargetSpec, Unreachable};
+use crate::target::{
+    CallSettings, PythonCall, PythonOutput, TargetRunner, TargetSpec, Unreachable,
+};
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
 #[derive(Clone, Debug)]
@@ -136,22 +138,16 @@ impl ConnectionPool {
     }
 }
 
-impl TargetRunner for ConnectionPool {
-    fn run_module(
+impl ConnectionPool {
+    /// The open agent for `target`, connecting on first use. `Ok(Err(msg))`:
+    /// become failed (missing or wrong password), which fails the task, as in
+    /// Ansible; the next task tries again.
+    fn handle(
         &mut self,
         target: &TargetSpec,
-        module: &str,
-        args: &Value,
-        settings: &CallSettings,
-    ) -> Result<Map<String, Value>, Unreachable> {
+    ) -> Result<Result<&mut AgentHandle, String>, Unreachable> {
         if let Some(msg) = self.dead.get(target) {
             return Err(Unreachable(msg.clone()));
-        }
-        if let Some(msg) = Self::unsupported_become(target) {
-            return Ok(Map::from_iter([
-                ("failed".to_string(), Value::Bool(true)),
-                ("msg".to_string(), Value::String(msg)),
-            ]));
         }
         if !self.open.contains_key(target) {
             self.make_room();
@@ -160,13 +156,8 @@ impl TargetRunner for ConnectionPool {
                 Ok(handle) => {
                     self.open.insert(target.clone(), handle);
                 }
-                // A become failure (missing or wrong password) fails the
-                // task, as in Ansible; the next task tries again.
                 Err(e @ rsible_connection::ConnError::Become(_)) => {
-                    return Ok(Map::from_iter([
-                        ("failed".to_string(), Value::Bool(true)),
-                        ("msg".to_string(), Value::String(e.to_string())),
-                    ]));
+                    return Ok(Err(e.to_string()));
                 }
                 Err(e) => {
                     let msg = e.to_string();
@@ -177,10 +168,36 @@ impl TargetRunner for ConnectionPool {
         }
         self.calls += 1;
         self.last_used.insert(target.clone(), self.calls);
-        let handle = self
-            .open
+        self.open
             .get_mut(target)
-            .ok_or_else(|| Unreachable("connection lost".into()))?;
+            .map(Ok)
+            .ok_or_else(|| Unreachable("connection lost".into()))
+    }
+}
+
+impl TargetRunner for ConnectionPool {
+    fn run_module(
+        &mut self,
+        target: &TargetSpec,
+        module: &str,
+        args: &Value,
+        settings: &CallSettings,
+    ) -> Result<Map<String, Value>, Unreachable> {
+        if let Some(msg) = Self::unsupported_become(target) {
+            return Ok(Map::from_iter([
+                ("failed".to_string(), Value::Bool(true)),
+                ("msg".to_string(), Value::String(msg)),
+            ]));
+        }
+        let handle = match self.handle(target)? {
+            Ok(h) => h,
+            Err(msg) => {
+                return Ok(Map::from_iter([
+                    ("failed".to_string(), Value::Bool(true)),
+                    ("msg".to_string(), Value::String(msg)),
+                ]))
+            }
+        };
         let empty = Map::new();
         let args = args.as_object().unwrap_or(&empty);
         let opts = CallOptions {
@@ -209,6 +226,43 @@ impl TargetRunner for ConnectionPool {
                 ("failed".to_string(), Value::Bool(true)),
                 ("msg".to_string(), Value::String(e.to_string())),
             ])),
+        }
+    }
+
+    fn run_python(
+        &mut self,
+        target: &TargetSpec,
+        call: &PythonCall,
+    ) -> Result<Result<PythonOutput, String>, Unreachable> {
+        if let Some(msg) = Self::unsupported_become(target) {
+            return Ok(Err(msg));
+        }
+        let handle = match self.handle(target)? {
+            Ok(h) => h,
+            Err(msg) => return Ok(Err(msg)),
+        };
+        let run = rsible_connection::python::PythonRun {
+            payload: call.payload,
+            sha256: call.sha256,
+            interpreter: call.interpreter,
+            stdin: call.stdin,
+            env: call.env,
+            cwd: None,
+        };
+        match handle.run_python(&run) {
+            Ok(out) => Ok(Ok(PythonOutput {
+                rc: out.rc,
+                stdout: out.stdout,
+                stderr: out.stderr,
+            })),
+            Err(e) if e.is_unreachable() => {
+                self.open.remove(target);
+                self.last_used.remove(target);
+                let msg = e.to_string();
+                self.dead.insert(target.clone(), msg.clone());
+                Err(Unreachable(msg))
+            }
+            Err(e) => Ok(Err(e.to_string())),
         }
     }
 

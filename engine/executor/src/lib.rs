@@ -19,4 +19,4 @@ pub mod target;
 pub mod vars;
 
 pub use play_exec::{Executor, FatalError, RunOptions, RunOutcome};
-pub use target::{CallSettings, TargetRunner, TargetSpec, Unreachable};
+pub use target::{CallSettings, PythonCall, PythonOutput, TargetRunner, TargetSpec, Unreachable};

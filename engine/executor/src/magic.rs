@@ -9,10 +9,13 @@ use rsible_templar::{Templar, Value};
 
 use crate::vars::{Layer, VarLayers};
 
+/// The ansible-core version rsible reports (to templates and to modules).
+pub const ANSIBLE_VERSION: &str = "2.18.0";
+
 /// `ansible_version` as the 2.18 level rsible implements.
 pub fn ansible_version() -> Value {
     let mut v: IndexMap<String, Value> = IndexMap::new();
-    v.insert("full".into(), Value::from("2.18.0"));
+    v.insert("full".into(), Value::from(ANSIBLE_VERSION));
     v.insert("major".into(), Value::from(2));
     v.insert("minor".into(), Value::from(18));
     v.insert("revision".into(), Value::from(0));
@@ -101,6 +104,9 @@ pub struct MagicInputs<'a> {
     pub omit: &'a str,
     /// The file the task was read from (for `ansible_search_path`).
     pub task_file: Option<&'a str>,
+    /// `ansible_playbook_python`: the Python of the ansible installation
+    /// rsible found (there is no controller Python otherwise).
+    pub playbook_python: Option<&'a str>,
 }
 
 pub fn magic_layer(m: MagicInputs) -> Layer {
@@ -119,6 +125,9 @@ pub fn magic_layer(m: MagicInputs) -> Layer {
     v.insert("play_hosts".into(), m.play_batch.clone());
     v.insert("ansible_play_batch".into(), m.play_batch.clone());
     v.insert("playbook_dir".into(), Value::from(m.playbook_dir));
+    if let Some(python) = m.playbook_python {
+        v.insert("ansible_playbook_python".into(), Value::from(python));
+    }
     v.insert("ansible_check_mode".into(), Value::from(m.check_mode));
     v.insert("ansible_diff_mode".into(), Value::from(m.diff_mode));
     v.insert("ansible_version".into(), ansible_version());

@@ -33,6 +33,25 @@ pub struct TargetSpec {
     pub retries: Option<u32>,
 }
 
+/// A Python-module payload run: the zip, its hash (the agent keeps payloads
+/// by hash, so each travels once per agent), the interpreter command and
+/// the arguments document fed on stdin.
+pub struct PythonCall<'a> {
+    pub payload: &'a [u8],
+    pub sha256: &'a str,
+    pub interpreter: &'a str,
+    pub stdin: &'a str,
+    pub env: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// What the payload printed and its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PythonOutput {
+    pub rc: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
 /// The host could not be reached; the message is what Ansible would print.
 #[derive(Clone, Debug)]
 pub struct Unreachable(pub String);
@@ -57,6 +76,17 @@ pub trait TargetRunner {
         args: &Value,
         settings: &CallSettings,
     ) -> Result<Map<String, Value>, Unreachable>;
+
+    /// Runs a Python-module payload (see `rsible-pymodule`) on the target.
+    /// `Ok(Err(msg))`: the agent could not run it (the task fails with msg).
+    fn run_python(
+        &mut self,
+        target: &TargetSpec,
+        call: &PythonCall,
+    ) -> Result<Result<PythonOutput, String>, Unreachable> {
+        let _ = (target, call);
+        Ok(Err("this connection cannot run Python modules".into()))
+    }
 
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}

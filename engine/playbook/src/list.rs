@@ -101,7 +101,11 @@ pub fn list_with_warnings(opts: &ListOptions) -> Result<Listing> {
                 dir.join("library")
             };
             if lib.is_dir() {
-                modules.add_library_dir(&lib);
+                modules.add_adjacent_library_dir(&lib);
+            }
+            let collections = lib.with_file_name("collections");
+            if collections.is_dir() {
+                modules.add_collection_root(&collections);
             }
         }
         let playbook = loader.load_playbook(path)?;

@@ -858,7 +858,7 @@ impl<'a> Loader<'a> {
         let role_name = self.render(&raw_name, scope.vars);
         let (name, path) = self.find_role(&role_name, scope.basedir, role_basedir, entry)?;
         if path.join("library").is_dir() {
-            self.modules.add_library_dir(&path.join("library"));
+            self.modules.add_adjacent_library_dir(&path.join("library"));
         }
         let tags = match map.and_then(|m| m.get("tags")) {
             Some(t) => tags::load(t)?,

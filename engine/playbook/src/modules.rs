@@ -93,6 +93,12 @@ const BUILTIN_FALLBACK: &[&str] = &[
 ];
 
 #[derive(Default)]
+struct LibraryDirs {
+    adjacent: Vec<PathBuf>,
+    configured: Vec<PathBuf>,
+}
+
+#[derive(Default)]
 struct CollectionIndex {
     names: HashSet<String>,
     redirects: HashMap<String, String>,
@@ -102,8 +108,13 @@ pub struct ModuleRegistry {
     builtin: HashSet<String>,
     builtin_redirects: HashMap<String, String>,
     library: RefCell<HashSet<String>>,
+    /// `library` directories in search order: playbook- and role-adjacent
+    /// ones first (as Ansible adds them), then configured ones.
+    library_dirs: RefCell<LibraryDirs>,
+    /// The installed ansible-core package directory, when one was found.
+    core: Option<PathBuf>,
     /// Directories that hold an `ansible_collections/` tree.
-    collection_roots: Vec<PathBuf>,
+    collection_roots: RefCell<Vec<PathBuf>>,
     collections: RefCell<HashMap<String, CollectionIndex>>,
 }
 
@@ -114,7 +125,9 @@ impl ModuleRegistry {
             builtin: BUILTIN_FALLBACK.iter().map(|s| s.to_string()).collect(),
             builtin_redirects: HashMap::new(),
             library: RefCell::new(HashSet::new()),
-            collection_roots: Vec::new(),
+            library_dirs: RefCell::new(LibraryDirs::default()),
+            core: None,
+            collection_roots: RefCell::new(Vec::new()),
             collections: RefCell::new(HashMap::new()),
         }
     }
@@ -124,6 +137,7 @@ impl ModuleRegistry {
     pub fn new(ansible_core: Option<&Path>, collection_roots: Vec<PathBuf>) -> Self {
         let mut registry = ModuleRegistry::builtin_only();
         if let Some(core) = ansible_core {
+            registry.core = Some(core.to_path_buf());
             let mut names = HashSet::new();
             add_plugin_names(&core.join("modules"), &mut names);
             add_plugin_names(&core.join("plugins").join("action"), &mut names);
@@ -138,7 +152,7 @@ impl ModuleRegistry {
                 .and_then(|text| scan_module_redirects(&text))
                 .unwrap_or_else(|| read_module_redirects(&runtime));
         }
-        registry.collection_roots = collection_roots;
+        registry.collection_roots = RefCell::new(collection_roots);
         registry
     }
 
@@ -172,6 +186,84 @@ impl ModuleRegistry {
         let mut names = HashSet::new();
         add_plugin_names(dir, &mut names);
         self.library.borrow_mut().extend(names);
+        let mut dirs = self.library_dirs.borrow_mut();
+        if !dirs.configured.iter().any(|d| d == dir) {
+            dirs.configured.push(dir.to_path_buf());
+        }
+    }
+
+    /// A `library/` beside a playbook or in a role: searched before the
+    /// configured ones, in the order they were added.
+    pub fn add_adjacent_library_dir(&self, dir: &Path) {
+        let mut names = HashSet::new();
+        add_plugin_names(dir, &mut names);
+        self.library.borrow_mut().extend(names);
+        let mut dirs = self.library_dirs.borrow_mut();
+        if !dirs.adjacent.iter().any(|d| d == dir) {
+            dirs.adjacent.push(dir.to_path_buf());
+        }
+    }
+
+    /// A playbook-adjacent `collections/` directory: searched first.
+    pub fn add_collection_root(&self, root: &Path) {
+        let mut roots = self.collection_roots.borrow_mut();
+        if !roots.iter().any(|r| r == root) {
+            roots.insert(0, root.to_path_buf());
+            self.collections.borrow_mut().clear();
+        }
+    }
+
+    /// The installed ansible-core package directory (`.../site-packages/ansible`).
+    pub fn ansible_core_dir(&self) -> Option<&Path> {
+        self.core.as_deref()
+    }
+
+    /// Directories holding an `ansible_collections/` tree, in search order.
+    pub fn collection_roots(&self) -> Vec<PathBuf> {
+        self.collection_roots.borrow().clone()
+    }
+
+    /// The module file a resolved name (from [`ModuleRegistry::resolve`])
+    /// runs, as Ansible's module loader finds it.
+    pub fn locate_module(&self, fqcn: &str) -> Option<PathBuf> {
+        let mut parts = fqcn.splitn(3, '.');
+        let (ns, coll, name) = (parts.next()?, parts.next()?, parts.next()?);
+        if ns == "ansible" && (coll == "legacy" || coll == "builtin") {
+            if coll == "legacy" {
+                let dirs = self.library_dirs.borrow();
+                for dir in dirs.adjacent.iter().chain(dirs.configured.iter()) {
+                    if let Some(p) = find_plugin_file(dir, name) {
+                        return Some(p);
+                    }
+                }
+            }
+            return find_plugin_file(&self.core.as_ref()?.join("modules"), name);
+        }
+        self.collection_roots.borrow().iter().find_map(|root| {
+            let dir = root.join("ansible_collections").join(ns).join(coll);
+            if !dir.is_dir() {
+                return None;
+            }
+            find_plugin_file(&dir.join("plugins").join("modules"), name)
+        })
+    }
+
+    /// Whether the resolved name has an action plugin of its own (which the
+    /// Python fallback would bypass).
+    pub fn has_action_plugin(&self, fqcn: &str) -> bool {
+        let mut parts = fqcn.splitn(3, '.');
+        let (Some(ns), Some(coll), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        if ns == "ansible" && (coll == "legacy" || coll == "builtin") {
+            return self.core.as_ref().is_some_and(|c| {
+                find_plugin_file(&c.join("plugins").join("action"), name).is_some()
+            });
+        }
+        self.collection_roots.borrow().iter().any(|root| {
+            let dir = root.join("ansible_collections").join(ns).join(coll);
+            find_plugin_file(&dir.join("plugins").join("action"), name).is_some()
+        })
     }
 
     /// The fully qualified name `name` resolves to, or `None` when Ansible
@@ -226,7 +318,7 @@ impl ModuleRegistry {
 
     fn scan_collection(&self, ns: &str, coll: &str) -> CollectionIndex {
         let mut index = CollectionIndex::default();
-        for root in &self.collection_roots {
+        for root in self.collection_roots.borrow().iter() {
             let dir = root.join("ansible_collections").join(ns).join(coll);
             if !dir.is_dir() {
                 continue;
@@ -239,6 +331,28 @@ impl ModuleRegistry {
         }
         index
     }
+}
+
+/// The file of plugin `name` in a plugin directory (`name.py`, or `name`
+/// with no extension as old-style modules are), one subdirectory deep.
+fn find_plugin_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    let direct = |d: &Path| {
+        [format!("{name}.py"), name.to_string()]
+            .into_iter()
+            .map(|f| d.join(f))
+            .find(|p| p.is_file())
+    };
+    if let Some(p) = direct(dir) {
+        return Some(p);
+    }
+    let entries = fs::read_dir(dir).ok()?;
+    let mut subdirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    subdirs.iter().find_map(|d| direct(d))
 }
 
 /// Plugin names (file stems) in a plugin directory, one subdirectory deep as

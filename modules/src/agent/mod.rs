@@ -1,5 +1,6 @@
 //! The agent main loop: hello, then one response per request, until `shutdown` or EOF.
 
+mod python;
 mod transfer;
 mod watchdog;
 
@@ -43,6 +44,8 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
     }
     let start_dir = std::env::current_dir().ok();
     let mut moved = false;
+    // Dropped (private directory removed) whenever the loop returns.
+    let mut python = python::PythonState::default();
     loop {
         let frame = match read_frame(reader) {
             Ok(f) => f,
@@ -119,6 +122,19 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
                 transfer::receive_file(reader, writer, id, &path, mode)
             }
             Request::GetFile { id, path } => transfer::send_file(writer, id, &path),
+            Request::PyPayload { id, sha256 } => {
+                python.receive_payload(reader, writer, id, &sha256)
+            }
+            Request::PyRun(call) => {
+                let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
+                    Ok(()) => python.run(&call),
+                    Err(msg) => Response::Error {
+                        id: Some(call.id),
+                        msg,
+                    },
+                };
+                write_json_frame(writer, &resp.to_value())
+            }
             Request::Shutdown { id } => {
                 let _ = write_json_frame(writer, &Response::Done { id, size: 0 }.to_value());
                 return 0;

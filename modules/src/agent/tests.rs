@@ -144,3 +144,66 @@ fn put_file_into_missing_dir_is_answered_and_stream_stays_in_sync() {
     assert_eq!(json_of(&frames[1])["op"], json!("error"));
     assert_eq!(json_of(&frames[2])["result"]["ping"], json!("pong"));
 }
+
+#[test]
+fn python_payload_is_stored_run_and_cleaned_up() {
+    use sha2::{Digest, Sha256};
+    // A "payload" that is a plain Python script: python runs it like a zip.
+    let script = b"import os, sys\nd = sys.stdin.read()\nprint(d.upper())\nprint(os.environ['RSIBLE_X'], os.path.isdir(os.environ['RSIBLE_MODULE_TMPDIR']))\nsys.stderr.write('err')\nsys.exit(3)\n";
+    let sha: String = Sha256::digest(script)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut input = Vec::new();
+    let run =
+        json!({"op": "py_run", "id": 1, "sha256": sha, "interpreter": "python3", "stdin": "args"});
+    write_json_frame(&mut input, &run).unwrap();
+    write_json_frame(
+        &mut input,
+        &json!({"op": "py_payload", "id": 2, "sha256": "0".repeat(64)}),
+    )
+    .unwrap();
+    write_data_frame(&mut input, script).unwrap();
+    write_data_frame(&mut input, &[]).unwrap();
+    write_json_frame(
+        &mut input,
+        &json!({"op": "py_payload", "id": 3, "sha256": sha}),
+    )
+    .unwrap();
+    write_data_frame(&mut input, &script[..10]).unwrap();
+    write_data_frame(&mut input, &script[10..]).unwrap();
+    write_data_frame(&mut input, &[]).unwrap();
+    let mut run = run.clone();
+    run["id"] = json!(4);
+    run["env"] = json!({"RSIBLE_X": "x1"});
+    write_json_frame(&mut input, &run).unwrap();
+    let mut missing = run.clone();
+    missing["id"] = json!(5);
+    missing["interpreter"] = json!("/no/such/python");
+    write_json_frame(&mut input, &missing).unwrap();
+    let (code, frames) = converse(input);
+    assert_eq!(code, 0);
+    // Before the payload was sent: refused.
+    assert_eq!(json_of(&frames[1])["op"], "error");
+    // Wrong hash: refused, stream still in sync.
+    assert_eq!(json_of(&frames[2])["op"], "error");
+    assert!(json_of(&frames[2])["msg"]
+        .as_str()
+        .unwrap()
+        .contains("does not match"));
+    assert_eq!(
+        json_of(&frames[3]),
+        &json!({"op": "done", "id": 3, "size": script.len()})
+    );
+    let out = json_of(&frames[4]);
+    assert_eq!(out["op"], "py_output");
+    assert_eq!(out["rc"], 3);
+    assert_eq!(out["stdout"], "ARGS\nx1 True\n");
+    assert_eq!(out["stderr"], "err");
+    let missing = json_of(&frames[5]);
+    assert_eq!(missing["rc"], 127);
+    assert!(missing["stderr"]
+        .as_str()
+        .unwrap()
+        .contains("/no/such/python: not found"));
+}

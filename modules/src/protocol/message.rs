@@ -42,6 +42,26 @@ pub struct ModuleCall {
     pub become_: Option<bool>,
 }
 
+/// Parameters of a Python-module run (the fallback for modules without a
+/// native twin).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PyRunCall {
+    pub id: u64,
+    /// SHA-256 of a payload sent earlier with `py_payload`.
+    pub sha256: String,
+    /// The interpreter command line (`/usr/bin/python3`), put before the
+    /// payload path in a `/bin/sh -c` command as Ansible does.
+    pub interpreter: String,
+    /// The module arguments document (`{"ANSIBLE_MODULE_ARGS": ...}`).
+    #[serde(default)]
+    pub stdin: String,
+    /// The task's `environment:`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+}
+
 /// A controller -> agent request.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -58,6 +78,13 @@ pub enum Request {
     },
     /// Read a file; answered by `Response::FileFollows` then data frames, empty last.
     GetFile { id: u64, path: String },
+    /// Store a Python-module payload (a zip) in the agent's private directory
+    /// under its SHA-256; the JSON frame is followed by data frames and an
+    /// empty data frame. Answered by `Done` or `Error` (hash mismatch).
+    PyPayload { id: u64, sha256: String },
+    /// Run a stored payload as `<interpreter> <payload>` through `/bin/sh`,
+    /// with `stdin` on its standard input; answered by `PyOutput`.
+    PyRun(PyRunCall),
     /// Stop the agent after answering.
     Shutdown {
         #[serde(default)]
@@ -74,6 +101,8 @@ impl Request {
     pub fn id(&self) -> u64 {
         match self {
             Request::Module(c) => c.id,
+            Request::PyRun(c) => c.id,
+            Request::PyPayload { id, .. } => *id,
             Request::PutFile { id, .. }
             | Request::GetFile { id, .. }
             | Request::Shutdown { id } => *id,
@@ -95,6 +124,13 @@ pub enum Response {
     },
     /// A get_file succeeded; data frames follow.
     FileFollows { id: u64, size: u64, mode: u32 },
+    /// What a `py_run` printed and its exit status (-1: killed by a signal).
+    PyOutput {
+        id: u64,
+        rc: i32,
+        stdout: String,
+        stderr: String,
+    },
     /// The request could not be served (protocol error, I/O error on a transfer).
     Error { id: Option<u64>, msg: String },
 }

@@ -7,4 +7,6 @@ pub use frame::{
     decode_body, read_frame, write_data_frame, write_json_frame, Frame, FrameError, DATA_CHUNK,
     MAX_FRAME,
 };
-pub use message::{parse_request, Hello, ModuleCall, Request, Response, PROTOCOL_VERSION};
+pub use message::{
+    parse_request, Hello, ModuleCall, PyRunCall, Request, Response, PROTOCOL_VERSION,
+};

@@ -34,6 +34,7 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod python_fallback;
 mod results;
 mod retries;
 
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub gathering: String,
     /// `--flush-cache`: forget cached facts before the first play.
     pub flush_cache: bool,
+    /// `ansible_playbook_python` (see `magic::MagicInputs`).
+    pub playbook_python: Option<String>,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -126,6 +129,8 @@ pub struct Executor<'a, S: Sink> {
     public_role_vars: IndexMap<String, Value>,
     /// The persistent fact cache (`fact_caching = jsonfile`), if configured.
     fact_cache: Option<crate::fact_cache::FactCache>,
+    /// Python-module payloads built during the run.
+    python: python_fallback::FallbackState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -176,6 +181,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             public_role_defaults: IndexMap::new(),
             public_role_vars: IndexMap::new(),
             fact_cache: None,
+            python: Default::default(),
         }
     }
 
@@ -655,6 +661,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             role: role.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             omit: OMIT,
             task_file: task.and_then(|t| t.mark.source.as_deref()),
+            playbook_python: self.options.playbook_python.as_deref(),
         });
         if self.public_role_defaults.is_empty() && self.public_role_vars.is_empty() {
             return task_scope(&ctx.layers, inv, &state, frame, task, magic);
@@ -811,7 +818,17 @@ impl<'a, S: Sink> Executor<'a, S> {
             "fetch" => self.fetch_action(host, scope, delegate, &args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
-                None => self.module_call(host, scope, delegate, &action, Json::Object(json_args)),
+                None => self.run_module_action(
+                    &python_fallback::ModuleCallCtx {
+                        task,
+                        frame,
+                        host,
+                        scope,
+                        delegate,
+                    },
+                    &action,
+                    json_args,
+                ),
             },
         };
         normalize_result(&mut result);

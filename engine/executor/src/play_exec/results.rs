@@ -163,6 +163,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
             let mut registered = result.clone();
             registered.retain(|k, _| !k.starts_with("_ansible_") || k == "_ansible_no_log");
+            // Ansible's strategy drops `invocation` from registered results.
+            registered.remove("invocation");
             let value = crate::scope::json_to_value(&Json::Object(registered));
             for h in applies_to {
                 let st = self.state(h);
