@@ -281,7 +281,8 @@ fn execute(
                 executor.finish();
             }
             Err(e) => {
-                executor.finish();
+                // Ansible prints no recap when an error stops the run.
+                executor.runner.close_all();
                 print_error(&e.message);
                 return exit_from(e.exit_code);
             }

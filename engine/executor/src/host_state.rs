@@ -18,8 +18,8 @@ pub struct HostState {
     pub unreachable: bool,
     /// `meta: end_host` or end of play for this host.
     pub ended: bool,
-    /// Handlers notified and not yet run, by the name or listen topic notified.
-    pub notified: IndexSet<String>,
+    /// Handlers notified and not yet run, by `notify::handler_key`.
+    pub notified_handlers: IndexSet<usize>,
 }
 
 impl HostState {

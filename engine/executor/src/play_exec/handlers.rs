@@ -13,6 +13,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         &mut self,
         ctx: &PlayCtx,
         task: &Rc<Task>,
+        frame: &Frame,
         hosts: &[String],
     ) -> Result<(), FatalError> {
         let what = task
@@ -22,7 +23,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             .unwrap_or("")
             .to_string();
         match what.as_str() {
-            "flush_handlers" => self.flush_handlers(ctx, hosts),
+            "flush_handlers" => self.meta_flush_handlers(ctx, task, frame, hosts),
             "noop" => Ok(()),
             "clear_facts" => {
                 let view = self.task_view(task, "TASK", None);
@@ -54,60 +55,94 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
     }
 
-    /// Runs the notified handlers, in the order they are defined, on the hosts that notified them.
+    /// Runs the notified handlers once each, in the order they are defined,
+    /// on the hosts that notified them. A handler notified while handlers
+    /// run is reached in this pass if it comes later, else at the next
+    /// flush (Ansible walks the handler list once per flush).
+    /// `--force-handlers` runs them on hosts that failed too.
     pub(super) fn flush_handlers(
         &mut self,
         ctx: &PlayCtx,
         hosts: &[String],
     ) -> Result<(), FatalError> {
-        let mut handlers: Vec<(Rc<Task>, Frame)> = Vec::new();
-        let base = Frame {
-            tags: ctx.play.tags.clone(),
-            ..Frame::default()
-        };
-        for role in &ctx.play.roles {
-            collect_role_handlers(role, &base, &mut handlers);
-        }
-        for role in crate::scope::imported_roles(ctx.play) {
-            collect_role_handlers(&role, &base, &mut handlers);
-        }
-        collect_handlers(&ctx.play.handlers, &base, &mut handlers);
-        handlers.extend(self.dynamic_handlers.iter().cloned());
-        let mut ran_any = true;
-        while ran_any {
-            ran_any = false;
-            for (handler, frame) in &handlers {
-                let mut names: Vec<String> = vec![];
-                if let Some(n) = &handler.name {
-                    names.push(n.clone());
-                    if let Some(role) = &frame.role {
-                        names.push(format!("{} : {}", role.name, n));
-                    }
-                }
-                names.extend(handler.listen.iter().cloned());
-                let notified: Vec<String> = hosts
-                    .iter()
-                    .filter(|h| {
-                        self.states.get(*h).is_some_and(|s| {
-                            s.is_active() && names.iter().any(|n| s.notified.contains(n))
-                        })
+        // Rebuilt: an include_role may have replaced a handler's frame.
+        self.notify.built_for = None;
+        self.refresh_play_handlers(ctx);
+        let force = self.options.force_handlers
+            || ctx
+                .play
+                .keywords
+                .get("force_handlers")
+                .is_some_and(|n| self.node_truthy(n));
+        let handlers = self.notify.handlers.clone();
+        for entry in &handlers {
+            let notified: Vec<String> = hosts
+                .iter()
+                .filter(|h| {
+                    self.states.get(*h).is_some_and(|s| {
+                        let eligible =
+                            s.is_active() || (force && s.failed && !s.unreachable && !s.ended);
+                        eligible && s.notified_handlers.contains(&entry.key)
                     })
-                    .cloned()
-                    .collect();
-                if notified.is_empty() {
-                    continue;
-                }
-                for h in &notified {
-                    let st = self.state(h);
-                    for n in &names {
-                        st.notified.shift_remove(n);
-                    }
-                }
-                ran_any = true;
-                self.run_handler(ctx, handler, frame, &notified)?;
+                })
+                .cloned()
+                .collect();
+            if notified.is_empty() {
+                continue;
             }
+            // Failed hosts take part only under --force-handlers; they stay failed.
+            let mut revived = Vec::new();
+            for h in &notified {
+                let st = self.state(h);
+                st.notified_handlers.shift_remove(&entry.key);
+                if st.failed {
+                    st.failed = false;
+                    revived.push(h.clone());
+                }
+            }
+            let r = self.run_handler(ctx, &entry.task, &entry.frame, &notified);
+            for h in &revived {
+                self.state(h).failed = true;
+            }
+            r?;
         }
         Ok(())
+    }
+
+    /// `meta: flush_handlers` as a task: Ansible prints its banner once per
+    /// host, skips the hosts whose `when` is false, then flushes.
+    pub(super) fn meta_flush_handlers(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Rc<Task>,
+        frame: &Frame,
+        hosts: &[String],
+    ) -> Result<(), FatalError> {
+        let mut flushing = Vec::new();
+        for h in hosts {
+            let view = self.task_view(task, "TASK", None);
+            self.callback.task_start(&view);
+            let scope = self.scope_for(ctx, h, frame, Some(task));
+            match self.check_conditions(task, frame, &scope) {
+                None => flushing.push(h.clone()),
+                Some(mut skipped) => {
+                    skipped.insert(
+                        "skip_reason".into(),
+                        serde_json::Value::String(format!(
+                            "flush_handlers conditional evaluated to False, continuing execution for {h}"
+                        )),
+                    );
+                    let shown = super::results::clean_copy(&skipped);
+                    self.callback
+                        .runner_on_skipped(&crate::output::default_callback::ResultView {
+                            host: h,
+                            task: &view,
+                            result: &shown,
+                        });
+                }
+            }
+        }
+        self.flush_handlers(ctx, &flushing)
     }
 
     pub(super) fn run_handler(
@@ -158,18 +193,5 @@ pub(super) fn collect_handlers(items: &[Item], frame: &Frame, out: &mut Vec<(Rc<
                 collect_handlers(&b.always, frame, out);
             }
         }
-    }
-}
-
-pub(super) fn notify_list(node: Option<&rsible_yaml::Node>) -> Vec<String> {
-    match node {
-        None => vec![],
-        Some(n) => match &n.value {
-            rsible_yaml::Value::Seq(items) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect(),
-            _ => n.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
-        },
     }
 }

@@ -34,6 +34,7 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod notify;
 mod python_fallback;
 mod results;
 mod retries;
@@ -114,6 +115,8 @@ pub struct Executor<'a, S: Sink> {
     ctl: control::ControlState,
     /// Connection settings of the execution in progress (see `delegation.rs`).
     conn_ctx: delegation::ConnContext,
+    /// The play's handlers and notification errors (see `notify.rs`).
+    notify: notify::NotifyState,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
     /// `hostvars` for the current play, built once and reused until a host's
@@ -174,6 +177,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             current_become_flags: None,
             ctl: control::ControlState::default(),
             conn_ctx: delegation::ConnContext::default(),
+            notify: notify::NotifyState::default(),
             loader: None,
             hostvars_cache: None,
             groups_now: None,
@@ -548,8 +552,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         if active.is_empty() {
             return Ok(());
         }
+        self.refresh_play_handlers(ctx);
         if task.action == "meta" || task.action.ends_with(".meta") {
-            return self.run_meta(ctx, task, &active);
+            return self.run_meta(ctx, task, frame, &active);
         }
         if task.kind == rsible_playbook::TaskKind::IncludeTasks {
             return self.run_include_tasks(ctx, task, frame, &active, prefix);
@@ -595,6 +600,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                     std::slice::from_ref(host)
                 },
             );
+            self.take_notify_error()?;
         }
         self.enforce_failure_limits(ctx, task, frame, &active, run_once);
         Ok(())

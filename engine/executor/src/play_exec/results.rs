@@ -7,7 +7,6 @@ use rsible_playbook::Task;
 use rsible_templar::{from_yaml, Value};
 use serde_json::{Map, Value as Json};
 
-use super::handlers::notify_list;
 use super::Executor;
 use crate::frame::Frame;
 use crate::output::default_callback::{ResultView, Sink, TaskView};
@@ -121,6 +120,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                     .unwrap_or(false)
             })
             .unwrap_or(false);
+        // An unknown handler stops the run before the result is shown.
+        let notifications = self.result_notifications(task, frame, scope, &result);
+        if !self.check_notifications(&notifications) {
+            return;
+        }
         if let Some(Json::Array(items)) = result.get("results") {
             for item in items {
                 if let Json::Object(m) = item {
@@ -206,13 +210,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 st.failed = true;
             }
         }
-        if changed && !failed {
-            for topic in notify_list(frame.keyword(task, "notify")) {
-                for h in applies_to {
-                    self.state(h).notified.insert(topic.clone());
-                }
-            }
-        }
+        self.notify_hosts(applies_to, &notifications);
     }
 }
 
