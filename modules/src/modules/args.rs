@@ -26,6 +26,8 @@ pub enum ParamDefault {
     None,
     Bool(bool),
     Str(&'static str),
+    Int(i64),
+    List(&'static [&'static str]),
 }
 
 /// One parameter of a module's argument spec.
@@ -101,6 +103,10 @@ pub fn validate(
                 ParamDefault::None => Value::Null,
                 ParamDefault::Bool(b) => Value::Bool(b),
                 ParamDefault::Str(s) => Value::String(s.to_string()),
+                ParamDefault::Int(i) => Value::from(i),
+                ParamDefault::List(items) => {
+                    Value::Array(items.iter().map(|s| Value::String(s.to_string())).collect())
+                }
             },
         };
         params.insert(p.name.to_string(), value);

@@ -22,6 +22,7 @@ mod sysctl;
 mod tempfile;
 mod unarchive;
 mod user;
+mod wait_for;
 
 pub use args::{validate, Kind, Param, ParamDefault};
 
@@ -168,6 +169,11 @@ const NATIVE: &[NativeModule] = &[
         name: "ansible.posix.mount",
         spec: mount::SPEC,
         run: mount::run,
+    },
+    NativeModule {
+        name: "wait_for",
+        spec: wait_for::SPEC,
+        run: wait_for::run,
     },
     NativeModule {
         name: "setup",
