@@ -17,6 +17,7 @@ REFERENCE_MAX="${REFERENCE_MAX:-100}"
 . "$REPO_ROOT/bench/lib/loopback-sshd.sh"
 [ "$#" -gt 0 ] || set -- 1 20 100
 (cd "$REPO_ROOT" && cargo build --release -q --bins)
+RSIBLE_RELEASE="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release"
 
 work="$(mktemp -d /tmp/rsible-bench-hosts.XXXXXX)"
 trap 'sshd_stop "$work/sshd"; rm -rf "$work"' EXIT
@@ -97,7 +98,7 @@ run_engine() { # ENGINE N -> prints "seconds peak_kib"
     local engine="$1" n="$2" dir="$work/$1-$2" bin out rc
     write_project "$dir" "$n" "$engine"
     bin="$REF_BIN/ansible-playbook"
-    [ "$engine" = rsible ] && bin="$REPO_ROOT/target/release/rsible-playbook"
+    [ "$engine" = rsible ] && bin="$RSIBLE_RELEASE/rsible-playbook"
     local start end
     start=$(date +%s.%N)
     set +e
