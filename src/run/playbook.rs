@@ -216,6 +216,11 @@ fn execute(
             Stdout,
         );
         let options = RunOptions {
+            forks: args
+                .runner
+                .forks
+                .map(|f| f.max(1) as usize)
+                .unwrap_or(config.forks as usize),
             check_mode: args.check_diff.check,
             diff: args.check_diff.diff,
             verbosity: args.verbosity.verbosity,

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rsible_connection::{
-    AgentHandle, BecomeMethod, BecomeSpec, CallOptions, ConnKind, ConnSpec, Connection, Secret,
+    AgentHandle, BecomeMethod, BecomeSpec, CallOptions, ConnError, ConnKind, ConnSpec, Connection,
+    Secret,
 };
 use serde_json::{Map, Value};
 
 use crate::target::{
-    CallSettings, PythonCall, PythonOutput, TargetRunner, TargetSpec, Unreachable,
+    CallOutcome, CallSettings, PlannedCall, PythonCall, PythonOutput, TargetRunner, TargetSpec,
+    Unreachable,
 };
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
@@ -106,27 +108,6 @@ impl ConnectionPool {
         spec
     }
 
-    /// Closes the least recently used connection when `max_open` are open,
-    /// so that a run over more hosts than the open-files limit can hold
-    /// connected at once still completes (the agent is reopened on next use,
-    /// from its cached binary).
-    fn make_room(&mut self) {
-        if self.open.len() < self.defaults.max_open.max(1) {
-            return;
-        }
-        let oldest = self
-            .open
-            .keys()
-            .min_by_key(|t| self.last_used.get(*t).copied().unwrap_or(0))
-            .cloned();
-        if let Some(t) = oldest {
-            self.last_used.remove(&t);
-            if let Some(handle) = self.open.remove(&t) {
-                let _ = handle.close();
-            }
-        }
-    }
-
     /// Methods other than sudo and su are refused before connecting.
     fn unsupported_become(t: &TargetSpec) -> Option<String> {
         match t.become_method.as_deref() {
@@ -139,40 +120,154 @@ impl ConnectionPool {
 }
 
 impl ConnectionPool {
-    /// The open agent for `target`, connecting on first use. `Ok(Err(msg))`:
-    /// become failed (missing or wrong password), which fails the task, as in
-    /// Ansible; the next task tries again.
-    fn handle(
-        &mut self,
-        target: &TargetSpec,
-    ) -> Result<Result<&mut AgentHandle, String>, Unreachable> {
+    /// The outcome decided before any connection: a host already found
+    /// unreachable, or a become method rsible refuses.
+    fn precheck(&self, target: &TargetSpec) -> Option<CallOutcome> {
         if let Some(msg) = self.dead.get(target) {
-            return Err(Unreachable(msg.clone()));
+            return Some(Err(Unreachable(msg.clone())));
         }
-        if !self.open.contains_key(target) {
-            self.make_room();
-            let spec = self.conn_spec(target);
-            match Connection::open(&spec) {
-                Ok(handle) => {
-                    self.open.insert(target.clone(), handle);
-                }
-                Err(e @ rsible_connection::ConnError::Become(_)) => {
-                    return Ok(Err(e.to_string()));
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    self.dead.insert(target.clone(), msg.clone());
-                    return Err(Unreachable(msg));
+        Self::unsupported_become(target).map(|msg| Ok(failure(msg)))
+    }
+
+    /// Opens the connections of `targets` that are not open yet, at most
+    /// `forks` at a time (an ssh handshake and agent start per host is most
+    /// of a small play's time, so they are made side by side).
+    ///
+    /// Returns the targets whose become failed (a missing or wrong password):
+    /// that fails the task, as in Ansible, and the next task tries again, so
+    /// they are not marked unreachable.
+    fn open_all(&mut self, targets: &[&TargetSpec], forks: usize) -> HashMap<TargetSpec, String> {
+        let mut become_failed = HashMap::new();
+        let mut todo: Vec<(TargetSpec, ConnSpec)> = Vec::new();
+        for t in targets {
+            if !self.open.contains_key(*t)
+                && !self.dead.contains_key(*t)
+                && !todo.iter().any(|(seen, _)| seen == *t)
+            {
+                todo.push(((*t).clone(), self.conn_spec(t)));
+            }
+        }
+        let max_open = self.defaults.max_open.max(1);
+        for chunk in todo.chunks(forks.clamp(1, max_open)) {
+            self.make_room(chunk.len());
+            let opened: Vec<(TargetSpec, Result<AgentHandle, ConnError>)> =
+                std::thread::scope(|s| {
+                    let running: Vec<_> = chunk
+                        .iter()
+                        .map(|(t, spec)| s.spawn(move || (t.clone(), Connection::open(spec))))
+                        .collect();
+                    running.into_iter().filter_map(|h| h.join().ok()).collect()
+                });
+            for (t, res) in opened {
+                match res {
+                    Ok(handle) => {
+                        self.touch(&t);
+                        self.open.insert(t, handle);
+                    }
+                    Err(e @ ConnError::Become(_)) => {
+                        become_failed.insert(t, e.to_string());
+                    }
+                    Err(e) => {
+                        self.dead.insert(t, e.to_string());
+                    }
                 }
             }
         }
+        become_failed
+    }
+
+    /// Records what a call's outcome says about its connection.
+    fn settle(&mut self, target: &TargetSpec, handle: AgentHandle, outcome: &CallOutcome) {
+        match outcome {
+            Err(Unreachable(msg)) => {
+                drop(handle);
+                self.last_used.remove(target);
+                self.dead.insert(target.clone(), msg.clone());
+            }
+            Ok(_) => {
+                self.touch(target);
+                self.open.insert(target.clone(), handle);
+            }
+        }
+    }
+
+    /// Marks `target` as just used, for the least-recently-used choice.
+    fn touch(&mut self, target: &TargetSpec) {
         self.calls += 1;
         self.last_used.insert(target.clone(), self.calls);
-        self.open
-            .get_mut(target)
-            .map(Ok)
-            .ok_or_else(|| Unreachable("connection lost".into()))
     }
+
+    /// Closes least recently used connections until `incoming` more fit
+    /// under `max_open`, so that a run over more hosts than the open-files
+    /// limit can hold connected at once still completes (an agent closed
+    /// here is reopened on next use, from its cached binary).
+    fn make_room(&mut self, incoming: usize) {
+        let max_open = self.defaults.max_open.max(1);
+        while !self.open.is_empty() && self.open.len() + incoming > max_open {
+            let oldest = self
+                .open
+                .keys()
+                .min_by_key(|t| self.last_used.get(*t).copied().unwrap_or(0))
+                .cloned();
+            let Some(t) = oldest else { break };
+            self.last_used.remove(&t);
+            if let Some(handle) = self.open.remove(&t) {
+                let _ = handle.close();
+            }
+        }
+    }
+
+    /// Splits `calls` into groups touching at most `max_open` distinct
+    /// targets, keeping each target's calls in one group and in order.
+    fn groups_within_open_limit(&self, calls: &[PlannedCall]) -> Vec<Vec<usize>> {
+        let max_open = self.defaults.max_open.max(1);
+        let mut targets: Vec<&TargetSpec> = Vec::new();
+        for c in calls {
+            if !targets.contains(&&c.target) {
+                targets.push(&c.target);
+            }
+        }
+        targets
+            .chunks(max_open)
+            .map(|group| {
+                (0..calls.len())
+                    .filter(|i| group.contains(&&calls[*i].target))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Runs one module call on an open connection.
+fn call_on(
+    handle: &mut AgentHandle,
+    module: &str,
+    args: &Value,
+    settings: &CallSettings,
+) -> CallOutcome {
+    let empty = Map::new();
+    let args = args.as_object().unwrap_or(&empty);
+    let opts = CallOptions {
+        check_mode: settings.check_mode,
+        diff: settings.diff,
+        env: settings.env.clone(),
+        ..CallOptions::default()
+    };
+    match handle.call(module, args, &opts) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Ok(failure(format!(
+            "module returned a non-object result: {other}"
+        ))),
+        Err(e) if e.is_unreachable() => Err(Unreachable(e.to_string())),
+        Err(e) => Ok(failure(e.to_string())),
+    }
+}
+
+fn failure(msg: String) -> Map<String, Value> {
+    Map::from_iter([
+        ("failed".to_string(), Value::Bool(true)),
+        ("msg".to_string(), Value::String(msg)),
+    ])
 }
 
 impl TargetRunner for ConnectionPool {
@@ -182,51 +277,42 @@ impl TargetRunner for ConnectionPool {
         module: &str,
         args: &Value,
         settings: &CallSettings,
-    ) -> Result<Map<String, Value>, Unreachable> {
-        if let Some(msg) = Self::unsupported_become(target) {
-            return Ok(Map::from_iter([
-                ("failed".to_string(), Value::Bool(true)),
-                ("msg".to_string(), Value::String(msg)),
-            ]));
+    ) -> CallOutcome {
+        if let Some(outcome) = self.precheck(target) {
+            return outcome;
         }
-        let handle = match self.handle(target)? {
-            Ok(h) => h,
-            Err(msg) => {
-                return Ok(Map::from_iter([
-                    ("failed".to_string(), Value::Bool(true)),
-                    ("msg".to_string(), Value::String(msg)),
-                ]))
-            }
-        };
-        let empty = Map::new();
-        let args = args.as_object().unwrap_or(&empty);
-        let opts = CallOptions {
-            check_mode: settings.check_mode,
-            diff: settings.diff,
-            env: settings.env.clone(),
-            ..CallOptions::default()
-        };
-        match handle.call(module, args, &opts) {
-            Ok(Value::Object(map)) => Ok(map),
-            Ok(other) => Ok(Map::from_iter([
-                ("failed".to_string(), Value::Bool(true)),
-                (
-                    "msg".to_string(),
-                    Value::String(format!("module returned a non-object result: {other}")),
-                ),
-            ])),
-            Err(e) if e.is_unreachable() => {
-                self.open.remove(target);
-                self.last_used.remove(target);
-                let msg = e.to_string();
-                self.dead.insert(target.clone(), msg.clone());
-                Err(Unreachable(msg))
-            }
-            Err(e) => Ok(Map::from_iter([
-                ("failed".to_string(), Value::Bool(true)),
-                ("msg".to_string(), Value::String(e.to_string())),
-            ])),
+        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
+            return Ok(failure(msg));
         }
+        let Some(mut handle) = self.open.remove(target) else {
+            return Err(Unreachable(
+                self.dead
+                    .get(target)
+                    .cloned()
+                    .unwrap_or_else(|| "connection lost".into()),
+            ));
+        };
+        let outcome = call_on(&mut handle, module, args, settings);
+        self.settle(target, handle, &outcome);
+        outcome
+    }
+
+    fn run_many(&mut self, calls: &[PlannedCall], forks: usize) -> Vec<CallOutcome> {
+        let groups = self.groups_within_open_limit(calls);
+        if groups.len() <= 1 {
+            return self.run_group(calls, forks);
+        }
+        let mut outcomes: Vec<Option<CallOutcome>> = vec![None; calls.len()];
+        for group in groups {
+            let part: Vec<PlannedCall> = group.iter().map(|i| calls[*i].clone()).collect();
+            for (i, outcome) in group.into_iter().zip(self.run_group(&part, forks)) {
+                outcomes[i] = Some(outcome);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(Unreachable("connection lost".into()))))
+            .collect()
     }
 
     fn run_python(
@@ -234,12 +320,19 @@ impl TargetRunner for ConnectionPool {
         target: &TargetSpec,
         call: &PythonCall,
     ) -> Result<Result<PythonOutput, String>, Unreachable> {
-        if let Some(msg) = Self::unsupported_become(target) {
+        match self.precheck(target) {
+            Some(Err(unreachable)) => return Err(unreachable),
+            Some(Ok(failed)) => {
+                let msg = failed.get("msg").and_then(Value::as_str).unwrap_or_default();
+                return Ok(Err(msg.to_string()));
+            }
+            None => {}
+        }
+        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
             return Ok(Err(msg));
         }
-        let handle = match self.handle(target)? {
-            Ok(h) => h,
-            Err(msg) => return Ok(Err(msg)),
+        let Some(mut handle) = self.open.remove(target) else {
+            return Err(Unreachable(self.dead_reason(target)));
         };
         let run = rsible_connection::python::PythonRun {
             payload: call.payload,
@@ -249,21 +342,23 @@ impl TargetRunner for ConnectionPool {
             env: call.env,
             cwd: None,
         };
-        match handle.run_python(&run) {
-            Ok(out) => Ok(Ok(PythonOutput {
-                rc: out.rc,
-                stdout: out.stdout,
-                stderr: out.stderr,
-            })),
+        let (settled, result) = match handle.run_python(&run) {
+            Ok(out) => (
+                Ok(Map::new()),
+                Ok(Ok(PythonOutput {
+                    rc: out.rc,
+                    stdout: out.stdout,
+                    stderr: out.stderr,
+                })),
+            ),
             Err(e) if e.is_unreachable() => {
-                self.open.remove(target);
-                self.last_used.remove(target);
                 let msg = e.to_string();
-                self.dead.insert(target.clone(), msg.clone());
-                Err(Unreachable(msg))
+                (Err(Unreachable(msg.clone())), Err(Unreachable(msg)))
             }
-            Err(e) => Ok(Err(e.to_string())),
-        }
+            Err(e) => (Ok(Map::new()), Ok(Err(e.to_string()))),
+        };
+        self.settle(target, handle, &settled);
+        result
     }
 
     fn close_all(&mut self) {
@@ -272,4 +367,104 @@ impl TargetRunner for ConnectionPool {
             let _ = handle.close();
         }
     }
+}
+
+impl ConnectionPool {
+    /// Why `target` has no connection: its recorded failure, if any.
+    fn dead_reason(&self, target: &TargetSpec) -> String {
+        self.dead
+            .get(target)
+            .cloned()
+            .unwrap_or_else(|| "connection lost".into())
+    }
+
+    /// Runs calls touching at most `max_open` targets: opens their
+    /// connections, then works through one queue entry per target on up to
+    /// `forks` threads.
+    fn run_group(&mut self, calls: &[PlannedCall], forks: usize) -> Vec<CallOutcome> {
+        let mut outcomes: Vec<Option<CallOutcome>> =
+            calls.iter().map(|c| self.precheck(&c.target)).collect();
+        let pending: Vec<&TargetSpec> = calls
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_none())
+            .map(|(c, _)| &c.target)
+            .collect();
+        let become_failed = self.open_all(&pending, forks);
+        // One unit of work per target: its handle and its calls, in order.
+        let mut work: Vec<(TargetSpec, AgentHandle, Vec<usize>)> = Vec::new();
+        for (i, call) in calls.iter().enumerate() {
+            if outcomes[i].is_some() {
+                continue;
+            }
+            if let Some(msg) = become_failed.get(&call.target) {
+                outcomes[i] = Some(Ok(failure(msg.clone())));
+            } else if let Some(unit) = work.iter_mut().find(|(t, _, _)| *t == call.target) {
+                unit.2.push(i);
+            } else if let Some(handle) = self.open.remove(&call.target) {
+                work.push((call.target.clone(), handle, vec![i]));
+            } else {
+                let msg = self
+                    .dead
+                    .get(&call.target)
+                    .cloned()
+                    .unwrap_or_else(|| "connection lost".into());
+                outcomes[i] = Some(Err(Unreachable(msg)));
+            }
+        }
+        let queue = std::sync::Mutex::new(work);
+        let done = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            let workers = forks.max(1).min(calls.len().max(1));
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                    let Some((target, mut handle, indexes)) = next else {
+                        break;
+                    };
+                    let mut results = Vec::new();
+                    for i in indexes {
+                        let c = &calls[i];
+                        let outcome = call_on(&mut handle, &c.module, &c.args, &c.settings);
+                        let lost = outcome.is_err();
+                        results.push((i, outcome));
+                        if lost {
+                            break;
+                        }
+                    }
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((target, handle, results));
+                });
+            }
+        });
+        for (target, handle, results) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            let last = results.last().map(|(_, o)| o.clone());
+            for (i, outcome) in results {
+                outcomes[i] = Some(outcome);
+            }
+            match last {
+                Some(outcome) => self.settle(&target, handle, &outcome),
+                None => {
+                    self.open.insert(target, handle);
+                }
+            }
+        }
+        // Calls after a lost connection on the same target: unreachable too.
+        outcomes
+            .into_iter()
+            .zip(calls)
+            .map(|(o, c)| {
+                o.unwrap_or_else(|| {
+                    Err(Unreachable(
+                        self.dead
+                            .get(&c.target)
+                            .cloned()
+                            .unwrap_or_else(|| "connection lost".into()),
+                    ))
+                })
+            })
+            .collect()
+    }
+
 }

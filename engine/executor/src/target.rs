@@ -67,6 +67,18 @@ pub struct CallSettings {
     pub env: BTreeMap<String, String>,
 }
 
+/// One module call planned for a host, to be run together with others.
+#[derive(Clone, Debug)]
+pub struct PlannedCall {
+    pub target: TargetSpec,
+    pub module: String,
+    pub args: Value,
+    pub settings: CallSettings,
+}
+
+/// What a module call gave: its result, or the host was unreachable.
+pub type CallOutcome = Result<Map<String, Value>, Unreachable>;
+
 pub trait TargetRunner {
     /// Runs `module` with `args` on the target and returns its result.
     fn run_module(
@@ -86,6 +98,17 @@ pub trait TargetRunner {
     ) -> Result<Result<PythonOutput, String>, Unreachable> {
         let _ = (target, call);
         Ok(Err("this connection cannot run Python modules".into()))
+    }
+
+    /// Runs several calls, at most `forks` at a time, and returns their
+    /// outcomes in the order of `calls`. Calls to the same target run one
+    /// after the other. The default runs them all in turn.
+    fn run_many(&mut self, calls: &[PlannedCall], forks: usize) -> Vec<CallOutcome> {
+        let _ = forks;
+        calls
+            .iter()
+            .map(|c| self.run_module(&c.target, &c.module, &c.args, &c.settings))
+            .collect()
     }
 
     /// Closes every connection (end of run).

@@ -7,10 +7,11 @@ use rsible_playbook::Task;
 use rsible_templar::Value;
 use serde_json::{json, Map, Value as Json};
 
+use super::prefetch::Intercept;
 use super::{obj, Executor, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::Sink;
-use crate::target::TargetSpec;
+use crate::target::{PlannedCall, TargetSpec};
 use crate::vars::VarLayers;
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -114,7 +115,23 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) -> Map<String, Json> {
         let spec = self.target_spec(host, scope, delegate);
         let settings = self.ctl.call_settings.clone();
-        match self.runner.run_module(&spec, module, &args, &settings) {
+        let planned = PlannedCall {
+            target: spec,
+            module: module.to_string(),
+            args,
+            settings,
+        };
+        let outcome = match self.prefetch.intercept(host, planned.clone()) {
+            Intercept::Recorded(placeholder) => return placeholder,
+            Intercept::Ready(outcome) => outcome,
+            Intercept::Call => self.runner.run_module(
+                &planned.target,
+                &planned.module,
+                &planned.args,
+                &planned.settings,
+            ),
+        };
+        match outcome {
             Ok(r) => r,
             Err(u) => obj(json!({"unreachable": true, "msg": u.0, "changed": false})),
         }

@@ -74,6 +74,13 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut view = self.task_view(&task, "TASK", None);
         view.name = "Gathering Facts".into();
         self.callback.task_start(&view);
+        // Every host's setup runs side by side (see `prefetch`).
+        let forks = self.options.forks;
+        self.prefetch_calls(&wanted, forks, |ex, host| {
+            let scope = ex.scope_for(ctx, host, frame, Some(&task));
+            let args = ex.gather_args(ctx, &scope);
+            let _ = ex.module_call(host, &scope, None, "setup", Json::Object(args));
+        });
         for host in &wanted {
             let scope = self.scope_for(ctx, host, frame, Some(&task));
             let args = self.gather_args(ctx, &scope);
@@ -93,6 +100,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 std::slice::from_ref(host),
             );
         }
+        self.prefetch.clear();
         Ok(())
     }
 

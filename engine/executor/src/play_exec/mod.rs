@@ -35,6 +35,7 @@ mod includes;
 mod loop_control;
 mod loops;
 mod notify;
+mod prefetch;
 mod python_fallback;
 mod results;
 mod retries;
@@ -47,6 +48,8 @@ pub struct RunOptions {
     pub check_mode: bool,
     pub diff: bool,
     pub verbosity: u8,
+    /// `-f` / ansible.cfg `forks`: how many hosts' module calls run at once.
+    pub forks: usize,
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
     pub limit: Option<Vec<String>>,
@@ -117,6 +120,8 @@ pub struct Executor<'a, S: Sink> {
     conn_ctx: delegation::ConnContext,
     /// The play's handlers and notification errors (see `notify.rs`).
     notify: notify::NotifyState,
+    /// Module calls of the current task made side by side (see `prefetch`).
+    prefetch: prefetch::PrefetchState,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
     /// `hostvars` for the current play, built once and reused until a host's
@@ -178,6 +183,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             ctl: control::ControlState::default(),
             conn_ctx: delegation::ConnContext::default(),
             notify: notify::NotifyState::default(),
+            prefetch: prefetch::PrefetchState::default(),
             loader: None,
             hostvars_cache: None,
             groups_now: None,
@@ -573,6 +579,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             active.clone()
         };
         let mut view: Option<TaskView> = None;
+        if !run_once && !bypass {
+            self.prefetch_task(ctx, task, frame, &hosts_to_run);
+        }
         for host in &hosts_to_run {
             let scope = self.scope_for(ctx, host, frame, Some(task));
             // Templated again per loop item (see `run_on_host`).
@@ -602,6 +611,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             );
             self.take_notify_error()?;
         }
+        self.prefetch.clear();
         self.enforce_failure_limits(ctx, task, frame, &active, run_once);
         Ok(())
     }

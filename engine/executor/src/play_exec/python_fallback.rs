@@ -408,7 +408,7 @@ impl<S: Sink> Executor<'_, S> {
 }
 
 /// A `library/` module named like a builtin one replaces it, as in Ansible.
-fn is_library_override(fqcn: &str) -> bool {
+pub(super) fn is_library_override(fqcn: &str) -> bool {
     fqcn.starts_with("ansible.legacy.")
 }
 
