@@ -579,7 +579,16 @@ impl<'a, S: Sink> Executor<'a, S> {
             active.clone()
         };
         let mut view: Option<TaskView> = None;
-        if !run_once && !bypass {
+        if !run_once && !bypass && hosts_to_run.len() > 1 {
+            // The banner comes before any host runs the task, as when hosts
+            // run one by one (templated with the first host's variables).
+            let first = &hosts_to_run[0];
+            let scope = self.scope_for(ctx, first, frame, Some(task));
+            let delegate = self.delegate_label(task, frame, &scope);
+            let mut v = self.task_view(task, prefix, delegate);
+            v.name = self.templated_task_name(task, &scope);
+            self.callback.task_start(&v);
+            view = Some(v);
             self.prefetch_task(ctx, task, frame, &hosts_to_run);
         }
         for host in &hosts_to_run {
