@@ -70,3 +70,47 @@ fn one_fork_runs_hosts_one_after_another() {
     assert_eq!(code, Some(2), "{stdout}");
     assert!(stdout.contains("fatal: [n1]: FAILED!"), "{stdout}");
 }
+
+/// Under an open-files limit that holds only two connections, 25 hosts (75
+/// descriptors if all stayed connected) still all run every task: the least recently used agent is closed to make
+/// room and reopened when its host's turn comes again.
+#[test]
+fn more_hosts_than_the_open_files_limit_allows_connected_still_complete() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        "[nodes]\nn[01:25]\n\n[nodes:vars]\nansible_connection=local\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("site.yml"),
+        "- hosts: nodes\n  gather_facts: false\n  tasks:\n\
+         \x20   - command: echo one {{ inventory_hostname }}\n\
+         \x20   - command: echo two {{ inventory_hostname }}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\n",
+    )
+    .unwrap();
+    // 72 descriptors: 64 reserved + 4 per connection → room for two.
+    let script = format!(
+        "ulimit -n 72 && exec '{}' -i inventory.ini site.yml -f 2",
+        env!("CARGO_BIN_EXE_rsible-playbook")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for n in 1..=25 {
+        let line = format!("n{n:02}                        : ok=2    changed=2");
+        assert!(stdout.contains(&line), "{line}\n{stdout}");
+    }
+}

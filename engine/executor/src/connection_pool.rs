@@ -323,7 +323,10 @@ impl TargetRunner for ConnectionPool {
         match self.precheck(target) {
             Some(Err(unreachable)) => return Err(unreachable),
             Some(Ok(failed)) => {
-                let msg = failed.get("msg").and_then(Value::as_str).unwrap_or_default();
+                let msg = failed
+                    .get("msg")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 return Ok(Err(msg.to_string()));
             }
             None => {}
@@ -466,5 +469,4 @@ impl ConnectionPool {
             })
             .collect()
     }
-
 }
