@@ -37,6 +37,8 @@ pub fn raise_open_files_limit() -> u64 {
     as_u64(lim.rlim_cur)
 }
 
+// rlim_t is u64 on Linux but not on every platform.
+#[allow(clippy::unnecessary_cast)]
 fn as_u64(v: libc::rlim_t) -> u64 {
     if v == libc::RLIM_INFINITY {
         u64::MAX

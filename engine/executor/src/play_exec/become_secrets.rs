@@ -32,7 +32,7 @@ pub(super) fn flags(method: &str, get: VarText) -> Option<String> {
     };
     std::iter::once("ansible_become_flags")
         .chain(own)
-        .find_map(|name| get(name))
+        .find_map(get)
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ impl TargetRunner for RecordingGuard {
 
 /// Where the recorder stands for one host.
 enum Recorded {
-    Call(PlannedCall),
+    Call(Box<PlannedCall>),
     /// The execution asked for more than one call: run it normally.
     Several,
 }
@@ -111,7 +111,7 @@ impl PrefetchState {
         if let Some(recording) = self.recording.as_mut() {
             match recording.get(host) {
                 None => {
-                    recording.insert(host.to_string(), Recorded::Call(call));
+                    recording.insert(host.to_string(), Recorded::Call(Box::new(call)));
                 }
                 Some(_) => {
                     recording.insert(host.to_string(), Recorded::Several);
@@ -189,7 +189,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let (names, calls): (Vec<String>, Vec<PlannedCall>) = hosts
             .iter()
             .filter_map(|h| match recorded.get(h) {
-                Some(Recorded::Call(c)) => Some((h.clone(), c.clone())),
+                Some(Recorded::Call(c)) => Some((h.clone(), (**c).clone())),
                 _ => None,
             })
             .unzip();
