@@ -143,6 +143,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         frame: &Frame,
         hosts: &[String],
     ) {
+        self.prefetch.clear();
         let forks = self.options.forks.max(1);
         if forks < 2 || hosts.len() < 2 || !qualifies(task, frame) {
             return;
