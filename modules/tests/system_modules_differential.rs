@@ -489,3 +489,35 @@ fn mount_matches_the_reference() {
     .concat();
     assert_steps_match("mount_matches_the_reference", steps);
 }
+
+/// apt without changing the machine: installed packages (no change), check mode
+/// (apt-get --simulate), a cache that is still valid, and bad input. Installing or
+/// removing for real needs the sandbox hosts of bench/sandbox (not in CI). Few steps:
+/// each reference step opens the apt cache through python-apt (seconds on a busy host).
+#[test]
+fn apt_without_changes_matches_the_reference() {
+    let a = "apt";
+    let steps = vec![
+        step(
+            a,
+            json!({"name": ["coreutils", "bash>=5.0", "coreutils=9.1*"], "state": "present"}),
+        ),
+        checked(
+            a,
+            json!({"name": ["hello", "curl"], "install_recommends": false}),
+        ),
+        checked(a, json!({"name": "bash", "state": "latest"})),
+        checked(a, json!({"name": "curl", "state": "absent", "purge": true})),
+        step(a, json!({"name": "hello", "state": "absent"})),
+        step(a, json!({"name": ["coreutils", "rsible-no-such-package"]})),
+        step(a, json!({"name": "bash=9.9"})),
+        step(a, json!({"name": "a=1=2"})),
+        checked(a, json!({"update_cache": true})),
+        step(
+            a,
+            json!({"name": "coreutils", "update_cache": true, "cache_valid_time": 999_999_999}),
+        ),
+        step(a, json!({"name": "coreutils", "state": "bogus"})),
+    ];
+    assert_steps_match("apt_without_changes_matches_the_reference", steps);
+}

@@ -73,7 +73,7 @@ impl<S: Sink> Executor<'_, S> {
         called_as: &str,
         args: Map<String, Json>,
     ) -> Map<String, Json> {
-        if rsible_modules::modules::is_native(fqcn) && !is_library_override(fqcn) {
+        if rsible_modules::modules::runs_natively(fqcn, &args) && !is_library_override(fqcn) {
             let short = rsible_modules::modules::short_name(fqcn).to_string();
             return self.module_call(
                 call.host,
