@@ -88,6 +88,14 @@ pub trait TargetRunner {
         Ok(Err("this connection cannot run Python modules".into()))
     }
 
+    /// Forgets `target`'s connection and any unreachable mark on it, so that
+    /// the next call connects afresh (as Ansible's `connection.reset()` between
+    /// `wait_for_connection` tries). Returns false when this runner cannot.
+    fn forget(&mut self, target: &TargetSpec) -> bool {
+        let _ = target;
+        false
+    }
+
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}
 }

@@ -38,6 +38,7 @@ mod notify;
 mod python_fallback;
 mod results;
 mod retries;
+mod wait_for_connection;
 
 use results::normalize_result;
 
@@ -822,6 +823,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                 self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
             }
             "fetch" => self.fetch_action(host, scope, delegate, &args),
+            "wait_for_connection" => {
+                self.wait_for_connection_action(&task.action, host, scope, delegate, &args)
+            }
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.run_module_action(
