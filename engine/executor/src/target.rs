@@ -96,6 +96,34 @@ pub trait TargetRunner {
         false
     }
 
+    /// Runs a shell command through the connection without the agent (the
+    /// `raw` action). Runners without connections cannot.
+    fn run_raw(&mut self, _target: &TargetSpec, _command: &str, _call: &RawCall) -> RawOutcome {
+        RawOutcome::Failed("raw commands are not available through this target runner".into())
+    }
+
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}
+}
+
+/// Options of one `raw` command.
+#[derive(Clone, Debug, Default)]
+pub struct RawCall {
+    /// `executable`: run as `<executable> -c '<command>'`.
+    pub executable: Option<String>,
+    /// Working directory of a local command (the playbook's directory).
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+/// What a `raw` command came to.
+#[derive(Clone, Debug)]
+pub enum RawOutcome {
+    Done {
+        rc: i32,
+        stdout: String,
+        stderr: String,
+    },
+    /// It could not be run (an error on the controller).
+    Failed(String),
+    Unreachable(String),
 }

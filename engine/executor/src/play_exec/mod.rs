@@ -36,6 +36,7 @@ mod loop_control;
 mod loops;
 mod notify;
 mod python_fallback;
+mod raw_action;
 mod results;
 mod retries;
 mod wait_for_connection;
@@ -826,6 +827,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             "wait_for_connection" => {
                 self.wait_for_connection_action(&task.action, host, scope, delegate, &args)
             }
+            "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.run_module_action(
