@@ -206,7 +206,7 @@ fn execute(
             Ok(p) => p,
             Err(code) => return code,
         };
-        let callback = DefaultCallback::new(
+        let mut callback = DefaultCallback::new(
             CallbackOptions {
                 display_skipped_hosts: config.display_skipped_hosts,
                 display_ok_hosts: config.display_ok_hosts,
@@ -215,6 +215,10 @@ fn execute(
             },
             Stdout,
         );
+        if let Err(msg) = super::callbacks::enable(&mut callback, &config.callbacks_enabled) {
+            print_error(&msg);
+            return ExitCode::Error;
+        }
         let options = RunOptions {
             check_mode: args.check_diff.check,
             diff: args.check_diff.diff,

@@ -89,6 +89,9 @@ pub struct DefaultCallback<S: Sink> {
     pub options: CallbackOptions,
     pub sink: S,
     last_banner_task: Option<u64>,
+    /// The `profile_tasks` callback, when enabled: it prints after this
+    /// one at each event, as Ansible calls the stdout callback first.
+    profile: Option<super::profile_tasks::ProfileTasks>,
 }
 
 const DEBUG_ACTIONS: &[&str] = &["debug", "ansible.builtin.debug", "ansible.legacy.debug"];
@@ -100,7 +103,13 @@ impl<S: Sink> DefaultCallback<S> {
             options,
             sink,
             last_banner_task: None,
+            profile: None,
         }
+    }
+
+    /// Turns the `profile_tasks` callback on (ansible.cfg `callbacks_enabled`).
+    pub fn enable_profile_tasks(&mut self, options: super::profile_tasks::ProfileOptions) {
+        self.profile = Some(super::profile_tasks::ProfileTasks::new(options));
     }
 
     pub fn playbook_start(&mut self, playbook: &str) {
@@ -144,6 +153,13 @@ impl<S: Sink> DefaultCallback<S> {
         }
         if self.options.display_skipped_hosts && self.options.display_ok_hosts {
             self.print_task_banner(task);
+        }
+        if let Some(profile) = self.profile.as_mut() {
+            let path = (self.options.verbosity >= 2 && !task.path.is_empty())
+                .then_some(task.path.as_str());
+            if let Some(line) = profile.task_start(task.id, task.name.trim(), path) {
+                self.sink.out(&line);
+            }
         }
     }
 
@@ -481,6 +497,11 @@ impl<S: Sink> DefaultCallback<S> {
             self.sink.out(&recap_line(host, s));
         }
         self.sink.out("");
+        if let Some(profile) = self.profile.as_mut() {
+            for line in profile.summary(self.options.columns) {
+                self.sink.out(&line);
+            }
+        }
     }
 }
 

@@ -3,5 +3,6 @@
 pub mod adhoc;
 pub mod default_callback;
 pub mod display;
+pub mod profile_tasks;
 pub mod pyjson;
 pub mod stats;

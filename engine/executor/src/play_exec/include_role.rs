@@ -132,6 +132,19 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+        if !groups.is_empty() {
+            // The include's own ok result brings its banner (when skipped
+            // hosts are hidden, it was deferred); the `included:` lines follow.
+            let include_view = TaskView {
+                is_include: true,
+                ..view.clone()
+            };
+            self.callback.runner_on_ok(&ResultView {
+                host: &groups[0].hosts[0],
+                task: &include_view,
+                result: &Map::new(),
+            });
+        }
         for group in &groups {
             let names: Vec<&str> = group.hosts.iter().map(String::as_str).collect();
             let label = group.item.as_ref().map(|(_, _, l)| l.as_str());

@@ -107,7 +107,6 @@ pub struct Executor<'a, S: Sink> {
     states: HashMap<String, HostState>,
     inventory_layers: InventoryLayers,
     next_task_id: u64,
-    task_ids: HashMap<*const Task, u64>,
     /// `(method, user)` when the task being run uses become; set per task
     /// execution before its module calls (see `become_for`).
     current_become: Option<(String, String)>,
@@ -174,7 +173,6 @@ impl<'a, S: Sink> Executor<'a, S> {
             states: HashMap::new(),
             inventory_layers: InventoryLayers::default(),
             next_task_id: 0,
-            task_ids: HashMap::new(),
             current_become: None,
             current_become_flags: None,
             ctl: control::ControlState::default(),
@@ -498,11 +496,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         prefix: &'static str,
         delegate: Option<String>,
     ) -> TaskView {
-        let key = task as *const Task;
-        let id = *self.task_ids.entry(key).or_insert_with(|| {
-            self.next_task_id += 1;
-            self.next_task_id
-        });
+        // Each execution of a task is its own banner identity, as each of
+        // Ansible's included copies has its own uuid (an address would be
+        // reused by the tasks of the next include).
+        self.next_task_id += 1;
+        let id = self.next_task_id;
         TaskView {
             id,
             prefix,
