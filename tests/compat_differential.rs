@@ -98,6 +98,7 @@ fn run(program: &Path, playbook: &str) -> Run {
     let _ = std::fs::remove_dir_all(compat_dir().join(".work"));
     let out = Command::new(program)
         .args(["-f", "1", "-i", "inventory.ini", playbook])
+        .args(extra_args(playbook))
         .current_dir(compat_dir())
         .env("ANSIBLE_CONFIG", compat_dir().join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
@@ -113,6 +114,17 @@ fn run(program: &Path, playbook: &str) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code(),
     }
+}
+
+/// Options a playbook asks for in a first line `# compat-args: --diff -vv`,
+/// for features only the command line turns on.
+fn extra_args(playbook: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(compat_dir().join(playbook)).unwrap_or_default();
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# compat-args:"))
+        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn first_difference(a: &str, b: &str) -> String {

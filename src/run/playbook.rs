@@ -211,6 +211,7 @@ fn execute(
                 display_skipped_hosts: config.display_skipped_hosts,
                 display_ok_hosts: config.display_ok_hosts,
                 verbosity: args.verbosity.verbosity,
+                diff_context: usize::try_from(config.diff_context).unwrap_or(0),
                 ..CallbackOptions::default()
             },
             Stdout,
@@ -221,7 +222,7 @@ fn execute(
         }
         let options = RunOptions {
             check_mode: args.check_diff.check,
-            diff: args.check_diff.diff,
+            diff: args.check_diff.diff || config.diff_always,
             verbosity: args.verbosity.verbosity,
             tags: args.run_tags(),
             skip_tags: args.skip_tags(),

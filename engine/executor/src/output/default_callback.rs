@@ -22,6 +22,8 @@ pub struct CallbackOptions {
     /// Ad hoc runs (`rsible HOSTS -m ...`): Ansible's `minimal` or `oneline`
     /// callback instead of the default one (see `adhoc.rs`).
     pub adhoc: Option<super::adhoc::AdhocStyle>,
+    /// Lines of context in `--diff` output (`[diff] context`).
+    pub diff_context: usize,
 }
 
 impl Default for CallbackOptions {
@@ -32,6 +34,7 @@ impl Default for CallbackOptions {
             verbosity: 0,
             columns: DEFAULT_COLUMNS,
             adhoc: None,
+            diff_context: super::diff_text::DEFAULT_DIFF_CONTEXT,
         }
     }
 }
@@ -322,6 +325,24 @@ impl<S: Sink> DefaultCallback<S> {
         self.sink.out(&msg);
     }
 
+    /// `v2_on_file_diff`: a changed result's `diff`, printed before its
+    /// `changed:` line when the task runs in diff mode.
+    pub fn on_file_diff(&mut self, r: &ResultView) {
+        let Some(diff) = r.result.get("diff") else {
+            return;
+        };
+        if !python_truthy(diff) || r.result.get("changed") != Some(&Value::Bool(true)) {
+            return;
+        }
+        let text = super::diff_text::diff_text(diff, self.options.diff_context);
+        if text.is_empty() {
+            return;
+        }
+        self.ensure_banner(r.task);
+        // Display adds the line end a message lacks.
+        self.sink.out(text.strip_suffix('\n').unwrap_or(&text));
+    }
+
     pub fn runner_on_failed(&mut self, r: &ResultView, ignore_errors: bool) {
         if let Some(style) = self.options.adhoc {
             return self.adhoc_on_failed(style, r);
@@ -536,6 +557,18 @@ fn strip_internal_keys(map: &Map<String, Value>) -> Map<String, Value> {
         out.insert(k.clone(), v);
     }
     out
+}
+
+/// Python's truth value of JSON-shaped data.
+pub fn python_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
 }
 
 /// `str(value)` as Python prints it inside `(item=...)`.

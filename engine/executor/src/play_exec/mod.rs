@@ -25,6 +25,7 @@ use crate::vars::{Layer, VarLayers};
 mod become_secrets;
 mod control;
 mod controller_actions;
+mod copy_diff;
 mod delegation;
 mod fetch;
 mod file_actions;
@@ -820,6 +821,12 @@ impl<'a, S: Sink> Executor<'a, S> {
                     && !json_args.get("remote_src").is_some_and(json_truthy) =>
             {
                 self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
+            }
+            "copy"
+                if json_args.get("content").is_some_and(Json::is_string)
+                    && !json_args.get("remote_src").is_some_and(json_truthy) =>
+            {
+                self.copy_content_action(host, scope, &json_args, delegate)
             }
             "fetch" => self.fetch_action(host, scope, delegate, &args),
             "wait_for_connection" => {

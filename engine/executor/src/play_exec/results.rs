@@ -139,6 +139,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                     } else if m.get("skipped") == Some(&Json::Bool(true)) {
                         self.callback.runner_item_on_skipped(&rv);
                     } else {
+                        if self.ctl.call_settings.diff {
+                            self.callback.on_file_diff(&rv);
+                        }
                         self.callback.runner_item_on_ok(&rv);
                     }
                 }
@@ -161,6 +164,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         } else if skipped {
             self.callback.runner_on_skipped(&rv);
         } else {
+            if self.ctl.call_settings.diff {
+                self.callback.on_file_diff(&rv);
+            }
             self.callback.runner_on_ok(&rv);
         }
         // register: the result as the task's variable, on every host it applies to
