@@ -35,6 +35,7 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod module_defaults;
 mod notify;
 mod python_fallback;
 mod raw_action;
@@ -136,6 +137,7 @@ pub struct Executor<'a, S: Sink> {
     fact_cache: Option<crate::fact_cache::FactCache>,
     /// Python-module payloads built during the run.
     python: python_fallback::FallbackState,
+    module_defaults: module_defaults::ModuleDefaultsState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -187,6 +189,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             public_role_vars: IndexMap::new(),
             fact_cache: None,
             python: Default::default(),
+            module_defaults: Default::default(),
         }
     }
 
@@ -761,6 +764,11 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) -> Map<String, Json> {
         let action = short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
         let args = match self.template_args(task, scope) {
+            Ok(a) => a,
+            Err(msg) => return obj(json!({"failed": true, "msg": msg})),
+        };
+        let fqcn = task.resolved_action.as_deref().unwrap_or(&task.action);
+        let args = match self.with_module_defaults(task, frame, scope, fqcn, args) {
             Ok(a) => a,
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
         };
