@@ -20,6 +20,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod sysctl;
+mod systemd;
 mod tempfile;
 mod unarchive;
 mod user;
@@ -175,6 +176,17 @@ const NATIVE: &[NativeModule] = &[
         name: "wait_for",
         spec: wait_for::SPEC,
         run: wait_for::run,
+    },
+    NativeModule {
+        name: "systemd_service",
+        spec: systemd::SPEC,
+        run: systemd::run,
+    },
+    // ansible-core routes `systemd` to `systemd_service`.
+    NativeModule {
+        name: "systemd",
+        spec: systemd::SPEC,
+        run: systemd::run,
     },
     NativeModule {
         name: "apt",
