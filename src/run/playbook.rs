@@ -242,6 +242,9 @@ fn execute(
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
             playbook_python: python_beside(registry.ansible_core_dir()),
+            option_vars: rsible_executor::magic::option_vars(&cli_options(
+                args, config, &inventory,
+            )),
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
@@ -294,6 +297,23 @@ fn execute(
         }
     }
     any_failed
+}
+
+/// The command line as the magic variables show it (`ansible_run_tags`, ...).
+fn cli_options(
+    args: &PlaybookArgs,
+    config: &Config,
+    inventory: &Inventory,
+) -> rsible_executor::magic::CliOptions {
+    rsible_executor::magic::CliOptions {
+        run_tags: args.run_tags(),
+        skip_tags: args.skip_tags(),
+        limit: args.inventory.limit.clone(),
+        forks: args.runner.forks.unwrap_or(i64::from(config.forks)),
+        verbosity: args.verbosity.verbosity,
+        inventory_sources: inventory.sources.clone(),
+        config_file: config.file.as_ref().map(|f| f.display().to_string()),
+    }
 }
 
 /// The Python that runs the ansible-core rsible found (`<prefix>/bin/python3`

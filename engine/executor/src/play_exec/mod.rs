@@ -41,6 +41,7 @@ mod python_fallback;
 mod raw_action;
 mod results;
 mod retries;
+mod vars_files;
 mod wait_for_connection;
 
 use results::normalize_result;
@@ -66,6 +67,8 @@ pub struct RunOptions {
     pub flush_cache: bool,
     /// `ansible_playbook_python` (see `magic::MagicInputs`).
     pub playbook_python: Option<String>,
+    /// `ansible_run_tags`, `ansible_limit`, ... (see `magic::option_vars`).
+    pub option_vars: Vec<(String, Value)>,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -138,6 +141,8 @@ pub struct Executor<'a, S: Sink> {
     /// Python-module payloads built during the run.
     python: python_fallback::FallbackState,
     module_defaults: module_defaults::ModuleDefaultsState,
+    /// Play vars_files already read.
+    vars_files_cache: crate::vars::play_vars_files::VarsFilesCache,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -147,6 +152,8 @@ struct PlayCtx<'p> {
     play_hosts: Value,
     batch: Value,
     groups: Value,
+    /// The roles the play names, and those they depend on (magic variables).
+    role_names: (Vec<String>, Vec<String>),
 }
 
 const OMIT: &str = "__omit_place_holder__rsible";
@@ -190,6 +197,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             fact_cache: None,
             python: Default::default(),
             module_defaults: Default::default(),
+            vars_files_cache: Default::default(),
         }
     }
 
@@ -264,6 +272,7 @@ impl<'a, S: Sink> Executor<'a, S> {
 
     /// Runs one play; false when every host of a batch failed, which ends the playbook.
     fn run_play(&mut self, play: &Play) -> Result<bool, FatalError> {
+        self.check_play_vars_files(play)?;
         let hosts = self
             .inventory
             .select_limited(&play.hosts, self.options.limit.as_deref())
@@ -303,6 +312,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 play_hosts: play_hosts.clone(),
                 batch: Value::from_iter(batch.iter().map(|h| Value::from(h.as_str()))),
                 groups: groups.clone(),
+                role_names: crate::scope::play_role_names(play),
             };
             for h in &batch {
                 self.state(h).ended = false;
@@ -672,9 +682,15 @@ impl<'a, S: Sink> Executor<'a, S> {
             omit: OMIT,
             task_file: task.and_then(|t| t.mark.source.as_deref()),
             playbook_python: self.options.playbook_python.as_deref(),
+            option_vars: &self.options.option_vars,
+            play_name: &ctx.play.name,
+            play_role_names: &ctx.role_names.0,
+            dependent_role_names: &ctx.role_names.1,
         });
         if self.public_role_defaults.is_empty() && self.public_role_vars.is_empty() {
-            return task_scope(&ctx.layers, inv, &state, frame, task, magic);
+            let mut scope = task_scope(&ctx.layers, inv, &state, frame, task, magic);
+            self.add_play_vars_files(ctx.play, &mut scope);
+            return scope;
         }
         // Roles included with `public: true` add to the play's role levels.
         let mut defaults = (*ctx.layers.all_role_defaults).clone();
@@ -687,7 +703,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             all_role_vars: Arc::new(role_vars),
             extra_vars: ctx.layers.extra_vars.clone(),
         };
-        task_scope(&layers, inv, &state, frame, task, magic)
+        let mut scope = task_scope(&layers, inv, &state, frame, task, magic);
+        self.add_play_vars_files(ctx.play, &mut scope);
+        scope
     }
 
     fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
@@ -742,6 +760,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 None,
                 Arc::new(magic),
             );
+            // `hostvars` leave vars_files out, as Ansible's (no play there).
             hosts.insert(name, Arc::new(scope));
         }
         Value::from_object(HostVars {
@@ -820,7 +839,18 @@ impl<'a, S: Sink> Executor<'a, S> {
                 };
                 match actions::assert(&that, &json_args, &self.templar, scope) {
                     Ok(o) => o.result,
-                    Err(e) => obj(json!({"failed": true, "msg": e.to_string()})),
+                    Err((index, e)) => {
+                        // As Ansible: the error names the `that` item and its position.
+                        let node = task.args.get("that").and_then(|n| match &n.value {
+                            rsible_yaml::Value::Seq(items) => items.get(index),
+                            _ => Some(n),
+                        });
+                        let msg = match node {
+                            Some(n) => results::conditional_error(n, &e.to_string()),
+                            None => e.to_string(),
+                        };
+                        return obj(json!({"failed": true, "msg": msg}));
+                    }
                 }
             }
             "template" => self.template_action(ctx, task, frame, host, scope, &json_args, delegate),
