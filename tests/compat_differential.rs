@@ -29,10 +29,60 @@ struct Run {
 }
 
 /// Timing values differ between any two runs: `"delta": "0:00:00.005972"`,
-/// `"start": ...`, `"end": ...` are replaced by a fixed text.
+/// `"start": ...`, `"end": ...` are replaced by a fixed text, and so are the
+/// `profile_tasks` callback's timestamp lines and summary durations (the
+/// summary, ordered by duration, is sorted by name).
 fn mask_times(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[0-9:. -]+""#).expect("valid regex");
-    re.replace_all(text, r#""$1": "<masked>""#).into_owned()
+    let text = re.replace_all(text, r#""$1": "<masked>""#).into_owned();
+    mask_profile_tasks(&text)
+}
+
+fn mask_profile_tasks(text: &str) -> String {
+    let stamp = regex::Regex::new(
+        r"^[A-Z][a-z]+ \d{2} [A-Z][a-z]+ \d{4}  \d{2}:\d{2}:\d{2} [+-]\d{4} \(\d+:\d{2}:\d{2}\.\d{3}\) +\d+:\d{2}:\d{2}\.\d{3} \*+ $",
+    )
+    .expect("valid regex");
+    let duration = regex::Regex::new(r"^(.*?) -*-? *\d+\.\d{2}s$").expect("valid regex");
+    let rule = format!("{} ", "=".repeat(79));
+    let mut out: Vec<String> = Vec::new();
+    let mut summary: Vec<String> = Vec::new();
+    let mut in_summary = false;
+    for line in text.lines() {
+        if stamp.is_match(line) {
+            out.push("<profile_tasks timestamp>".into());
+        } else if line == rule {
+            in_summary = true;
+            out.push(line.to_string());
+        } else if in_summary && duration.is_match(line) {
+            summary.push(duration.replace(line, "$1 <duration>").into_owned());
+        } else {
+            in_summary = false;
+            summary.sort();
+            out.append(&mut summary);
+            out.push(line.to_string());
+        }
+    }
+    summary.sort();
+    out.append(&mut summary);
+    let mut joined = out.join("\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    joined
+}
+
+/// Settings a playbook asks for in its first lines, for the settings the
+/// shared ansible.cfg cannot vary: `# compat-env: NAME=value NAME=value`.
+fn playbook_env(playbook: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(compat_dir().join(playbook)).unwrap_or_default();
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# compat-env:"))
+        .flat_map(|rest| rest.split_whitespace())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The venv holding the reference's bin directory.
@@ -52,6 +102,7 @@ fn run(program: &Path, playbook: &str, forks: &str) -> Run {
     let _ = std::fs::remove_dir_all(compat_dir().join(".work"));
     let out = Command::new(program)
         .args(["-f", forks, "-i", "inventory.ini", playbook])
+        .args(extra_args(playbook))
         .current_dir(compat_dir())
         .env("ANSIBLE_CONFIG", compat_dir().join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
@@ -59,6 +110,7 @@ fn run(program: &Path, playbook: &str, forks: &str) -> Run {
         // rsible finds collections (community.general, ansible.posix) through the
         // reference venv, as the Kubespray scripts do.
         .env("VIRTUAL_ENV", reference_venv())
+        .envs(playbook_env(playbook))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     Run {
@@ -66,6 +118,17 @@ fn run(program: &Path, playbook: &str, forks: &str) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code(),
     }
+}
+
+/// Options a playbook asks for in a first line `# compat-args: --diff -vv`,
+/// for features only the command line turns on.
+fn extra_args(playbook: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(compat_dir().join(playbook)).unwrap_or_default();
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# compat-args:"))
+        .map(|rest| rest.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn first_difference(a: &str, b: &str) -> String {
@@ -116,4 +179,20 @@ fn compat_playbooks_match_ansible() {
         different.len()
     );
     assert!(different.is_empty(), "different:\n{}", different.join("\n"));
+}
+
+#[test]
+fn profile_tasks_times_are_masked_and_the_summary_sorted() {
+    let text = "\nTASK [a] ***\nSunday 22 November 2026  03:52:17 +0000 (0:00:00.065)       0:00:00.065 ******* \nok: [h]\n\
+                PLAY RECAP ***\n\nMonday 02 March 2026  13:02:17 -0130 (0:00:10.249)       1:00:00.314 ******* \n\
+                =============================================================================== \n\
+                zeta ------------------------------------------------------------------- 6.34s\n\
+                alpha ------------------------------------------------------------------ 0.44s\n";
+    let masked = mask_profile_tasks(text);
+    assert_eq!(
+        masked,
+        "\nTASK [a] ***\n<profile_tasks timestamp>\nok: [h]\nPLAY RECAP ***\n\n<profile_tasks timestamp>\n\
+         =============================================================================== \n\
+         alpha <duration>\nzeta <duration>\n"
+    );
 }

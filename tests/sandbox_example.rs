@@ -74,6 +74,22 @@ fn files(root: &Path) -> Vec<(String, Vec<u8>, u32)> {
     out
 }
 
+const CHECK_DIFF: &[&str] = &[
+    "upgrade-cluster.yml",
+    "-e",
+    "kube_version=v1.32.0",
+    "--check",
+    "--diff",
+];
+
+/// A template's diff names the temporary file Ansible rendered it to (rsible:
+/// the template itself); only that header line is masked.
+fn mask_template_header(text: &str) -> String {
+    let re = regex::Regex::new(r"(?m)^\+\+\+ after: .*\.j2$").unwrap();
+    re.replace_all(text, "+++ after: <rendered template>")
+        .into_owned()
+}
+
 fn reference() -> Option<PathBuf> {
     match std::env::var_os("RSIBLE_REF_BIN") {
         Some(dir) => Some(PathBuf::from(dir).join("ansible-playbook")),
@@ -96,6 +112,19 @@ fn bundled_example_matches_ansible_and_is_idempotent() {
             "second run changed something: {line}"
         );
     }
+    // `--check --diff` shows the upgrade's changes and changes nothing.
+    let before_check = files(&ours.path().join(".sandbox"));
+    let check_diff = run(&rsible, ours.path(), CHECK_DIFF);
+    assert!(
+        check_diff.0.contains("+    version: \"v1.32.0\""),
+        "--check --diff shows the manifest change:\n{}",
+        check_diff.0
+    );
+    assert_eq!(
+        before_check,
+        files(&ours.path().join(".sandbox")),
+        "--check changed files"
+    );
     let upgrade = run(
         &rsible,
         ours.path(),
@@ -107,6 +136,7 @@ fn bundled_example_matches_ansible_and_is_idempotent() {
     let theirs = example_copy();
     let ref_first = run(&ansible, theirs.path(), &["cluster.yml"]);
     let ref_second = run(&ansible, theirs.path(), &["cluster.yml"]);
+    let ref_check_diff = run(&ansible, theirs.path(), CHECK_DIFF);
     let ref_upgrade = run(
         &ansible,
         theirs.path(),
@@ -123,6 +153,12 @@ fn bundled_example_matches_ansible_and_is_idempotent() {
         mask(&second.0, ours.path()),
         "second run output differs"
     );
+    assert_eq!(
+        mask_template_header(&mask(&ref_check_diff.0, theirs.path())),
+        mask_template_header(&mask(&check_diff.0, ours.path())),
+        "--check --diff output differs"
+    );
+    assert_eq!(ref_check_diff.1, check_diff.1);
     assert_eq!(
         mask(&ref_upgrade.0, theirs.path()),
         mask(&upgrade.0, ours.path()),

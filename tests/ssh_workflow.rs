@@ -171,7 +171,10 @@ fn failure_retry_and_limits_over_ssh() {
                 "{\"kube_version\": \"v1.32.0\"}",
             ],
         ),
-        ("check mode", vec!["--check", "-e", "kube_version=v1.33.0"]),
+        (
+            "check mode with diff",
+            vec!["--check", "--diff", "-e", "kube_version=v1.33.0"],
+        ),
     ];
     for (what, args) in steps {
         // The reference first, then rsible on its own copy of the hosts' files;
@@ -187,6 +190,15 @@ fn failure_retry_and_limits_over_ssh() {
         let got = bed.run("rsible", &rsible, &args);
         let retry_rsible = bed.retry();
         assert_eq!(want, got, "step '{what}': stdout and exit code differ");
+        if what == "check mode with diff" {
+            assert!(
+                got.0.contains(
+                    "+++ after: <ROOT>/kube1/etc/version\n@@ -1 +1 @@\n-v1.31.4\n+v1.33.0\n"
+                ),
+                "the diff is shown: {}",
+                got.0
+            );
+        }
         assert_eq!(
             retry_ansible, retry_rsible,
             "step '{what}': retry files differ"

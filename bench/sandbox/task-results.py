@@ -25,6 +25,12 @@ RESULT = re.compile(
 # "included: /path/file.yml for kube1, kube2" with " => (item=...)" after a loop
 INCLUDED = re.compile(r"^included: (?P<file>\S+) for (?P<hosts>.*?)(?: => \(item=(?P<item>.*)\))?$")
 RETRYING = re.compile(r"^FAILED - RETRYING: \[(?P<host>[^\]]+)\]")
+# Paths into the checkout copy (in loop items) depend on where the copy was.
+CHECKOUT_PATH = re.compile(r"[^\s'\"]*/kubespray/")
+
+
+def item_text(item):
+    return CHECKOUT_PATH.sub("KS/", item or "")[:120]
 
 
 def main(stdout_path, tasks_path, recap_path):
@@ -63,7 +69,7 @@ def main(stdout_path, tasks_path, recap_path):
             continue
         m = RESULT.match(line)
         if m:
-            item = (m["item"] or "")[:120]
+            item = item_text(m["item"])
             pending.append("\t".join([task, m["host"], m["status"], item]).rstrip("\t"))
             continue
         if line.startswith("...ignoring") and pending:
@@ -74,6 +80,8 @@ def main(stdout_path, tasks_path, recap_path):
             for host in m["hosts"].split(", "):
                 # The file's path differs per checkout copy: keep its last part.
                 fields = [task, host, "included", m["file"].rsplit("/", 1)[-1]]
+                if m["item"]:
+                    fields.append(item_text(m["item"]))
                 pending.append("\t".join(fields))
             continue
         m = RETRYING.match(line)

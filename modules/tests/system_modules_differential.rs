@@ -317,6 +317,11 @@ fn assert_steps_match(test_name: &str, steps: Vec<Step>) {
     let our_root = make_root(&etc);
     let reference = run_reference(&bin, ref_root.path(), &steps);
     let ours = run_ours(test_name, our_root.path());
+    if std::env::var_os("RSIBLE_TEST_SHOW").is_some() {
+        for (j, r) in reference.iter().enumerate() {
+            eprintln!("step {j} reference: {}", view(r, ref_root.path()));
+        }
+    }
     let mut mismatches = Vec::new();
     for (j, s) in steps.iter().enumerate() {
         let want = view(&reference[j], ref_root.path());
@@ -488,4 +493,68 @@ fn mount_matches_the_reference() {
     ]
     .concat();
     assert_steps_match("mount_matches_the_reference", steps);
+}
+
+/// apt without changing the machine: installed packages (no change), check mode
+/// (apt-get --simulate), a cache that is still valid, and bad input. Installing or
+/// removing for real needs the sandbox hosts of bench/sandbox (not in CI). Few steps:
+/// each reference step opens the apt cache through python-apt (seconds on a busy host).
+#[test]
+fn apt_without_changes_matches_the_reference() {
+    let a = "apt";
+    let steps = vec![
+        step(
+            a,
+            json!({"name": ["coreutils", "bash>=5.0", "coreutils=9.1*"], "state": "present"}),
+        ),
+        checked(
+            a,
+            json!({"name": ["hello", "curl"], "install_recommends": false}),
+        ),
+        checked(a, json!({"name": "bash", "state": "latest"})),
+        checked(a, json!({"name": "curl", "state": "absent", "purge": true})),
+        step(a, json!({"name": "hello", "state": "absent"})),
+        step(a, json!({"name": ["coreutils", "rsible-no-such-package"]})),
+        step(a, json!({"name": "bash=9.9"})),
+        step(a, json!({"name": "a=1=2"})),
+        checked(a, json!({"update_cache": true})),
+        step(
+            a,
+            json!({"name": "coreutils", "update_cache": true, "cache_valid_time": 999_999_999}),
+        ),
+        step(a, json!({"name": "coreutils", "state": "bogus"})),
+    ];
+    assert_steps_match("apt_without_changes_matches_the_reference", steps);
+}
+
+/// systemd_service against the machine's systemctl with no systemd running (as in the
+/// test machine and the bench sandbox): `systemctl show` fails, so the module falls back
+/// to `is-enabled`/`list-unit-files`; enabling, disabling and masking work offline on the
+/// unit files of the sandbox's /etc copy. Starting and stopping cannot be tested here.
+#[test]
+fn systemd_offline_matches_the_reference() {
+    let s = "systemd_service";
+    let steps = [
+        vec![checked(s, json!({"name": "ssh", "enabled": false}))],
+        twice(s, json!({"name": "ssh", "enabled": false})),
+        twice(s, json!({"name": "ssh.service", "enabled": true})),
+        vec![checked(s, json!({"name": "ssh", "masked": true}))],
+        twice("systemd", json!({"name": "ssh", "masked": true})),
+        twice(s, json!({"unit": "ssh", "masked": false})),
+        vec![
+            step(s, json!({"name": "ssh", "state": "started"})),
+            checked(s, json!({"name": "ssh", "state": "restarted"})),
+            step(s, json!({"name": "rsible-no-such", "enabled": true})),
+            step(s, json!({"name": "rsible-no-such", "state": "stopped"})),
+            step(s, json!({"name": "ssh*", "state": "started"})),
+            step(s, json!({"state": "started"})),
+            step(s, json!({"daemon_reload": true})),
+            checked(s, json!({"daemon_reload": true})),
+            step(s, json!({"name": "ssh", "state": "bogus"})),
+            step(s, json!({"name": "ssh", "scope": "user", "enabled": true})),
+            show(&["sh", "-c", "ls -R /etc/systemd/system | sort"]),
+        ],
+    ]
+    .concat();
+    assert_steps_match("systemd_offline_matches_the_reference", steps);
 }

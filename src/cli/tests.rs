@@ -278,12 +278,9 @@ fn unsupported_options_fail_or_warn() {
         v.fatal.as_deref(),
         Some("rsible does not support --step yet")
     );
+    // --diff is implemented for playbooks.
     let v = check(unsupported::PLAYBOOK, &playbook(&["-D", "p.yml"]));
-    assert_eq!(v.fatal, None);
-    assert_eq!(
-        v.warnings,
-        vec!["rsible does not support --diff yet; it is ignored"]
-    );
+    assert_eq!(v, unsupported::Verdict::default());
     let v = check(unsupported::PLAYBOOK, &playbook(&["-i", "x", "p.yml"]));
     assert_eq!(v, unsupported::Verdict::default());
 }

@@ -43,11 +43,6 @@ pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
         severity: Severity::Fatal,
         given: |a| a.connection.connection_password_file.is_some(),
     },
-    Unsupported {
-        option: "--diff",
-        severity: Severity::Warn,
-        given: |a| a.check_diff.diff,
-    },
 ];
 
 pub static INVENTORY: &[Unsupported<InventoryCliArgs>] = &[Unsupported {

@@ -2,6 +2,7 @@
 //! playbooks through the engine crates, then list, print or run.
 
 pub mod adhoc;
+pub mod callbacks;
 pub mod executor_setup;
 pub mod interrupt;
 pub mod inventory;

@@ -206,15 +206,20 @@ fn execute(
             Ok(p) => p,
             Err(code) => return code,
         };
-        let callback = DefaultCallback::new(
+        let mut callback = DefaultCallback::new(
             CallbackOptions {
                 display_skipped_hosts: config.display_skipped_hosts,
                 display_ok_hosts: config.display_ok_hosts,
                 verbosity: args.verbosity.verbosity,
+                diff_context: usize::try_from(config.diff_context).unwrap_or(0),
                 ..CallbackOptions::default()
             },
             Stdout,
         );
+        if let Err(msg) = super::callbacks::enable(&mut callback, &config.callbacks_enabled) {
+            print_error(&msg);
+            return ExitCode::Error;
+        }
         let options = RunOptions {
             forks: args
                 .runner
@@ -222,7 +227,7 @@ fn execute(
                 .map(|f| f.max(1) as usize)
                 .unwrap_or(config.forks as usize),
             check_mode: args.check_diff.check,
-            diff: args.check_diff.diff,
+            diff: args.check_diff.diff || config.diff_always,
             verbosity: args.verbosity.verbosity,
             tags: args.run_tags(),
             skip_tags: args.skip_tags(),
@@ -242,6 +247,9 @@ fn execute(
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
             playbook_python: python_beside(registry.ansible_core_dir()),
+            option_vars: rsible_executor::magic::option_vars(&cli_options(
+                args, config, &inventory,
+            )),
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
@@ -294,6 +302,23 @@ fn execute(
         }
     }
     any_failed
+}
+
+/// The command line as the magic variables show it (`ansible_run_tags`, ...).
+fn cli_options(
+    args: &PlaybookArgs,
+    config: &Config,
+    inventory: &Inventory,
+) -> rsible_executor::magic::CliOptions {
+    rsible_executor::magic::CliOptions {
+        run_tags: args.run_tags(),
+        skip_tags: args.skip_tags(),
+        limit: args.inventory.limit.clone(),
+        forks: args.runner.forks.unwrap_or(i64::from(config.forks)),
+        verbosity: args.verbosity.verbosity,
+        inventory_sources: inventory.sources.clone(),
+        config_file: config.file.as_ref().map(|f| f.display().to_string()),
+    }
 }
 
 /// The Python that runs the ansible-core rsible found (`<prefix>/bin/python3`

@@ -137,6 +137,8 @@ settings! {
     any_errors_fatal: bool = "ANY_ERRORS_FATAL", Bool, D::Bool(false), ini[("defaults", "any_errors_fatal")], env["ANSIBLE_ANY_ERRORS_FATAL"];
     force_handlers: bool = "DEFAULT_FORCE_HANDLERS", Bool, D::Bool(false), ini[("defaults", "force_handlers")], env["ANSIBLE_FORCE_HANDLERS"];
     error_on_missing_handler: bool = "ERROR_ON_MISSING_HANDLER", Bool, D::Bool(true), ini[("defaults", "error_on_missing_handler")], env["ANSIBLE_ERROR_ON_MISSING_HANDLER"];
+    diff_always: bool = "DIFF_ALWAYS", Bool, D::Bool(false), ini[("diff", "always")], env["ANSIBLE_DIFF_ALWAYS"];
+    diff_context: i64 = "DIFF_CONTEXT", Int, D::Int(3), ini[("diff", "context")], env["ANSIBLE_DIFF_CONTEXT"];
     strategy: String = "DEFAULT_STRATEGY", Str, D::Str("linear"), ini[("defaults", "strategy")], env["ANSIBLE_STRATEGY"];
     /// Read only to refuse `True` loudly: rsible templates the non-native way.
     jinja2_native: bool = "DEFAULT_JINJA2_NATIVE", Bool, D::Bool(false), ini[("defaults", "jinja2_native")], env["ANSIBLE_JINJA2_NATIVE"];

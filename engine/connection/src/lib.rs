@@ -27,5 +27,5 @@ pub use error::ConnError;
 pub use handle::{AgentHandle, CallOptions};
 pub use live::interrupt_all;
 pub use open::Connection;
-pub use raw::{raw, RawOutput};
+pub use raw::{raw, raw_with, RawOptions, RawOutput};
 pub use spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec, Secret};

@@ -12,8 +12,8 @@ use rsible_connection::{
 use serde_json::{Map, Value};
 
 use crate::target::{
-    CallOutcome, CallSettings, PlannedCall, PythonCall, PythonOutput, TargetRunner, TargetSpec,
-    Unreachable,
+    CallOutcome, CallSettings, PlannedCall, PythonCall, PythonOutput, RawCall, RawOutcome,
+    TargetRunner, TargetSpec, Unreachable,
 };
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
@@ -362,6 +362,23 @@ impl TargetRunner for ConnectionPool {
         };
         self.settle(target, handle, &settled);
         result
+    }
+
+    fn run_raw(&mut self, target: &TargetSpec, command: &str, call: &RawCall) -> RawOutcome {
+        if let Some(msg) = self.dead.get(target) {
+            return RawOutcome::Unreachable(msg.clone());
+        }
+        if let Some(msg) = Self::unsupported_become(target) {
+            return RawOutcome::Failed(msg);
+        }
+        let spec = self.conn_spec(target);
+        match crate::raw_command::run(&spec, command, call) {
+            RawOutcome::Unreachable(msg) => {
+                self.dead.insert(target.clone(), msg.clone());
+                RawOutcome::Unreachable(msg)
+            }
+            other => other,
+        }
     }
 
     fn close_all(&mut self) {

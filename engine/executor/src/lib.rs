@@ -14,9 +14,13 @@ pub mod host_state;
 pub mod magic;
 pub mod output;
 pub mod play_exec;
+mod raw_command;
 pub mod scope;
 pub mod target;
 pub mod vars;
 
 pub use play_exec::{Executor, FatalError, RunOptions, RunOutcome};
-pub use target::{CallSettings, PythonCall, PythonOutput, TargetRunner, TargetSpec, Unreachable};
+pub use target::{
+    CallSettings, PythonCall, PythonOutput, RawCall, RawOutcome, TargetRunner, TargetSpec,
+    Unreachable,
+};

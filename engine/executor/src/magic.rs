@@ -107,6 +107,54 @@ pub struct MagicInputs<'a> {
     /// `ansible_playbook_python`: the Python of the ansible installation
     /// rsible found (there is no controller Python otherwise).
     pub playbook_python: Option<&'a str>,
+    /// Variables from the command line (`ansible_run_tags`, `ansible_limit`, ...).
+    pub option_vars: &'a [(String, Value)],
+    /// `ansible_play_name` and the play's role names.
+    pub play_name: &'a str,
+    pub play_role_names: &'a [String],
+    pub dependent_role_names: &'a [String],
+}
+
+/// What the command line said, as Ansible's `load_options_vars` exposes it.
+#[derive(Clone, Debug, Default)]
+pub struct CliOptions {
+    pub run_tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    /// `--limit` as given; `ansible_limit` is only defined with one.
+    pub limit: Option<String>,
+    pub forks: i64,
+    pub verbosity: u8,
+    /// The inventory sources as absolute paths.
+    pub inventory_sources: Vec<String>,
+    /// The ansible.cfg in use (`ansible_config_file`, None without one).
+    pub config_file: Option<String>,
+}
+
+/// `ansible_run_tags`, `ansible_skip_tags`, `ansible_limit`, `ansible_forks`,
+/// `ansible_verbosity`, `ansible_inventory_sources` (check and diff mode
+/// are set per task from the options).
+pub fn option_vars(o: &CliOptions) -> Vec<(String, Value)> {
+    let list = |items: &[String]| Value::from_iter(items.iter().map(|s| Value::from(s.as_str())));
+    let mut vars = vec![
+        ("ansible_run_tags".to_string(), list(&o.run_tags)),
+        ("ansible_skip_tags".to_string(), list(&o.skip_tags)),
+        ("ansible_forks".to_string(), Value::from(o.forks)),
+        ("ansible_verbosity".to_string(), Value::from(o.verbosity)),
+        (
+            "ansible_inventory_sources".to_string(),
+            list(&o.inventory_sources),
+        ),
+    ];
+    vars.push((
+        "ansible_config_file".to_string(),
+        o.config_file
+            .as_deref()
+            .map_or(Value::from(()), Value::from),
+    ));
+    if let Some(limit) = &o.limit {
+        vars.push(("ansible_limit".to_string(), Value::from(limit.as_str())));
+    }
+    vars
 }
 
 pub fn magic_layer(m: MagicInputs) -> Layer {
@@ -131,10 +179,29 @@ pub fn magic_layer(m: MagicInputs) -> Layer {
     v.insert("ansible_check_mode".into(), Value::from(m.check_mode));
     v.insert("ansible_diff_mode".into(), Value::from(m.diff_mode));
     v.insert("ansible_version".into(), ansible_version());
+    for (name, value) in m.option_vars {
+        v.insert(name.clone(), value.clone());
+    }
+    let names = |items: &[String]| Value::from_iter(items.iter().map(|s| Value::from(s.as_str())));
+    let mut all_roles: Vec<String> = m.play_role_names.to_vec();
+    for dep in m.dependent_role_names {
+        if !all_roles.contains(dep) {
+            all_roles.push(dep.clone());
+        }
+    }
+    v.insert("ansible_role_names".into(), names(&all_roles));
+    v.insert("ansible_play_role_names".into(), names(m.play_role_names));
+    v.insert("role_names".into(), names(m.play_role_names));
+    v.insert(
+        "ansible_dependent_role_names".into(),
+        names(m.dependent_role_names),
+    );
+    v.insert("ansible_play_name".into(), Value::from(m.play_name));
     v.insert("omit".into(), Value::from(m.omit));
     if let Some((name, path)) = m.role {
         v.insert("role_name".into(), Value::from(name));
         v.insert("role_path".into(), Value::from(path));
+        v.insert("ansible_role_name".into(), Value::from(name));
     }
     v.insert(
         "ansible_search_path".into(),

@@ -309,3 +309,22 @@ pub fn map_value<I: IntoIterator<Item = (String, Value)>>(entries: I) -> Value {
         .collect();
     Value::from(map)
 }
+
+/// The roles a play names, and every role they depend on (directly or not),
+/// for `ansible_play_role_names` and `ansible_dependent_role_names`.
+pub fn play_role_names(play: &Play) -> (Vec<String>, Vec<String>) {
+    fn deps(role: &Role, out: &mut Vec<String>) {
+        for dep in &role.dependencies {
+            if !out.contains(&dep.name) {
+                out.push(dep.name.clone());
+            }
+            deps(dep, out);
+        }
+    }
+    let named = play.roles.iter().map(|r| r.name.clone()).collect();
+    let mut dependent = Vec::new();
+    for role in &play.roles {
+        deps(role, &mut dependent);
+    }
+    (named, dependent)
+}

@@ -100,6 +100,20 @@ pub trait TargetRunner {
         Ok(Err("this connection cannot run Python modules".into()))
     }
 
+    /// Forgets `target`'s connection and any unreachable mark on it, so that
+    /// the next call connects afresh (as Ansible's `connection.reset()` between
+    /// `wait_for_connection` tries). Returns false when this runner cannot.
+    fn forget(&mut self, target: &TargetSpec) -> bool {
+        let _ = target;
+        false
+    }
+
+    /// Runs a shell command through the connection without the agent (the
+    /// `raw` action). Runners without connections cannot.
+    fn run_raw(&mut self, _target: &TargetSpec, _command: &str, _call: &RawCall) -> RawOutcome {
+        RawOutcome::Failed("raw commands are not available through this target runner".into())
+    }
+
     /// Runs several calls, at most `forks` at a time, and returns their
     /// outcomes in the order of `calls`. Calls to the same target run one
     /// after the other. The default runs them all in turn.
@@ -113,4 +127,26 @@ pub trait TargetRunner {
 
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}
+}
+
+/// Options of one `raw` command.
+#[derive(Clone, Debug, Default)]
+pub struct RawCall {
+    /// `executable`: run as `<executable> -c '<command>'`.
+    pub executable: Option<String>,
+    /// Working directory of a local command (the playbook's directory).
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+/// What a `raw` command came to.
+#[derive(Clone, Debug)]
+pub enum RawOutcome {
+    Done {
+        rc: i32,
+        stdout: String,
+        stderr: String,
+    },
+    /// It could not be run (an error on the controller).
+    Failed(String),
+    Unreachable(String),
 }

@@ -5,6 +5,7 @@
 //! which modules exist, `tags` reading tags) -> `list` prints the listing modes.
 
 pub mod action;
+pub mod action_groups;
 pub mod error;
 mod error_context;
 pub mod files;

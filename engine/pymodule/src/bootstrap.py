@@ -26,7 +26,15 @@ def _run():
     if basic is not None:
         basic._ANSIBLE_ARGS = encoded
     sys.argv = [MODULE]
-    runpy.run_module(MODULE, run_name="__main__", alter_sys=True)
+    # respawn_module (apt, dnf, selinux, ...) re-runs the module under another
+    # interpreter and reads these two names from the module's globals.
+    modlib_path = os.path.dirname(os.path.abspath(__file__))
+    runpy.run_module(
+        MODULE,
+        init_globals=dict(_module_fqn=MODULE, _modlib_path=modlib_path),
+        run_name="__main__",
+        alter_sys=True,
+    )
 
 
 if __name__ == "__main__":

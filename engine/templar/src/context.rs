@@ -96,7 +96,11 @@ impl<'a> Frame<'a> {
             return Some(v);
         }
         let Some(raw) = self.vars.get(name) else {
-            self.record_missing(format!("'{}' is undefined", name));
+            // The templar's own helper functions are looked up here before
+            // minijinja finds them among the globals: that is no missing variable.
+            if !name.starts_with("__rsible_") {
+                self.record_missing(format!("'{}' is undefined", name));
+            }
             return None;
         };
         let value = if is_unsafe(&raw) || !needs_templating(&raw) {

@@ -226,12 +226,19 @@ impl Templar {
             expr = s;
         }
         let env = self.env(JinjaOptions::default());
-        let compiled = env.compile_expression(expr.trim()).map_err(|e| {
-            syntax_error(
-                &e,
-                &format!("{{% if {} %}} True {{% else %}} False {{% endif %}}", expr),
-            )
-        })?;
+        // Ansible's undefined fails when compared, filtered or negated: the
+        // expression runs with those operands guarded (see strict_undefined).
+        let guarded = crate::strict_undefined::guard_expression(expr.trim())
+            .and_then(|g| env.compile_expression_owned(g).ok());
+        let compiled = match guarded {
+            Some(g) => g,
+            None => env.compile_expression(expr.trim()).map_err(|e| {
+                syntax_error(
+                    &e,
+                    &format!("{{% if {} %}} True {{% else %}} False {{% endif %}}", expr),
+                )
+            })?,
+        };
         frame.clear_missing();
         let ctx = Value::from_object(RootContext { frame_id: id });
         let value = compiled
@@ -556,5 +563,6 @@ fn build_env(options: JinjaOptions) -> Environment<'static> {
     crate::tests_plugins::register(&mut env);
     crate::lookups::register(&mut env);
     crate::globals::register(&mut env);
+    crate::strict_undefined::register(&mut env);
     env
 }

@@ -166,6 +166,9 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             checksum_dest = digest_file(Path::new(&dest), "sha1").ok().flatten();
         }
     } else {
+        if ctx.check_mode && matches!(source, Source::Content(_)) {
+            return Ok(check_mode_change());
+        }
         let parent = dest_path
             .parent()
             .map(Path::to_path_buf)
@@ -200,6 +203,9 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         r.insert("path".into(), json!(dest));
         r.insert("diff".into(), Value::Object(diff));
         return Ok(r);
+    }
+    if ctx.check_mode && matches!(source, Source::Content(_)) {
+        return Ok(check_mode_change());
     }
     let mut backup_file = None;
     if !ctx.check_mode {
@@ -240,6 +246,16 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         r.insert("backup_file".into(), json!(bf));
     }
     Ok(r)
+}
+
+/// Content sent from the controller (`content:`, `src:` on the controller,
+/// `template`) that would change the file: Ansible's copy action answers
+/// `{"changed": true}` in check mode without calling the module, so a
+/// missing destination directory is not reported either.
+fn check_mode_change() -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("changed".into(), json!(true));
+    r
 }
 
 /// Ansible's `backup_local`: copy to `dest.PID.YYYY-MM-DD@HH:MM:SS~`.
@@ -377,5 +393,11 @@ mod tests {
         let r = run_module("copy", args.as_object().unwrap(), &ctx);
         assert_eq!(r["changed"], json!(true));
         assert!(!dest.exists());
+        // As Ansible's action plugin: nothing else, even without the directory.
+        let args = json!({"content": "x", "dest": dir.path().join("nodir/c")});
+        let r = run_module("copy", args.as_object().unwrap(), &ctx);
+        assert_eq!(r.get("changed"), Some(&json!(true)), "{r:?}");
+        assert_eq!(r.get("msg"), None, "{r:?}");
+        assert!(r.get("checksum").is_none(), "{r:?}");
     }
 }

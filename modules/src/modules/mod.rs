@@ -1,6 +1,7 @@
 //! Native modules: argument validation, dispatch and the result conventions Ansible's
 //! `AnsibleModule.exit_json`/`fail_json` apply.
 
+mod apt;
 mod args;
 mod blockinfile;
 mod command;
@@ -19,6 +20,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod sysctl;
+mod systemd;
 mod tempfile;
 mod unarchive;
 mod user;
@@ -176,6 +178,22 @@ const NATIVE: &[NativeModule] = &[
         run: wait_for::run,
     },
     NativeModule {
+        name: "systemd_service",
+        spec: systemd::SPEC,
+        run: systemd::run,
+    },
+    // ansible-core routes `systemd` to `systemd_service`.
+    NativeModule {
+        name: "systemd",
+        spec: systemd::SPEC,
+        run: systemd::run,
+    },
+    NativeModule {
+        name: "apt",
+        spec: apt::SPEC,
+        run: apt::run,
+    },
+    NativeModule {
         name: "setup",
         spec: setup::SPEC,
         run: setup::run,
@@ -206,6 +224,20 @@ pub fn short_name(module: &str) -> &str {
 /// Whether the agent implements `module` natively.
 pub fn is_native(module: &str) -> bool {
     lookup(short_name(module)).is_some()
+}
+
+/// Whether the agent runs this call of `module` natively: some native modules leave
+/// rarely used cases to the module's Python twin (the executor's fallback) rather
+/// than approximating them. `args` are the task's arguments, before validation.
+pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
+    let Some(native) = lookup(short_name(module)) else {
+        return false;
+    };
+    let declined = match native.name {
+        "apt" => apt::declines(args),
+        _ => None,
+    };
+    declined.is_none()
 }
 
 /// Run a module by name and return its result JSON as Ansible's module would.

@@ -114,16 +114,20 @@ pub fn fail(args: &Map<String, Json>) -> ActionOutcome {
     ActionOutcome::plain(obj(json!({"failed": true, "msg": msg, "changed": false})))
 }
 
-/// `assert`: evaluates each condition of `that` in turn.
+/// `assert`: evaluates each condition of `that` in turn. An error names the
+/// index of the condition that raised it.
 pub fn assert(
     that: &[Value],
     args: &Map<String, Json>,
     templar: &Templar,
     scope: &dyn VarSource,
-) -> Result<ActionOutcome, rsible_templar::TemplateError> {
+) -> Result<ActionOutcome, (usize, rsible_templar::TemplateError)> {
     let quiet = args.get("quiet").map(json_truthy).unwrap_or(false);
-    for cond in that {
-        if !templar.evaluate_conditional(cond, scope)? {
+    for (index, cond) in that.iter().enumerate() {
+        if !templar
+            .evaluate_conditional(cond, scope)
+            .map_err(|e| (index, e))?
+        {
             let msg = args
                 .get("fail_msg")
                 .or_else(|| args.get("msg"))

@@ -22,6 +22,8 @@ pub struct CallbackOptions {
     /// Ad hoc runs (`rsible HOSTS -m ...`): Ansible's `minimal` or `oneline`
     /// callback instead of the default one (see `adhoc.rs`).
     pub adhoc: Option<super::adhoc::AdhocStyle>,
+    /// Lines of context in `--diff` output (`[diff] context`).
+    pub diff_context: usize,
 }
 
 impl Default for CallbackOptions {
@@ -32,6 +34,7 @@ impl Default for CallbackOptions {
             verbosity: 0,
             columns: DEFAULT_COLUMNS,
             adhoc: None,
+            diff_context: super::diff_text::DEFAULT_DIFF_CONTEXT,
         }
     }
 }
@@ -89,6 +92,9 @@ pub struct DefaultCallback<S: Sink> {
     pub options: CallbackOptions,
     pub sink: S,
     last_banner_task: Option<u64>,
+    /// The `profile_tasks` callback, when enabled: it prints after this
+    /// one at each event, as Ansible calls the stdout callback first.
+    profile: Option<super::profile_tasks::ProfileTasks>,
 }
 
 const DEBUG_ACTIONS: &[&str] = &["debug", "ansible.builtin.debug", "ansible.legacy.debug"];
@@ -100,7 +106,13 @@ impl<S: Sink> DefaultCallback<S> {
             options,
             sink,
             last_banner_task: None,
+            profile: None,
         }
+    }
+
+    /// Turns the `profile_tasks` callback on (ansible.cfg `callbacks_enabled`).
+    pub fn enable_profile_tasks(&mut self, options: super::profile_tasks::ProfileOptions) {
+        self.profile = Some(super::profile_tasks::ProfileTasks::new(options));
     }
 
     pub fn playbook_start(&mut self, playbook: &str) {
@@ -144,6 +156,13 @@ impl<S: Sink> DefaultCallback<S> {
         }
         if self.options.display_skipped_hosts && self.options.display_ok_hosts {
             self.print_task_banner(task);
+        }
+        if let Some(profile) = self.profile.as_mut() {
+            let path = (self.options.verbosity >= 2 && !task.path.is_empty())
+                .then_some(task.path.as_str());
+            if let Some(line) = profile.task_start(task.id, task.name.trim(), path) {
+                self.sink.out(&line);
+            }
         }
     }
 
@@ -304,6 +323,24 @@ impl<S: Sink> DefaultCallback<S> {
             msg.push_str(&format!(" => {}", self.dump_result(&result)));
         }
         self.sink.out(&msg);
+    }
+
+    /// `v2_on_file_diff`: a changed result's `diff`, printed before its
+    /// `changed:` line when the task runs in diff mode.
+    pub fn on_file_diff(&mut self, r: &ResultView) {
+        let Some(diff) = r.result.get("diff") else {
+            return;
+        };
+        if !python_truthy(diff) || r.result.get("changed") != Some(&Value::Bool(true)) {
+            return;
+        }
+        let text = super::diff_text::diff_text(diff, self.options.diff_context);
+        if text.is_empty() {
+            return;
+        }
+        self.ensure_banner(r.task);
+        // Display adds the line end a message lacks.
+        self.sink.out(text.strip_suffix('\n').unwrap_or(&text));
     }
 
     pub fn runner_on_failed(&mut self, r: &ResultView, ignore_errors: bool) {
@@ -481,6 +518,11 @@ impl<S: Sink> DefaultCallback<S> {
             self.sink.out(&recap_line(host, s));
         }
         self.sink.out("");
+        if let Some(profile) = self.profile.as_mut() {
+            for line in profile.summary(self.options.columns) {
+                self.sink.out(&line);
+            }
+        }
     }
 }
 
@@ -515,6 +557,18 @@ fn strip_internal_keys(map: &Map<String, Value>) -> Map<String, Value> {
         out.insert(k.clone(), v);
     }
     out
+}
+
+/// Python's truth value of JSON-shaped data.
+pub fn python_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+    }
 }
 
 /// `str(value)` as Python prints it inside `(item=...)`.

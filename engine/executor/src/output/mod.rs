@@ -2,6 +2,9 @@
 
 pub mod adhoc;
 pub mod default_callback;
+pub mod diff_text;
 pub mod display;
+pub mod profile_tasks;
 pub mod pyjson;
 pub mod stats;
+pub mod unified_diff;

@@ -7,6 +7,7 @@ use rsible_playbook::Task;
 use rsible_templar::Value;
 use serde_json::{json, Map, Value as Json};
 
+use super::copy_diff::NewContent;
 use super::prefetch::Intercept;
 use super::{obj, Executor, PlayCtx};
 use crate::frame::Frame;
@@ -61,8 +62,14 @@ impl<'a, S: Sink> Executor<'a, S> {
             };
         let mut copy_args = args.clone();
         copy_args.remove("src");
-        copy_args.insert("content".into(), Json::String(rendered));
-        let mut r = self.module_call(host, scope, delegate, "copy", Json::Object(copy_args));
+        copy_args.insert("content".into(), Json::String(rendered.clone()));
+        // Ansible's header is the temporary file it rendered to; rsible has
+        // none and names the template.
+        let new = NewContent {
+            text: &rendered,
+            header: path.display().to_string(),
+        };
+        let mut r = self.copy_with_diff(host, scope, delegate, copy_args, new);
         if !r.contains_key("unreachable") {
             r.insert("src".into(), Json::String(path.display().to_string()));
         }
@@ -101,8 +108,37 @@ impl<'a, S: Sink> Executor<'a, S> {
         };
         let mut copy_args = args.clone();
         copy_args.remove("src");
-        copy_args.insert("content".into(), Json::String(content));
-        self.module_call(host, scope, delegate, "copy", Json::Object(copy_args))
+        copy_args.insert("content".into(), Json::String(content.clone()));
+        let new = NewContent {
+            text: &content,
+            header: path.display().to_string(),
+        };
+        self.copy_with_diff(host, scope, delegate, copy_args, new)
+    }
+
+    /// `copy content=`: the agent writes it; the diff names the destination.
+    pub(super) fn copy_content_action(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        args: &Map<String, Json>,
+        delegate: Option<&str>,
+    ) -> Map<String, Json> {
+        let content = args
+            .get("content")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string();
+        let header = args
+            .get("dest")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string();
+        let new = NewContent {
+            text: &content,
+            header,
+        };
+        self.copy_with_diff(host, scope, delegate, args.clone(), new)
     }
 
     pub(super) fn module_call(

@@ -84,7 +84,22 @@ impl<'a, S: Sink> Executor<'a, S> {
         for host in &wanted {
             let scope = self.scope_for(ctx, host, frame, Some(&task));
             let args = self.gather_args(ctx, &scope);
-            let mut result = self.module_call(host, &scope, None, "setup", Json::Object(args));
+            // module_defaults of the gather_facts action, then of the fact module.
+            let args = self
+                .with_module_defaults_json(
+                    &task,
+                    frame,
+                    &scope,
+                    "ansible.builtin.gather_facts",
+                    args,
+                )
+                .and_then(|a| {
+                    self.with_module_defaults_json(&task, frame, &scope, "ansible.builtin.setup", a)
+                });
+            let mut result = match args {
+                Ok(args) => self.module_call(host, &scope, None, "setup", Json::Object(args)),
+                Err(msg) => super::obj(serde_json::json!({"failed": true, "msg": msg})),
+            };
             normalize_result(&mut result);
             if let Some(Json::Object(facts)) = result.get_mut("ansible_facts") {
                 facts.insert(GATHERED.into(), Json::Bool(true));

@@ -14,7 +14,7 @@ use rsible_yaml::Node;
 use serde_json::{json, Map, Value as Json};
 
 use super::handlers::collect_role_handlers;
-use super::{flatten_one, obj, Executor, FatalError, PlayCtx};
+use super::{obj, Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::{python_str, ResultView, Sink, TaskView};
 use crate::vars::VarLayers;
@@ -58,7 +58,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             let only = std::slice::from_ref(host);
             let items = match self.include_loop_items(task, frame, &scope) {
                 Ok(items) => items,
-                Err(result) => {
+                Err(failed) => {
+                    // As for tasks: a false `when` skips rather than fails.
+                    let result = self.check_conditions(task, frame, &scope).unwrap_or(failed);
                     self.report(task, frame, host, view, result, &scope, only);
                     continue;
                 }
@@ -130,6 +132,19 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+        if !groups.is_empty() {
+            // The include's own ok result brings its banner (when skipped
+            // hosts are hidden, it was deferred); the `included:` lines follow.
+            let include_view = TaskView {
+                is_include: true,
+                ..view.clone()
+            };
+            self.callback.runner_on_ok(&ResultView {
+                host: &groups[0].hosts[0],
+                task: &include_view,
+                result: &Map::new(),
+            });
+        }
         for group in &groups {
             let names: Vec<&str> = group.hosts.iter().map(String::as_str).collect();
             let label = group.item.as_ref().map(|(_, _, l)| l.as_str());
@@ -150,36 +165,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         frame: &Frame,
         scope: &VarLayers,
     ) -> Result<Option<(String, Option<Node>, Vec<Value>)>, Map<String, Json>> {
-        let Some(node) = task.loop_items.as_ref() else {
+        if task.loop_items.is_none() {
             return Ok(None);
-        };
-        // Conditions without the loop variable decide first only when they
-        // do not mention it; Ansible evaluates `when` per item.
-        if let Some(with) = &task.loop_with {
-            if !matches!(with.as_str(), "items" | "list" | "flattened") {
-                return Err(obj(
-                    json!({"failed": true, "msg": format!("rsible does not support with_{with} on includes yet")}),
-                ));
-            }
         }
-        let value = self
-            .templar
-            .template(&from_yaml(node), scope)
-            .map_err(|e| obj(json!({"failed": true, "msg": e.to_string()})))?;
-        let items: Vec<Value> = match value.try_iter() {
-            Ok(it) if value.as_str().is_none() => it.collect(),
-            _ => {
-                return Err(obj(json!({
-                    "failed": true,
-                    "msg": format!("Invalid data passed to 'loop', it requires a list, got this instead: {value}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."),
-                })))
-            }
-        };
-        let items = if matches!(task.loop_with.as_deref(), Some("items" | "flattened")) {
-            flatten_one(items)
-        } else {
-            items
-        };
+        let items = self.loop_items(task, scope)?;
         let control = frame.keyword(task, "loop_control").and_then(|n| n.as_map());
         let loop_var = control
             .and_then(|m| m.get("loop_var"))

@@ -52,13 +52,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         host: &str,
         scope: &VarLayers,
     ) -> Map<String, Json> {
-        if let Some(mut result) = self.check_conditions(task, frame, scope) {
-            let no_log = self.no_log_for(task, frame, scope);
-            super::control::stamp_no_log(&mut result, no_log);
-            return result;
-        }
-        let loop_node = task.loop_items.as_ref();
-        let Some(loop_node) = loop_node else {
+        if task.loop_items.is_none() {
+            if let Some(skipped) = self.skipped_by_conditions(task, frame, scope) {
+                return skipped;
+            }
             let delegate = match self.resolve_delegate(task, frame, scope) {
                 Ok(d) => d,
                 Err(msg) => return obj(json!({"failed": true, "msg": msg})),
@@ -72,30 +69,16 @@ impl<'a, S: Sink> Executor<'a, S> {
                 );
             }
             return r;
-        };
-        let items: Vec<Value> = if let Some(with) = &task.loop_with {
-            // every with_<lookup> runs the lookup of that name
-            let subdir = lookup_subdir(&task.action);
-            match self
-                .templar
-                .run_lookup(with, &from_yaml(loop_node), scope, subdir)
-            {
-                Ok(v) => v,
-                Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
-            }
-        } else {
-            let items = match self.templar.template(&from_yaml(loop_node), scope) {
-                Ok(v) => v,
-                Err(e) => return obj(json!({"failed": true, "msg": e.to_string()})),
-            };
-            match items.try_iter() {
-                Ok(it) if items.as_str().is_none() => it.collect(),
-                _ => {
-                    return obj(json!({
-                        "failed": true,
-                        "msg": format!("Invalid data passed to 'loop', it requires a list, got this instead: {items}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."),
-                    }))
-                }
+        }
+        // With a loop, `when` is evaluated per item (it may use the item).
+        // A loop that cannot be evaluated leaves the decision to `when`
+        // alone: false skips the task, true reports the loop's error.
+        let items = match self.loop_items(task, scope) {
+            Ok(items) => items,
+            Err(failed) => {
+                return self
+                    .skipped_by_conditions(task, frame, scope)
+                    .unwrap_or(failed)
             }
         };
         if items.is_empty() {
@@ -114,6 +97,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut results = Vec::new();
         let mut any_changed = false;
         let mut any_failed = false;
+        let mut all_skipped = true;
         // One hidden item hides the whole task's result, as Ansible's loop does.
         let mut any_no_log = false;
         let total = items.len();
@@ -123,7 +107,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             let mut item_scope = scope.clone();
             item_scope.push_map("loop variables", control.item_vars(&items, index));
+            let skipped = self.skipped_by_conditions(task, frame, &item_scope);
             let (item_delegate, mut r) = match self.resolve_delegate(task, frame, &item_scope) {
+                _ if skipped.is_some() => (None, skipped.unwrap_or_default()),
                 Ok(d) => {
                     let r =
                         self.run_once_on_host(ctx, task, frame, host, &item_scope, d.as_deref());
@@ -146,6 +132,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             any_changed |= r.get("changed") == Some(&Json::Bool(true));
             any_failed |= r.get("failed") == Some(&Json::Bool(true));
             any_no_log |= r.get("_ansible_no_log") == Some(&Json::Bool(true));
+            all_skipped &= r.get("skipped") == Some(&Json::Bool(true));
             results.push(r);
         }
         let mut out = Map::new();
@@ -156,10 +143,12 @@ impl<'a, S: Sink> Executor<'a, S> {
                 "msg".into(),
                 Json::String("One or more items failed".into()),
             );
+        } else if all_skipped {
+            out.insert("msg".into(), Json::String("All items skipped".into()));
         } else {
             out.insert("msg".into(), Json::String("All items completed".into()));
         }
-        out.insert("skipped".into(), Json::Bool(false));
+        out.insert("skipped".into(), Json::Bool(all_skipped));
         if any_no_log {
             out.insert("_ansible_no_log".into(), Json::Bool(true));
         }
@@ -168,6 +157,52 @@ impl<'a, S: Sink> Executor<'a, S> {
             Json::Array(results.into_iter().map(Json::Object).collect()),
         );
         out
+    }
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// The skipped (or failed) result when a condition does not hold, with
+    /// the task's `no_log` applied.
+    fn skipped_by_conditions(
+        &self,
+        task: &Task,
+        frame: &Frame,
+        scope: &VarLayers,
+    ) -> Option<Map<String, Json>> {
+        let mut result = self.check_conditions(task, frame, scope)?;
+        let no_log = self.no_log_for(task, frame, scope);
+        super::control::stamp_no_log(&mut result, no_log);
+        Some(result)
+    }
+
+    /// The items of the task's loop (`loop:` templated, or `with_<lookup>`
+    /// run), or the failed result when they cannot be computed. Shared by
+    /// tasks and run-time includes.
+    pub(super) fn loop_items(
+        &self,
+        task: &Task,
+        scope: &VarLayers,
+    ) -> Result<Vec<Value>, Map<String, Json>> {
+        let Some(loop_node) = task.loop_items.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let failed = |msg: String| obj(json!({"failed": true, "msg": msg}));
+        if let Some(with) = &task.loop_with {
+            // every with_<lookup> runs the lookup of that name
+            let subdir = lookup_subdir(&task.action);
+            return self
+                .templar
+                .run_lookup(with, &from_yaml(loop_node), scope, subdir)
+                .map_err(|e| failed(e.to_string()));
+        }
+        let items = self
+            .templar
+            .template(&from_yaml(loop_node), scope)
+            .map_err(|e| failed(e.to_string()))?;
+        match items.try_iter() {
+            Ok(it) if items.as_str().is_none() => Ok(it.collect()),
+            _ => Err(failed(format!("Invalid data passed to 'loop', it requires a list, got this instead: {items}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."))),
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use crate::vars::{Layer, VarLayers};
 mod become_secrets;
 mod control;
 mod controller_actions;
+mod copy_diff;
 mod delegation;
 mod fetch;
 mod file_actions;
@@ -34,11 +35,15 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod module_defaults;
 mod notify;
 mod prefetch;
 mod python_fallback;
+mod raw_action;
 mod results;
 mod retries;
+mod vars_files;
+mod wait_for_connection;
 
 use results::normalize_result;
 
@@ -65,6 +70,8 @@ pub struct RunOptions {
     pub flush_cache: bool,
     /// `ansible_playbook_python` (see `magic::MagicInputs`).
     pub playbook_python: Option<String>,
+    /// `ansible_run_tags`, `ansible_limit`, ... (see `magic::option_vars`).
+    pub option_vars: Vec<(String, Value)>,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -108,7 +115,6 @@ pub struct Executor<'a, S: Sink> {
     states: HashMap<String, HostState>,
     inventory_layers: InventoryLayers,
     next_task_id: u64,
-    task_ids: HashMap<*const Task, u64>,
     /// `(method, user)` when the task being run uses become; set per task
     /// execution before its module calls (see `become_for`).
     current_become: Option<(String, String)>,
@@ -139,6 +145,9 @@ pub struct Executor<'a, S: Sink> {
     fact_cache: Option<crate::fact_cache::FactCache>,
     /// Python-module payloads built during the run.
     python: python_fallback::FallbackState,
+    module_defaults: module_defaults::ModuleDefaultsState,
+    /// Play vars_files already read.
+    vars_files_cache: crate::vars::play_vars_files::VarsFilesCache,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -148,6 +157,8 @@ struct PlayCtx<'p> {
     play_hosts: Value,
     batch: Value,
     groups: Value,
+    /// The roles the play names, and those they depend on (magic variables).
+    role_names: (Vec<String>, Vec<String>),
 }
 
 const OMIT: &str = "__omit_place_holder__rsible";
@@ -177,7 +188,6 @@ impl<'a, S: Sink> Executor<'a, S> {
             states: HashMap::new(),
             inventory_layers: InventoryLayers::default(),
             next_task_id: 0,
-            task_ids: HashMap::new(),
             current_become: None,
             current_become_flags: None,
             ctl: control::ControlState::default(),
@@ -192,6 +202,8 @@ impl<'a, S: Sink> Executor<'a, S> {
             public_role_vars: IndexMap::new(),
             fact_cache: None,
             python: Default::default(),
+            module_defaults: Default::default(),
+            vars_files_cache: Default::default(),
         }
     }
 
@@ -266,6 +278,7 @@ impl<'a, S: Sink> Executor<'a, S> {
 
     /// Runs one play; false when every host of a batch failed, which ends the playbook.
     fn run_play(&mut self, play: &Play) -> Result<bool, FatalError> {
+        self.check_play_vars_files(play)?;
         let hosts = self
             .inventory
             .select_limited(&play.hosts, self.options.limit.as_deref())
@@ -305,6 +318,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 play_hosts: play_hosts.clone(),
                 batch: Value::from_iter(batch.iter().map(|h| Value::from(h.as_str()))),
                 groups: groups.clone(),
+                role_names: crate::scope::play_role_names(play),
             };
             for h in &batch {
                 self.state(h).ended = false;
@@ -502,11 +516,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         prefix: &'static str,
         delegate: Option<String>,
     ) -> TaskView {
-        let key = task as *const Task;
-        let id = *self.task_ids.entry(key).or_insert_with(|| {
-            self.next_task_id += 1;
-            self.next_task_id
-        });
+        // Each execution of a task is its own banner identity, as each of
+        // Ansible's included copies has its own uuid (an address would be
+        // reused by the tasks of the next include).
+        self.next_task_id += 1;
+        let id = self.next_task_id;
         TaskView {
             id,
             prefix,
@@ -687,9 +701,15 @@ impl<'a, S: Sink> Executor<'a, S> {
             omit: OMIT,
             task_file: task.and_then(|t| t.mark.source.as_deref()),
             playbook_python: self.options.playbook_python.as_deref(),
+            option_vars: &self.options.option_vars,
+            play_name: &ctx.play.name,
+            play_role_names: &ctx.role_names.0,
+            dependent_role_names: &ctx.role_names.1,
         });
         if self.public_role_defaults.is_empty() && self.public_role_vars.is_empty() {
-            return task_scope(&ctx.layers, inv, &state, frame, task, magic);
+            let mut scope = task_scope(&ctx.layers, inv, &state, frame, task, magic);
+            self.add_play_vars_files(ctx.play, &mut scope);
+            return scope;
         }
         // Roles included with `public: true` add to the play's role levels.
         let mut defaults = (*ctx.layers.all_role_defaults).clone();
@@ -702,7 +722,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             all_role_vars: Arc::new(role_vars),
             extra_vars: ctx.layers.extra_vars.clone(),
         };
-        task_scope(&layers, inv, &state, frame, task, magic)
+        let mut scope = task_scope(&layers, inv, &state, frame, task, magic);
+        self.add_play_vars_files(ctx.play, &mut scope);
+        scope
     }
 
     fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
@@ -757,6 +779,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 None,
                 Arc::new(magic),
             );
+            // `hostvars` leave vars_files out, as Ansible's (no play there).
             hosts.insert(name, Arc::new(scope));
         }
         Value::from_object(HostVars {
@@ -779,6 +802,11 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) -> Map<String, Json> {
         let action = short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
         let args = match self.template_args(task, scope) {
+            Ok(a) => a,
+            Err(msg) => return obj(json!({"failed": true, "msg": msg})),
+        };
+        let fqcn = task.resolved_action.as_deref().unwrap_or(&task.action);
+        let args = match self.with_module_defaults(task, frame, scope, fqcn, args) {
             Ok(a) => a,
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
         };
@@ -830,7 +858,18 @@ impl<'a, S: Sink> Executor<'a, S> {
                 };
                 match actions::assert(&that, &json_args, &self.templar, scope) {
                     Ok(o) => o.result,
-                    Err(e) => obj(json!({"failed": true, "msg": e.to_string()})),
+                    Err((index, e)) => {
+                        // As Ansible: the error names the `that` item and its position.
+                        let node = task.args.get("that").and_then(|n| match &n.value {
+                            rsible_yaml::Value::Seq(items) => items.get(index),
+                            _ => Some(n),
+                        });
+                        let msg = match node {
+                            Some(n) => results::conditional_error(n, &e.to_string()),
+                            None => e.to_string(),
+                        };
+                        return obj(json!({"failed": true, "msg": msg}));
+                    }
                 }
             }
             "template" => self.template_action(ctx, task, frame, host, scope, &json_args, delegate),
@@ -840,7 +879,17 @@ impl<'a, S: Sink> Executor<'a, S> {
             {
                 self.copy_src_action(ctx, task, frame, host, scope, &json_args, delegate)
             }
+            "copy"
+                if json_args.get("content").is_some_and(Json::is_string)
+                    && !json_args.get("remote_src").is_some_and(json_truthy) =>
+            {
+                self.copy_content_action(host, scope, &json_args, delegate)
+            }
             "fetch" => self.fetch_action(host, scope, delegate, &args),
+            "wait_for_connection" => {
+                self.wait_for_connection_action(&task.action, host, scope, delegate, &args)
+            }
+            "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.run_module_action(

@@ -73,7 +73,7 @@ impl<S: Sink> Executor<'_, S> {
         called_as: &str,
         args: Map<String, Json>,
     ) -> Map<String, Json> {
-        if rsible_modules::modules::is_native(fqcn) && !is_library_override(fqcn) {
+        if rsible_modules::modules::runs_natively(fqcn, &args) && !is_library_override(fqcn) {
             let short = rsible_modules::modules::short_name(fqcn).to_string();
             return self.module_call(
                 call.host,
@@ -312,6 +312,11 @@ impl<S: Sink> Executor<'_, S> {
         } else {
             format!("ansible.legacy.{module}")
         };
+        let args =
+            match self.with_module_defaults_json(call.task, call.frame, call.scope, &fqcn, args) {
+                Ok(a) => a,
+                Err(msg) => return failed(msg),
+            };
         self.run_resolved(call, &fqcn, &called_as, args)
     }
 
@@ -366,6 +371,11 @@ impl<S: Sink> Executor<'_, S> {
         } else {
             format!("ansible.legacy.{module}")
         };
+        let args =
+            match self.with_module_defaults_json(call.task, call.frame, call.scope, &fqcn, args) {
+                Ok(a) => a,
+                Err(msg) => return failed(msg),
+            };
         // The service module itself runs as a module, not as this action again.
         let mut result = if fqcn.ends_with(".service") && fqcn.starts_with("ansible.") {
             self.python_module(call, &fqcn, &called_as, args)

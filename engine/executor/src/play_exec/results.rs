@@ -126,7 +126,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             return;
         }
         if let Some(Json::Array(items)) = result.get("results") {
-            for item in items {
+            for item in items_in_callback_order(task, items) {
                 if let Json::Object(m) = item {
                     let shown = clean_copy(m);
                     let rv = ResultView {
@@ -139,6 +139,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                     } else if m.get("skipped") == Some(&Json::Bool(true)) {
                         self.callback.runner_item_on_skipped(&rv);
                     } else {
+                        if self.ctl.call_settings.diff {
+                            self.callback.on_file_diff(&rv);
+                        }
                         self.callback.runner_item_on_ok(&rv);
                     }
                 }
@@ -161,6 +164,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         } else if skipped {
             self.callback.runner_on_skipped(&rv);
         } else {
+            if self.ctl.call_settings.diff {
+                self.callback.on_file_diff(&rv);
+            }
             self.callback.runner_on_ok(&rv);
         }
         // register: the result as the task's variable, on every host it applies to
@@ -212,6 +218,23 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         self.notify_hosts(applies_to, &notifications);
     }
+}
+
+/// Loop items in the order Ansible's callbacks see them: in item order,
+/// except for the inventory actions (add_host, group_by), whose ok and
+/// changed items the strategy reports only after the loop ended, behind the
+/// skipped and failed ones.
+fn items_in_callback_order<'r>(task: &Task, items: &'r [Json]) -> Vec<&'r Json> {
+    let action = super::short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
+    if !matches!(action.as_str(), "add_host" | "group_by") {
+        return items.iter().collect();
+    }
+    let reported_at_once = |i: &&Json| {
+        i.get("failed") == Some(&Json::Bool(true)) || i.get("skipped") == Some(&Json::Bool(true))
+    };
+    let (mut order, later): (Vec<&Json>, Vec<&Json>) = items.iter().partition(reported_at_once);
+    order.extend(later);
+    order
 }
 
 /// TaskExecutor's defaults for an executed action: `failed` from a non-zero

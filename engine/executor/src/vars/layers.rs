@@ -37,6 +37,26 @@ impl VarLayers {
         self.push(level, Arc::new(vars));
     }
 
+    /// Adds a level right above the last level that `below` accepts (at the
+    /// bottom when none does): for levels computed after the scope is built,
+    /// such as the play's vars_files, which depend on the levels under them.
+    pub fn insert_above(
+        &mut self,
+        level: &'static str,
+        layer: Layer,
+        below: impl Fn(&str) -> bool,
+    ) {
+        if layer.is_empty() {
+            return;
+        }
+        let at = self
+            .layers
+            .iter()
+            .rposition(|(name, _)| below(name))
+            .map_or(0, |i| i + 1);
+        self.layers.insert(at, (level, layer));
+    }
+
     /// Keeps only the levels whose name `keep` accepts (a delegate that is
     /// not in the inventory has no group levels).
     pub fn retain_levels(&mut self, keep: impl Fn(&str) -> bool) {
@@ -106,5 +126,20 @@ mod tests {
         assert_eq!(scope.origin("b"), Some("play vars"));
         assert_eq!(scope.get("missing"), None);
         assert_eq!(scope.names(), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_level_inserted_above_play_vars_stays_under_extra_vars() {
+        let mut scope = VarLayers::new();
+        scope.push_map("play vars", layer(&[("a", 1), ("b", 1)]));
+        scope.push_map("extra vars", layer(&[("b", 3)]));
+        scope.insert_above(
+            "play vars_files",
+            Arc::new(layer(&[("a", 2), ("b", 2)])),
+            |l| l == "play vars",
+        );
+        assert_eq!(scope.get("a"), Some(Value::from(2)));
+        assert_eq!(scope.origin("a"), Some("play vars_files"));
+        assert_eq!(scope.get("b"), Some(Value::from(3)));
     }
 }

@@ -1,0 +1,103 @@
+//! `--diff` for `copy` and `template`: in Ansible their action plugins
+//! (not the module) build the diff, from the destination as it was before
+//! (peeked and slurped from the target) and the new content on the
+//! controller. rsible does the same around the agent's `copy` call.
+
+use serde_json::{json, Map, Value as Json};
+
+use super::Executor;
+use crate::output::default_callback::Sink;
+use crate::vars::VarLayers;
+
+/// Ansible's `MAX_FILE_SIZE_FOR_DIFF`.
+const MAX_FILE_SIZE_FOR_DIFF: usize = 104448;
+
+/// Where the new content comes from, for the diff's `after` side.
+pub(super) struct NewContent<'c> {
+    pub text: &'c str,
+    /// `after_header`: the destination for `content:`, else the source file.
+    pub header: String,
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// Runs `copy` (the agent's module, given `args`) and, in diff mode,
+    /// adds Ansible's action-plugin diff when the content changed.
+    pub(super) fn copy_with_diff(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+        args: Map<String, Json>,
+        new: NewContent,
+    ) -> Map<String, Json> {
+        let dest = args
+            .get("dest")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string();
+        let before = if self.ctl.call_settings.diff && !dest.is_empty() && !dest.ends_with('/') {
+            Some(self.peek_before(host, scope, delegate, &dest))
+        } else {
+            None
+        };
+        let mut result = self.module_call(host, scope, delegate, "copy", Json::Object(args));
+        let Some(mut diff) = before else {
+            return result;
+        };
+        // The module's own diff (attributes only) is kept when the content
+        // did not change; a content change has none.
+        let content_changed = result.get("changed") == Some(&Json::Bool(true))
+            && !result.contains_key("diff")
+            && !result.contains_key("failed");
+        if !content_changed {
+            return result;
+        }
+        let bytes = new.text.as_bytes();
+        if bytes.len() > MAX_FILE_SIZE_FOR_DIFF {
+            diff.insert("src_larger".into(), json!(MAX_FILE_SIZE_FOR_DIFF));
+        } else if bytes.contains(&0) {
+            diff.insert("src_binary".into(), json!(1));
+        } else {
+            diff.insert("after_header".into(), json!(new.header));
+            diff.insert("after".into(), json!(new.text));
+        }
+        result.insert("diff".into(), Json::Array(vec![Json::Object(diff)]));
+        result
+    }
+
+    /// The `before` side: empty for a missing file, a note for a binary or
+    /// large one, else its text under its path.
+    fn peek_before(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+        dest: &str,
+    ) -> Map<String, Json> {
+        let mut diff = Map::new();
+        let slurped = self.module_call(host, scope, delegate, "slurp", json!({"src": dest}));
+        let data = slurped
+            .get("content")
+            .and_then(Json::as_str)
+            .and_then(super::fetch::base64_decode);
+        match data {
+            None => {
+                diff.insert("before".into(), json!(""));
+            }
+            Some(data) if data.len() > MAX_FILE_SIZE_FOR_DIFF => {
+                diff.insert("dst_larger".into(), json!(MAX_FILE_SIZE_FOR_DIFF));
+            }
+            Some(data) if data[..data.len().min(8192)].contains(&0) => {
+                diff.insert("dst_binary".into(), json!(1));
+            }
+            Some(data) => {
+                diff.insert("before_header".into(), json!(dest));
+                diff.insert(
+                    "before".into(),
+                    json!(String::from_utf8_lossy(&data).into_owned()),
+                );
+            }
+        }
+        diff
+    }
+}

@@ -1,0 +1,716 @@
+//! `apt`: install, upgrade (state=latest) or remove packages and refresh the cache
+//! through apt-get, as Ansible's module does; what it learns from python-apt
+//! (installed version, candidate) is read from dpkg-query and apt-cache instead.
+//! `deb`, `upgrade`, `build-dep`, `fixed`, `clean`, `autoclean`, wildcards and
+//! `policy_rc_d` fail as not implemented natively.
+
+use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use crate::util::bin_path::get_bin_path;
+use crate::util::run::{required_bin, run as run_cmd, Output};
+use serde_json::{json, Map, Value};
+use std::os::unix::fs::MetadataExt;
+
+pub const SPEC: &[Param] = &[
+    Param::new("state", Kind::Str)
+        .default(ParamDefault::Str("present"))
+        .choices(&["absent", "build-dep", "fixed", "latest", "present"]),
+    Param::new("update_cache", Kind::Bool).aliases(&["update-cache"]),
+    Param::new("update_cache_retries", Kind::Int),
+    Param::new("update_cache_retry_max_delay", Kind::Int),
+    Param::new("cache_valid_time", Kind::Int),
+    Param::new("purge", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("package", Kind::List).aliases(&["pkg", "name"]),
+    Param::new("deb", Kind::Path),
+    Param::new("default_release", Kind::Str).aliases(&["default-release"]),
+    Param::new("install_recommends", Kind::Bool).aliases(&["install-recommends"]),
+    Param::new("force", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("upgrade", Kind::Str)
+        .default(ParamDefault::Str("no"))
+        .choices(&["dist", "full", "no", "safe", "yes"]),
+    Param::new("dpkg_options", Kind::Str).default(ParamDefault::Str(DPKG_OPTIONS)),
+    Param::new("autoremove", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("autoclean", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("fail_on_autoremove", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("policy_rc_d", Kind::Int),
+    Param::new("only_upgrade", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("force_apt_get", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("clean", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("allow_unauthenticated", Kind::Bool)
+        .default(ParamDefault::Bool(false))
+        .aliases(&["allow-unauthenticated"]),
+    Param::new("allow_downgrade", Kind::Bool)
+        .default(ParamDefault::Bool(false))
+        .aliases(&["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
+    Param::new("allow_change_held_packages", Kind::Bool).default(ParamDefault::Bool(false)),
+    Param::new("lock_timeout", Kind::Int),
+];
+
+const DPKG_OPTIONS: &str = "force-confdef,force-confold";
+const APT_LISTS_PATH: &str = "/var/lib/apt/lists";
+const APT_UPDATE_SUCCESS_STAMP_PATH: &str = "/var/lib/apt/periodic/update-success-stamp";
+
+/// The environment Ansible's apt module gives every command.
+const APT_ENV: &[(&str, &str)] = &[
+    ("DEBIAN_FRONTEND", "noninteractive"),
+    ("DEBIAN_PRIORITY", "critical"),
+    ("LANG", "C"),
+    ("LC_ALL", "C"),
+    ("LC_MESSAGES", "C"),
+    ("LC_CTYPE", "C"),
+    ("LANGUAGE", "C"),
+];
+
+/// The cases left to Ansible's Python module (the executor runs it instead): what they
+/// are, or None when the native module handles the call. Reads the task's arguments
+/// as given (aliases, "yes"/"no" strings) as well as validated parameters.
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let get = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| args.get(*k).filter(|v| !v.is_null()))
+    };
+    let on = |keys: &[&str]| get(keys).is_some_and(truthy);
+    let text = |keys: &[&str]| get(keys).map(|v| v.as_str().map_or(v.to_string(), str::to_string));
+    let state = text(&["state"]).unwrap_or_default();
+    let packages: Vec<String> = match get(&["package", "pkg", "name"]) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+            .collect(),
+        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let pattern = |p: &String| package_split(p).0.contains(['*', '?', '[', ']', '!']);
+    if get(&["deb"]).is_some() {
+        Some("deb")
+    } else if get(&["upgrade"]).is_some_and(|u| u.as_str() != Some("no")) {
+        Some("upgrade")
+    } else if state == "build-dep" || state == "fixed" {
+        Some("state=build-dep/fixed")
+    } else if on(&["clean"]) || on(&["autoclean"]) {
+        Some("clean/autoclean")
+    } else if get(&["policy_rc_d"]).is_some() {
+        Some("policy_rc_d")
+    } else if packages.iter().any(pattern) {
+        Some("package name patterns ('*' and globs)")
+    } else if packages.is_empty() && on(&["autoremove"]) {
+        Some("autoremove without packages")
+    } else {
+        None
+    }
+}
+
+/// Ansible's boolean conversion of a value as written in a task.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(
+            s.to_lowercase().as_str(),
+            "yes" | "on" | "1" | "true" | "y" | "t" | "1.0"
+        ),
+        _ => false,
+    }
+}
+
+fn not_native(what: &str) -> ModuleFail {
+    ModuleFail::msg(format!(
+        "rsible agent: apt with {what} is not implemented natively"
+    ))
+}
+
+struct Apt<'a> {
+    p: &'a Map<String, Value>,
+    ctx: ModuleContext,
+    apt_get: String,
+}
+
+pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
+    let given = |k: &str| params.get(k).is_some_and(|v| !v.is_null());
+    let upgrade = params
+        .get("upgrade")
+        .and_then(Value::as_str)
+        .unwrap_or("no");
+    let exclusive: Vec<&str> = ["deb", "package"]
+        .into_iter()
+        .filter(|k| given(k))
+        .chain((upgrade != "no" && given("upgrade")).then_some("upgrade"))
+        .collect();
+    if exclusive.len() > 1 {
+        return Err(ModuleFail::msg(
+            "parameters are mutually exclusive: deb|package|upgrade",
+        ));
+    }
+    // Ansible's required_one_of (autoremove, deb, package, update_cache, upgrade) is
+    // always met: autoremove and upgrade have defaults.
+    if let Some(what) = declines(params) {
+        return Err(not_native(what));
+    }
+    let state = params
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("present");
+    let mut ctx = ctx.clone();
+    for (k, v) in APT_ENV {
+        ctx.env.insert((*k).to_string(), (*v).to_string());
+    }
+    let apt_get = get_bin_path("apt-get").ok_or_else(|| {
+        ModuleFail::msg("rsible agent: apt needs apt-get, which is not installed")
+    })?;
+    let apt = Apt {
+        p: params,
+        ctx,
+        apt_get,
+    };
+    apt.main(state)
+}
+
+/// The apt cache's age (the update-success stamp, else the lists directory), as whole
+/// seconds; 0 when there is none.
+fn cache_time() -> i64 {
+    [APT_UPDATE_SUCCESS_STAMP_PATH, APT_LISTS_PATH]
+        .iter()
+        .find_map(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.mtime())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `name`, `name=version` or `name>=version`.
+fn package_split(spec: &str) -> (String, Option<&'static str>, Option<String>) {
+    if let Some(i) = spec.find('=') {
+        let (cmp, start) = if i > 0 && spec.as_bytes()[i - 1] == b'>' {
+            (">=", i - 1)
+        } else {
+            ("=", i)
+        };
+        return (
+            spec[..start].to_string(),
+            Some(cmp),
+            Some(spec[i + 1..].to_string()),
+        );
+    }
+    (spec.to_string(), None, None)
+}
+
+/// What the module learns of a package: installed, installed in the wanted version,
+/// the version to install (Some("") for a virtual package), files left (for purge).
+#[derive(Debug, Default)]
+struct Status {
+    installed: bool,
+    version_installed: bool,
+    installable: Option<String>,
+    has_files: bool,
+}
+
+impl Apt<'_> {
+    fn flag(&self, k: &str) -> bool {
+        self.p.get(k).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    fn str(&self, k: &str) -> Option<&str> {
+        self.p.get(k).and_then(Value::as_str)
+    }
+
+    fn run(&self, argv: Vec<String>) -> Result<Output, ModuleFail> {
+        run_cmd(&argv, &self.ctx, None)
+    }
+
+    fn dpkg_options(&self) -> Vec<String> {
+        self.str("dpkg_options")
+            .unwrap_or(DPKG_OPTIONS)
+            .split(',')
+            .flat_map(|o| ["-o".to_string(), format!("Dpkg::Options::=--{o}")])
+            .collect()
+    }
+
+    fn main(&self, state: &str) -> ModuleOutcome {
+        let mut updated_time = cache_time();
+        let mut updated = false;
+        let valid = self
+            .p
+            .get("cache_valid_time")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let packages: Vec<String> = self
+            .p
+            .get("package")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if self.flag("update_cache") || valid != 0 {
+            if updated_time + valid < now() {
+                if !self.ctx.check_mode {
+                    self.update_cache()?;
+                }
+                let after = cache_time();
+                updated = self.ctx.check_mode || after != updated_time;
+                updated_time = after;
+            }
+            if packages.is_empty() {
+                let mut r = Map::new();
+                r.insert("changed".into(), json!(updated));
+                r.insert("cache_updated".into(), json!(updated));
+                r.insert("cache_update_time".into(), json!(updated_time));
+                return Ok(r);
+            }
+        }
+        let packages: Vec<String> = packages.iter().map(|p| p.trim().to_string()).collect();
+        for p in &packages {
+            if p.matches('=').count() > 1 {
+                return Err(ModuleFail::msg(format!("invalid package spec: {p}")));
+            }
+        }
+        if state == "absent" {
+            return self.remove(&packages);
+        }
+        let (ok, mut r) = self.install(&packages, state == "latest")?;
+        r.insert("cache_updated".into(), json!(updated));
+        r.insert("cache_update_time".into(), json!(updated_time));
+        if ok {
+            Ok(r)
+        } else {
+            Err(ModuleFail(r))
+        }
+    }
+
+    /// `apt-get update`, retried as the module retries a failed fetch.
+    fn update_cache(&self) -> Result<(), ModuleFail> {
+        let retries = self
+            .p
+            .get("update_cache_retries")
+            .and_then(Value::as_i64)
+            .unwrap_or(5)
+            .max(1);
+        let mut last = String::new();
+        for attempt in 0..retries {
+            let o = self.run(vec![self.apt_get.clone(), "update".into()])?;
+            if o.rc == 0 {
+                return Ok(());
+            }
+            last = o.err.trim().to_string();
+            if attempt + 1 < retries {
+                let max = self
+                    .p
+                    .get("update_cache_retry_max_delay")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(12);
+                let delay = (1i64 << attempt.min(10)).min(max).max(0) as u64;
+                std::thread::sleep(std::time::Duration::from_secs(delay));
+            }
+        }
+        Err(ModuleFail::msg(format!(
+            "Failed to update apt cache after {retries} retries: {}",
+            if last.is_empty() {
+                "unknown reason"
+            } else {
+                &last
+            }
+        )))
+    }
+
+    fn status(
+        &self,
+        name: &str,
+        cmp: Option<&str>,
+        version: Option<&str>,
+        installing: bool,
+    ) -> Result<Status, ModuleFail> {
+        let dpkg = self.run(vec![
+            required_bin("dpkg-query")?,
+            "-W".into(),
+            "-f".into(),
+            "${db:Status-Status}\t${Version}\t${Conffiles}\n".into(),
+            name.into(),
+        ])?;
+        let line = dpkg.out.lines().next().unwrap_or_default().to_string();
+        let mut fields = line.split('\t');
+        let db_status = fields.next().unwrap_or_default();
+        let installed_version = fields.next().unwrap_or_default().to_string();
+        let installed = dpkg.rc == 0 && db_status == "installed";
+        // "config-files" packages still have files on disk (removed, not purged).
+        let has_files = dpkg.rc == 0 && db_status != "not-installed" && !db_status.is_empty();
+        let policy = self.run(vec![
+            required_bin("apt-cache")?,
+            "policy".into(),
+            name.into(),
+        ])?;
+        let known = policy
+            .out
+            .lines()
+            .next()
+            .is_some_and(|l| l.trim_end_matches(':') == name);
+        if !known && !installed {
+            if !installing {
+                return Ok(Status::default());
+            }
+            if self.is_virtual(name)? {
+                return Ok(Status {
+                    installable: Some(String::new()),
+                    ..Status::default()
+                });
+            }
+            return Err(ModuleFail::msg(format!(
+                "No package matching '{name}' is available"
+            )));
+        }
+        let mut candidate = policy
+            .out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Candidate: "))
+            .filter(|c| *c != "(none)")
+            .map(str::to_string);
+        if cmp == Some("=") {
+            // Ansible pins the wanted version (a glob) above everything else.
+            candidate = self.matching_version(name, version.unwrap_or_default())?;
+        }
+        if candidate.is_none() && !installed && installing && self.is_virtual(name)? {
+            return Ok(Status {
+                installable: Some(String::new()),
+                ..Status::default()
+            });
+        }
+        let mut s = Status {
+            installed,
+            has_files,
+            ..Status::default()
+        };
+        if installed {
+            let differs = |best: &String| *best != installed_version;
+            match (cmp, version) {
+                (Some("="), Some(v)) => {
+                    s.version_installed = glob_match(v, &installed_version);
+                    s.installable = candidate.filter(|b| differs(b) && glob_match(v, b));
+                }
+                (Some(">="), Some(v)) => {
+                    s.version_installed = self.version_cmp(&installed_version, "ge", v)?;
+                    if let Some(b) = candidate.filter(differs) {
+                        if self.version_cmp(&b, "ge", v)? {
+                            s.installable = Some(b);
+                        }
+                    }
+                }
+                _ => {
+                    s.version_installed = true;
+                    s.installable = candidate.filter(differs);
+                }
+            }
+        } else {
+            s.installable = candidate;
+        }
+        Ok(s)
+    }
+
+    fn is_virtual(&self, name: &str) -> Result<bool, ModuleFail> {
+        let o = self.run(vec![
+            required_bin("apt-cache")?,
+            "showpkg".into(),
+            name.into(),
+        ])?;
+        let mut in_provides = false;
+        for line in o.out.lines() {
+            if line.starts_with("Reverse Provides:") {
+                in_provides = true;
+            } else if in_provides && !line.trim().is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The highest available version matching a glob (apt-cache madison lists highest first).
+    fn matching_version(&self, name: &str, pattern: &str) -> Result<Option<String>, ModuleFail> {
+        let o = self.run(vec![
+            required_bin("apt-cache")?,
+            "madison".into(),
+            name.into(),
+        ])?;
+        Ok(o.out.lines().find_map(|l| {
+            let mut f = l.split('|').map(str::trim);
+            let (pkg, ver) = (f.next()?, f.next()?);
+            (pkg == name && glob_match(pattern, ver)).then(|| ver.to_string())
+        }))
+    }
+
+    fn version_cmp(&self, a: &str, op: &str, b: &str) -> Result<bool, ModuleFail> {
+        let o = self.run(vec![
+            required_bin("dpkg")?,
+            "--compare-versions".into(),
+            a.into(),
+            op.into(),
+            b.into(),
+        ])?;
+        Ok(o.rc == 0)
+    }
+
+    fn install(
+        &self,
+        specs: &[String],
+        upgrade: bool,
+    ) -> Result<(bool, Map<String, Value>), ModuleFail> {
+        let only_upgrade = self.flag("only_upgrade");
+        let mut pkg_list = Vec::new();
+        let mut names = Vec::new();
+        for spec in specs {
+            let (name, cmp, version) = package_split(spec);
+            names.push(name.clone());
+            let s = self.status(&name, cmp, version.as_deref(), true)?;
+            if !s.installed && only_upgrade {
+                continue;
+            }
+            if !s.version_installed && s.installable.is_none() {
+                let mut r = Map::new();
+                r.insert(
+                    "msg".into(),
+                    json!(format!("no available installation candidate for {spec}")),
+                );
+                return Ok((false, r));
+            }
+            match &s.installable {
+                Some(v) if (!s.installed && !only_upgrade) || upgrade || !s.version_installed => {
+                    if !v.is_empty() {
+                        pkg_list.push(format!("{name}={v}"));
+                    } else if let Some(version) = &version {
+                        pkg_list.push(format!("{name}={version}"));
+                    } else {
+                        pkg_list.push(name.clone());
+                    }
+                }
+                Some(_) if s.version_installed && cmp == Some("=") => {
+                    pkg_list.push(format!("{name}={}", version.clone().unwrap_or_default()));
+                }
+                _ => {}
+            }
+        }
+        let mut r = Map::new();
+        if pkg_list.is_empty() {
+            r.insert("changed".into(), json!(false));
+        } else {
+            let mut cmd = vec![self.apt_get.clone(), "-y".into()];
+            cmd.extend(self.dpkg_options());
+            for (on, arg) in [
+                (only_upgrade, "--only-upgrade"),
+                (self.flag("force"), "--force-yes"),
+                (self.flag("autoremove"), "--auto-remove"),
+                (self.flag("fail_on_autoremove"), "--no-remove"),
+                (self.ctx.check_mode, "--simulate"),
+            ] {
+                if on {
+                    cmd.push(arg.into());
+                }
+            }
+            cmd.push("install".into());
+            cmd.extend(pkg_list.iter().cloned());
+            if let Some(rel) = self.str("default_release") {
+                cmd.extend(["-t".into(), rel.to_string()]);
+            }
+            match self.p.get("install_recommends").and_then(Value::as_bool) {
+                Some(false) => cmd.extend(["-o".into(), "APT::Install-Recommends=no".into()]),
+                Some(true) => cmd.extend(["-o".into(), "APT::Install-Recommends=yes".into()]),
+                None => {}
+            }
+            for (k, arg) in [
+                ("allow_unauthenticated", "--allow-unauthenticated"),
+                ("allow_downgrade", "--allow-downgrades"),
+                ("allow_change_held_packages", "--allow-change-held-packages"),
+            ] {
+                if self.flag(k) {
+                    cmd.push(arg.into());
+                }
+            }
+            let o = self.run(cmd.clone())?;
+            if o.rc != 0 {
+                r.insert(
+                    "msg".into(),
+                    json!(format!("'{}' failed: {}", shell_display(&cmd), o.err)),
+                );
+                r.insert("stdout".into(), json!(o.out));
+                r.insert("stderr".into(), json!(o.err));
+                r.insert("rc".into(), json!(o.rc));
+                return Ok((false, r));
+            }
+            r.insert("changed".into(), json!(true));
+            r.insert("diff".into(), self.diff(&o.out));
+            r.insert("stdout".into(), json!(o.out));
+            r.insert("stderr".into(), json!(o.err));
+        }
+        if !self.ctx.check_mode && !names.is_empty() {
+            if let Some(mark) = get_bin_path("apt-mark") {
+                let mut cmd = vec![mark, "manual".into()];
+                cmd.extend(names.iter().cloned());
+                let o = self.run(cmd.clone())?;
+                if o.rc != 0 {
+                    return Err(
+                        ModuleFail::msg(format!("'{}' failed: {}", cmd.join(" "), o.err))
+                            .with("stdout", json!(o.out))
+                            .with("stderr", json!(o.err))
+                            .with("rc", json!(o.rc)),
+                    );
+                }
+            }
+        }
+        Ok((true, r))
+    }
+
+    fn remove(&self, specs: &[String]) -> ModuleOutcome {
+        let purge = self.flag("purge");
+        let mut pkg_list = Vec::new();
+        for spec in specs {
+            let (name, cmp, version) = package_split(spec);
+            let s = self.status(&name, cmp, version.as_deref(), false)?;
+            if s.version_installed || (s.has_files && purge) {
+                pkg_list.push(spec.clone());
+            }
+        }
+        let mut r = Map::new();
+        if pkg_list.is_empty() {
+            r.insert("changed".into(), json!(false));
+            return Ok(r);
+        }
+        let mut cmd = vec![self.apt_get.clone(), "-q".into(), "-y".into()];
+        cmd.extend(self.dpkg_options());
+        for (on, arg) in [
+            (purge, "--purge"),
+            (self.flag("force"), "--force-yes"),
+            (self.flag("autoremove"), "--auto-remove"),
+            (self.ctx.check_mode, "--simulate"),
+            (
+                self.flag("allow_change_held_packages"),
+                "--allow-change-held-packages",
+            ),
+        ] {
+            if on {
+                cmd.push(arg.into());
+            }
+        }
+        cmd.push("remove".into());
+        cmd.extend(pkg_list.iter().cloned());
+        let o = self.run(cmd)?;
+        let quoted: Vec<String> = pkg_list.iter().map(|p| format!("'{p}'")).collect();
+        if o.rc != 0 {
+            return Err(ModuleFail::msg(format!(
+                "'apt-get remove {}' failed: {}",
+                quoted.join(" "),
+                o.err
+            ))
+            .with("stdout", json!(o.out))
+            .with("stderr", json!(o.err))
+            .with("rc", json!(o.rc)));
+        }
+        r.insert("changed".into(), json!(true));
+        r.insert("stdout".into(), json!(o.out));
+        r.insert("stderr".into(), json!(o.err));
+        r.insert("diff".into(), self.diff(&o.out));
+        Ok(r)
+    }
+
+    /// `parse_diff`: apt-get's plan, between "Reading state information..." and the
+    /// "N upgraded" line; {} without --diff.
+    fn diff(&self, out: &str) -> Value {
+        if !self.ctx.diff {
+            return json!({});
+        }
+        let lines: Vec<&str> = out.lines().collect();
+        let start = lines
+            .iter()
+            .position(|l| *l == "Resolving dependencies...")
+            .or_else(|| {
+                lines
+                    .iter()
+                    .position(|l| *l == "Reading state information...")
+            })
+            .map_or(0, |i| i + 1);
+        let upgraded = |l: &str| {
+            let digits = l.chars().take_while(char::is_ascii_digit).count();
+            digits > 0 && {
+                let rest = &l[digits..];
+                rest.starts_with(" upgraded") || rest.starts_with(" packages upgraded")
+            }
+        };
+        let end = lines
+            .iter()
+            .position(|l| upgraded(l))
+            .map_or(lines.len(), |i| i + 1);
+        let end = end.min(lines.len()).max(start.min(lines.len()));
+        json!({"prepared": lines[start.min(lines.len())..end].join("\n")})
+    }
+}
+
+/// The command as Ansible's message shows it (its command is one string with the
+/// packages single-quoted and its dpkg options double-quoted).
+fn shell_display(cmd: &[String]) -> String {
+    cmd.iter()
+        .map(|c| {
+            if c.contains(' ') || c.contains("::") {
+                format!("\"{c}\"")
+            } else {
+                c.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Python's `fnmatch.fnmatch` for `*`, `?` and literal characters.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    glob::Pattern::new(pattern).map_or(pattern == text, |p| p.matches(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_specs_split_like_ansible() {
+        assert_eq!(package_split("nginx"), ("nginx".into(), None, None));
+        assert_eq!(
+            package_split("nginx=1.2*"),
+            ("nginx".into(), Some("="), Some("1.2*".into()))
+        );
+        assert_eq!(
+            package_split("nginx>=1.2"),
+            ("nginx".into(), Some(">="), Some("1.2".into()))
+        );
+    }
+
+    #[test]
+    fn rare_cases_are_left_to_the_python_module() {
+        let args = |v: Value| v.as_object().cloned().unwrap_or_default();
+        for declined in [
+            json!({"deb": "/tmp/x.deb"}),
+            json!({"upgrade": "dist"}),
+            json!({"upgrade": true}),
+            json!({"name": "*", "state": "latest"}),
+            json!({"pkg": ["nginx", "lib*"]}),
+            json!({"name": "a,b?"}),
+            json!({"autoremove": "yes"}),
+            json!({"update_cache": true, "autoclean": 1}),
+            json!({"name": "x", "state": "build-dep"}),
+            json!({"name": "x", "policy_rc_d": 101}),
+        ] {
+            assert!(declines(&args(declined.clone())).is_some(), "{declined}");
+        }
+        for native in [
+            json!({"name": ["nginx", "curl=7.*"], "update_cache": true}),
+            json!({"name": "nginx", "autoremove": true, "state": "absent"}),
+            json!({"name": "nginx", "upgrade": "no", "clean": "no"}),
+            json!({"update_cache": "yes", "cache_valid_time": 3600}),
+        ] {
+            assert_eq!(declines(&args(native.clone())), None, "{native}");
+        }
+    }
+
+    #[test]
+    fn versions_match_globs() {
+        assert!(glob_match("5.2*", "5.2.15-2+b8"));
+        assert!(!glob_match("5.1*", "5.2.15-2+b8"));
+    }
+}

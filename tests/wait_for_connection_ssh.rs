@@ -1,0 +1,242 @@
+//! `wait_for_connection` over a real loopback sshd, run by the reference
+//! ansible-playbook and by rsible on the same hosts:
+//! - `late`: its port only accepts connections a few seconds into the run (a
+//!   forwarder to the sshd starts late), so the first tries fail and a later
+//!   one answers; the tasks after it then run on that host;
+//! - `never`: nothing ever listens on its port, so the task fails after
+//!   `timeout` with Ansible's "timed out waiting for ping module test: ..."
+//!   (FAILED, not UNREACHABLE);
+//! - `good`: answers at once.
+//! The stdout of both engines must be the same once `elapsed` values are masked;
+//! rsible's own run is also checked on its own (status per host, time taken).
+//!
+//! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rsible_testsupport::TestSshd;
+
+const PLAYBOOK: &str = r#"
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Wait for the host to answer
+      ansible.builtin.wait_for_connection:
+        timeout: "{{ wait_timeout }}"
+        sleep: 1
+        delay: 0
+        connect_timeout: 2
+      register: waited
+
+    - name: The wait took whole seconds
+      ansible.builtin.assert:
+        that: waited.elapsed is integer
+        quiet: true
+
+    - name: Run a command once the host answers
+      ansible.builtin.command: echo {{ inventory_hostname }} is up
+      register: up
+      changed_when: false
+
+    - name: Show it
+      ansible.builtin.debug:
+        var: up.stdout
+"#;
+
+fn reference_bin() -> Option<PathBuf> {
+    match std::env::var_os("RSIBLE_REF_BIN") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
+        None => panic!(
+            "RSIBLE_REF_BIN is not set: it must point at the bin directory of a venv with ansible-core 2.18; \
+             set RSIBLE_SKIP_DIFFERENTIAL=1 to skip differential tests knowingly"
+        ),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Forwards `port` to `to` from `after` on, until dropped: a host whose sshd
+/// comes up late.
+struct LateForwarder {
+    stop: Arc<AtomicBool>,
+}
+
+impl LateForwarder {
+    fn start(port: u16, to: u16, after: Duration) -> LateForwarder {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        thread::spawn(move || {
+            thread::sleep(after);
+            let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) else {
+                return;
+            };
+            let _ = listener.set_nonblocking(true);
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = TcpStream::connect(("127.0.0.1", to)) {
+                            pipe(client, server);
+                        }
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        LateForwarder { stop }
+    }
+}
+
+impl Drop for LateForwarder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Copies bytes both ways until either side closes.
+fn pipe(a: TcpStream, b: TcpStream) {
+    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    let one_way = |mut from: TcpStream, mut to: TcpStream| {
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Both);
+            let _ = from.shutdown(std::net::Shutdown::Both);
+        });
+    };
+    one_way(a, b2);
+    one_way(b, a2);
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Runs `program` on a fresh inventory whose `late` host listens after 3 seconds.
+fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
+    let late_port = free_port();
+    let never_port = free_port();
+    let inventory = format!(
+        "[nodes]\n\
+         late ansible_host=127.0.0.1 ansible_port={late_port} wait_timeout=30\n\
+         never ansible_host=127.0.0.1 ansible_port={never_port} wait_timeout=3\n\
+         good ansible_host=127.0.0.1 ansible_port={} wait_timeout=10\n\n\
+         [nodes:vars]\n\
+         ansible_user={}\n\
+         ansible_ssh_private_key_file={}\n\
+         ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n\
+         ansible_python_interpreter={python}\n",
+        sshd.port,
+        sshd.user,
+        sshd.client_key_path.display(),
+    );
+    fs::write(dir.join("inventory.ini"), inventory).expect("write inventory");
+    let _late = LateForwarder::start(late_port, sshd.port, Duration::from_secs(3));
+    let start = Instant::now();
+    let out = Command::new(program)
+        .args(["-f", "1", "-i", "inventory.ini", "site.yml"])
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_FORCE_COLOR")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let masked = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
+    stdout = masked.replace_all(&stdout, r#""elapsed": N"#).into_owned();
+    // The ports differ between the two runs.
+    stdout = stdout.replace(&format!("port {never_port}:"), "port NEVER:");
+    Run {
+        code: out.status.code(),
+        stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
+    }
+}
+
+#[test]
+fn waits_for_a_late_host_and_times_out_on_a_dead_one() {
+    let Some(ref_bin) = reference_bin() else {
+        return;
+    };
+    let sshd = TestSshd::start()
+        .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
+    )
+    .expect("write ansible.cfg");
+    let python = ref_bin.join("python").display().to_string();
+
+    let ours = run(
+        Path::new(env!("CARGO_BIN_EXE_rsible-playbook")),
+        dir.path(),
+        &sshd,
+        &python,
+    );
+    let describe = |r: &Run| {
+        format!(
+            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}\nsshd log:\n{}",
+            r.code,
+            r.took,
+            r.stdout,
+            r.stderr,
+            sshd.log()
+        )
+    };
+    assert_eq!(ours.code, Some(2), "{}", describe(&ours));
+    assert!(
+        ours.stdout.contains("ok: [late]") && ours.stdout.contains("\"up.stdout\": \"late is up\""),
+        "the late host must answer and run the later tasks:\n{}",
+        describe(&ours)
+    );
+    let never_fatal = format!(
+        "fatal: [never]: FAILED! => {{\"changed\": false, \"elapsed\": N, \"msg\": \"timed out waiting for ping module test: \
+         Failed to connect to the host via ssh: ssh: connect to host 127.0.0.1 port NEVER: Connection refused\"}}"
+    );
+    assert!(
+        ours.stdout.lines().any(|l| l == never_fatal),
+        "want the line\n{never_fatal}\n{}",
+        describe(&ours)
+    );
+    // late waits ~3 s for its port, never times out after 3 s.
+    assert!(
+        ours.took >= Duration::from_secs(6) && ours.took < Duration::from_secs(40),
+        "{}",
+        describe(&ours)
+    );
+
+    let reference = run(
+        &ref_bin.join("ansible-playbook"),
+        dir.path(),
+        &sshd,
+        &python,
+    );
+    assert_eq!(
+        reference.stdout,
+        ours.stdout,
+        "stdout differs from ansible-playbook's:\n--- ansible\n{}\n--- rsible\n{}",
+        describe(&reference),
+        describe(&ours)
+    );
+    assert_eq!(reference.code, ours.code);
+}
