@@ -364,6 +364,15 @@ impl TargetRunner for ConnectionPool {
         result
     }
 
+    fn forget(&mut self, target: &TargetSpec) -> bool {
+        self.dead.remove(target);
+        self.last_used.remove(target);
+        if let Some(handle) = self.open.remove(target) {
+            let _ = handle.close();
+        }
+        true
+    }
+
     fn run_raw(&mut self, target: &TargetSpec, command: &str, call: &RawCall) -> RawOutcome {
         if let Some(msg) = self.dead.get(target) {
             return RawOutcome::Unreachable(msg.clone());
