@@ -553,6 +553,9 @@ fn systemd_offline_matches_the_reference() {
             step(s, json!({"name": "ssh", "state": "bogus"})),
             step(s, json!({"name": "ssh", "scope": "user", "enabled": true})),
             show(&["sh", "-c", "ls -R /etc/systemd/system | sort"]),
+            // SysV scripts here (no systemd running): `service --status-all`.
+            step("service_facts", json!({})),
+            step("service_facts", json!({"bogus": 1})),
         ],
     ]
     .concat();

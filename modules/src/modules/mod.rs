@@ -16,6 +16,7 @@ mod modprobe;
 mod mount;
 mod ping;
 mod replace;
+mod service_facts;
 mod setup;
 mod slurp;
 mod stat;
@@ -187,6 +188,11 @@ const NATIVE: &[NativeModule] = &[
         name: "systemd",
         spec: systemd::SPEC,
         run: systemd::run,
+    },
+    NativeModule {
+        name: "service_facts",
+        spec: service_facts::SPEC,
+        run: service_facts::run,
     },
     NativeModule {
         name: "apt",
