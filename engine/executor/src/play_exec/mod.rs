@@ -282,29 +282,28 @@ impl<'a, S: Sink> Executor<'a, S> {
             })?;
         // The banner comes before host checks; with `serial` it repeats per batch.
         self.callback.play_start(&play_display_name(play));
-        // A host that failed in an earlier play is left out of later ones.
-        let hosts: Vec<String> = hosts
-            .into_iter()
-            .filter(|h| {
-                self.states
-                    .get(h)
-                    .is_none_or(|s| !s.failed && !s.unreachable)
-            })
-            .collect();
         if hosts.is_empty() {
             self.callback.no_hosts_matched();
             return Ok(true);
         }
+        // Batches are cut from every matched host, as Ansible's are; a host
+        // that failed in an earlier play sits in its batch but runs nothing.
         let batches = self.batches(play, &hosts)?;
+        let hosts = self.live_hosts(&hosts);
         self.groups_now = None;
         self.dynamic_handlers.clear();
         self.public_role_defaults.clear();
         self.public_role_vars.clear();
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
-        for (index, batch) in batches.into_iter().enumerate() {
+        for (index, whole_batch) in batches.into_iter().enumerate() {
             if index > 0 {
                 self.callback.play_start(&play_display_name(play));
+            }
+            let failed_before = self.failed_count(&whole_batch);
+            let batch = self.live_hosts(&whole_batch);
+            if batch.is_empty() {
+                continue;
             }
             let ctx = PlayCtx {
                 play,
@@ -336,11 +335,12 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.flush_handlers(&ctx, &batch)?;
             self.run_items(&ctx, &play.post_tasks, &base, &batch)?;
             self.flush_handlers(&ctx, &batch)?;
-            let all_failed = batch.iter().all(|h| {
-                self.states
-                    .get(h)
-                    .is_some_and(|s| s.failed || s.unreachable)
-            });
+            // Ansible ends the playbook when this batch's new failures
+            // account for every host of the batch (earlier failures included).
+            let all_failed = self
+                .failed_count(&whole_batch)
+                .saturating_sub(failed_before)
+                == whole_batch.len();
             if all_failed {
                 // Ansible ends the playbook silently here; "NO MORE HOSTS
                 // LEFT" is printed only when max_fail_percentage stops a play.
@@ -348,6 +348,23 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         Ok(true)
+    }
+
+    /// The hosts of `hosts` that have not failed or become unreachable.
+    fn live_hosts(&self, hosts: &[String]) -> Vec<String> {
+        hosts
+            .iter()
+            .filter(|h| {
+                self.states
+                    .get(*h)
+                    .is_none_or(|s| !s.failed && !s.unreachable)
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn failed_count(&self, hosts: &[String]) -> usize {
+        hosts.len() - self.live_hosts(hosts).len()
     }
 
     /// `serial`: an int, a percentage, or a list of either (the last repeats).
