@@ -259,7 +259,7 @@ fn execute(
             }
         };
         let mut executor = Executor::new(
-            Arc::new(Templar::new()),
+            Arc::new(Templar::new().with_ansible_managed(&config.ansible_managed)),
             &mut inventory,
             inventory_dirs.clone(),
             playbook_dirs,
