@@ -249,7 +249,12 @@ fn execute(
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
             connection: config.fact_caching_connection.clone(),
-            prefix: config.fact_caching_prefix.clone(),
+            // The jsonfile plugin's `_prefix` has no default of its own: files
+            // are named after the host unless fact_caching_prefix is set.
+            prefix: match config.origin("CACHE_PLUGIN_PREFIX") {
+                Some(rsible_config::Origin::Default) | None => String::new(),
+                Some(_) => config.fact_caching_prefix.clone(),
+            },
             timeout: config.fact_caching_timeout,
         }) {
             Ok(cache) => cache,
