@@ -35,6 +35,7 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod meta;
 mod module_defaults;
 mod notify;
 mod python_fallback;
@@ -143,6 +144,7 @@ pub struct Executor<'a, S: Sink> {
     module_defaults: module_defaults::ModuleDefaultsState,
     /// Play vars_files already read.
     vars_files_cache: crate::vars::play_vars_files::VarsFilesCache,
+    meta: meta::MetaState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -198,6 +200,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             python: Default::default(),
             module_defaults: Default::default(),
             vars_files_cache: Default::default(),
+            meta: Default::default(),
         }
     }
 
@@ -296,7 +299,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.public_role_vars.clear();
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
+        self.meta.play_ended = false;
         for (index, whole_batch) in batches.into_iter().enumerate() {
+            if self.meta.play_ended {
+                break;
+            }
             if index > 0 {
                 self.callback.play_start(&play_display_name(play));
             }
@@ -427,7 +434,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.run_role(ctx, dep, &frame, hosts)?;
         }
         frame.role = Some(role.clone());
-        self.run_items(ctx, &role.tasks, &frame, hosts)
+        let r = self.run_items(ctx, &role.tasks, &frame, hosts);
+        self.end_of_role(hosts);
+        r
     }
 
     fn run_items(
