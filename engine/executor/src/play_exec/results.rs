@@ -164,8 +164,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 .keyword(task, "ignore_unreachable")
                 .is_some_and(|n| self.keyword_truthy(n, scope).unwrap_or(false));
         if unreachable {
-            self.callback
-                .runner_on_unreachable(&rv, ignore_unreachable);
+            self.callback.runner_on_unreachable(&rv, ignore_unreachable);
         } else if failed {
             self.callback.runner_on_failed(&rv, ignore_errors);
         } else if skipped {
