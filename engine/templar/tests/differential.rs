@@ -30,6 +30,8 @@ const CORPUS: &[&str] = &[
     "{{ f * 2 }}",
     "{{ s | lower }}",
     "{{ multi | indent(2) }}",
+    "{{ no_such | join(',') }}",
+    "{{ d.nope | join(',') }}",
     "{{ multi | indent(4, True) }}",
     "{{ multi | indent(width='> ', first=true, blank=true) }}",
     "{{ d | to_nice_yaml | indent(4, True) }}",
