@@ -241,6 +241,7 @@ fn execute(
                 .or_else(|| Some(config.become_method.clone())),
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
+            start_at_task: args.start_at_task.clone(),
             playbook_python: python_beside(registry.ansible_core_dir()),
             option_vars: rsible_executor::magic::option_vars(&cli_options(
                 args, config, &inventory,
@@ -292,6 +293,10 @@ fn execute(
                     }
                 }
                 executor.finish();
+                if let Some(msg) = executor.start_at_task_unmatched() {
+                    // display.error: on stderr after the recap, exit code unchanged.
+                    eprintln!("[ERROR]: {msg}");
+                }
             }
             Err(e) => {
                 // Ansible prints no recap when an error stops the run.

@@ -42,6 +42,7 @@ mod python_fallback;
 mod raw_action;
 mod results;
 mod retries;
+mod start_at;
 mod vars_files;
 mod wait_for_connection;
 
@@ -66,6 +67,8 @@ pub struct RunOptions {
     pub gathering: String,
     /// `--flush-cache`: forget cached facts before the first play.
     pub flush_cache: bool,
+    /// `--start-at-task`: cleared once a task matched (see `start_at.rs`).
+    pub start_at_task: Option<String>,
     /// `ansible_playbook_python` (see `magic::MagicInputs`).
     pub playbook_python: Option<String>,
     /// `ansible_run_tags`, `ansible_limit`, ... (see `magic::option_vars`).
@@ -582,6 +585,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         prefix: &'static str,
     ) -> Result<(), FatalError> {
         if !self.tags_allow(frame, task) {
+            return Ok(());
+        }
+        if prefix == "TASK" && !self.start_at_allows(task, frame) {
             return Ok(());
         }
         let active: Vec<String> = hosts
