@@ -76,6 +76,7 @@ run_engine() {
 
     "$SANDBOX" reset 3 >/dev/null
     echo "== $engine: $PLAYBOOK" >&2
+    "$BENCH/sandbox/machine-guard.sh" before "$dir/machine"
     start=$(date +%s.%N)
     set +e
     # Kubespray's ansible.cfg caches facts in /tmp for a day and keeps ssh
@@ -95,6 +96,9 @@ run_engine() {
     end=$(date +%s.%N)
     python3 -c "print(f'{$end - $start:.1f}')" > "$dir/seconds"
     echo "$rc" > "$dir/exit"
+    # The run must not have reached the machine outside the sandbox.
+    "$BENCH/sandbox/machine-guard.sh" after "$dir/machine" > "$dir/machine-guard.txt" || true
+    sed 's/^/   /' "$dir/machine-guard.txt" >&2
     python3 "$BENCH/sandbox/task-results.py" "$dir/stdout" "$dir/tasks.tsv" "$dir/recap.txt"
     python3 "$BENCH/sandbox/snapshot.py" "$BENCH/sandbox/volatile-paths.txt" \
         "$SANDBOX_DIR/hosts" "$dir/files.tsv"

@@ -218,9 +218,10 @@ fn waits_for_a_late_host_and_times_out_on_a_dead_one() {
         "want the line\n{never_fatal}\n{}",
         describe(&ours)
     );
-    // late waits ~3 s for its port, never times out after 3 s.
+    // late waits ~3 s for its port, never times out after 3 s (a loaded
+    // machine may take much longer, never less).
     assert!(
-        ours.took >= Duration::from_secs(6) && ours.took < Duration::from_secs(40),
+        ours.took >= Duration::from_millis(5500) && ours.took < Duration::from_secs(150),
         "{}",
         describe(&ours)
     );

@@ -523,6 +523,11 @@ fn apt_without_changes_matches_the_reference() {
             json!({"name": "coreutils", "update_cache": true, "cache_valid_time": 999_999_999}),
         ),
         step(a, json!({"name": "coreutils", "state": "bogus"})),
+        step("package_facts", json!({})),
+        step(
+            "package_facts",
+            json!({"manager": "apt", "strategy": "bogus"}),
+        ),
     ];
     assert_steps_match("apt_without_changes_matches_the_reference", steps);
 }
@@ -553,6 +558,9 @@ fn systemd_offline_matches_the_reference() {
             step(s, json!({"name": "ssh", "state": "bogus"})),
             step(s, json!({"name": "ssh", "scope": "user", "enabled": true})),
             show(&["sh", "-c", "ls -R /etc/systemd/system | sort"]),
+            // SysV scripts here (no systemd running): `service --status-all`.
+            step("service_facts", json!({})),
+            step("service_facts", json!({"bogus": 1})),
         ],
     ]
     .concat();

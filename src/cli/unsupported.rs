@@ -29,11 +29,6 @@ pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
         given: |a| a.step,
     },
     Unsupported {
-        option: "--start-at-task",
-        severity: Severity::Fatal,
-        given: |a| a.start_at_task.is_some(),
-    },
-    Unsupported {
         option: "--ask-pass",
         severity: Severity::Fatal,
         given: |a| a.connection.ask_pass,

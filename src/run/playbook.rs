@@ -246,6 +246,7 @@ fn execute(
                 .or_else(|| Some(config.become_method.clone())),
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
+            start_at_task: args.start_at_task.clone(),
             playbook_python: python_beside(registry.ansible_core_dir()),
             option_vars: rsible_executor::magic::option_vars(&cli_options(
                 args, config, &inventory,
@@ -254,7 +255,12 @@ fn execute(
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
             connection: config.fact_caching_connection.clone(),
-            prefix: config.fact_caching_prefix.clone(),
+            // The jsonfile plugin's `_prefix` has no default of its own: files
+            // are named after the host unless fact_caching_prefix is set.
+            prefix: match config.origin("CACHE_PLUGIN_PREFIX") {
+                Some(rsible_config::Origin::Default) | None => String::new(),
+                Some(_) => config.fact_caching_prefix.clone(),
+            },
             timeout: config.fact_caching_timeout,
         }) {
             Ok(cache) => cache,
@@ -264,7 +270,7 @@ fn execute(
             }
         };
         let mut executor = Executor::new(
-            Arc::new(Templar::new()),
+            Arc::new(Templar::new().with_ansible_managed(&config.ansible_managed)),
             &mut inventory,
             inventory_dirs.clone(),
             playbook_dirs,
@@ -292,6 +298,10 @@ fn execute(
                     }
                 }
                 executor.finish();
+                if let Some(msg) = executor.start_at_task_unmatched() {
+                    // display.error: on stderr after the recap, exit code unchanged.
+                    eprintln!("[ERROR]: {msg}");
+                }
             }
             Err(e) => {
                 // Ansible prints no recap when an error stops the run.

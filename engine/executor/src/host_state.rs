@@ -18,6 +18,8 @@ pub struct HostState {
     pub unreachable: bool,
     /// `meta: end_host` or end of play for this host.
     pub ended: bool,
+    /// `meta: end_role`: the rest of the current role is skipped.
+    pub role_ended: bool,
     /// Handlers notified and not yet run, by `notify::handler_key`.
     pub notified_handlers: IndexSet<usize>,
 }
@@ -25,6 +27,6 @@ pub struct HostState {
 impl HostState {
     /// The host takes part in the next task.
     pub fn is_active(&self) -> bool {
-        !self.failed && !self.unreachable && !self.ended
+        !self.failed && !self.unreachable && !self.ended && !self.role_ended
     }
 }

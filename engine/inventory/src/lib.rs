@@ -30,6 +30,6 @@ pub use address::{expand_hostname_range, looks_like_ip, parse_address};
 pub use literal::literal_eval;
 pub use model::{Group, Host, Inventory, InventoryError, Vars, LOCALHOST_NAMES};
 pub use options::{GroupNamePolicy, InventoryOptions, PatternMismatch};
-pub use pattern::{split_host_pattern, PatternError};
+pub use pattern::{fnmatch, split_host_pattern, PatternError};
 pub use sources::{load_ini_str, load_inventory};
 pub use vars_files::{load_vars_dirs, VarsDirs, VarsFileError};

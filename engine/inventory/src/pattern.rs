@@ -136,6 +136,12 @@ fn apply_subscript(hosts: Vec<String>, sub: Option<Subscript>) -> Option<Vec<Str
     }
 }
 
+/// Python's `fnmatch.fnmatch` on already-normalised text (case-sensitive,
+/// as on POSIX).
+pub fn fnmatch(glob: &str, text: &str) -> bool {
+    regex::Regex::new(&glob_to_regex(glob)).is_ok_and(|re| re.is_match(text))
+}
+
 /// Python's fnmatch.translate, anchored at both ends.
 fn glob_to_regex(glob: &str) -> String {
     let chars: Vec<char> = glob.chars().collect();

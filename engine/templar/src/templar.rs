@@ -86,6 +86,8 @@ impl Default for StringMode {
 /// Ansible's templar. Build once and share; templating is `&self`.
 pub struct Templar {
     envs: Mutex<HashMap<JinjaOptions, Arc<Environment<'static>>>>,
+    /// The `ansible_managed` setting (DEFAULT_MANAGED_STR).
+    managed: String,
 }
 
 impl Default for Templar {
@@ -98,7 +100,27 @@ impl Templar {
     pub fn new() -> Self {
         Templar {
             envs: Mutex::new(HashMap::new()),
+            managed: "Ansible managed".into(),
         }
+    }
+
+    /// Uses ansible.cfg's `ansible_managed` text.
+    pub fn with_ansible_managed(mut self, text: &str) -> Self {
+        self.managed = text.to_string();
+        self
+    }
+
+    /// `ansible_managed` as the template module and lookup define it: the
+    /// setting with `{host}`, `{uid}` and `{file}` standing for the
+    /// template's variables (templated where it is used). rsible does not
+    /// apply strftime directives (`%Y`, ...) to it; the text keeps them.
+    pub fn ansible_managed(&self) -> Value {
+        Value::from(
+            self.managed
+                .replace("{host}", "{{ template_host }}")
+                .replace("{uid}", "{{ template_uid }}")
+                .replace("{file}", "{{ template_path }}"),
+        )
     }
 
     pub(crate) fn env(&self, options: JinjaOptions) -> Arc<Environment<'static>> {

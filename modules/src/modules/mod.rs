@@ -14,8 +14,10 @@ mod ini_file;
 mod lineinfile;
 mod modprobe;
 mod mount;
+mod package_facts;
 mod ping;
 mod replace;
+mod service_facts;
 mod setup;
 mod slurp;
 mod stat;
@@ -189,6 +191,16 @@ const NATIVE: &[NativeModule] = &[
         run: systemd::run,
     },
     NativeModule {
+        name: "service_facts",
+        spec: service_facts::SPEC,
+        run: service_facts::run,
+    },
+    NativeModule {
+        name: "package_facts",
+        spec: package_facts::SPEC,
+        run: package_facts::run_module,
+    },
+    NativeModule {
         name: "apt",
         spec: apt::SPEC,
         run: apt::run,
@@ -235,6 +247,7 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
     };
     let declined = match native.name {
         "apt" => apt::declines(args),
+        "package_facts" => package_facts::declines(args),
         _ => None,
     };
     declined.is_none()

@@ -216,7 +216,7 @@ impl<'a> Matcher<'a> {
             }
             group.push(code);
         }
-        if !group.is_empty() && !(group.len() == 1 && group[0].tag == Tag::Equal) {
+        if !(group.is_empty() || (group.len() == 1 && group[0].tag == Tag::Equal)) {
             groups.push(group);
         }
         groups

@@ -51,6 +51,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             Value::from(path.display().to_string()),
         );
         extra.insert("template_host".into(), Value::from(host));
+        extra.insert("ansible_managed".into(), self.templar.ansible_managed());
         tscope.push_map("template variables", extra);
         let rendered =
             match self

@@ -71,6 +71,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             return Ok(());
         }
         let task = Rc::new(gather_task(ctx));
+        if !self.start_at_gathers(ctx.play) {
+            return Ok(());
+        }
         let mut view = self.task_view(&task, "TASK", None);
         view.name = "Gathering Facts".into();
         self.callback.task_start(&view);

@@ -9,52 +9,6 @@ use crate::frame::Frame;
 use crate::output::default_callback::Sink;
 
 impl<'a, S: Sink> Executor<'a, S> {
-    pub(super) fn run_meta(
-        &mut self,
-        ctx: &PlayCtx,
-        task: &Rc<Task>,
-        frame: &Frame,
-        hosts: &[String],
-    ) -> Result<(), FatalError> {
-        let what = task
-            .args
-            .get("_raw_params")
-            .and_then(|n| n.as_str())
-            .unwrap_or("")
-            .to_string();
-        match what.as_str() {
-            "flush_handlers" => self.meta_flush_handlers(ctx, task, frame, hosts),
-            "noop" => Ok(()),
-            "clear_facts" => {
-                let view = self.task_view(task, "TASK", None);
-                self.callback.task_start(&view);
-                let play_hosts: Vec<String> = ctx
-                    .play_hosts
-                    .try_iter()
-                    .map(|it| it.filter_map(|h| h.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default();
-                self.clear_facts(&play_hosts);
-                Ok(())
-            }
-            "end_play" => {
-                for h in hosts {
-                    self.state(h).ended = true;
-                }
-                Ok(())
-            }
-            "end_host" => {
-                for h in hosts {
-                    self.state(h).ended = true;
-                }
-                Ok(())
-            }
-            other => Err(FatalError {
-                message: format!("rsible does not support 'meta: {other}' yet"),
-                exit_code: 1,
-            }),
-        }
-    }
-
     /// Runs the notified handlers once each, in the order they are defined,
     /// on the hosts that notified them. A handler notified while handlers
     /// run is reached in this pass if it comes later, else at the next

@@ -35,6 +35,7 @@ mod include_role;
 mod includes;
 mod loop_control;
 mod loops;
+mod meta;
 mod module_defaults;
 mod notify;
 mod prefetch;
@@ -42,6 +43,7 @@ mod python_fallback;
 mod raw_action;
 mod results;
 mod retries;
+mod start_at;
 mod vars_files;
 mod wait_for_connection;
 
@@ -68,6 +70,8 @@ pub struct RunOptions {
     pub gathering: String,
     /// `--flush-cache`: forget cached facts before the first play.
     pub flush_cache: bool,
+    /// `--start-at-task`: cleared once a task matched (see `start_at.rs`).
+    pub start_at_task: Option<String>,
     /// `ansible_playbook_python` (see `magic::MagicInputs`).
     pub playbook_python: Option<String>,
     /// `ansible_run_tags`, `ansible_limit`, ... (see `magic::option_vars`).
@@ -148,6 +152,7 @@ pub struct Executor<'a, S: Sink> {
     module_defaults: module_defaults::ModuleDefaultsState,
     /// Play vars_files already read.
     vars_files_cache: crate::vars::play_vars_files::VarsFilesCache,
+    meta: meta::MetaState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -204,6 +209,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             python: Default::default(),
             module_defaults: Default::default(),
             vars_files_cache: Default::default(),
+            meta: Default::default(),
         }
     }
 
@@ -288,29 +294,32 @@ impl<'a, S: Sink> Executor<'a, S> {
             })?;
         // The banner comes before host checks; with `serial` it repeats per batch.
         self.callback.play_start(&play_display_name(play));
-        // A host that failed in an earlier play is left out of later ones.
-        let hosts: Vec<String> = hosts
-            .into_iter()
-            .filter(|h| {
-                self.states
-                    .get(h)
-                    .is_none_or(|s| !s.failed && !s.unreachable)
-            })
-            .collect();
         if hosts.is_empty() {
             self.callback.no_hosts_matched();
             return Ok(true);
         }
+        // Batches are cut from every matched host, as Ansible's are; a host
+        // that failed in an earlier play sits in its batch but runs nothing.
         let batches = self.batches(play, &hosts)?;
+        let hosts = self.live_hosts(&hosts);
         self.groups_now = None;
         self.dynamic_handlers.clear();
         self.public_role_defaults.clear();
         self.public_role_vars.clear();
         let groups = self.groups_value();
         let play_hosts = Value::from_iter(hosts.iter().map(|h| Value::from(h.as_str())));
-        for (index, batch) in batches.into_iter().enumerate() {
+        self.meta.play_ended = false;
+        for (index, whole_batch) in batches.into_iter().enumerate() {
+            if self.meta.play_ended {
+                break;
+            }
             if index > 0 {
                 self.callback.play_start(&play_display_name(play));
+            }
+            let failed_before = self.failed_count(&whole_batch);
+            let batch = self.live_hosts(&whole_batch);
+            if batch.is_empty() {
+                continue;
             }
             let ctx = PlayCtx {
                 play,
@@ -342,11 +351,12 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.flush_handlers(&ctx, &batch)?;
             self.run_items(&ctx, &play.post_tasks, &base, &batch)?;
             self.flush_handlers(&ctx, &batch)?;
-            let all_failed = batch.iter().all(|h| {
-                self.states
-                    .get(h)
-                    .is_some_and(|s| s.failed || s.unreachable)
-            });
+            // Ansible ends the playbook when this batch's new failures
+            // account for every host of the batch (earlier failures included).
+            let all_failed = self
+                .failed_count(&whole_batch)
+                .saturating_sub(failed_before)
+                == whole_batch.len();
             if all_failed {
                 // Ansible ends the playbook silently here; "NO MORE HOSTS
                 // LEFT" is printed only when max_fail_percentage stops a play.
@@ -354,6 +364,23 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         Ok(true)
+    }
+
+    /// The hosts of `hosts` that have not failed or become unreachable.
+    fn live_hosts(&self, hosts: &[String]) -> Vec<String> {
+        hosts
+            .iter()
+            .filter(|h| {
+                self.states
+                    .get(*h)
+                    .is_none_or(|s| !s.failed && !s.unreachable)
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn failed_count(&self, hosts: &[String]) -> usize {
+        hosts.len() - self.live_hosts(hosts).len()
     }
 
     /// `serial`: an int, a percentage, or a list of either (the last repeats).
@@ -416,7 +443,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.run_role(ctx, dep, &frame, hosts)?;
         }
         frame.role = Some(role.clone());
-        self.run_items(ctx, &role.tasks, &frame, hosts)
+        let r = self.run_items(ctx, &role.tasks, &frame, hosts);
+        self.end_of_role(hosts);
+        r
     }
 
     fn run_items(
@@ -562,6 +591,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         prefix: &'static str,
     ) -> Result<(), FatalError> {
         if !self.tags_allow(frame, task) {
+            return Ok(());
+        }
+        if prefix == "TASK" && !self.start_at_allows(task, frame) {
             return Ok(());
         }
         let active: Vec<String> = hosts

@@ -157,8 +157,14 @@ impl<'a, S: Sink> Executor<'a, S> {
         let failed = result.get("failed") == Some(&Json::Bool(true));
         let skipped = result.get("skipped") == Some(&Json::Bool(true));
         let changed = result.get("changed") == Some(&Json::Bool(true));
+        // ignore_unreachable: shown with `...ignoring`, counted ok and
+        // ignored, and the host carries on.
+        let ignore_unreachable = unreachable
+            && frame
+                .keyword(task, "ignore_unreachable")
+                .is_some_and(|n| self.keyword_truthy(n, scope).unwrap_or(false));
         if unreachable {
-            self.callback.runner_on_unreachable(&rv, false);
+            self.callback.runner_on_unreachable(&rv, ignore_unreachable);
         } else if failed {
             self.callback.runner_on_failed(&rv, ignore_errors);
         } else if skipped {
@@ -191,7 +197,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         {
             let h = host;
             let s = self.stats.host(h);
-            if unreachable {
+            if ignore_unreachable {
+                s.ok += 1;
+                s.ignored += 1;
+            } else if unreachable {
                 s.unreachable += 1;
             } else if failed && !ignore_errors {
                 s.failures += 1;
@@ -210,7 +219,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
             let st = self.state(h);
-            if unreachable {
+            if unreachable && !ignore_unreachable {
                 st.unreachable = true;
             } else if failed && !ignore_errors {
                 st.failed = true;

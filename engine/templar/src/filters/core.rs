@@ -51,6 +51,14 @@ pub fn string(value: Value) -> Value {
 pub fn join(value: Value, sep: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
     let attribute: Option<String> = kwargs.get("attribute")?;
     let sep = sep.unwrap_or_default();
+    if value.is_undefined() {
+        // Python iterates the undefined value, which raises.
+        let message = crate::context::with_current_frame(|_, f| f.last_missing()).flatten();
+        return Err(Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            message.unwrap_or_else(|| "an undefined variable was used".into()),
+        ));
+    }
     if value.kind() == ValueKind::String {
         let s = str_of(&value);
         return Ok(Value::from(

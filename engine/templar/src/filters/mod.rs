@@ -40,6 +40,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("max", |v: Value| core::min_max(v, true));
     env.add_filter("d", minijinja::filters::default);
     env.add_filter("truncate", text::truncate);
+    env.add_filter("indent", text::indent);
 
     add!(env, "ansible.builtin", "bool", core::to_bool);
     add!(env, "ansible.builtin", "random", random::random);

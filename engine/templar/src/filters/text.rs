@@ -60,3 +60,141 @@ mod tests {
         );
     }
 }
+
+/// Jinja's `indent(width=4, first=False, blank=False)` as Python runs it:
+/// `width` may be a string; the text's final newline is kept (Jinja appends
+/// one before `splitlines`, so "a\nb\n" indents to "a\n    b\n"), which
+/// `to_nice_yaml | indent` output in Kubespray's templates depends on.
+pub fn indent(
+    value: &minijinja::Value,
+    width: Option<minijinja::Value>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<minijinja::Value, minijinja::Error> {
+    let width = match width {
+        Some(w) => Some(w),
+        None => kwargs.get::<Option<minijinja::Value>>("width")?,
+    };
+    let first = match first {
+        Some(f) => f,
+        None => kwargs.get::<Option<bool>>("first")?.unwrap_or(false),
+    };
+    let blank = match blank {
+        Some(b) => b,
+        None => kwargs.get::<Option<bool>>("blank")?.unwrap_or(false),
+    };
+    kwargs.assert_all_used()?;
+    let indention = match &width {
+        None => "    ".to_string(),
+        Some(w) => match w.as_str() {
+            Some(s) => s.to_string(),
+            None => {
+                let n = i64::try_from(w.clone()).map_err(|_| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!(
+                            "can't multiply sequence by non-int of type '{}'",
+                            crate::type_name(w)
+                        ),
+                    )
+                })?;
+                " ".repeat(usize::try_from(n).unwrap_or(0))
+            }
+        },
+    };
+    let mut text = crate::python_repr::str_of(value);
+    text.push('\n');
+    let lines = python_splitlines(&text);
+    let mut out = String::with_capacity(text.len() * 2);
+    if blank {
+        out.push_str(&lines.join(&format!("\n{indention}")));
+    } else {
+        let mut rest = lines.iter();
+        if let Some(head) = rest.next() {
+            out.push_str(head);
+        }
+        let tail: Vec<String> = rest
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    format!("{indention}{l}")
+                }
+            })
+            .collect();
+        if !tail.is_empty() {
+            out.push('\n');
+            out.push_str(&tail.join("\n"));
+        }
+    }
+    if first {
+        out.insert_str(0, &indention);
+    }
+    Ok(minijinja::Value::from(out))
+}
+
+/// Python's `str.splitlines()`: every line boundary Python knows, no empty
+/// last element for a final line end.
+fn python_splitlines(s: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let boundary = matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if !boundary {
+            continue;
+        }
+        lines.push(&s[start..i]);
+        let mut end = i + c.len_utf8();
+        if c == '\r' {
+            if let Some(&(j, '\n')) = chars.peek() {
+                chars.next();
+                end = j + 1;
+            }
+        }
+        start = end;
+    }
+    if start < s.len() {
+        lines.push(&s[start..]);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod indent_tests {
+    use super::*;
+
+    fn ind(s: &str, width: i64, first: bool, blank: bool) -> String {
+        let kwargs =
+            minijinja::value::Kwargs::from_iter(std::iter::empty::<(&str, minijinja::Value)>());
+        indent(
+            &minijinja::Value::from(s),
+            Some(minijinja::Value::from(width)),
+            Some(first),
+            Some(blank),
+            kwargs,
+        )
+        .unwrap()
+        .to_string()
+    }
+
+    #[test]
+    fn keeps_the_final_newline_as_jinja_does() {
+        assert_eq!(ind("- a\n- b\n", 4, true, false), "    - a\n    - b\n");
+        assert_eq!(ind("a\n\nb", 2, false, false), "a\n\n  b");
+        assert_eq!(ind("a\n\nb", 2, false, true), "a\n  \n  b");
+        assert_eq!(ind("a\r\nb", 1, false, false), "a\n b");
+    }
+}

@@ -228,6 +228,7 @@ pub fn template(call: &LookupCall) -> Result<Vec<Value>, Error> {
         extra.set("template_host", Value::from(hostname()));
         extra.set("template_uid", Value::from(uid_name()));
         extra.set("template_run_date", Value::from(()));
+        extra.set("ansible_managed", call.frame.templar.ansible_managed());
         extra.set(
             "template_basename",
             Path::new(&abs)
