@@ -164,7 +164,10 @@ fn compat_playbooks_match_ansible() {
     if let Ok(only) = std::env::var("RSIBLE_COMPAT_ONLY") {
         let words: Vec<&str> = only.split(',').filter(|w| !w.is_empty()).collect();
         playbooks.retain(|p| words.iter().any(|w| p.contains(w)));
-        assert!(!playbooks.is_empty(), "RSIBLE_COMPAT_ONLY={only} matches no playbook");
+        assert!(
+            !playbooks.is_empty(),
+            "RSIBLE_COMPAT_ONLY={only} matches no playbook"
+        );
     }
     let mut different = Vec::new();
     for pb in &playbooks {

@@ -128,6 +128,19 @@ impl PrefetchState {
         }
     }
 
+    /// Step 1 reached a path that must not run from a placeholder (a
+    /// Python module: its interpreter discovery is remembered per host):
+    /// `host` runs normally in step 3. Returns whether step 1 is running.
+    pub(super) fn refuse_while_recording(&mut self, host: &str) -> bool {
+        match self.recording.as_mut() {
+            Some(recording) => {
+                recording.insert(host.to_string(), Recorded::Several);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Drops outcomes no execution took (a host that left the batch).
     pub(super) fn clear(&mut self) {
         self.ready.clear();

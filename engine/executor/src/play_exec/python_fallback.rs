@@ -93,6 +93,9 @@ impl<S: Sink> Executor<'_, S> {
         called_as: &str,
         args: Map<String, Json>,
     ) -> Map<String, Json> {
+        if self.prefetch.refuse_while_recording(call.host) {
+            return failed("(prefetch placeholder)".into());
+        }
         let Some(registry) = self.loader.map(|l| l.modules) else {
             return failed(format!(
                 "rsible: module {fqcn} is not implemented natively and no module search path is known"
