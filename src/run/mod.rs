@@ -7,6 +7,7 @@ pub mod executor_setup;
 pub mod interrupt;
 pub mod inventory;
 pub mod loading;
+pub mod not_implemented;
 pub mod open_files;
 pub mod playbook;
 pub mod vault;

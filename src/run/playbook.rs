@@ -193,6 +193,10 @@ fn execute(
                 return exit_from(e.exit_code);
             }
         };
+        if let Err(msg) = super::not_implemented::refuse(config, &playbook) {
+            print_error(&msg);
+            return ExitCode::Error;
+        }
         let playbook_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let playbook_dirs = match loading::vars_dirs(&inventory, &[playbook_dir]) {
             Ok(d) => d,
