@@ -71,7 +71,11 @@ for entry in "${TARGETS[@]}"; do
         failed+=("$target")
         echo "   FAILED (exit $rc) after $runs runs; the crash and its input:" >&2
         grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "$log" | head -20 >&2
-        summary+=("$target: CRASH after $runs runs")
+        if [ "$runs" -eq 0 ]; then
+            summary+=("$target: did not run (build failed? see the lines above)")
+        else
+            summary+=("$target: CRASH after $runs runs")
+        fi
     else
         echo "   ok: $runs runs, no crash"
         summary+=("$target: $runs runs in ${SECONDS_PER_TARGET}s, no crash")
