@@ -31,5 +31,5 @@ pub use literal::literal_eval;
 pub use model::{Group, Host, Inventory, InventoryError, Vars, LOCALHOST_NAMES};
 pub use options::{GroupNamePolicy, InventoryOptions, PatternMismatch};
 pub use pattern::{fnmatch, split_host_pattern, PatternError};
-pub use sources::{load_ini_str, load_inventory};
+pub use sources::{load_ini_str, load_inventory, load_yaml_inventory_str};
 pub use vars_files::{load_vars_dirs, VarsDirs, VarsFileError};

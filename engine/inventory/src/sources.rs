@@ -62,6 +62,21 @@ pub fn load_ini_str(
     Ok(inv)
 }
 
+/// Parse YAML inventory text (as if read from `source`) into a fresh, reconciled inventory.
+/// The error is the yaml plugin's message. Used by tests and the fuzzer.
+pub fn load_yaml_inventory_str(
+    text: &str,
+    source: &str,
+    options: InventoryOptions,
+) -> Result<Inventory, String> {
+    let mut inv = Inventory::new(options);
+    inv.current_source = Some(source.to_string());
+    let doc = load_yaml_text(text, source)?;
+    parse_yaml_inventory(&mut inv, doc.as_ref())?;
+    inv.reconcile();
+    Ok(inv)
+}
+
 /// Names skipped inside an inventory directory (hidden files, vars dirs, ignored patterns/extensions).
 fn ignored_regex(options: &InventoryOptions) -> Result<Regex, InventoryError> {
     let mut parts: Vec<String> = vec![

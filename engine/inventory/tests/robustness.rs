@@ -1,7 +1,9 @@
 //! The fuzz targets' properties, run over a deterministic set of mutated inputs so that
 //! plain `cargo test` checks them too: INI text and host patterns never panic.
 
-use rsible_inventory::{load_ini_str, split_host_pattern, Inventory, InventoryOptions};
+use rsible_inventory::{
+    load_ini_str, load_yaml_inventory_str, split_host_pattern, Inventory, InventoryOptions,
+};
 
 /// A tiny xorshift generator: reproducible without a dependency.
 struct Rng(u64);
@@ -104,6 +106,71 @@ fn ini_parser_never_panics() {
             }
         }
     }
+}
+
+/// Pieces of YAML inventories: the keys the yaml plugin reads, wrong types
+/// where it expects mappings, ranges, anchors and flow collections.
+const YAML_PIECES: &[&str] = &[
+    "all:\n",
+    "  hosts:\n",
+    "  children:\n",
+    "  vars:\n",
+    "    g:\n",
+    "    web[1:3]:\n",
+    "    h[a:c]:\n",
+    "    h[1:]:\n",
+    "      x: 1\n",
+    "      ansible_port: 22\n",
+    "    - a\n",
+    "  hosts: [a, b]\n",
+    "  hosts: null\n",
+    "  vars: 3\n",
+    "  children: {g: {hosts: {a: }}}\n",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ": ",
+    "- ",
+    "'",
+    "\"",
+    "\t",
+    "---\n",
+    "plugin: x\n",
+    "ungrouped:\n",
+    "é",
+];
+
+#[test]
+fn yaml_inventory_never_panics() {
+    let mut rng = Rng(0x853c49e6748fea9b);
+    for _ in 0..600 {
+        let n = (rng.next() % 16) as usize;
+        let text: String = (0..n).map(|_| rng.pick(YAML_PIECES)).collect();
+        if let Ok(mut inv) = load_yaml_inventory_str(&text, "fuzz.yml", InventoryOptions::default())
+        {
+            let _ = inv.select("all");
+            let hosts: Vec<String> = inv.hosts.keys().cloned().collect();
+            for h in hosts {
+                let _ = inv.host_group_vars_order(&h);
+            }
+        }
+    }
+}
+
+#[test]
+fn yaml_inventory_entry_point_parses_and_rejects() {
+    let inv = load_yaml_inventory_str(
+        "all:\n  children:\n    web:\n      hosts:\n        w[1:2]:\n          p: 1\n",
+        "t.yml",
+        InventoryOptions::default(),
+    )
+    .expect("a valid YAML inventory parses");
+    assert!(inv.hosts.contains_key("w1") && inv.hosts.contains_key("w2"));
+    assert!(load_yaml_inventory_str("- a\n", "t.yml", InventoryOptions::default()).is_err());
 }
 
 #[test]

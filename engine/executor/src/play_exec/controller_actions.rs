@@ -230,7 +230,10 @@ impl<'a, S: Sink> Executor<'a, S> {
                 changed = true;
             }
         }
-        if self.inventory.hosts.contains_key(host) {
+        // A host already in the group through a child group is not added
+        // (Ansible checks `group.get_hosts()`, which includes descendants).
+        let already_member = self.inventory.group_hosts(&group).iter().any(|h| h == host);
+        if self.inventory.hosts.contains_key(host) && !already_member {
             if let Ok(true) = self.inventory.add_child(&group, host) {
                 changed = true;
             }
