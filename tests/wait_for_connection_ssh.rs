@@ -7,6 +7,7 @@
 //!   `timeout` with Ansible's "timed out waiting for ping module test: ..."
 //!   (FAILED, not UNREACHABLE);
 //! - `good`: answers at once.
+//!
 //! The stdout of both engines must be the same once `elapsed` values are masked;
 //! rsible's own run is also checked on its own (status per host, time taken).
 //!
@@ -209,10 +210,8 @@ fn waits_for_a_late_host_and_times_out_on_a_dead_one() {
         "the late host must answer and run the later tasks:\n{}",
         describe(&ours)
     );
-    let never_fatal = format!(
-        "fatal: [never]: FAILED! => {{\"changed\": false, \"elapsed\": N, \"msg\": \"timed out waiting for ping module test: \
-         Failed to connect to the host via ssh: ssh: connect to host 127.0.0.1 port NEVER: Connection refused\"}}"
-    );
+    let never_fatal = "fatal: [never]: FAILED! => {\"changed\": false, \"elapsed\": N, \"msg\": \"timed out waiting for ping module test: \
+         Failed to connect to the host via ssh: ssh: connect to host 127.0.0.1 port NEVER: Connection refused\"}".to_string();
     assert!(
         ours.stdout.lines().any(|l| l == never_fatal),
         "want the line\n{never_fatal}\n{}",
