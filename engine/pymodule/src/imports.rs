@@ -28,52 +28,91 @@ pub fn scan(source: &str) -> Vec<Import> {
     out
 }
 
-/// Physical lines joined into logical ones: open brackets and trailing
-/// backslashes continue a line; comments are dropped.
+/// Physical lines joined into logical ones, as Python's tokenizer does: open
+/// brackets, trailing backslashes and multi-line (triple-quoted) strings continue
+/// a line; comments are dropped. Quoted text is skipped when counting brackets and
+/// looking for `#`, so a docstring such as `V([^#])` (ansible-core's `replace`)
+/// cannot swallow the imports after it. Whitespace runs become one space.
 fn logical_lines(source: &str) -> Vec<String> {
+    let chars: Vec<char> = source.chars().collect();
     let mut out = Vec::new();
     let mut current = String::new();
     let mut depth: i32 = 0;
-    for raw in source.lines() {
-        let line = strip_comment(raw);
-        let (body, continued) = match line.trim_end().strip_suffix('\\') {
-            Some(b) => (b, true),
-            None => (line, false),
-        };
-        for c in body.chars() {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth = (depth - 1).max(0),
-                _ => {}
+    // The open string's quote character and whether it is triple-quoted.
+    let mut string: Option<(char, bool)> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some((quote, triple)) = string {
+            current.push(c);
+            i += 1;
+            if c == '\\' {
+                // An escaped character (a quote too, even in raw strings).
+                if let Some(&next) = chars.get(i) {
+                    current.push(next);
+                    i += 1;
+                }
+            } else if c == quote && !triple {
+                string = None;
+            } else if c == quote && chars.get(i) == Some(&quote) && chars.get(i + 1) == Some(&quote)
+            {
+                current.push(quote);
+                current.push(quote);
+                i += 2;
+                string = None;
+            } else if c == '\n' && !triple {
+                // Unterminated: a syntax error in Python; end the string here.
+                string = None;
             }
+            continue;
         }
-        if !current.is_empty() {
-            current.push(' ');
+        match c {
+            '#' => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '"' | '\'' => {
+                let triple = chars.get(i + 1) == Some(&c) && chars.get(i + 2) == Some(&c);
+                let width = if triple { 3 } else { 1 };
+                current.extend(std::iter::repeat_n(c, width));
+                string = Some((c, triple));
+                i += width;
+                continue;
+            }
+            '\\' if chars.get(i + 1) == Some(&'\n') => {
+                current.push(' ');
+                i += 2;
+                continue;
+            }
+            '\\' if chars.get(i + 1) == Some(&'\r') && chars.get(i + 2) == Some(&'\n') => {
+                current.push(' ');
+                i += 3;
+                continue;
+            }
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = (depth - 1).max(0),
+            '\n' if depth == 0 => {
+                push_logical(&mut out, &mut current);
+                i += 1;
+                continue;
+            }
+            _ => {}
         }
-        current.push_str(body.trim());
-        if depth == 0 && !continued {
-            out.push(std::mem::take(&mut current));
-        }
+        current.push(c);
+        i += 1;
     }
-    if !current.is_empty() {
-        out.push(current);
-    }
+    push_logical(&mut out, &mut current);
     out
 }
 
-/// The line up to a `#` that is not inside a quoted string.
-fn strip_comment(line: &str) -> &str {
-    let mut quote: Option<char> = None;
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if c == '#' => return &line[..i],
-            None => {}
-        }
+fn push_logical(out: &mut Vec<String>, current: &mut String) {
+    let line = current.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !line.is_empty() {
+        out.push(line);
     }
-    line
+    current.clear();
 }
 
 fn parse_statement(statement: &str, out: &mut Vec<Import>) {
@@ -161,6 +200,11 @@ from ..module_utils.helper import thing
 from . import sibling
 from ansible.module_utils.basic import *  # noqa
 x = "from nowhere import y"
+DOC = r'''
+  a negated character set like V([^#]) will also not match newlines.
+import ansible.module_utils.in_a_docstring
+'''
+y = 'it\'s (' ; z = '#('
 from a.b \
     import c
 "#;

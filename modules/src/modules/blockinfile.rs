@@ -74,6 +74,13 @@ fn split_lines_keepends(data: &[u8]) -> Vec<Vec<u8>> {
     lines
 }
 
+/// Whether this call needs Python's `re` (see `replace::declines`).
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let keys = ["insertafter", "insertbefore"];
+    super::replace::declines_bytes_patterns(args, &keys)
+        .then_some("regular expression beyond the native regex engine")
+}
+
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     check_mutually_exclusive(params, &[&["insertbefore", "insertafter"]])?;
     let s = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);

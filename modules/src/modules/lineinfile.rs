@@ -115,6 +115,13 @@ pub(super) fn check_mutually_exclusive(
     }
 }
 
+/// Whether this call needs Python's `re` (see `replace::declines`).
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let keys = ["regexp", "regex", "insertafter", "insertbefore"];
+    super::replace::declines_bytes_patterns(args, &keys)
+        .then_some("regular expression beyond the native regex engine")
+}
+
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     check_mutually_exclusive(
         params,

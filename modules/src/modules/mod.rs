@@ -248,6 +248,9 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
     let declined = match native.name {
         "apt" => apt::declines(args),
         "package_facts" => package_facts::declines(args),
+        "replace" => replace::declines(args),
+        "lineinfile" => lineinfile::declines(args),
+        "blockinfile" => blockinfile::declines(args),
         _ => None,
     };
     declined.is_none()

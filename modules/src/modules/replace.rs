@@ -74,16 +74,11 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     // Empty after/before count as not given, as in Ansible (they are tested for truth).
     let after = text("after").filter(|s| !s.is_empty());
     let before = text("before").filter(|s| !s.is_empty());
-    let section_pattern = match (&after, &before) {
-        (Some(a), Some(b)) => format!("{a}(?P<subsection>.*?){b}"),
-        (Some(a), None) => format!("{a}(?P<subsection>.*)"),
-        (None, Some(b)) => format!("(?P<subsection>.*){b}"),
-        (None, None) => String::new(),
-    };
+    let section_pattern = section_pattern(after.as_deref(), before.as_deref());
     let (start, end) = if section_pattern.is_empty() {
         (0, contents.len())
     } else {
-        let section_re = compile_text(&format!("(?s){section_pattern}"))?;
+        let section_re = compile_section(&section_pattern)?;
         match section_re
             .captures(&contents)
             .and_then(|c| c.name("subsection"))
@@ -102,7 +97,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         }
     };
     let section = &contents[start..end];
-    let re = compile_text(&format!("(?m){regexp}"))?;
+    let re = compile_search(&regexp)?;
     let template = Template::parse(&replacement, &group_names(re.capture_names()))
         .map_err(|e| ModuleFail::msg(format!("Unable to process replace due to error: {e}")))?;
     let (new_section, count) = py_subn(&re, &template, section);
@@ -172,6 +167,55 @@ fn py_subn(re: &regex::Regex, template: &Template, text: &str) -> (String, usize
 
 fn group_names<'a>(names: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<String>> {
     names.map(|n| n.map(str::to_string)).collect()
+}
+
+/// The pattern that finds the part of the file between `after` and `before` (empty
+/// when neither is given), as ansible-core builds it.
+fn section_pattern(after: Option<&str>, before: Option<&str>) -> String {
+    match (after, before) {
+        (Some(a), Some(b)) => format!("{a}(?P<subsection>.*?){b}"),
+        (Some(a), None) => format!("{a}(?P<subsection>.*)"),
+        (None, Some(b)) => format!("(?P<subsection>.*){b}"),
+        (None, None) => String::new(),
+    }
+}
+
+fn compile_section(section_pattern: &str) -> Result<regex::Regex, ModuleFail> {
+    compile_text(&format!("(?s){section_pattern}"))
+}
+
+fn compile_search(regexp: &str) -> Result<regex::Regex, ModuleFail> {
+    compile_text(&format!("(?m){regexp}"))
+}
+
+/// Whether this call needs Python's `re` (a look-around, a back-reference, or anything
+/// else the native engine cannot compile), so the executor runs ansible-core's module
+/// instead. Decided by compiling exactly what `run` compiles, so the two never
+/// disagree. Arguments are unvalidated: non-string values are left to `run`.
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let text = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let section = section_pattern(text("after"), text("before"));
+    if !section.is_empty() && compile_section(&section).is_err() {
+        return Some("after/before pattern beyond the native regex engine");
+    }
+    match text("regexp") {
+        Some(regexp) if compile_search(regexp).is_err() => {
+            Some("regexp beyond the native regex engine")
+        }
+        _ => None,
+    }
+}
+
+/// Whether one of the byte patterns `keys` name in `args` cannot be compiled natively
+/// (`lineinfile`, `blockinfile`: see `replace::declines`).
+pub(super) fn declines_bytes_patterns(args: &Map<String, Value>, keys: &[&str]) -> bool {
+    keys.iter()
+        .filter_map(|k| args.get(*k).and_then(Value::as_str))
+        .any(|p| compile_bytes(p).is_err())
 }
 
 /// Compile a Python text pattern (Unicode semantics) for the `regex` crate.
@@ -586,6 +630,61 @@ mod tests {
             r["msg"],
             json!("Unable to process replace due to error: bad escape \\q at position 0")
         );
+    }
+
+    #[test]
+    fn python_only_patterns_leave_the_call_to_python() {
+        let native = |module: &str, args: Value| {
+            let Value::Object(args) = args else {
+                panic!("arguments must be a map")
+            };
+            crate::modules::runs_natively(module, &args)
+        };
+        // Kubespray's two resolv.conf patterns (look-ahead, negative look-ahead).
+        let before_block = "^search\\s[^#]*(?=# Ansible entries BEGIN)";
+        let after_block = "(# Ansible entries END\\n(?:(?!^search\\s).*\\n)*)(?:^search\\s.*\\n?)+";
+        assert!(!native(
+            "replace",
+            json!({"path": "/f", "regexp": before_block})
+        ));
+        assert!(!native(
+            "ansible.builtin.replace",
+            json!({"path": "/f", "regexp": after_block, "replace": "\\1"})
+        ));
+        assert!(!native(
+            "replace",
+            json!({"path": "/f", "regexp": "(a)\\1"})
+        ));
+        assert!(!native(
+            "replace",
+            json!({"path": "/f", "regexp": "x", "after": "(?<=a)b"})
+        ));
+        assert!(!native(
+            "lineinfile",
+            json!({"path": "/f", "regex": "(?<=^ns )1", "line": "l"})
+        ));
+        assert!(!native(
+            "lineinfile",
+            json!({"path": "/f", "line": "l", "insertbefore": "(?=x)"})
+        ));
+        assert!(!native(
+            "blockinfile",
+            json!({"path": "/f", "insertafter": "^d(?= c)"})
+        ));
+        // Plain patterns, BOF/EOF and non-string values stay native.
+        assert!(native(
+            "replace",
+            json!({"path": "/f", "regexp": "^options ndots:5$", "after": "BEGIN"})
+        ));
+        assert!(native(
+            "ansible.builtin.lineinfile",
+            json!({"path": "/f", "regexp": "^# keep", "line": "l", "insertafter": "EOF"})
+        ));
+        assert!(native(
+            "blockinfile",
+            json!({"path": "/f", "insertbefore": "BOF", "block": "b"})
+        ));
+        assert!(native("replace", json!({"path": "/f", "regexp": 5})));
     }
 
     #[test]
