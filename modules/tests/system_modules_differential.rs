@@ -48,9 +48,11 @@ fn twice(module: &'static str, args: Value) -> Vec<Step> {
     vec![step(module, args.clone()), step(module, args)]
 }
 
-/// The files of the sandbox's /etc compared at the end.
+/// The files of the sandbox's /etc compared at the end (with the shadow-utils
+/// backups, `passwd-` ..., which Kubespray's end-to-end comparison sees too).
 const ETC_FILES: &[&str] = &[
-    "passwd", "group", "shadow", "gshadow", "hostname", "fstab", "subuid", "subgid",
+    "passwd", "group", "shadow", "gshadow", "passwd-", "group-", "shadow-", "gshadow-", "hostname",
+    "fstab", "subuid", "subgid",
 ];
 
 /// Directories bind-mounted over the real ones: (inside the sandbox root, target).
