@@ -393,6 +393,38 @@ impl Walk {
     }
 }
 
+/// Whether this call needs Python's `re` (see `replace::declines`): `contains`, and
+/// `patterns`/`excludes` when `use_regex` may be on. Arguments are unvalidated, so a
+/// doubtful case declines: Python then runs it, which is always right, only slower.
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let refused = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.split(',').any(|p| compile_bytes(p.trim()).is_err()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|p| compile_bytes(p).is_err()),
+        _ => false,
+    };
+    let use_regex = match args.get("use_regex") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "no" | "false" | "off" | "n" | "f" | "0" | ""
+        ),
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        _ => false,
+    };
+    let contains = args.get("contains").and_then(Value::as_str);
+    if contains.is_some_and(|c| compile_bytes(c).is_err()) {
+        return Some("contains beyond the native regex engine");
+    }
+    let lists = ["patterns", "pattern", "excludes", "exclude"];
+    if use_regex && lists.iter().any(|k| refused(args.get(*k))) {
+        return Some("patterns beyond the native regex engine");
+    }
+    None
+}
+
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let s = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
     let b = |k: &str| params.get(k).and_then(Value::as_bool).unwrap_or(false);

@@ -251,6 +251,8 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
         "replace" => replace::declines(args),
         "lineinfile" => lineinfile::declines(args),
         "blockinfile" => blockinfile::declines(args),
+        "find" => find::declines(args),
+        "wait_for" => wait_for::declines(args),
         _ => None,
     };
     declined.is_none()

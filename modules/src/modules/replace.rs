@@ -685,6 +685,31 @@ mod tests {
             json!({"path": "/f", "insertbefore": "BOF", "block": "b"})
         ));
         assert!(native("replace", json!({"path": "/f", "regexp": 5})));
+        // find and wait_for compile their patterns the same way.
+        assert!(!native(
+            "find",
+            json!({"paths": "/f", "contains": "a(?=b)"})
+        ));
+        assert!(!native(
+            "find",
+            json!({"paths": "/f", "patterns": "x,(?<=a)b", "use_regex": "yes"})
+        ));
+        assert!(native(
+            "find",
+            json!({"paths": "/f", "patterns": ["(?<=a)b"]})
+        ));
+        assert!(native(
+            "find",
+            json!({"paths": "/f", "patterns": ["^a.*"], "use_regex": true, "contains": "^x"})
+        ));
+        assert!(!native(
+            "wait_for",
+            json!({"path": "/f", "search_regex": "(a)\\1"})
+        ));
+        assert!(native(
+            "wait_for",
+            json!({"path": "/f", "search_regex": "ready$"})
+        ));
     }
 
     #[test]

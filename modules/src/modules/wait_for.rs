@@ -107,6 +107,26 @@ fn fail_after(start: Instant, text: String) -> ModuleFail {
     ModuleFail::msg(text).with("elapsed", json!(start.elapsed().as_secs()))
 }
 
+/// `search_regex` as Python compiles it: bytes, with re.MULTILINE.
+fn compile_search(p: &str) -> Result<regex::bytes::Regex, ModuleFail> {
+    translate_python_pattern(&format!("(?m){p}"))
+        .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
+        .and_then(|t| {
+            regex::bytes::RegexBuilder::new(&t)
+                .unicode(false)
+                .build()
+                .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
+        })
+}
+
+/// Whether this call needs Python's `re` (see `replace::declines`).
+pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
+    let pattern = args.get("search_regex").and_then(Value::as_str)?;
+    compile_search(pattern)
+        .is_err()
+        .then_some("search_regex beyond the native regex engine")
+}
+
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     if ctx.check_mode {
         // The module does not declare check mode support; AnsibleModule skips it.
@@ -120,19 +140,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     }
     let o = options(params)?;
     // Python compiles the pattern as bytes with re.MULTILINE.
-    let regex = match &o.search_regex {
-        Some(p) => Some(
-            translate_python_pattern(&format!("(?m){p}"))
-                .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
-                .and_then(|t| {
-                    regex::bytes::RegexBuilder::new(&t)
-                        .unicode(false)
-                        .build()
-                        .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
-                })?,
-        ),
-        None => None,
-    };
+    let regex = o.search_regex.as_deref().map(compile_search).transpose()?;
     let early = |text: &str| Err(ModuleFail::msg(text).with("elapsed", json!(0)));
     if o.port.is_some() && o.path.is_some() {
         return early("port and path parameter can not both be passed to wait_for");
