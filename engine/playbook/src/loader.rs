@@ -80,6 +80,28 @@ fn str_of(node: &Node) -> Option<String> {
     }
 }
 
+/// The block an import puts its content in: it carries the import's tags,
+/// `when` and other keywords (vars, become, environment, ...), which Ansible
+/// applies to every imported task as their parent's.
+fn import_carrier(tags: Vec<String>, items: Vec<Item>, node: &Node) -> Rc<Block> {
+    let mut carrier = Block::wrapper(tags, items, node.mark.clone());
+    let Value::Map(map) = &node.value else {
+        return carrier;
+    };
+    if let Some(block) = Rc::get_mut(&mut carrier) {
+        block.when = when_list(map.get("when"));
+        for (k, v) in map.iter() {
+            let key = key_text(k).unwrap_or_default();
+            let passed_down = keywords::BLOCK.contains(&key.as_str())
+                && !["block", "rescue", "always", "tags", "when", "name"].contains(&key.as_str());
+            if passed_down {
+                block.keywords.insert(key, v.clone());
+            }
+        }
+    }
+    carrier
+}
+
 fn when_list(node: Option<&Node>) -> Vec<Node> {
     match node {
         None => Vec::new(),
@@ -758,12 +780,7 @@ impl<'a> Loader<'a> {
             ..scope.clone()
         };
         let items = self.load_items(list, &inner_scope)?;
-        if scope.handlers {
-            // handlers are flattened into the list (Ansible does the same)
-            out.push(Item::Block(Block::wrapper(tags, items, node.mark.clone())));
-        } else {
-            out.push(Item::Block(Block::wrapper(tags, items, node.mark.clone())));
-        }
+        out.push(Item::Block(import_carrier(tags, items, node)));
         Ok(())
     }
 
@@ -809,7 +826,7 @@ impl<'a> Loader<'a> {
             }
             items.push(Item::Block(own));
         }
-        out.push(Item::Block(Block::wrapper(tags, items, node.mark.clone())));
+        out.push(Item::Block(import_carrier(tags, items, node)));
         Ok(())
     }
 
