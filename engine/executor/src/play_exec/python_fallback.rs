@@ -310,11 +310,7 @@ impl<S: Sink> Executor<'_, S> {
                 "Could not find a matching action for the \"{module}\" package manager."
             ));
         };
-        let called_as = if module.contains('.') {
-            module.clone()
-        } else {
-            format!("ansible.legacy.{module}")
-        };
+        let called_as = backend_called_as(&module);
         let args =
             match self.with_module_defaults_json(call.task, call.frame, call.scope, &fqcn, args) {
                 Ok(a) => a,
@@ -369,11 +365,7 @@ impl<S: Sink> Executor<'_, S> {
                 }
             }
         }
-        let called_as = if module.contains('.') {
-            module.clone()
-        } else {
-            format!("ansible.legacy.{module}")
-        };
+        let called_as = backend_called_as(&module);
         let args =
             match self.with_module_defaults_json(call.task, call.frame, call.scope, &fqcn, args) {
                 Ok(a) => a,
@@ -421,6 +413,16 @@ impl<S: Sink> Executor<'_, S> {
 }
 
 /// A `library/` module named like a builtin one replaces it, as in Ansible.
+/// The name a `package`/`service` backend is told it was called by: a short
+/// name is the `ansible.legacy.` one, as Ansible's action plugins pass it.
+fn backend_called_as(module: &str) -> String {
+    if module.contains('.') {
+        module.to_string()
+    } else {
+        format!("ansible.legacy.{module}")
+    }
+}
+
 pub(super) fn is_library_override(fqcn: &str) -> bool {
     fqcn.starts_with("ansible.legacy.")
 }
