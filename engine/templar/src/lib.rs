@@ -18,6 +18,7 @@ mod methods;
 mod mutable;
 pub mod python_repr;
 mod python_types;
+mod strict_template;
 mod strict_undefined;
 mod templar;
 mod tests_plugins;

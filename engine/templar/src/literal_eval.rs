@@ -84,7 +84,8 @@ impl Parser<'_> {
             b'[' => {
                 self.pos += 1;
                 let items = self.items(b']')?;
-                Some(Value::from(items))
+                // Python's lists and dicts can be changed (`d.pop(k)` in a template)
+                Some(crate::mutable::new_list(items))
             }
             b'(' => {
                 self.pos += 1;
@@ -129,7 +130,7 @@ impl Parser<'_> {
                         return None;
                     }
                 }
-                Some(Value::from(map))
+                Some(crate::mutable::new_map(map))
             }
             b'\'' | b'"' => self.strings(),
             b'-' | b'+' => {

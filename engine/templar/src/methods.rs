@@ -35,6 +35,14 @@ pub fn call_method(
     name: &str,
     args: &[Value],
 ) -> Result<Value, Error> {
+    if value.is_undefined() {
+        // Python looks the method up on the undefined value: "'x' is undefined"
+        let message = crate::context::with_current_frame(|_, f| f.last_missing()).flatten();
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            message.unwrap_or_else(|| "an undefined variable was used".into()),
+        ));
+    }
     let pos = positional(args);
     if let Some(s) = value.as_str() {
         return str_method(state, value, s, name, &pos, args);

@@ -59,12 +59,18 @@ const SAFE_TESTS: &[&str] = &[
 /// (or the expression cannot be parsed or printed: it is then compiled as
 /// written, and reports its own errors).
 pub fn guard_expression(source: &str) -> Option<String> {
+    guard_expression_with(source, false)
+}
+
+/// Like [`guard_expression`]; `guard_top` also guards the expression's own
+/// value (where its truth or its items are taken: `{% if %}`, `{% for %}`).
+pub fn guard_expression_with(source: &str, guard_top: bool) -> Option<String> {
     let expr = minijinja::machinery::parse_expr(source).ok()?;
     let mut printer = Printer {
         out: String::with_capacity(source.len() * 2),
         guards: 0,
     };
-    printer.expr(&expr, false)?;
+    printer.expr(&expr, guard_top)?;
     (printer.guards > 0).then_some(printer.out)
 }
 
@@ -144,9 +150,16 @@ impl Printer {
                 self.expr(&i.true_expr, false)?;
                 self.out.push_str(" if ");
                 self.expr(&i.test_expr, true)?;
-                if let Some(f) = &i.false_expr {
-                    self.out.push_str(" else ");
-                    self.expr(f, false)?;
+                self.out.push_str(" else ");
+                match &i.false_expr {
+                    Some(f) => self.expr(f, false)?,
+                    // Jinja's missing else prints as nothing; minijinja's
+                    // silent undefined would look like any undefined to the
+                    // formatter, which fails on it
+                    None => {
+                        self.guards += 1;
+                        self.out.push_str("none");
+                    }
                 }
                 self.out.push(')');
             }

@@ -380,9 +380,15 @@ impl Templar {
         frame.clear_missing();
 
         if let Some(expr) = detect::single_expression(body) {
-            let compiled = env
-                .compile_expression(expr)
-                .map_err(|e| syntax_error(&e, body))?;
+            // Ansible's undefined fails where Python looks at it (see strict_undefined)
+            let guarded = crate::strict_undefined::guard_expression(expr)
+                .and_then(|g| env.compile_expression_owned(g).ok());
+            let compiled = match guarded {
+                Some(g) => g,
+                None => env
+                    .compile_expression(expr)
+                    .map_err(|e| syntax_error(&e, body))?,
+            };
             let value = compiled
                 .eval(ctx)
                 .map_err(|e| self.map_error(&e, frame, body))?;
@@ -430,9 +436,20 @@ impl Templar {
         }
 
         let source = detect::mutable_set_literals(body, MUTABLE_WRAPPER);
-        let tmpl = env
-            .template_from_str(&source)
-            .map_err(|e| syntax_error(&e, body))?;
+        // Ansible's undefined fails in `{% if %}`, `{% for %}`, filters and
+        // operators too (see strict_template); a template that does not
+        // compile is reported from its own text.
+        let guarded_source =
+            crate::strict_template::guard_template(&source, syntax_config(options));
+        let guarded = guarded_source
+            .as_deref()
+            .and_then(|g| env.template_from_str(g).ok());
+        let tmpl = match guarded {
+            Some(t) => t,
+            None => env
+                .template_from_str(&source)
+                .map_err(|e| syntax_error(&e, body))?,
+        };
         let rendered = tmpl
             .render(ctx)
             .map_err(|e| self.map_error(&e, frame, body));
@@ -542,16 +559,19 @@ fn count_trailing_newlines(s: &str) -> usize {
     s.bytes().rev().take_while(|b| *b == b'\n').count()
 }
 
-fn build_env(options: JinjaOptions) -> Environment<'static> {
-    let mut env = Environment::new();
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
+/// Jinja's syntax with the options' whitespace handling.
+fn syntax_config(options: JinjaOptions) -> minijinja::syntax::SyntaxConfig {
+    minijinja::syntax::SyntaxConfig::builder()
         .trim_blocks(options.trim_blocks)
         .lstrip_blocks(options.lstrip_blocks)
         .keep_trailing_newline(options.keep_trailing_newline)
-        .build();
-    if let Ok(syntax) = syntax {
-        env.set_syntax(syntax);
-    }
+        .build()
+        .unwrap_or_default()
+}
+
+fn build_env(options: JinjaOptions) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_syntax(syntax_config(options));
     // Chainable so that `a.b.c is defined` and `default()` work through
     // missing parents as with AnsibleUndefined; printing an undefined value
     // is still an error (see the formatter).

@@ -169,10 +169,18 @@ fn rng_below(rng: &mut Option<PyRandom>, n: u64) -> u64 {
 
 /// Ansible's `random` filter: an int `end` gives `randrange(start, end,
 /// step)`, a sequence a `choice`.
-pub fn random(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let seed: Option<Value> = kwargs.get("seed")?;
-    let start: Option<i64> = kwargs.get("start")?;
-    let step: Option<i64> = kwargs.get("step")?;
+/// `random(end, start=None, step=None, seed=None)`: the arguments may be
+/// given by position too (`10 | random(1)` starts at 1).
+pub fn random(
+    value: Value,
+    start_pos: Option<Value>,
+    step_pos: Option<Value>,
+    seed_pos: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let seed: Option<Value> = kwargs.get::<Option<Value>>("seed")?.or(seed_pos);
+    let start = int_arg(kwargs.get::<Option<Value>>("start")?.or(start_pos))?;
+    let step = int_arg(kwargs.get::<Option<Value>>("step")?.or(step_pos))?;
     kwargs.assert_all_used()?;
     let mut rng = seed
         .filter(|s| !s.is_none())
@@ -202,8 +210,14 @@ pub fn random(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
     }
     if matches!(
         value.kind(),
-        ValueKind::Seq | ValueKind::String | ValueKind::Map
+        ValueKind::Seq | ValueKind::String | ValueKind::Map | ValueKind::Iterable
     ) {
+        if start.is_some_and(|s| s != 0) || step.is_some_and(|s| s != 0) {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "start and step can only be used with integer values",
+            ));
+        }
         let items: Vec<Value> = if let Some(s) = value.as_str() {
             s.chars().map(|c| Value::from(c.to_string())).collect()
         } else {
@@ -222,6 +236,17 @@ pub fn random(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
         ErrorKind::InvalidOperation,
         "random can only be used on sequences and integers",
     ))
+}
+
+/// An optional integer argument (none counts as not given).
+fn int_arg(value: Option<Value>) -> Result<Option<i64>, Error> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_none() || v.is_undefined() => Ok(None),
+        Some(v) => i64::try_from(v).map(Some).map_err(|e| {
+            Error::new(ErrorKind::InvalidOperation, e.to_string())
+        }),
+    }
 }
 
 /// Ansible's `shuffle`: Python's Fisher-Yates over a copy of the list.

@@ -1,0 +1,98 @@
+//! Ansible 2.18's strict undefined in templates, against the reference:
+//! which uses of an undefined value fail (`{% if %}`, `{% for %}`, filters,
+//! operators, most tests) and which do not (`default`, `is defined`,
+//! attribute chains, containers holding it, `{% set %}`), and the message
+//! naming the missing variable or attribute.
+
+mod reference;
+
+const VARS: &str = r#"{"d": {"x": 1, "e": ""}, "l": [1, 2], "s": "abc", "n": null}"#;
+
+const CORPUS: &[&str] = &[
+    // conditions and loops take the value's truth / items
+    "{% if nope %}y{% else %}n{% endif %}",
+    "{% if d.nope %}y{% else %}n{% endif %}",
+    "{% if d.nope.x %}y{% else %}n{% endif %}",
+    "{% if not nope %}y{% else %}n{% endif %}",
+    "{% if false %}{% elif nope %}y{% endif %}x",
+    "{% if nope is defined and nope %}y{% else %}n{% endif %}",
+    "{% if nope is not defined or nope %}y{% else %}n{% endif %}",
+    "{% if d.x or nope %}y{% endif %}",
+    "{% if d.e or nope %}y{% endif %}",
+    "{% if d.e and nope %}y{% else %}n{% endif %}",
+    "{% for i in nope %}{{ i }}{% endfor %}x",
+    "{% for i in d.nope %}{{ i }}{% endfor %}x",
+    "{% for i in l if nope %}{{ i }}{% endfor %}x",
+    "{% for i in l if i > 1 %}{{ i }}{% endfor %}x",
+    "{% for k, v in d.items() %}{{ k }}{% endfor %}",
+    "{% for i in nope | default([]) %}{{ i }}{% endfor %}x",
+    "a\n{% if x is defined %}\n{% if nope %}b{% endif %}\n{% endif %}\nc",
+    // filters, operators, tests
+    "{{ nope | length }}",
+    "{{ d.nope | length }}",
+    "{{ nope | default('x') }}",
+    "{{ d.nope.y | default('x') }}",
+    "{{ nope.y.z | default('x') }}",
+    "{{ nope == 1 }}",
+    "{{ nope ~ 'a' }}",
+    "x{{ nope ~ 'a' }}",
+    "{{ nope is defined }}",
+    "{{ nope.x is defined }}",
+    "{{ d.nope.x is undefined }}",
+    "{{ nope | list }}",
+    "{{ nope | join(',') }}",
+    "x{{ nope | join(',') }}",
+    "{{ nope | string }}",
+    "{{ nope | bool }}",
+    "{{ nope | to_json }}",
+    "{{ nope | lower }}",
+    "{{ nope | upper | default('q') }}",
+    "{{ nope | int }}",
+    "{{ nope | first }}",
+    "{{ nope | ternary(1, 2) }}",
+    "{{ nope | select | list }}",
+    "{{ nope | combine({}) }}",
+    "{{ [nope] | length }}",
+    "{{ {'a': nope} | length }}",
+    "{{ nope or 'b' }}",
+    "{{ nope and 'b' }}",
+    "{{ false and nope }}",
+    "{{ true or nope }}",
+    "{{ nope in l }}",
+    "{{ 1 in nope }}",
+    "{{ nope[0] }}",
+    "{{ nope['a'] | default(1) }}",
+    "{{ nope.keys() }}",
+    "{{ d.nope.keys() }}",
+    "{{ 'a' if nope else 'b' }}",
+    "{{ nope if true else 'b' }}",
+    "{{ 'a' if false else nope }}",
+    "x{{ 'a' if false }}",
+    "{{ nope is string }}",
+    "{{ nope is none }}",
+    "{{ nope is mapping }}",
+    "{{ nope is iterable }}",
+    "{{ nope is number }}",
+    "{{ nope is version('1', '>') }}",
+    "{{ nope is match('a') }}",
+    "{{ (nope | default({})).x | default(3) }}",
+    "{{ n | default('x') }}",
+    "{{ n is none }}",
+    // set keeps an undefined value until it is used
+    "{% set x = nope %}z",
+    "{% set x = nope %}{{ x | default('q') }}",
+    "{% set x = nope %}{% if x %}y{% endif %}",
+    "{% set x = d.nope ~ 'a' %}z",
+    // multi-line tags: the error still fails, a good template still renders
+    "{% if d.x\n   and l %}y{% endif %}\n{{ s\n | upper }}",
+];
+
+/// Results agree, and failures name the same undefined thing.
+fn same_result_and_message(want: &str, got: &str) -> bool {
+    want == got
+}
+
+#[test]
+fn undefined_values_fail_where_ansible_fails() {
+    reference::assert_same(CORPUS, VARS, same_result_and_message);
+}
