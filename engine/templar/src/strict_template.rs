@@ -39,10 +39,7 @@ pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
             let (Some(first), Some(last)) = (tag.get(range.start), tag.get(range.end - 1)) else {
                 continue;
             };
-            let (start, end) = (
-                first.1.start_offset as usize,
-                last.1.end_offset as usize,
-            );
+            let (start, end) = (first.1.start_offset as usize, last.1.end_offset as usize);
             let Some(text) = source.get(start..end) else {
                 continue;
             };
@@ -86,7 +83,10 @@ pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
 
 /// The token ranges of the expressions a tag evaluates, each with whether
 /// its value's truth or items are taken (then an undefined result fails).
-fn tag_expressions(tag: &[(Token<'_>, Span)], is_block: bool) -> Vec<(std::ops::Range<usize>, bool)> {
+fn tag_expressions(
+    tag: &[(Token<'_>, Span)],
+    is_block: bool,
+) -> Vec<(std::ops::Range<usize>, bool)> {
     if !is_block {
         // `{{ expr }}`: printing an undefined result already fails
         return non_empty(vec![(0..tag.len(), false)]);
@@ -120,7 +120,10 @@ fn tag_expressions(tag: &[(Token<'_>, Span)], is_block: bool) -> Vec<(std::ops::
 }
 
 fn non_empty(ranges: Vec<(std::ops::Range<usize>, bool)>) -> Vec<(std::ops::Range<usize>, bool)> {
-    ranges.into_iter().filter(|(r, _)| r.start < r.end).collect()
+    ranges
+        .into_iter()
+        .filter(|(r, _)| r.start < r.end)
+        .collect()
 }
 
 fn top_level_ident(tag: &[(Token<'_>, Span)], from: usize, word: &str) -> Option<usize> {
@@ -157,7 +160,10 @@ mod tests {
     #[test]
     fn conditions_and_loop_sources_are_guarded_whole() {
         let g = GUARD;
-        assert_eq!(guarded("{% if x %}a{% endif %}"), format!("{{% if {g}(x) %}}a{{% endif %}}"));
+        assert_eq!(
+            guarded("{% if x %}a{% endif %}"),
+            format!("{{% if {g}(x) %}}a{{% endif %}}")
+        );
         assert_eq!(
             guarded("{%- elif x.y -%}"),
             format!("{{%- elif {g}(x.y) -%}}")
@@ -185,7 +191,9 @@ mod tests {
     #[test]
     fn raw_text_comments_and_set_blocks_are_left_alone() {
         assert_eq!(
-            guarded("{% raw %}{% if x %}{% endraw %}{# {{ x | length }} #}{% set y %}z{% endset %}"),
+            guarded(
+                "{% raw %}{% if x %}{% endraw %}{# {{ x | length }} #}{% set y %}z{% endset %}"
+            ),
             "<unchanged>"
         );
     }

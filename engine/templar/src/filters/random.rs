@@ -243,9 +243,9 @@ fn int_arg(value: Option<Value>) -> Result<Option<i64>, Error> {
     match value {
         None => Ok(None),
         Some(v) if v.is_none() || v.is_undefined() => Ok(None),
-        Some(v) => i64::try_from(v).map(Some).map_err(|e| {
-            Error::new(ErrorKind::InvalidOperation, e.to_string())
-        }),
+        Some(v) => i64::try_from(v)
+            .map(Some)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string())),
     }
 }
 

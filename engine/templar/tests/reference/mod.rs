@@ -55,7 +55,11 @@ pub fn reference(corpus: &[&str], vars_json: &str) -> Option<Vec<String>> {
         .expect("write corpus");
     let output = child.wait_with_output().expect("reference output");
     let results: Vec<String> = serde_json::from_slice(&output.stdout).expect("reference JSON");
-    assert_eq!(results.len(), corpus.len(), "one reference result per entry");
+    assert_eq!(
+        results.len(),
+        corpus.len(),
+        "one reference result per entry"
+    );
     Some(results)
 }
 
