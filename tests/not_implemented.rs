@@ -32,11 +32,11 @@ fn run(playbook: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
 const TOUCH: &str = "  tasks:\n    - command: echo ran\n";
 
 #[test]
-fn the_free_strategy_is_refused_naming_the_play() {
-    let pb = format!("- hosts: all\n  gather_facts: false\n  strategy: free\n{TOUCH}");
+fn the_host_pinned_strategy_is_refused_naming_the_play() {
+    let pb = format!("- hosts: all\n  gather_facts: false\n  strategy: host_pinned\n{TOUCH}");
     let (code, stdout, stderr) = run(&pb, &[]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(stderr.contains("strategy: free"), "{stderr}");
+    assert!(stderr.contains("strategy: host_pinned"), "{stderr}");
     assert!(stderr.contains("site.yml': line 1, column 3"), "{stderr}");
     assert!(!stdout.contains("ran"), "{stdout}");
 }
@@ -63,7 +63,7 @@ fn vars_prompt_and_other_stdout_callbacks_are_refused() {
     let (code, _, stderr) = run(&pb, &[("ANSIBLE_STDOUT_CALLBACK", "json")]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("stdout_callback = json"), "{stderr}");
-    let (code, _, stderr) = run(&pb, &[("ANSIBLE_STRATEGY", "free")]);
+    let (code, _, stderr) = run(&pb, &[("ANSIBLE_STRATEGY", "debug")]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("strategy = free"), "{stderr}");
+    assert!(stderr.contains("strategy = debug"), "{stderr}");
 }

@@ -16,9 +16,10 @@ pub fn refuse(config: &Config, playbook: &Playbook) -> Result<(), String> {
             config.stdout_callback
         ));
     }
-    if !is_one_of(&config.strategy, "linear") {
+    if !is_one_of(&config.strategy, "linear") && !is_one_of(&config.strategy, "free") {
         return Err(format!(
-            "rsible implements only the 'linear' strategy; strategy = {} is not supported yet",
+            "rsible implements only the 'linear' and 'free' strategies; strategy = {} is not \
+             supported yet",
             config.strategy
         ));
     }
@@ -28,10 +29,10 @@ pub fn refuse(config: &Config, playbook: &Playbook) -> Result<(), String> {
                 Value::Str(s) => s.as_str(),
                 _ => "",
             };
-            if !is_one_of(name, "linear") {
+            if !is_one_of(name, "linear") && !is_one_of(name, "free") {
                 return Err(format!(
-                    "rsible implements only the 'linear' strategy; the play at {} asks for \
-                     strategy: {name}",
+                    "rsible implements only the 'linear' and 'free' strategies; the play at {} \
+                     asks for strategy: {name}",
                     play.mark
                 ));
             }

@@ -251,6 +251,7 @@ fn execute(
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
             start_at_task: args.start_at_task.clone(),
+            strategy: config.strategy.clone(),
             playbook_python: python_beside(registry.ansible_core_dir()),
             option_vars: rsible_executor::magic::option_vars(&cli_options(
                 args, config, &inventory,

@@ -373,6 +373,19 @@ impl TargetRunner for ConnectionPool {
         true
     }
 
+    fn forget_host(&mut self, host: &str) {
+        let targets: Vec<TargetSpec> = self
+            .open
+            .keys()
+            .chain(self.dead.keys())
+            .filter(|t| t.host == host)
+            .cloned()
+            .collect();
+        for t in targets {
+            self.forget(&t);
+        }
+    }
+
     fn run_raw(&mut self, target: &TargetSpec, command: &str, call: &RawCall) -> RawOutcome {
         if let Some(msg) = self.dead.get(target) {
             return RawOutcome::Unreachable(msg.clone());

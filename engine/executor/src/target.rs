@@ -108,6 +108,12 @@ pub trait TargetRunner {
         false
     }
 
+    /// Forgets every connection to `host` (whatever its user or become
+    /// user) and any unreachable mark on them: after a reboot they are gone.
+    fn forget_host(&mut self, host: &str) {
+        let _ = host;
+    }
+
     /// Runs a shell command through the connection without the agent (the
     /// `raw` action). Runners without connections cannot.
     fn run_raw(&mut self, _target: &TargetSpec, _command: &str, _call: &RawCall) -> RawOutcome {

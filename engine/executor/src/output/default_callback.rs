@@ -92,6 +92,9 @@ pub struct DefaultCallback<S: Sink> {
     pub options: CallbackOptions,
     pub sink: S,
     last_banner_task: Option<u64>,
+    /// Print a task's banner with its first result, never at its start, as
+    /// Ansible's callback does under the free strategy.
+    pub lazy_banners: bool,
     /// The `profile_tasks` callback, when enabled: it prints after this
     /// one at each event, as Ansible calls the stdout callback first.
     profile: Option<super::profile_tasks::ProfileTasks>,
@@ -106,6 +109,7 @@ impl<S: Sink> DefaultCallback<S> {
             options,
             sink,
             last_banner_task: None,
+            lazy_banners: false,
             profile: None,
         }
     }
@@ -154,7 +158,8 @@ impl<S: Sink> DefaultCallback<S> {
         if self.options.adhoc.is_some() {
             return;
         }
-        if self.options.display_skipped_hosts && self.options.display_ok_hosts {
+        if self.options.display_skipped_hosts && self.options.display_ok_hosts && !self.lazy_banners
+        {
             self.print_task_banner(task);
         }
         if let Some(profile) = self.profile.as_mut() {

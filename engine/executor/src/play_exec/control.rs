@@ -138,6 +138,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         ran: &[String],
         run_once: bool,
     ) {
+        // The free strategy only warns about these (see strategy/free.rs).
+        if self.play_is_free(ctx.play) {
+            return;
+        }
         let Some(first) = ran.first() else {
             return;
         };
@@ -167,6 +171,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let Some(limit) = ctx.play.keywords.get("max_fail_percentage") else {
             return;
         };
+
         let limit = self
             .templar
             .template(&from_yaml(limit), &scope)

@@ -19,6 +19,9 @@ use crate::output::default_callback::{ResultView, Sink, TaskView};
 pub(super) struct MetaState {
     /// `meta: end_play` ran: later batches of the play do not run.
     pub play_ended: bool,
+    /// Under the free strategy, the one banner identity of the meta task
+    /// being run, shared by its hosts (Ansible sends no task start for it).
+    pub free_view: Option<TaskView>,
 }
 
 impl<S: Sink> Executor<'_, S> {
@@ -36,7 +39,25 @@ impl<S: Sink> Executor<'_, S> {
             .unwrap_or("")
             .to_string();
         let has_when = !task.when.is_empty();
-        match what.as_str() {
+        self.meta.free_view = self
+            .callback
+            .lazy_banners
+            .then(|| self.task_view(task, "TASK", None));
+        let outcome = self.run_meta_action(ctx, task, frame, hosts, &what, has_when);
+        self.meta.free_view = None;
+        outcome
+    }
+
+    fn run_meta_action(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Rc<Task>,
+        frame: &Frame,
+        hosts: &[String],
+        what: &str,
+        has_when: bool,
+    ) -> Result<(), FatalError> {
+        match what {
             "flush_handlers" => self.meta_flush_handlers(ctx, task, frame, hosts),
             "noop" | "reset_connection" => {
                 for h in hosts {
@@ -55,7 +76,7 @@ impl<S: Sink> Executor<'_, S> {
             "end_host" | "end_role" => {
                 for h in hosts {
                     let view = self.meta_banner(task);
-                    if !self.meta_condition(ctx, task, frame, h, &what, &view) {
+                    if !self.meta_condition(ctx, task, frame, h, what, &view) {
                         continue;
                     }
                     if what == "end_host" {
@@ -77,11 +98,11 @@ impl<S: Sink> Executor<'_, S> {
                     return Ok(());
                 };
                 let view = self.meta_banner(task);
-                if !self.meta_condition(ctx, task, frame, first, &what, &view) {
+                if !self.meta_condition(ctx, task, frame, first, what, &view) {
                     return Ok(());
                 }
                 let play_hosts = play_host_names(ctx);
-                match what.as_str() {
+                match what {
                     "clear_facts" => self.clear_facts(&play_hosts),
                     "clear_host_errors" => self.clear_host_errors(&play_hosts),
                     _ => {
@@ -116,6 +137,9 @@ impl<S: Sink> Executor<'_, S> {
     }
 
     fn meta_banner(&mut self, task: &Task) -> TaskView {
+        if let Some(view) = &self.meta.free_view {
+            return view.clone();
+        }
         let view = self.task_view(task, "TASK", None);
         self.callback.task_start(&view);
         view

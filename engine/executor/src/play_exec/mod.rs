@@ -29,6 +29,8 @@ mod copy_diff;
 mod delegation;
 mod fetch;
 mod file_actions;
+#[path = "../strategy/free.rs"]
+mod free_strategy;
 mod gather;
 mod handlers;
 mod include_role;
@@ -41,6 +43,7 @@ mod notify;
 mod prefetch;
 mod python_fallback;
 mod raw_action;
+mod reboot;
 mod results;
 mod retries;
 mod start_at;
@@ -76,6 +79,8 @@ pub struct RunOptions {
     pub playbook_python: Option<String>,
     /// `ansible_run_tags`, `ansible_limit`, ... (see `magic::option_vars`).
     pub option_vars: Vec<(String, Value)>,
+    /// ansible.cfg `strategy` (`linear` when empty); a play's keyword wins.
+    pub strategy: String,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -338,19 +343,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                 keywords: vec![Arc::new(play.keywords.clone())],
                 ..Frame::default()
             };
-            self.gather_facts(&ctx, &base, &batch)?;
-            let sections: [&[Item]; 1] = [&play.pre_tasks];
-            for section in sections {
-                self.run_items(&ctx, section, &base, &batch)?;
+            if self.play_is_free(play) {
+                self.run_batch_free(&ctx, &base, &batch)?;
+            } else {
+                self.run_batch_sections(&ctx, &base, &batch)?;
             }
-            self.flush_handlers(&ctx, &batch)?;
-            for role in &play.roles {
-                self.run_role(&ctx, role, &base, &batch)?;
-            }
-            self.run_items(&ctx, &play.tasks, &base, &batch)?;
-            self.flush_handlers(&ctx, &batch)?;
-            self.run_items(&ctx, &play.post_tasks, &base, &batch)?;
-            self.flush_handlers(&ctx, &batch)?;
             // Ansible ends the playbook when this batch's new failures
             // account for every host of the batch (earlier failures included).
             let all_failed = self
@@ -364,6 +361,27 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         Ok(true)
+    }
+
+    /// One batch through the play: facts, pre_tasks, roles, tasks,
+    /// post_tasks, each followed by a handler flush.
+    fn run_batch_sections(
+        &mut self,
+        ctx: &PlayCtx,
+        base: &Frame,
+        batch: &[String],
+    ) -> Result<(), FatalError> {
+        let play = ctx.play;
+        self.gather_facts(ctx, base, batch)?;
+        self.run_items(ctx, &play.pre_tasks, base, batch)?;
+        self.flush_handlers(ctx, batch)?;
+        for role in &play.roles {
+            self.run_role(ctx, role, base, batch)?;
+        }
+        self.run_items(ctx, &play.tasks, base, batch)?;
+        self.flush_handlers(ctx, batch)?;
+        self.run_items(ctx, &play.post_tasks, base, batch)?;
+        self.flush_handlers(ctx, batch)
     }
 
     /// The hosts of `hosts` that have not failed or become unreachable.
@@ -605,6 +623,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             return Ok(());
         }
         self.refresh_play_handlers(ctx);
+        self.free_task_checks(ctx, task, frame, &active[0])?;
         if task.action == "meta" || task.action.ends_with(".meta") {
             return self.run_meta(ctx, task, frame, &active);
         }
@@ -614,10 +633,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         if task.kind == rsible_playbook::TaskKind::IncludeRole {
             return self.run_include_role(ctx, task, frame, &active, prefix);
         }
+        // The free strategy runs a run_once task on every host.
         let run_once = frame
             .keyword(task, "run_once")
             .map(|n| self.node_truthy(n))
-            .unwrap_or(false);
+            .unwrap_or(false)
+            && !self.play_is_free(ctx.play);
         let bypass = controller_actions::bypasses_host_loop(task);
         let hosts_to_run: Vec<String> = if run_once || bypass {
             active[..1].to_vec()
@@ -921,6 +942,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             "wait_for_connection" => {
                 self.wait_for_connection_action(&task.action, host, scope, delegate, &args)
             }
+            "reboot" => self.reboot_action(&task.action, host, scope, delegate, &args),
             "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,

@@ -24,7 +24,11 @@ struct WaitOptions {
 }
 
 /// Python's `int(value)` on a task argument: ints, integral strings and bools.
-fn int_arg(args: &IndexMap<String, Value>, key: &str, default: u64) -> Result<u64, String> {
+pub(super) fn int_arg(
+    args: &IndexMap<String, Value>,
+    key: &str,
+    default: u64,
+) -> Result<u64, String> {
     let Some(v) = args.get(key) else {
         return Ok(default);
     };

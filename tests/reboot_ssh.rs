@@ -1,0 +1,293 @@
+//! `reboot` over a real loopback sshd, run by the reference ansible-playbook
+//! and by rsible on the same hosts. A "reboot" is played by a gate in front
+//! of the sshd: the host's `reboot_command` is a script that stages a new
+//! boot id and asks for a reboot; the gate then cuts every open connection,
+//! refuses new ones, puts the new boot id in place and, after a downtime,
+//! accepts again (or never, for the host that does not come back).
+//! - `node1`: comes back after 3 s; its script is found through `search_paths`
+//!   (the `find` step); the task after the reboot runs on it (new connection);
+//! - `node2`: never comes back: Ansible's "Timed out waiting for last boot time
+//!   check (timeout=3)", FAILED (not unreachable), rebooted true;
+//! - `steady`: skips the reboot and finishes the play.
+//!
+//! stdout of both engines must match once `elapsed` values are masked.
+//! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
+
+use std::fs;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rsible_testsupport::TestSshd;
+
+const PLAYBOOK: &str = r#"
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Reboot the node
+      ansible.builtin.reboot:
+        reboot_command: "fake-reboot now"
+        search_paths: ["{{ node_dir }}"]
+        boot_time_command: "cat {{ node_dir }}/boot_id"
+        reboot_timeout: "{{ reboot_wait }}"
+        connect_timeout: 2
+        msg: "The system is going down for reboot NOW!"
+      register: rebooted
+      when: inventory_hostname != 'steady'
+
+    - name: Show the result
+      ansible.builtin.debug:
+        msg: "{{ rebooted.rebooted | default('skipped') }} {{ rebooted.changed }}"
+
+    - name: Run a command after the reboot
+      ansible.builtin.command: cat {{ node_dir }}/boot_id
+      register: boot
+      changed_when: false
+
+    - name: Show the boot id
+      ansible.builtin.debug:
+        var: boot.stdout
+"#;
+
+/// Stages the next boot id and asks the gate for a reboot, as `shutdown -r` would.
+const FAKE_REBOOT: &str = "#!/bin/sh\n\
+dir=$(dirname \"$0\")\n\
+echo \"booted-again-$1\" > \"$dir/boot_id.next\"\n\
+touch \"$dir/reboot-requested\"\n";
+
+fn reference_bin() -> Option<PathBuf> {
+    match std::env::var_os("RSIBLE_REF_BIN") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
+        None => panic!(
+            "RSIBLE_REF_BIN is not set: it must point at the bin directory of a venv with ansible-core 2.18; \
+             set RSIBLE_SKIP_DIFFERENTIAL=1 to skip differential tests knowingly"
+        ),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Forwards `port` to the sshd while the host is "up"; reboots it when its
+/// directory holds `reboot-requested`. Stops when dropped.
+struct Gate {
+    stop: Arc<AtomicBool>,
+}
+
+impl Gate {
+    fn start(port: u16, to: u16, dir: PathBuf, downtime: Option<Duration>) -> Gate {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        thread::spawn(move || {
+            let mut listener = bind(port);
+            let mut open: Vec<TcpStream> = Vec::new();
+            let mut up_at: Option<Instant> = None;
+            let request = dir.join("reboot-requested");
+            while !flag.load(Ordering::Relaxed) {
+                if listener.is_some() && request.exists() {
+                    // Let the reboot command's own session end first, as a
+                    // real `shutdown -r` returns before the host goes down.
+                    thread::sleep(Duration::from_millis(300));
+                    let _ = fs::remove_file(&request);
+                    listener = None;
+                    for conn in open.drain(..) {
+                        let _ = conn.shutdown(Shutdown::Both);
+                    }
+                    let _ = fs::rename(dir.join("boot_id.next"), dir.join("boot_id"));
+                    up_at = downtime.map(|d| Instant::now() + d);
+                }
+                if listener.is_none() && up_at.is_some_and(|t| Instant::now() >= t) {
+                    listener = bind(port);
+                    up_at = None;
+                }
+                match listener.as_ref().map(TcpListener::accept) {
+                    Some(Ok((client, _))) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = TcpStream::connect(("127.0.0.1", to)) {
+                            if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
+                                open.push(c);
+                                open.push(s);
+                            }
+                            pipe(client, server);
+                        }
+                    }
+                    _ => thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Gate { stop }
+    }
+}
+
+fn bind(port: u16) -> Option<TcpListener> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).ok()?;
+    listener.set_nonblocking(true).ok()?;
+    Some(listener)
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Copies bytes both ways until either side closes.
+fn pipe(a: TcpStream, b: TcpStream) {
+    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    let one_way = |mut from: TcpStream, mut to: TcpStream| {
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Both);
+            let _ = from.shutdown(Shutdown::Both);
+        });
+    };
+    one_way(a, b2);
+    one_way(b, a2);
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// A node's directory with its boot id and reboot script.
+fn node_dir(base: &Path, name: &str) -> PathBuf {
+    let dir = base.join(name);
+    fs::create_dir_all(&dir).expect("node dir");
+    fs::write(dir.join("boot_id"), "first-boot\n").expect("boot id");
+    let script = dir.join("fake-reboot");
+    fs::write(&script, FAKE_REBOOT).expect("script");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// Runs `program` on fresh nodes (new ports, boot ids back to the first).
+fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
+    let (port1, port2) = (free_port(), free_port());
+    let (dir1, dir2, dir_steady) = (
+        node_dir(dir, "node1"),
+        node_dir(dir, "node2"),
+        node_dir(dir, "steady"),
+    );
+    let inventory = format!(
+        "[nodes]\n\
+         node1 ansible_host=127.0.0.1 ansible_port={port1} node_dir={} reboot_wait=60\n\
+         node2 ansible_host=127.0.0.1 ansible_port={port2} node_dir={} reboot_wait=3\n\
+         steady ansible_host=127.0.0.1 ansible_port={} node_dir={}\n\n\
+         [nodes:vars]\n\
+         ansible_user={}\n\
+         ansible_ssh_private_key_file={}\n\
+         ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n\
+         ansible_python_interpreter={python}\n",
+        dir1.display(),
+        dir2.display(),
+        sshd.port,
+        dir_steady.display(),
+        sshd.user,
+        sshd.client_key_path.display(),
+    );
+    fs::write(dir.join("inventory.ini"), inventory).expect("write inventory");
+    let _gate1 = Gate::start(port1, sshd.port, dir1, Some(Duration::from_secs(3)));
+    let _gate2 = Gate::start(port2, sshd.port, dir2, None);
+    let start = Instant::now();
+    let out = Command::new(program)
+        .args(["-f", "1", "-i", "inventory.ini", "site.yml"])
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_FORCE_COLOR")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let masked = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    Run {
+        code: out.status.code(),
+        stdout: masked.replace_all(&stdout, r#""elapsed": N"#).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
+    }
+}
+
+#[test]
+fn reboots_one_node_and_times_out_on_one_that_stays_down() {
+    let Some(ref_bin) = reference_bin() else {
+        return;
+    };
+    let sshd = TestSshd::start()
+        .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        // Kubespray's setting. Without pipelining, Ansible's action leaves a
+        // temporary directory whose removal fails on a host that stays down,
+        // and that connection error replaces the timeout message.
+        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n\
+         [ssh_connection]\npipelining = True\n",
+    )
+    .expect("write ansible.cfg");
+    let python = ref_bin.join("python").display().to_string();
+
+    let ours = run(
+        Path::new(env!("CARGO_BIN_EXE_rsible-playbook")),
+        dir.path(),
+        &sshd,
+        &python,
+    );
+    let describe = |r: &Run| {
+        format!(
+            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
+            r.code, r.took, r.stdout, r.stderr
+        )
+    };
+    assert_eq!(ours.code, Some(2), "{}", describe(&ours));
+    for want in [
+        "changed: [node1]",
+        "fatal: [node2]: FAILED! => {\"changed\": false, \"elapsed\": N, \"msg\": \
+         \"Timed out waiting for last boot time check (timeout=3)\", \"rebooted\": true}",
+        "\"boot.stdout\": \"booted-again-now\"",
+        "\"boot.stdout\": \"first-boot\"",
+        "\"msg\": \"True True\"",
+    ] {
+        assert!(
+            ours.stdout.lines().any(|l| l.trim() == want),
+            "want the line\n{want}\n{}",
+            describe(&ours)
+        );
+    }
+    // node1 is down for 3 s, node2's wait lasts at least 3 s.
+    assert!(
+        ours.took >= Duration::from_secs(6) && ours.took < Duration::from_secs(120),
+        "{}",
+        describe(&ours)
+    );
+
+    let reference = run(
+        &ref_bin.join("ansible-playbook"),
+        dir.path(),
+        &sshd,
+        &python,
+    );
+    assert_eq!(
+        reference.stdout,
+        ours.stdout,
+        "stdout differs from ansible-playbook's:\n--- ansible\n{}\n--- rsible\n{}",
+        describe(&reference),
+        describe(&ours)
+    );
+    assert_eq!(reference.code, ours.code);
+}
