@@ -1,6 +1,9 @@
 //! The agent bootstrap: one POSIX sh script, run over the same session the agent then
 //! uses. It checks the cached binary `<cache>/agent-<sha256>`, asks for an upload when
 //! it is missing or does not hash right, verifies what it received, and execs it.
+//! A verified binary gets a stamp `<binary>.ok`; while the binary is not newer than
+//! its stamp it is not hashed again (hashing 13 MB on every connection cost each host
+//! ~60 ms of CPU), and a binary changed after its stamp is hashed and replaced.
 //!
 //! The script talks to the controller with marker lines on stdout:
 //! - `RSIBLE-ARCH <uname -m>`: this machine cannot run the agent (script exits).
@@ -87,7 +90,7 @@ case "$a" in {arch_pattern}) ;; *) echo "RSIBLE-ARCH $a"; exit 97;; esac
 {cache}
 h={sha}
 n={size}
-mkdir -p "$d" 2>/dev/null; chmod 700 "$d" 2>/dev/null
+[ -d "$d" ] || {{ mkdir -p "$d" 2>/dev/null; chmod 700 "$d" 2>/dev/null; }}
 [ -d "$d" ] && [ -w "$d" ] || {{ echo "RSIBLE-ERR cannot create cache directory $d"; exit 98; }}
 sum() {{
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"
@@ -96,7 +99,11 @@ sum() {{
 }}
 f="$d/agent-$h"
 s=""
-if [ -f "$f" ] && [ -x "$f" ]; then s=$(sum "$f" 2>/dev/null); s=${{s%% *}}; fi
+if [ -f "$f" ] && [ -x "$f" ] && [ -f "$f.ok" ] && ! [ "$f" -nt "$f.ok" ]; then
+  s=$h
+elif [ -f "$f" ] && [ -x "$f" ]; then
+  s=$(sum "$f" 2>/dev/null); s=${{s%% *}}; [ "$s" = "$h" ] && : > "$f.ok"
+fi
 if [ "$s" = "$h" ]; then
   echo RSIBLE-CACHED
 else
@@ -107,6 +114,7 @@ else
   if [ "$s" = nosum ]; then rm -f "$t"; echo "RSIBLE-ERR no sha256sum or shasum on target"; exit 98; fi
   if [ "$s" != "$h" ]; then rm -f "$t"; echo "RSIBLE-ERR uploaded agent does not match sha256 $h"; exit 98; fi
   chmod 700 "$t" && mv -f "$t" "$f" || {{ rm -f "$t"; echo "RSIBLE-ERR cannot store agent in $d"; exit 98; }}
+  : > "$f.ok"
   echo RSIBLE-STORED
 fi
 echo RSIBLE-EXEC
@@ -188,14 +196,27 @@ mod tests {
         );
         let (out, _) = run_script(&payload, cache, b"");
         assert_eq!(out, "RSIBLE-CACHED\nRSIBLE-EXEC\nran:hello-from-agent\n");
-        // Tamper with the cached entry: it must be replaced, not run.
+        assert!(std::path::Path::new(&format!("{cache}/agent-{}.ok", payload.sha256)).exists());
+        // Tamper with the cached entry: it must be replaced, not run. (Its mtime is
+        // set past the stamp's: a write within the same clock tick may not move it.)
         let cached = format!("{cache}/agent-{}", payload.sha256);
         std::fs::write(&cached, b"#!/bin/sh\necho EVIL\n").unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&cached)
+            .and_then(|f| f.set_modified(later))
+            .unwrap();
         let (out, _) = run_script(&payload, cache, &payload.bytes);
         assert_eq!(
             out,
             "RSIBLE-UPLOAD\nRSIBLE-STORED\nRSIBLE-EXEC\nran:hello-from-agent\n"
         );
+        // An entry verified before stamps existed is hashed once, then stamped.
+        std::fs::remove_file(format!("{cache}/agent-{}.ok", payload.sha256)).unwrap();
+        let (out, _) = run_script(&payload, cache, b"");
+        assert_eq!(out, "RSIBLE-CACHED\nRSIBLE-EXEC\nran:hello-from-agent\n");
+        assert!(std::path::Path::new(&format!("{cache}/agent-{}.ok", payload.sha256)).exists());
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(cache).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);

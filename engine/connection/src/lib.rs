@@ -7,6 +7,7 @@
 //! - [`handle`]: [`AgentHandle`], the per-host handle the executor calls.
 //! - [`python`]: Python-module payloads sent once per agent, and run.
 //! - [`raw`]: plain `ssh host command`, no agent.
+//! - `master_gate`: aliases of one machine wait for the first to set up the ssh master.
 //! - [`fd_limit`]: the open-files limit and how many connections it allows.
 //! - [`Connection::open`] ties them together.
 
@@ -17,6 +18,7 @@ mod error;
 pub mod fd_limit;
 pub mod handle;
 mod live;
+mod master_gate;
 mod open;
 pub mod python;
 pub mod raw;

@@ -4,6 +4,7 @@ use crate::become_cmd;
 use crate::bootstrap::{controller_arch_names, parse_marker, script, AgentPayload, Marker};
 use crate::child::{spawn, Spawned};
 use crate::handle::{dead_connection_error, AgentHandle};
+use crate::master_gate;
 use crate::spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};
 use crate::ssh_command::{shell_quote, ssh_argv};
 use crate::ConnError;
@@ -76,6 +77,10 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
             )
         }
     };
+    // Aliases of one machine share a ControlMaster: the first goes alone (master_gate).
+    let gate = (spec.connection == ConnKind::Ssh && master_gate::shares_master(&args))
+        .then(|| master_gate::gate_for(&program, &args));
+    let mut turn = gate.as_deref().and_then(master_gate::wait_turn);
     let mut proc = spawn(&program, &args, prompt, password)?;
     if let Some(BecomeSpec {
         method: BecomeMethod::Su,
@@ -95,6 +100,10 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
     } else {
         false
     };
+    if let Some(established) = turn.as_deref_mut() {
+        *established = true;
+    }
+    drop(turn);
     let hello = match read_frame(&mut proc.stdout) {
         Ok(Frame::Json(v)) if v["op"] == "hello" => v,
         Ok(other) => {

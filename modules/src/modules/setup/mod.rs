@@ -8,6 +8,7 @@
 mod date_time;
 pub(crate) mod distribution;
 mod hardware;
+mod helper_cache;
 mod local;
 mod network;
 pub(crate) mod platform;

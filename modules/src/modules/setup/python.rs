@@ -56,7 +56,13 @@ fn ask() -> Option<PythonInfo> {
             super::util::bin_path(c)
         }
     })?;
-    let (rc, out, _) = super::util::run(&path, &["-c", SCRIPT]);
+    // Starting the interpreter is most of setup's cost: its answer is kept on the
+    // target, keyed by the interpreter file (an upgrade replaces it).
+    let inputs = super::helper_cache::Inputs {
+        files: &[],
+        extra: "",
+    };
+    let (rc, out, _) = super::helper_cache::run_cached(&path, &["-c", SCRIPT], &inputs);
     if rc != 0 {
         return None;
     }

@@ -1,7 +1,8 @@
 //! The small system collectors: apparmor, caps, chroot, cmdline, dns, env,
 //! fips, loadavg, lsb, pkg_mgr, selinux, service_mgr, ssh_pub_keys, user, systemd.
 
-use super::util::{bin_path, file_content, file_lines, run, run_named};
+use super::helper_cache;
+use super::util::{bin_path, file_content, file_lines, run};
 use super::{Facts, Gather};
 use serde_json::{json, Map, Value};
 use std::ffi::{CStr, CString};
@@ -26,7 +27,24 @@ pub fn caps(_g: &Gather) -> Facts {
     let mut f = Facts::new();
     f.insert("system_capabilities_enforced".into(), json!("N/A"));
     f.insert("system_capabilities".into(), json!("N/A"));
-    let Some((0, out, _)) = run_named("capsh", &["--print"]) else {
+    let Some((0, out, _)) = bin_path("capsh").map(|capsh| {
+        // What capsh prints follows from the capabilities and ids it inherits.
+        let status = file_lines("/proc/self/status");
+        let creds: Vec<&String> = status
+            .iter()
+            .filter(|l| {
+                ["Cap", "Uid:", "Gid:", "NoNewPrivs:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        let extra = format!("{creds:?}");
+        let inputs = helper_cache::Inputs {
+            files: &[],
+            extra: &extra,
+        };
+        helper_cache::run_cached(&capsh, &["--print"], &inputs)
+    }) else {
         return f;
     };
     let mut enforced = "NA";
@@ -169,9 +187,35 @@ pub fn loadavg(_g: &Gather) -> Facts {
     )
 }
 
+/// What the lsb_release implementations (Debian's shell and Python ones, Ubuntu's,
+/// redhat-lsb) read: their output is cached keyed by these files' metadata.
+const LSB_RELEASE_READS: &[&str] = &[
+    "/etc/os-release",
+    "/usr/lib/os-release",
+    "/etc/lsb-release",
+    "/etc/lsb-release.d",
+    "/etc/debian_version",
+    "/etc/redhat-release",
+    "/etc/system-release",
+    "/etc/SuSE-release",
+    "/usr/share/distro-info/debian.csv",
+    "/usr/share/distro-info/ubuntu.csv",
+    "/var/lib/apt/lists",
+    "/etc/apt/sources.list",
+    "/etc/apt/sources.list.d",
+];
+
 pub fn lsb(_g: &Gather) -> Facts {
     let mut lsb = Map::new();
-    if let Some((0, out, _)) = run_named("lsb_release", &["-a"]) {
+    let lsb_release = bin_path("lsb_release").map(|program| {
+        let extra = format!("{:?}", std::env::var_os("LSB_OS_RELEASE"));
+        let inputs = helper_cache::Inputs {
+            files: LSB_RELEASE_READS,
+            extra: &extra,
+        };
+        helper_cache::run_cached(&program, &["-a"], &inputs)
+    });
+    if let Some((0, out, _)) = lsb_release {
         for line in out.lines() {
             let Some((_, value)) = line.split_once(':') else {
                 continue;
@@ -444,7 +488,14 @@ pub fn systemd(_g: &Gather) -> Facts {
     if !is_systemd_managed() {
         return f;
     }
-    let Some((0, out, _)) = run_named("systemctl", &["--version"]) else {
+    // The version and feature list are compiled into systemctl and its library.
+    let inputs = helper_cache::Inputs {
+        files: &["/usr/lib/systemd", "/lib/systemd"],
+        extra: "",
+    };
+    let out = bin_path("systemctl")
+        .map(|program| helper_cache::run_cached(&program, &["--version"], &inputs));
+    let Some((0, out, _)) = out else {
         return f;
     };
     let features = out.split('\n').nth(1).unwrap_or("").to_string();

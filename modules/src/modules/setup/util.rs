@@ -55,9 +55,3 @@ pub fn run(program: &Path, args: &[&str]) -> (i32, String, String) {
         Err(e) => (-1, String::new(), e.to_string()),
     }
 }
-
-/// Runs a program found on the path by name; None when it is not installed.
-pub fn run_named(name: &str, args: &[&str]) -> Option<(i32, String, String)> {
-    let program = bin_path(name)?;
-    Some(run(&program, args))
-}
