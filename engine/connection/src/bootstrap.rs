@@ -1,7 +1,7 @@
 //! The agent bootstrap: one POSIX sh script, run over the same session the agent then
 //! uses. It checks the cached binary `<cache>/agent-<sha256>`, asks for an upload when
 //! it is missing or does not hash right, verifies what it received, and execs it.
-//! A verified binary gets a stamp `<binary>.ok`; while the binary is not newer than
+//! A verified binary gets a stamp `<cache>/.verified-<sha256>`; while the binary is not newer than
 //! its stamp it is not hashed again (hashing 13 MB on every connection cost each host
 //! ~60 ms of CPU), and a binary changed after its stamp is hashed and replaced.
 //!
@@ -98,11 +98,12 @@ sum() {{
   else echo nosum; fi
 }}
 f="$d/agent-$h"
+v="$d/.verified-$h"
 s=""
-if [ -f "$f" ] && [ -x "$f" ] && [ -f "$f.ok" ] && ! [ "$f" -nt "$f.ok" ]; then
+if [ -f "$f" ] && [ -x "$f" ] && [ -f "$v" ] && ! [ "$f" -nt "$v" ]; then
   s=$h
 elif [ -f "$f" ] && [ -x "$f" ]; then
-  s=$(sum "$f" 2>/dev/null); s=${{s%% *}}; [ "$s" = "$h" ] && : > "$f.ok"
+  s=$(sum "$f" 2>/dev/null); s=${{s%% *}}; [ "$s" = "$h" ] && : > "$v"
 fi
 if [ "$s" = "$h" ]; then
   echo RSIBLE-CACHED
@@ -114,7 +115,7 @@ else
   if [ "$s" = nosum ]; then rm -f "$t"; echo "RSIBLE-ERR no sha256sum or shasum on target"; exit 98; fi
   if [ "$s" != "$h" ]; then rm -f "$t"; echo "RSIBLE-ERR uploaded agent does not match sha256 $h"; exit 98; fi
   chmod 700 "$t" && mv -f "$t" "$f" || {{ rm -f "$t"; echo "RSIBLE-ERR cannot store agent in $d"; exit 98; }}
-  : > "$f.ok"
+  : > "$v"
   echo RSIBLE-STORED
 fi
 echo RSIBLE-EXEC
@@ -196,7 +197,7 @@ mod tests {
         );
         let (out, _) = run_script(&payload, cache, b"");
         assert_eq!(out, "RSIBLE-CACHED\nRSIBLE-EXEC\nran:hello-from-agent\n");
-        assert!(std::path::Path::new(&format!("{cache}/agent-{}.ok", payload.sha256)).exists());
+        assert!(std::path::Path::new(&format!("{cache}/.verified-{}", payload.sha256)).exists());
         // Tamper with the cached entry: it must be replaced, not run. (Its mtime is
         // set past the stamp's: a write within the same clock tick may not move it.)
         let cached = format!("{cache}/agent-{}", payload.sha256);
@@ -213,10 +214,10 @@ mod tests {
             "RSIBLE-UPLOAD\nRSIBLE-STORED\nRSIBLE-EXEC\nran:hello-from-agent\n"
         );
         // An entry verified before stamps existed is hashed once, then stamped.
-        std::fs::remove_file(format!("{cache}/agent-{}.ok", payload.sha256)).unwrap();
+        std::fs::remove_file(format!("{cache}/.verified-{}", payload.sha256)).unwrap();
         let (out, _) = run_script(&payload, cache, b"");
         assert_eq!(out, "RSIBLE-CACHED\nRSIBLE-EXEC\nran:hello-from-agent\n");
-        assert!(std::path::Path::new(&format!("{cache}/agent-{}.ok", payload.sha256)).exists());
+        assert!(std::path::Path::new(&format!("{cache}/.verified-{}", payload.sha256)).exists());
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(cache).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
