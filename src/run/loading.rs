@@ -57,6 +57,17 @@ pub fn load(args: &InventoryArgs, config: &Config, cwd: &Path) -> Result<Invento
     }
 }
 
+/// The inventory read again from the same sources (`meta: refresh_inventory`);
+/// its warnings are printed again, as Ansible parses the sources anew.
+pub fn reload(args: &InventoryArgs, config: &Config, cwd: &Path) -> Result<Inventory, String> {
+    let sources = inventory_sources(args, config, cwd);
+    let inv = load_inventory(&sources, inventory_options(config)).map_err(|e| e.to_string())?;
+    for w in &inv.warnings {
+        print_warning(w);
+    }
+    Ok(inv)
+}
+
 /// group_vars/ and host_vars/ beside each inventory source.
 pub fn inventory_vars_dirs(inv: &Inventory) -> Result<VarsDirs, ExitCode> {
     let dirs: Vec<PathBuf> = inv

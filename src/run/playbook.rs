@@ -285,7 +285,8 @@ fn execute(
             callback,
         )
         .with_loader(&loader)
-        .with_fact_cache(fact_cache);
+        .with_fact_cache(fact_cache)
+        .with_inventory_reload(Box::new(|| loading::reload(&args.inventory, config, cwd)));
         match executor.run(&playbook) {
             Ok(outcome) => {
                 retry_hosts.extend(outcome.failed_hosts.iter().cloned());

@@ -170,6 +170,14 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.inventory.reconcile();
             self.inventory_changed();
         }
+        self.record_inventory_op(super::refresh_inventory::InventoryOp::AddHost {
+            name: name.clone(),
+            groups: groups.clone(),
+            vars: host_vars
+                .iter()
+                .map(|(k, v)| (k.clone(), value_to_node(v)))
+                .collect(),
+        });
         let mut shown_vars = Map::new();
         for (k, v) in &host_vars {
             shown_vars.insert(k.clone(), to_json(v));
@@ -242,6 +250,11 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.inventory.reconcile();
             self.inventory_changed();
         }
+        self.record_inventory_op(super::refresh_inventory::InventoryOp::GroupBy {
+            host: host.to_string(),
+            group: group.clone(),
+            parents: parents.clone(),
+        });
         obj(json!({
             "changed": changed,
             "add_group": group_name,
@@ -344,7 +357,7 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 
     /// The inventory changed (add_host, group_by): every cached view of it is stale.
-    fn inventory_changed(&mut self) {
+    pub(super) fn inventory_changed(&mut self) {
         self.inventory_layers = Default::default();
         self.hostvars_cache = None;
         self.groups_now = Some(self.groups_value());

@@ -22,6 +22,8 @@ pub(super) struct MetaState {
     /// Under the free strategy, the one banner identity of the meta task
     /// being run, shared by its hosts (Ansible sends no task start for it).
     pub free_view: Option<TaskView>,
+    /// What `add_host`/`group_by` changed, for `refresh_inventory` to redo.
+    pub inventory_ops: Vec<super::refresh_inventory::InventoryOp>,
 }
 
 impl<S: Sink> Executor<'_, S> {
@@ -119,10 +121,14 @@ impl<S: Sink> Executor<'_, S> {
                 }
                 Ok(())
             }
-            "refresh_inventory" => Err(FatalError {
-                message: "rsible does not support 'meta: refresh_inventory' yet".into(),
-                exit_code: 1,
-            }),
+            // Once for the batch, whatever its condition (Ansible warns).
+            "refresh_inventory" => {
+                self.meta_banner(task);
+                if has_when {
+                    self.meta_warning("refresh_inventory task does not support when conditional");
+                }
+                self.refresh_inventory()
+            }
             other => Err(self.task_error(task, format!("invalid meta action requested: {other}"))),
         }
     }

@@ -44,6 +44,7 @@ mod prefetch;
 mod python_fallback;
 mod raw_action;
 mod reboot;
+mod refresh_inventory;
 mod results;
 mod retries;
 mod start_at;
@@ -158,6 +159,8 @@ pub struct Executor<'a, S: Sink> {
     /// Play vars_files already read.
     vars_files_cache: crate::vars::play_vars_files::VarsFilesCache,
     meta: meta::MetaState,
+    /// Reads the inventory sources again (`meta: refresh_inventory`).
+    inventory_reload: Option<refresh_inventory::InventoryReload<'a>>,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -204,6 +207,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             conn_ctx: delegation::ConnContext::default(),
             notify: notify::NotifyState::default(),
             prefetch: prefetch::PrefetchState::default(),
+            inventory_reload: None,
             loader: None,
             hostvars_cache: None,
             groups_now: None,
