@@ -35,7 +35,16 @@ struct Run {
 fn mask_times(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[0-9:. -]+""#).expect("valid regex");
     let text = re.replace_all(text, r#""$1": "<masked>""#).into_owned();
-    mask_profile_tasks(&text)
+    mask_profile_tasks(&mask_async_jobs(&text))
+}
+
+/// Async job ids (`j<random>.<pid>`, also inside `results_file` paths) and
+/// the pid of a job killed at its time limit differ between any two runs.
+fn mask_async_jobs(text: &str) -> String {
+    let jid = regex::Regex::new(r"\bj[0-9]{1,12}\.[0-9]+\b").expect("valid regex");
+    let text = jid.replace_all(text, "<jid>");
+    let pid = regex::Regex::new(r#""child_pid": [0-9]+"#).expect("valid regex");
+    pid.replace_all(&text, r#""child_pid": <pid>"#).into_owned()
 }
 
 fn mask_profile_tasks(text: &str) -> String {
@@ -189,6 +198,15 @@ fn compat_playbooks_match_ansible() {
         different.len()
     );
     assert!(different.is_empty(), "different:\n{}", different.join("\n"));
+}
+
+#[test]
+fn async_job_ids_and_pids_are_masked() {
+    let text = "ASYNC OK on web1: jid=j123456.789\n{\"child_pid\": 42, \"results_file\": \"/root/.ansible_async/j1.2\"} job1.2";
+    assert_eq!(
+        mask_async_jobs(text),
+        "ASYNC OK on web1: jid=<jid>\n{\"child_pid\": <pid>, \"results_file\": \"/root/.ansible_async/<jid>\"} job1.2"
+    );
 }
 
 #[test]

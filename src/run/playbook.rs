@@ -256,6 +256,8 @@ fn execute(
             option_vars: rsible_executor::magic::option_vars(&cli_options(
                 args, config, &inventory,
             )),
+            async_dir: Some(config.async_dir.clone()),
+            poll_interval: Some(config.poll_interval),
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),

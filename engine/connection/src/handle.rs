@@ -20,6 +20,9 @@ pub struct CallOptions {
     pub env: BTreeMap<String, String>,
     pub cwd: Option<String>,
     pub become_: Option<bool>,
+    /// `async:` — start the module as a background job (see the agent's
+    /// `async_job`); the result is the job's start result.
+    pub async_job: Option<rsible_modules::protocol::AsyncJob>,
 }
 
 /// A running agent on one host for one (user, become user).
@@ -73,6 +76,9 @@ impl AgentHandle {
         }
         if let Some(b) = opts.become_ {
             req["become"] = json!(b);
+        }
+        if let Some(job) = &opts.async_job {
+            req["async"] = json!(job);
         }
         self.send_json(&req)?;
         let resp = self.recv_json()?;

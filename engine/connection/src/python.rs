@@ -17,6 +17,9 @@ pub struct PythonRun<'a> {
     pub stdin: &'a str,
     pub env: &'a BTreeMap<String, String>,
     pub cwd: Option<&'a str>,
+    /// `async:` — start the payload as a background job; the output is then
+    /// the job's start result.
+    pub async_job: Option<&'a rsible_modules::protocol::AsyncJob>,
 }
 
 /// What the module printed and its exit status.
@@ -45,6 +48,9 @@ impl AgentHandle {
         });
         if let Some(cwd) = run.cwd {
             req["cwd"] = json!(cwd);
+        }
+        if let Some(job) = run.async_job {
+            req["async"] = json!(job);
         }
         self.send_json(&req)?;
         let resp = self.recv_json()?;

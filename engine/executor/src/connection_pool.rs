@@ -251,6 +251,7 @@ fn call_on(
         check_mode: settings.check_mode,
         diff: settings.diff,
         env: settings.env.clone(),
+        async_job: settings.async_job.clone(),
         ..CallOptions::default()
     };
     match handle.call(module, args, &opts) {
@@ -344,6 +345,7 @@ impl TargetRunner for ConnectionPool {
             stdin: call.stdin,
             env: call.env,
             cwd: None,
+            async_job: call.async_job,
         };
         let (settled, result) = match handle.run_python(&run) {
             Ok(out) => (

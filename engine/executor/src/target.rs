@@ -42,6 +42,8 @@ pub struct PythonCall<'a> {
     pub interpreter: &'a str,
     pub stdin: &'a str,
     pub env: &'a std::collections::BTreeMap<String, String>,
+    /// `async:` — start the payload as a background job.
+    pub async_job: Option<&'a rsible_modules::protocol::AsyncJob>,
 }
 
 /// What the payload printed and its exit status.
@@ -65,6 +67,9 @@ pub struct CallSettings {
     pub diff: bool,
     /// The task's merged `environment:`, for the processes the module starts.
     pub env: BTreeMap<String, String>,
+    /// The task's `async:` (time limit and job directory): the call starts a
+    /// background job and returns its start result (`play_exec/async_task.rs`).
+    pub async_job: Option<rsible_modules::protocol::AsyncJob>,
 }
 
 /// One module call planned for a host, to be run together with others.

@@ -1,5 +1,6 @@
 //! The agent main loop: hello, then one response per request, until `shutdown` or EOF.
 
+pub(crate) mod async_job;
 mod python;
 mod transfer;
 mod watchdog;
@@ -14,6 +15,10 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 /// Run the agent on stdin/stdout. Returns the process exit code: 0 after `shutdown`
 /// or a clean EOF, 1 when the stream broke or was not speaking the protocol.
 pub fn run_agent_stdio() -> i32 {
+    // A background job started by an agent (see `async_job`) is this binary again.
+    if std::env::var_os(async_job::JOB_ENV).is_some() {
+        return async_job::job_main();
+    }
     let stdin = io::stdin();
     let stdout = io::stdout();
     let mut reader = BufReader::new(stdin.lock());
@@ -46,7 +51,9 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
     let mut moved = false;
     // Dropped (private directory removed) whenever the loop returns.
     let mut python = python::PythonState::default();
+    let mut jobs = async_job::Jobs::default();
     loop {
+        jobs.reap();
         let frame = match read_frame(reader) {
             Ok(f) => f,
             Err(FrameError::Eof) => return 0,
@@ -109,7 +116,10 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
                 let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
                     Ok(()) => Response::Result {
                         id: call.id,
-                        result: run_module(&call.module, &call.args, &ctx),
+                        result: match &call.async_job {
+                            Some(job) => jobs.start_native(&call, job),
+                            None => run_module(&call.module, &call.args, &ctx),
+                        },
                     },
                     Err(msg) => Response::Error {
                         id: Some(call.id),
@@ -127,7 +137,10 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
             }
             Request::PyRun(call) => {
                 let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
-                    Ok(()) => python.run(&call),
+                    Ok(()) => match &call.async_job {
+                        Some(job) => python.start_async(&call, job, &mut jobs),
+                        None => python.run(&call),
+                    },
                     Err(msg) => Response::Error {
                         id: Some(call.id),
                         msg,

@@ -4,7 +4,8 @@
 //! command line runs a module, so that a missing interpreter reads as the
 //! shell says it.
 
-use crate::protocol::{read_frame, write_json_frame, Frame, PyRunCall, Response};
+use super::async_job::Jobs;
+use crate::protocol::{read_frame, write_json_frame, AsyncJob, Frame, PyRunCall, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs;
@@ -105,6 +106,35 @@ impl PythonState {
         Ok(())
     }
 
+    /// `py_run` with `async`: the payload starts in the background; the
+    /// answer's stdout is the job's start result (what Ansible's
+    /// `async_wrapper` prints).
+    pub fn start_async(&mut self, call: &PyRunCall, job: &AsyncJob, jobs: &mut Jobs) -> Response {
+        if !self.stored.contains(&call.sha256) {
+            return Response::Error {
+                id: Some(call.id),
+                msg: format!("no payload {} was sent to this agent", call.sha256),
+            };
+        }
+        let dir = match self.private_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                return Response::Error {
+                    id: Some(call.id),
+                    msg: format!("cannot create the agent's private directory: {e}"),
+                }
+            }
+        };
+        let payload = dir.join(format!("{}.zip", call.sha256));
+        let started = jobs.start_python(call, &payload, job);
+        Response::PyOutput {
+            id: call.id,
+            rc: 0,
+            stdout: started.to_string(),
+            stderr: String::new(),
+        }
+    }
+
     /// `py_run`: the payload's output and exit status, or why it could not start.
     pub fn run(&mut self, call: &PyRunCall) -> Response {
         if !self.stored.contains(&call.sha256) {
@@ -156,7 +186,7 @@ impl Drop for PythonState {
     }
 }
 
-fn run_payload(
+pub(super) fn run_payload(
     call: &PyRunCall,
     payload: &Path,
     scratch: &Path,
@@ -190,7 +220,7 @@ fn run_payload(
     ))
 }
 
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 

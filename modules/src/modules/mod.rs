@@ -3,6 +3,7 @@
 
 mod apt;
 mod args;
+mod async_status;
 mod blockinfile;
 mod command;
 mod copy;
@@ -74,6 +75,11 @@ struct NativeModule {
 }
 
 const NATIVE: &[NativeModule] = &[
+    NativeModule {
+        name: "async_status",
+        spec: async_status::SPEC,
+        run: async_status::run,
+    },
     NativeModule {
         name: "ping",
         spec: ping::SPEC,

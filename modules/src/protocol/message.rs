@@ -40,6 +40,20 @@ pub struct ModuleCall {
     /// become user, since one agent is started per (host, user, become user).
     #[serde(default, rename = "become")]
     pub become_: Option<bool>,
+    /// Run in the background (the task's `async:`): answered at once with the
+    /// job's id while the module goes on in a detached process.
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub async_job: Option<AsyncJob>,
+}
+
+/// A background run (`async: N`): its time limit and where its job file goes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct AsyncJob {
+    /// Seconds after which the job is killed (`async: N`).
+    pub time_limit: u64,
+    /// Where job files are kept (`~/.ansible_async` unless `async_dir` says
+    /// otherwise); `~` is the agent's user's home.
+    pub async_dir: String,
 }
 
 /// Parameters of a Python-module run (the fallback for modules without a
@@ -60,6 +74,10 @@ pub struct PyRunCall {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub cwd: Option<String>,
+    /// Run in the background (see [`ModuleCall::async_job`]); the `py_output`
+    /// answer then carries the job's start result as its stdout.
+    #[serde(default, rename = "async", skip_serializing_if = "Option::is_none")]
+    pub async_job: Option<AsyncJob>,
 }
 
 /// A controller -> agent request.

@@ -8,5 +8,5 @@ pub use frame::{
     MAX_FRAME,
 };
 pub use message::{
-    parse_request, Hello, ModuleCall, PyRunCall, Request, Response, PROTOCOL_VERSION,
+    parse_request, AsyncJob, Hello, ModuleCall, PyRunCall, Request, Response, PROTOCOL_VERSION,
 };

@@ -1,6 +1,7 @@
 //! What the user sees: the default stdout callback and its helpers.
 
 pub mod adhoc;
+pub mod async_lines;
 pub mod default_callback;
 pub mod diff_text;
 pub mod display;

@@ -44,6 +44,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             check_mode,
             diff,
             env,
+            async_job: None,
         };
         Ok(())
     }

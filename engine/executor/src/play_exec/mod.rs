@@ -22,6 +22,7 @@ use crate::scope::{task_scope, InventoryLayers, PlayLayers};
 use crate::target::TargetRunner;
 use crate::vars::{Layer, VarLayers};
 
+mod async_task;
 mod become_secrets;
 mod control;
 mod controller_actions;
@@ -82,6 +83,10 @@ pub struct RunOptions {
     pub option_vars: Vec<(String, Value)>,
     /// ansible.cfg `strategy` (`linear` when empty); a play's keyword wins.
     pub strategy: String,
+    /// The `async_dir` setting (ansible.cfg, `ANSIBLE_ASYNC_DIR`); None: `~/.ansible_async`.
+    pub async_dir: Option<String>,
+    /// The `poll_interval` setting: `poll`'s default; None: 15.
+    pub poll_interval: Option<i64>,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -872,6 +877,11 @@ impl<'a, S: Sink> Executor<'a, S> {
             return obj(json!({"failed": true, "msg": msg}));
         }
         self.prepare_connection(ctx, task, frame, host, scope, delegate);
+        // `async`/`poll` (async_task.rs): module calls below start a job.
+        let async_plan = match self.begin_async(task, &action, scope) {
+            Ok(plan) => plan,
+            Err(result) => return result,
+        };
         self.current_become_flags = frame
             .keyword(task, "become_flags")
             .and_then(|node| self.template_node_str(node, scope).ok());
@@ -948,6 +958,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             "reboot" => self.reboot_action(&task.action, host, scope, delegate, &args),
             "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
+            "async_status" => self.async_status_action(host, scope, delegate, &json_args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.run_module_action(
@@ -964,7 +975,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             },
         };
         normalize_result(&mut result);
-        result
+        match async_plan {
+            Some(plan) => self.finish_async(plan, host, scope, delegate, result),
+            None => result,
+        }
     }
 
     /// Whether and as whom the task becomes: its (or an enclosing block's,

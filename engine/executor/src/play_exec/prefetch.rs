@@ -220,7 +220,8 @@ fn qualifies(task: &Task, frame: &Frame) -> bool {
     if task.loop_items.is_some() || task.kind != rsible_playbook::TaskKind::Module {
         return false;
     }
-    for keyword in ["until", "retries", "run_once", "throttle"] {
+    // `async` tasks poll between calls (async_task.rs).
+    for keyword in ["until", "retries", "run_once", "throttle", "async", "async_val"] {
         if frame.keyword(task, keyword).is_some() {
             return false;
         }

@@ -153,6 +153,7 @@ impl<S: Sink> Executor<'_, S> {
                 interpreter: &interpreter,
                 stdin: &stdin,
                 env: &env,
+                async_job: task_settings.async_job.as_ref(),
             },
         );
         let mut result = match outcome {
@@ -235,7 +236,7 @@ impl<S: Sink> Executor<'_, S> {
     }
 
     /// A variable templated to text; `None` when undefined or null.
-    fn var_text(&self, scope: &VarLayers, name: &str) -> Result<Option<String>, String> {
+    pub(super) fn var_text(&self, scope: &VarLayers, name: &str) -> Result<Option<String>, String> {
         let Some(raw) = scope.get(name) else {
             return Ok(None);
         };

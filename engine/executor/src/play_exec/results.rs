@@ -128,6 +128,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         if let Some(Json::Array(items)) = result.get("results") {
             for item in items_in_callback_order(task, items) {
                 if let Json::Object(m) = item {
+                    self.show_item_async_lines(m);
                     let shown = clean_copy(m);
                     let rv = ResultView {
                         host,
@@ -147,6 +148,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+        let mut result = result;
+        super::async_task::strip_item_async_lines(&mut result);
         let shown = clean_copy(&result);
         let rv = ResultView {
             host,
@@ -179,6 +182,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
             let mut registered = result.clone();
             registered.retain(|k, _| !k.starts_with("_ansible_") || k == "_ansible_no_log");
+            // Loop items lose theirs too (Ansible's strip_internal_keys is recursive).
+            strip_item_internal_keys(&mut registered);
             // Ansible's strategy drops `invocation` from registered results.
             registered.remove("invocation");
             let value = crate::scope::json_to_value(&Json::Object(registered));
@@ -262,6 +267,16 @@ pub(super) fn normalize_result(result: &mut Map<String, Json>) {
     }
     if !result.contains_key("changed") {
         result.insert("changed".into(), Json::Bool(false));
+    }
+}
+
+fn strip_item_internal_keys(result: &mut Map<String, Json>) {
+    if let Some(Json::Array(items)) = result.get_mut("results") {
+        for item in items.iter_mut() {
+            if let Json::Object(m) = item {
+                m.retain(|k, _| !k.starts_with("_ansible_"));
+            }
+        }
     }
 }
 
