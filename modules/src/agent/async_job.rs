@@ -91,11 +91,7 @@ impl Jobs {
         })
     }
 
-    fn start(
-        &mut self,
-        job: &AsyncJob,
-        work: impl FnOnce(&str) -> io::Result<JobWork>,
-    ) -> Value {
+    fn start(&mut self, job: &AsyncJob, work: impl FnOnce(&str) -> io::Result<JobWork>) -> Value {
         let dir = expand_home(&job.async_dir);
         if let Err(e) = fs::create_dir_all(&dir) {
             return json!({

@@ -93,10 +93,16 @@ mod tests {
     fn running_finished_missing_and_cleanup() {
         let dir = tempfile::tempdir().unwrap();
         let job = dir.path().join("j1.5");
-        std::fs::write(&job, r#"{"started": 1, "finished": 0, "ansible_job_id": "j1.5"}"#)
-            .unwrap();
+        std::fs::write(
+            &job,
+            r#"{"started": 1, "finished": 0, "ansible_job_id": "j1.5"}"#,
+        )
+        .unwrap();
         let r = status(dir.path(), "j1.5", "status");
-        assert_eq!((r["started"].clone(), r["finished"].clone()), (json!(1), json!(0)));
+        assert_eq!(
+            (r["started"].clone(), r["finished"].clone()),
+            (json!(1), json!(0))
+        );
         std::fs::write(&job, r#"{"rc": 0, "changed": true, "stdout": "a\nb"}"#).unwrap();
         let r = status(dir.path(), "j1.5", "status");
         assert_eq!(r["finished"], json!(1));

@@ -21,7 +21,10 @@ pub fn async_poll_line(host: &str, status: &Map<String, Value>) -> String {
 }
 
 pub fn async_ok_line(host: &str, result: &Map<String, Value>) -> String {
-    format!("ASYNC OK on {host}: jid={}", field(result, "ansible_job_id"))
+    format!(
+        "ASYNC OK on {host}: jid={}",
+        field(result, "ansible_job_id")
+    )
 }
 
 /// The job id comes from the last status when the task timed out.

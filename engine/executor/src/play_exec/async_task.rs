@@ -89,14 +89,18 @@ impl<S: Sink> Executor<'_, S> {
             .get("async")
             .or_else(|| task.keywords.get("async_val"));
         let time_limit = match async_node {
-            Some(node) => self.int_keyword(task, node, "async_val", scope).map_err(failed)?,
+            Some(node) => self
+                .int_keyword(task, node, "async_val", scope)
+                .map_err(failed)?,
             None => 0,
         };
         if time_limit <= 0 {
             return Ok(None);
         }
         let poll = match task.keywords.get("poll") {
-            Some(node) => self.int_keyword(task, node, "poll", scope).map_err(failed)?,
+            Some(node) => self
+                .int_keyword(task, node, "poll", scope)
+                .map_err(failed)?,
             None => self.options.poll_interval.unwrap_or(DEFAULT_POLL),
         };
         if NO_ASYNC_ACTIONS.contains(&action) {

@@ -221,7 +221,14 @@ fn qualifies(task: &Task, frame: &Frame) -> bool {
         return false;
     }
     // `async` tasks poll between calls (async_task.rs).
-    for keyword in ["until", "retries", "run_once", "throttle", "async", "async_val"] {
+    for keyword in [
+        "until",
+        "retries",
+        "run_once",
+        "throttle",
+        "async",
+        "async_val",
+    ] {
         if frame.keyword(task, keyword).is_some() {
             return false;
         }
