@@ -393,8 +393,7 @@ struct ParseCtx<'a> {
 type Parsed = Vec<(&'static str, String)>;
 
 fn first_capture(re: &str, text: &str) -> Option<String> {
-    Regex::new(re)
-        .ok()?
+    super::util::regex(re)?
         .captures(text)?
         .get(1)
         .map(|m| m.as_str().to_string())

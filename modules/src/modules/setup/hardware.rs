@@ -1,5 +1,6 @@
 //! `hardware`: processors, memory, DMI, uptime, LVM, mounts and block devices.
 
+use super::helper_cache;
 use super::util::{bin_path, file_content, file_lines, run};
 use super::{Facts, Gather};
 use serde_json::{json, Map, Value};
@@ -403,9 +404,46 @@ fn unescape_octal(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `findmnt --list`: a function of the mount table (and of the kernel command
+/// line, which libmount reads to name /dev/root), cached keyed by both.
+fn findmnt_cached(bin: &Path) -> (i32, String, String) {
+    let mut extra = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    extra.push_str(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default());
+    let inputs = helper_cache::Inputs {
+        files: &[],
+        extra: &extra,
+    };
+    helper_cache::run_cached(bin, &["--list", "--noheadings", "--notruncate"], &inputs)
+}
+
+/// `lsblk ... NAME,UUID`: the block devices (their names, in extra) and the
+/// filesystem UUIDs udev recorded (lsblk reads udev's database): a new or re-made filesystem renames entries
+/// in /dev/disk/by-uuid and rewrites its udev database file (both directories'
+/// mtimes move).
+fn lsblk_cached(bin: &Path, args: &[&str]) -> (i32, String, String) {
+    // Without udev lsblk probes the devices itself: nothing to key on.
+    if !Path::new("/run/udev/data").is_dir() {
+        return run(bin, args);
+    }
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/block")
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let extra = names.join(" ");
+    let inputs = helper_cache::Inputs {
+        files: &["/dev/disk/by-uuid", "/run/udev/data"],
+        extra: &extra,
+    };
+    helper_cache::run_cached(bin, args, &inputs)
+}
+
 fn mount_facts() -> Vec<Value> {
     let bind_mounts: BTreeSet<String> = match bin_path("findmnt") {
-        Some(bin) => match run(&bin, &["--list", "--noheadings", "--notruncate"]) {
+        Some(bin) => match findmnt_cached(&bin) {
             (0, out, _) => out
                 .lines()
                 .filter_map(|l| {
@@ -418,7 +456,7 @@ fn mount_facts() -> Vec<Value> {
         None => BTreeSet::new(),
     };
     let uuids: BTreeMap<String, String> = match bin_path("lsblk") {
-        Some(bin) => match run(
+        Some(bin) => match lsblk_cached(
             &bin,
             &[
                 "--list",

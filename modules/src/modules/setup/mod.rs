@@ -10,6 +10,7 @@ pub(crate) mod distribution;
 mod hardware;
 mod helper_cache;
 mod local;
+mod netlink;
 mod network;
 pub(crate) mod platform;
 mod python;

@@ -1,8 +1,11 @@
 //! `network` on Linux, as Ansible gathers it: interfaces from /sys/class/net,
 //! addresses from `ip addr show primary|secondary`, the default IPv4/IPv6
 //! interface from `ip route get` towards a public address; plus the
-//! fibre_channel_wwn, iscsi and nvme collectors.
+//! fibre_channel_wwn, iscsi and nvme collectors. `ip`'s answers are asked over
+//! netlink (netlink.rs) and `ip` runs only where that fails; as in Ansible,
+//! without an `ip` program there are no network facts.
 
+use super::netlink;
 use super::util::{bin_path, file_content, file_lines, run};
 use super::{Facts, Gather};
 use serde_json::{json, Map, Value};
@@ -37,8 +40,16 @@ pub fn collect(_g: &Gather) -> Facts {
 }
 
 fn default_route(ip: &Path, family: &str, probe: &str) -> Map<String, Value> {
+    let out = match netlink::route_get(probe) {
+        Some(line) => line,
+        None => run(ip, &[family, "route", "get", probe]).1,
+    };
+    route_facts(&out, probe)
+}
+
+/// What Ansible reads from `ip route get`'s first line: interface, address, gateway.
+fn route_facts(out: &str, probe: &str) -> Map<String, Value> {
     let mut m = Map::new();
-    let (_, out, _) = run(ip, &[family, "route", "get", probe]);
     let Some(first) = out.lines().next() else {
         return m;
     };
@@ -67,11 +78,14 @@ fn locally_reachable(ip: &Path) -> Value {
     let mut v4: Vec<String> = Vec::new();
     let mut v6: Vec<String> = Vec::new();
     for family in ["-4", "-6"] {
-        let (rc, out, _) = run(ip, &[family, "route", "show", "table", "local"]);
-        if rc != 0 {
-            continue;
-        }
-        for line in out.lines() {
+        let lines = match netlink::local_routes(family == "-6") {
+            Some(lines) => lines,
+            None => match run(ip, &[family, "route", "show", "table", "local"]) {
+                (0, out, _) => out.lines().map(str::to_string).collect(),
+                _ => continue,
+            },
+        };
+        for line in &lines {
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() < 2 || words[0] != "local" {
                 continue;
@@ -137,10 +151,12 @@ fn interfaces_info(
     let mut interfaces: Interfaces = Vec::new();
     let mut all_v4 = Vec::new();
     let mut all_v6 = Vec::new();
-    let (_, primary_all, _) = run(ip, &["addr", "show", "primary"]);
-    let (_, secondary_all, _) = run(ip, &["addr", "show", "secondary"]);
-    let primary = sections(&primary_all);
-    let secondary = sections(&secondary_all);
+    let listing = |which: &str| {
+        netlink::addresses(which == "secondary")
+            .unwrap_or_else(|| sections(&run(ip, &["addr", "show", which]).1))
+    };
+    let primary = listing("primary");
+    let secondary = listing("secondary");
     // /sys/class/net in directory order, as Python's glob lists it.
     let devices: Vec<PathBuf> = std::fs::read_dir("/sys/class/net")
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -537,6 +553,82 @@ mod tests {
         assert_eq!(m["netmask"], json!("255.255.255.255"));
         let m = v4_facts("10.1.2.3", "", "0").expect("valid");
         assert_eq!(m["network"], json!("0.0.0.0"));
+    }
+
+    /// The words of an `inet`/`inet6` line that parse_ip_output reads.
+    fn read_words(line: &str) -> Option<Vec<String>> {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let keep: Vec<&str> = match *w.first()? {
+            "inet" if w.len() > 3 && w[2] == "brd" => vec![w[0], w[1], w[3], w[w.len() - 1]],
+            "inet" => vec![w[0], w[1], w[w.len() - 1]],
+            "inet6" if w.len() > 5 && w[2] == "peer" => w[..6].to_vec(),
+            "inet6" => w.get(..4)?.to_vec(),
+            _ => return None,
+        };
+        Some(keep.into_iter().map(str::to_string).collect())
+    }
+
+    fn ip_program() -> PathBuf {
+        bin_path("ip").expect("this test compares netlink with the `ip` program: install iproute2")
+    }
+
+    #[test]
+    fn netlink_addresses_read_as_ip_addr_show() {
+        let ip = ip_program();
+        for which in ["primary", "secondary"] {
+            let by_ip = sections(&run(&ip, &["addr", "show", which]).1);
+            let by_netlink = netlink::addresses(which == "secondary").expect("netlink socket");
+            let digest = |m: &HashMap<String, Vec<String>>| {
+                let mut d: Vec<(String, Vec<Vec<String>>)> = m
+                    .iter()
+                    .map(|(k, lines)| {
+                        (
+                            k.clone(),
+                            lines.iter().filter_map(|l| read_words(l)).collect(),
+                        )
+                    })
+                    .filter(|(_, l): &(String, Vec<Vec<String>>)| !l.is_empty())
+                    .collect();
+                d.sort();
+                d
+            };
+            assert_eq!(digest(&by_netlink), digest(&by_ip), "ip addr show {which}");
+        }
+    }
+
+    #[test]
+    fn netlink_routes_read_as_ip_route() {
+        let ip = ip_program();
+        for (family, probe) in [("-4", V4_PROBE), ("-6", V6_PROBE), ("-4", "127.0.0.2")] {
+            let by_ip = route_facts(&run(&ip, &[family, "route", "get", probe]).1, probe);
+            let line = netlink::route_get(probe).expect("netlink socket");
+            assert_eq!(
+                route_facts(&line, probe),
+                by_ip,
+                "ip {family} route get {probe}: {line}"
+            );
+        }
+        for family in ["-4", "-6"] {
+            let (rc, out, _) = run(&ip, &[family, "route", "show", "table", "local"]);
+            let by_netlink = netlink::local_routes(family == "-6");
+            if rc != 0 {
+                assert!(by_netlink.is_none(), "ip {family} failed, netlink did not");
+                continue;
+            }
+            let firsts = |lines: Vec<String>| -> Vec<String> {
+                lines
+                    .iter()
+                    .filter(|l| l.starts_with("local "))
+                    .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+                    .collect()
+            };
+            let ip_lines = out.lines().map(str::to_string).collect();
+            assert_eq!(
+                firsts(by_netlink.expect("netlink dump")),
+                firsts(ip_lines),
+                "table local {family}"
+            );
+        }
     }
 
     #[test]

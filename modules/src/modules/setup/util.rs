@@ -55,3 +55,20 @@ pub fn run(program: &Path, args: &[&str]) -> (i32, String, String) {
         Err(e) => (-1, String::new(), e.to_string()),
     }
 }
+
+/// A compiled regex, compiled once per process: collectors match the same
+/// patterns against every line of /proc/cpuinfo and the like, and compiling
+/// costs far more than matching. None for an invalid pattern.
+pub fn regex(pattern: &str) -> Option<regex::Regex> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|c| {
+        c.borrow_mut()
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok())
+            .clone()
+    })
+}

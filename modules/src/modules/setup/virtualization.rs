@@ -3,7 +3,7 @@
 
 use super::util::{bin_path, file_content, file_lines, run};
 use super::{Facts, Gather};
-use regex::Regex;
+
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -31,7 +31,7 @@ impl Found {
 }
 
 fn matches(re: &str, text: &str) -> bool {
-    Regex::new(re).map(|r| r.is_match(text)).unwrap_or(false)
+    super::util::regex(re).is_some_and(|r| r.is_match(text))
 }
 
 pub fn collect(_g: &Gather) -> Facts {
