@@ -181,7 +181,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         // register: the result as the task's variable, on every host it applies to
         if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
             let mut registered = result.clone();
-            registered.retain(|k, _| !k.starts_with("_ansible_") || k == "_ansible_no_log");
+            // Ansible's strategy strips every internal key (`_ansible_no_log`
+            // too) from what it registers.
+            registered.retain(|k, _| !k.starts_with("_ansible_"));
             // Loop items lose theirs too (Ansible's strip_internal_keys is recursive).
             strip_item_internal_keys(&mut registered);
             // Ansible's strategy drops `invocation` from registered results.
