@@ -48,16 +48,6 @@ pub static INVENTORY: &[Unsupported<InventoryCliArgs>] = &[Unsupported {
 
 pub static ADHOC: &[Unsupported<AdhocArgs>] = &[
     Unsupported {
-        option: "--background",
-        severity: Severity::Fatal,
-        given: |a| a.background.is_some(),
-    },
-    Unsupported {
-        option: "--poll",
-        severity: Severity::Fatal,
-        given: |a| a.poll_interval.is_some(),
-    },
-    Unsupported {
         option: "--tree",
         severity: Severity::Fatal,
         given: |a| a.tree.is_some(),

@@ -121,7 +121,13 @@ pub fn run(args: &AdhocArgs, config: &Config) -> ExitCode {
         .unwrap_or_else(|| cwd.clone());
     let registry = executor_setup::module_registry(config, &args.runner.module_path, &cwd);
     let loader = Loader::new(&registry, config.roles_path.clone(), extra_vars.clone());
-    let play = match loader.load_play_node(&play_node(&pattern, &module, module_args), &basedir) {
+    // `-B N` runs the task with `async: N`, polled every `-P` seconds (15 by default).
+    let background = args
+        .background
+        .filter(|b| *b != 0)
+        .map(|b| (b, args.poll_interval.unwrap_or(config.poll_interval)));
+    let node = play_node(&pattern, &module, module_args, background);
+    let play = match loader.load_play_node(&node, &basedir) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}", e.render().trim_end_matches('\n'));
@@ -188,13 +194,18 @@ fn json_node(v: &serde_json::Value) -> Node {
 }
 
 /// `{name: Ansible Ad-Hoc, hosts: PATTERN, gather_facts: no,
-///   tasks: [{action: {module: MODULE, args: ARGS}}]}`.
-fn play_node(pattern: &str, module: &str, args: Mapping) -> Node {
+///   tasks: [{action: {module: MODULE, args: ARGS}, async_val: B, poll: P}]}`
+/// (`async_val`/`poll` with `-B`).
+fn play_node(pattern: &str, module: &str, args: Mapping, background: Option<(i64, i64)>) -> Node {
     let mut action = Mapping::new();
     action.insert(str_node("module"), str_node(module));
     action.insert(str_node("args"), Node::unplaced(Value::Map(args)));
     let mut task = Mapping::new();
     task.insert(str_node("action"), Node::unplaced(Value::Map(action)));
+    if let Some((async_val, poll)) = background {
+        task.insert(str_node("async_val"), Node::unplaced(Value::Int(async_val)));
+        task.insert(str_node("poll"), Node::unplaced(Value::Int(poll)));
+    }
     let mut play = Mapping::new();
     play.insert(str_node("name"), str_node("Ansible Ad-Hoc"));
     play.insert(str_node("hosts"), str_node(pattern));
@@ -326,7 +337,7 @@ mod tests {
 
     #[test]
     fn the_play_has_one_task_and_no_fact_gathering() {
-        let node = play_node("web:!db", "ping", Mapping::new());
+        let node = play_node("web:!db", "ping", Mapping::new(), None);
         let map = node.as_map().unwrap();
         assert_eq!(map.get("hosts").and_then(Node::as_str), Some("web:!db"));
         assert_eq!(map.get("gather_facts").and_then(Node::as_bool), Some(false));

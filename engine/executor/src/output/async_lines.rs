@@ -40,9 +40,12 @@ pub fn async_failed_line(host: &str, result: &Map<String, Value>) -> String {
 }
 
 impl<S: Sink> DefaultCallback<S> {
-    /// One of the lines above.
+    /// One of the lines above (ad hoc runs' minimal and oneline callbacks
+    /// print none).
     pub fn async_line(&mut self, line: &str) {
-        self.sink.out(line);
+        if self.options.adhoc.is_none() {
+            self.sink.out(line);
+        }
     }
 }
 

@@ -1,0 +1,149 @@
+//! `async` with `poll: 0`: the job outlives the run that started it (the
+//! agent ends with the run; the job is in a session of its own), writes
+//! Ansible's job file, and a later run's `async_status` reads it. Local
+//! connection; no reference needed (the compat playbooks `async_*.yml`
+//! compare the output with Ansible's).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn write_project(dir: &Path, playbook: &str) {
+    fs::write(
+        dir.join("inventory.ini"),
+        "[nodes]\nn1\n\n[nodes:vars]\nansible_connection=local\n",
+    )
+    .unwrap();
+    fs::write(dir.join("site.yml"), playbook).unwrap();
+    fs::write(
+        dir.join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\n",
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rsible-playbook"))
+        .args(["-i", "inventory.ini", "site.yml"])
+        .args(extra)
+        .current_dir(dir)
+        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("rsible-playbook runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+const START: &str = r#"---
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Start a job that ends after this run
+      ansible.builtin.shell: sleep 6; echo later > {{ marker }}
+      async: 60
+      poll: 0
+      register: job
+
+    - name: Keep its id
+      ansible.builtin.copy:
+        content: "{{ job.ansible_job_id }}"
+        dest: "{{ jid_file }}"
+"#;
+
+const READ: &str = r#"---
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Read the job of the earlier run
+      ansible.builtin.async_status:
+        jid: "{{ lookup('file', jid_file) }}"
+      register: job
+
+    - name: Show it
+      ansible.builtin.debug:
+        msg: "finished={{ job.finished }} rc={{ job.rc }} cmd={{ job.cmd }}"
+"#;
+
+#[test]
+fn a_fire_and_forget_job_outlives_the_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let marker = dir.path().join("marker");
+    let jid_file = dir.path().join("jid");
+    let async_dir = dir.path().join("jobs");
+    let vars = [
+        "-e".to_string(),
+        format!("marker={}", marker.display()),
+        "-e".to_string(),
+        format!("jid_file={}", jid_file.display()),
+        "-e".to_string(),
+        format!("ansible_async_dir={}", async_dir.display()),
+    ];
+    let vars: Vec<&str> = vars.iter().map(String::as_str).collect();
+    write_project(dir.path(), START);
+    let (code, out) = run(dir.path(), &vars);
+    assert_eq!(code, Some(0), "{out}");
+    // Had the run waited for the job, the marker would be there.
+    assert!(!marker.exists(), "poll: 0 must not wait for the job: {out}");
+    let jid = fs::read_to_string(&jid_file).expect("the job id was written");
+    let job_file = async_dir.join(&jid);
+    let first: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&job_file).expect("job file")).unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"started": 1, "finished": 0, "ansible_job_id": jid})
+    );
+    // The run (and its agent) ended; the job goes on.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(fs::read_to_string(&marker).unwrap_or_default(), "later\n");
+    // The job file now holds the module's result, as Ansible's wrapper writes it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let done = loop {
+        let text = fs::read_to_string(&job_file).unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if value.get("rc").is_some() || Instant::now() > deadline {
+            break value;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(done["rc"], 0, "{done}");
+    assert_eq!(done["changed"], true, "{done}");
+    assert!(done.get("started").is_none(), "{done}");
+    write_project(dir.path(), READ);
+    let (code, out) = run(dir.path(), &vars);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("\"msg\": \"finished=1 rc=0 cmd=sleep 6; echo later > "),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_job_past_its_time_limit_is_killed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let marker = dir.path().join("marker");
+    write_project(
+        dir.path(),
+        r#"---
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Too slow
+      ansible.builtin.shell: sleep 4; touch {{ marker }}
+      async: 1
+      poll: 2
+"#,
+    );
+    let (code, out) = run(dir.path(), &["-e", &format!("marker={}", marker.display())]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("\"msg\": \"Timeout exceeded\""), "{out}");
+    assert!(out.contains("ASYNC FAILED on n1: jid=j"), "{out}");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!marker.exists(), "the killed job's command went on");
+}
