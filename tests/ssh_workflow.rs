@@ -131,8 +131,12 @@ fn reference() -> Option<PathBuf> {
     }
 }
 
-/// Files under a nodes root with their contents, for comparing end states.
-fn tree(root: &Path) -> Vec<(String, String)> {
+/// Files under a nodes root with their permission bits and contents, for
+/// comparing end states. The mode of the file the shell task creates comes
+/// from the umask the module ran under (the login's, 022 here), which the
+/// agent must hand on unchanged.
+fn tree(root: &Path) -> Vec<(String, String, String)> {
+    use std::os::unix::fs::PermissionsExt;
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -145,7 +149,10 @@ fn tree(root: &Path) -> Vec<(String, String)> {
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, fs::read_to_string(&p).unwrap_or_default()));
+                let mode = fs::metadata(&p)
+                    .map(|m| format!("{:04o}", m.permissions().mode() & 0o7777))
+                    .unwrap_or_default();
+                out.push((rel, mode, fs::read_to_string(&p).unwrap_or_default()));
             }
         }
     }
@@ -212,19 +219,19 @@ fn failure_retry_and_limits_over_ssh() {
     // The first step really failed kube2 only, and the rerun completed it.
     let files = tree(&bed.nodes_root("rsible"));
     assert!(
-        files.iter().any(|(p, _)| p == "kube2/etc/complete"),
+        files.iter().any(|(p, _, _)| p == "kube2/etc/complete"),
         "kube2 completed on the rerun: {files:?}"
     );
     assert!(
         files
             .iter()
-            .any(|(p, c)| p == "kube3/etc/version" && c == "v1.32.0\n"),
+            .any(|(p, _, c)| p == "kube3/etc/version" && c == "v1.32.0\n"),
         "-e JSON override applied: {files:?}"
     );
     assert!(
         files
             .iter()
-            .any(|(p, c)| p == "kube1/etc/version" && c == "v1.31.4\n"),
+            .any(|(p, _, c)| p == "kube1/etc/version" && c == "v1.31.4\n"),
         "--limit kept kube1 out: {files:?}"
     );
 }

@@ -83,8 +83,12 @@ pub fn script(payload: &AgentPayload, cache_dir: Option<&str>, agent_args: &[Str
         .to_string(),
     };
     let args: Vec<String> = agent_args.iter().map(|a| shell_quote(a)).collect();
+    // The cache and the upload are private (umask 077), but the agent runs
+    // modules and commands that must create files as they would in the login
+    // shell (Ansible's modules do): the login's umask is restored before exec.
     format!(
-        r#"umask 077
+        r#"u=$(umask)
+umask 077
 a=$(uname -m)
 case "$a" in {arch_pattern}) ;; *) echo "RSIBLE-ARCH $a"; exit 97;; esac
 {cache}
@@ -119,6 +123,7 @@ else
   echo RSIBLE-STORED
 fi
 echo RSIBLE-EXEC
+umask "$u"
 exec "$f" {args}
 "#,
         sha = payload.sha256,
