@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::actions;
 use crate::frame::Frame;
 use crate::host_state::HostState;
-use crate::magic::{magic_layer, HostVars, MagicInputs};
+use crate::magic::{magic_layer, MagicInputs};
 use crate::output::default_callback::{DefaultCallback, Sink, TaskView};
 use crate::output::stats::Stats;
 use crate::scope::{task_scope, InventoryLayers, PlayLayers};
@@ -34,6 +34,7 @@ mod file_actions;
 mod free_strategy;
 mod gather;
 mod handlers;
+mod hostvars;
 mod include_role;
 mod includes;
 mod loop_control;
@@ -799,55 +800,6 @@ impl<'a, S: Sink> Executor<'a, S> {
         let value = self.build_hostvars(ctx);
         self.hostvars_cache = Some((play, value.clone()));
         value
-    }
-
-    fn build_hostvars(&mut self, ctx: &PlayCtx) -> Value {
-        let names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
-        let mut hosts = IndexMap::new();
-        for name in names {
-            let inv = self.inventory_layers.for_host(
-                self.inventory,
-                &self.inventory_dirs,
-                &self.playbook_dirs,
-                &name,
-            );
-            let state = self.states.get(&name).cloned().unwrap_or_default();
-            let mut magic: IndexMap<String, Value> = IndexMap::new();
-            magic.insert("inventory_hostname".into(), Value::from(name.as_str()));
-            magic.insert(
-                "group_names".into(),
-                Value::from_iter(
-                    self.inventory
-                        .group_names(&name)
-                        .into_iter()
-                        .map(Value::from),
-                ),
-            );
-            magic.insert(
-                "groups".into(),
-                self.groups_now
-                    .clone()
-                    .unwrap_or_else(|| ctx.groups.clone()),
-            );
-            magic.insert(
-                "playbook_dir".into(),
-                Value::from(ctx.play.basedir.display().to_string()),
-            );
-            let scope = task_scope(
-                &ctx.layers,
-                inv,
-                &state,
-                &Frame::default(),
-                None,
-                Arc::new(magic),
-            );
-            // `hostvars` leave vars_files out, as Ansible's (no play there).
-            hosts.insert(name, Arc::new(scope));
-        }
-        Value::from_object(HostVars {
-            templar: self.templar.clone(),
-            hosts,
-        })
     }
 
     /// One execution of the task's action (one loop item, or the whole
