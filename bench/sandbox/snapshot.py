@@ -2,6 +2,10 @@
 """What a run changed in the sandbox hosts' root filesystems.
 
     snapshot.py RULES_FILE HOSTS_DIR OUT
+    snapshot.py --again RULES_FILE LISTING OUT
+
+The second form applies the rules of today to a listing written earlier (a
+recorded reference run), so that both sides of a comparison are read alike.
 
 Each host keeps every write of the run in HOSTS_DIR/<host>/upper (the overlay's
 upper layer over the pristine tree), so walking it lists exactly the paths the
@@ -82,16 +86,38 @@ def main(rules_path, hosts_dir, out_path):
                 if excluded(path, rules):
                     continue
                 kind, mode, owner, content = describe(os.path.join(dirpath, name))
-                if excluded(path, content_rules):
-                    content = "(content not compared)"
-                path = BACKUP_NAME.sub(".<backup>~", path)
-                lines.append("\t".join((host, path, kind, mode, owner, content)))
+                lines.append(listing_line(host, path, kind, mode, owner, content, content_rules))
+    write_sorted(lines, out_path)
+
+
+def listing_line(host, path, kind, mode, owner, content, content_rules):
+    if excluded(path, content_rules):
+        content = "(content not compared)"
+    path = BACKUP_NAME.sub(".<backup>~", path)
+    return "\t".join((host, path, kind, mode, owner, content))
+
+
+def write_sorted(lines, out_path):
     lines.sort()
     with open(out_path, "w", encoding="utf-8") as f:
         f.writelines(line + "\n" for line in lines)
 
 
+def again(rules_path, listing_path, out_path):
+    rules, content_rules = load_rules(rules_path)
+    lines = []
+    with open(listing_path, encoding="utf-8") as f:
+        for raw in f:
+            host, path, kind, mode, owner, content = raw.rstrip("\n").split("\t")
+            if not excluded(path, rules):
+                lines.append(listing_line(host, path, kind, mode, owner, content, content_rules))
+    write_sorted(lines, out_path)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit("usage: snapshot.py RULES_FILE HOSTS_DIR OUT")
-    main(*sys.argv[1:])
+    if len(sys.argv) == 5 and sys.argv[1] == "--again":
+        again(*sys.argv[2:])
+    elif len(sys.argv) == 4:
+        main(*sys.argv[1:])
+    else:
+        sys.exit("usage: snapshot.py RULES_FILE HOSTS_DIR OUT | --again RULES_FILE LISTING OUT")
