@@ -30,6 +30,19 @@ const PLAYBOOK: &str = r#"---
       ansible.builtin.debug:
         msg: "{{ plain.stdout }} then {{ other.stdout }}"
 
+    - name: A background job as another user
+      ansible.builtin.command: id -un
+      become: true
+      become_user: rsibletest
+      async: 10
+      poll: 2
+      register: background
+      changed_when: false
+
+    - name: Show who ran the job and where its file was
+      ansible.builtin.debug:
+        msg: "{{ background.stdout }} {{ background.results_file is search('^/home/rsibletest/[.]ansible_async/j') }}"
+
 - name: become for the whole play
   hosts: target
   gather_facts: false
@@ -76,8 +89,11 @@ fn run(program: &Path, dir: &Path) -> (String, Option<i32>) {
         .env("ANSIBLE_NOCOLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    // Async job ids differ between any two runs.
+    let jid = regex::Regex::new(r"\bj[0-9]{1,12}\.[0-9]+\b").expect("valid regex");
     (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        jid.replace_all(&String::from_utf8_lossy(&out.stdout), "<jid>")
+            .into_owned(),
         out.status.code(),
     )
 }
@@ -121,6 +137,11 @@ fn become_matches_ansible() {
         got.0
             .contains(&format!("\"msg\": \"{} then {TEST_USER}\"", sshd.user)),
         "become_user did not switch users:\n{}",
+        got.0
+    );
+    assert!(
+        got.0.contains(&format!("\"msg\": \"{TEST_USER} True\"")),
+        "the async job ran as another user, its file in that user's home:\n{}",
         got.0
     );
     assert!(
