@@ -8,6 +8,8 @@
 //!   (the `find` step); the task after the reboot runs on it (new connection);
 //! - `node2`: never comes back: Ansible's "Timed out waiting for last boot time
 //!   check (timeout=3)", FAILED (not unreachable), rebooted true;
+//! - `broken`: its reboot command fails: "Reboot command failed. Error was: ...",
+//!   rebooted false;
 //! - `steady`: skips the reboot and finishes the play.
 //!
 //! stdout of both engines must match once `elapsed` values are masked.
@@ -31,7 +33,7 @@ const PLAYBOOK: &str = r#"
   tasks:
     - name: Reboot the node
       ansible.builtin.reboot:
-        reboot_command: "fake-reboot now"
+        reboot_command: "{{ reboot_cmd | default('fake-reboot now') }}"
         search_paths: ["{{ node_dir }}"]
         boot_time_command: "cat {{ node_dir }}/boot_id"
         reboot_timeout: "{{ reboot_wait }}"
@@ -55,6 +57,9 @@ const PLAYBOOK: &str = r#"
 "#;
 
 /// Stages the next boot id and asks the gate for a reboot, as `shutdown -r` would.
+/// A shutdown command that refuses.
+const FAILING_REBOOT: &str = "#!/bin/sh\necho not now\necho refused >&2\nexit 3\n";
+
 const FAKE_REBOOT: &str = "#!/bin/sh\n\
 dir=$(dirname \"$0\")\n\
 echo \"booted-again-$1\" > \"$dir/boot_id.next\"\n\
@@ -183,10 +188,15 @@ fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
         node_dir(dir, "node2"),
         node_dir(dir, "steady"),
     );
+    let dir_broken = node_dir(dir, "broken");
+    let failing = dir_broken.join("failing-reboot");
+    fs::write(&failing, FAILING_REBOOT).expect("script");
+    fs::set_permissions(&failing, fs::Permissions::from_mode(0o755)).expect("chmod");
     let inventory = format!(
         "[nodes]\n\
          node1 ansible_host=127.0.0.1 ansible_port={port1} node_dir={} reboot_wait=60\n\
          node2 ansible_host=127.0.0.1 ansible_port={port2} node_dir={} reboot_wait=3\n\
+         broken ansible_host=127.0.0.1 ansible_port={} node_dir={} reboot_cmd={}/failing-reboot reboot_wait=5\n\
          steady ansible_host=127.0.0.1 ansible_port={} node_dir={}\n\n\
          [nodes:vars]\n\
          ansible_user={}\n\
@@ -195,6 +205,9 @@ fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
          ansible_python_interpreter={python}\n",
         dir1.display(),
         dir2.display(),
+        sshd.port,
+        dir_broken.display(),
+        dir_broken.display(),
         sshd.port,
         dir_steady.display(),
         sshd.user,
@@ -212,11 +225,13 @@ fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
         .env_remove("ANSIBLE_FORCE_COLOR")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    let masked = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
+    let elapsed = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
+    let start_key = regex::Regex::new(r#""start": "[0-9T:.+-]+""#).expect("valid regex");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = elapsed.replace_all(&stdout, r#""elapsed": N"#);
     Run {
         code: out.status.code(),
-        stdout: masked.replace_all(&stdout, r#""elapsed": N"#).into_owned(),
+        stdout: start_key.replace_all(&stdout, r#""start": "T""#).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         took: start.elapsed(),
     }
@@ -259,6 +274,9 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
         "changed: [node1]",
         "fatal: [node2]: FAILED! => {\"changed\": false, \"elapsed\": N, \"msg\": \
          \"Timed out waiting for last boot time check (timeout=3)\", \"rebooted\": true}",
+        "fatal: [broken]: FAILED! => {\"changed\": false, \"elapsed\": N, \"msg\": \"Reboot command \
+         failed. Error was: 'not now\\r\\nrefused, Shared connection to 127.0.0.1 closed.'\", \
+         \"rebooted\": false, \"start\": \"T\"}",
         "\"boot.stdout\": \"booted-again-now\"",
         "\"boot.stdout\": \"first-boot\"",
         "\"msg\": \"True True\"",

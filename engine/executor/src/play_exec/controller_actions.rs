@@ -429,7 +429,7 @@ pub(super) fn json_to_node(j: &Json) -> Node {
 }
 
 /// `datetime.now()` as Python prints it, in local time.
-fn now_text() -> String {
+pub(super) fn now_text() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

@@ -290,6 +290,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         let command = format!("{shutdown} {}", shutdown_args(opts, &dist));
         let outcome = self.low_level(target, &command);
         let start = Instant::now();
+        // The plugin's `start` (a UTC datetime) shows in a failed result.
+        let started_at = format!(
+            "{}+00:00",
+            super::controller_actions::now_text().replacen(' ', "T", 1)
+        );
         match outcome {
             // A connection closed by the going-down host is what a reboot looks like.
             Low::ConnectionFailed(_) | Low::Ran { rc: 0, .. } => {}
@@ -303,6 +308,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                         stderr.trim()
                     ),
                     "elapsed": start.elapsed().as_secs(),
+                    "start": started_at,
                 })))
             }
             Low::Error(msg) => return Err(failed(msg)),
