@@ -231,7 +231,9 @@ fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
     let stdout = elapsed.replace_all(&stdout, r#""elapsed": N"#);
     Run {
         code: out.status.code(),
-        stdout: start_key.replace_all(&stdout, r#""start": "T""#).into_owned(),
+        stdout: start_key
+            .replace_all(&stdout, r#""start": "T""#)
+            .into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         took: start.elapsed(),
     }
