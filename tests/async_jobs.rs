@@ -137,7 +137,7 @@ fn a_job_past_its_time_limit_is_killed() {
     - name: Too slow
       ansible.builtin.shell: sleep 4; touch {{ marker }}
       async: 1
-      poll: 2
+      poll: 3
 "#,
     );
     let (code, out) = run(dir.path(), &["-e", &format!("marker={}", marker.display())]);
@@ -146,4 +146,32 @@ fn a_job_past_its_time_limit_is_killed() {
     assert!(out.contains("ASYNC FAILED on n1: jid=j"), "{out}");
     std::thread::sleep(Duration::from_secs(4));
     assert!(!marker.exists(), "the killed job's command went on");
+}
+
+#[test]
+fn polling_gives_up_at_the_time_limit() {
+    // The job is stopped at its limit and records that a second later, as
+    // Ansible's wrapper does; the controller's last poll comes before that.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_project(
+        dir.path(),
+        r#"---
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Too slow for the controller
+      ansible.builtin.command: sleep 10
+      async: 2
+      poll: 1
+"#,
+    );
+    let (code, out) = run(dir.path(), &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_eq!(out.matches("ASYNC POLL on n1: jid=j").count(), 2, "{out}");
+    assert!(out.contains("ASYNC FAILED on n1: jid=j"), "{out}");
+    assert!(
+        out.contains("\"msg\": \"async task did not complete within the requested time - 2s\""),
+        "{out}"
+    );
+    assert!(out.contains("\"async_result\": {"), "{out}");
 }

@@ -187,7 +187,7 @@ pub fn job_main() -> i32 {
     std::thread::spawn(move || {
         let _ = tx.send(run_work(work));
     });
-    let outcome = rx.recv_timeout(Duration::from_secs(spec.time_limit.max(1)));
+    let outcome = rx.recv_timeout(kill_after(spec.time_limit));
     if let Some(dir) = &workdir {
         let _ = fs::remove_dir_all(dir);
     }
@@ -197,20 +197,40 @@ pub fn job_main() -> i32 {
             0
         }
         Err(_) => {
+            // As async_wrapper: the module's processes are stopped, and a
+            // second later the timeout is recorded. The job leads its own
+            // process group; it ignores the SIGTERM it sends the group.
+            // SAFETY: changing our own signal disposition and signalling our
+            // own process group touch no memory.
+            unsafe {
+                libc::signal(libc::SIGTERM, libc::SIG_IGN);
+                libc::kill(0, libc::SIGTERM);
+            }
+            std::thread::sleep(Duration::from_secs(1));
             let result = json!({
                 "msg": "Timeout exceeded",
                 "failed": true,
                 "child_pid": std::process::id(),
             });
             let _ = write_job_file(&spec.job_path, &result);
-            // The job leads its own process group: this ends the module's
-            // commands and the job itself.
-            // SAFETY: signalling our own process group touches no memory.
+            // Whatever ignored SIGTERM, and the job itself.
+            // SAFETY: as above.
             unsafe {
                 libc::kill(0, libc::SIGKILL);
             }
             1
         }
+    }
+}
+
+/// When `async_wrapper` finds a job past its limit: it checks every 5
+/// seconds, or twice within limits of 5 seconds and less.
+fn kill_after(time_limit: u64) -> Duration {
+    let limit = time_limit.max(1);
+    if limit <= 5 {
+        Duration::from_secs(limit)
+    } else {
+        Duration::from_secs(limit.div_ceil(5) * 5)
     }
 }
 
@@ -395,6 +415,15 @@ fn random_below(bound: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_are_stopped_when_async_wrapper_would_notice() {
+        let secs = |n| kill_after(n).as_secs();
+        assert_eq!(
+            (secs(1), secs(5), secs(6), secs(10), secs(11)),
+            (1, 5, 10, 10, 15)
+        );
+    }
 
     #[test]
     fn json_is_found_among_other_lines() {
