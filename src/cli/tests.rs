@@ -273,10 +273,10 @@ fn adhoc_cli() {
 
 #[test]
 fn unsupported_options_fail_or_warn() {
-    let v = check(unsupported::PLAYBOOK, &playbook(&["--step", "p.yml"]));
+    let v = check(unsupported::PLAYBOOK, &playbook(&["--ask-pass", "p.yml"]));
     assert_eq!(
         v.fatal.as_deref(),
-        Some("rsible does not support --step yet")
+        Some("rsible does not support --ask-pass yet")
     );
     // --diff is implemented for playbooks.
     let v = check(unsupported::PLAYBOOK, &playbook(&["-D", "p.yml"]));

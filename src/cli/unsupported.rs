@@ -24,11 +24,6 @@ pub struct Unsupported<A: 'static> {
 
 pub static PLAYBOOK: &[Unsupported<PlaybookArgs>] = &[
     Unsupported {
-        option: "--step",
-        severity: Severity::Fatal,
-        given: |a| a.step,
-    },
-    Unsupported {
         option: "--ask-pass",
         severity: Severity::Fatal,
         given: |a| a.connection.ask_pass,

@@ -12,3 +12,4 @@ pub mod open_files;
 pub mod playbook;
 pub mod vault;
 pub mod vault_secrets;
+pub mod verbose_header;

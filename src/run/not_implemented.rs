@@ -9,10 +9,10 @@ use rsible_yaml::Value;
 
 /// The first unimplemented setting or play keyword, as an error message.
 pub fn refuse(config: &Config, playbook: &Playbook) -> Result<(), String> {
-    if !is_one_of(&config.stdout_callback, "default") {
+    if super::callbacks::stdout_callback(&config.stdout_callback).is_none() {
         return Err(format!(
-            "rsible implements only the 'default' stdout callback; stdout_callback = {} is not \
-             supported yet",
+            "rsible implements only the 'default' and 'json' stdout callbacks; stdout_callback = \
+             {} is not supported yet",
             config.stdout_callback
         ));
     }

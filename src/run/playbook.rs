@@ -59,12 +59,8 @@ pub fn run(args: &PlaybookArgs, config: &Config) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.verbosity.verbosity >= 1 {
-        // ansible-playbook names its configuration first at -v.
-        match &config.file {
-            Some(file) => println!("Using {} as config file", file.display()),
-            None => println!("No config file found; using defaults"),
-        }
+    for line in super::verbose_header::before_inventory(args.verbosity.verbosity, config) {
+        println!("{line}");
     }
     for pb in &args.playbooks {
         let path = cwd.join(pb);
@@ -174,7 +170,7 @@ fn execute(
     let extra_layer = rsible_executor::scope::to_layer(&extra_vars);
     let mut any_failed = ExitCode::Ok;
     let mut retry_hosts: Vec<String> = Vec::new();
-    for pb in &args.playbooks {
+    for (index, pb) in args.playbooks.iter().enumerate() {
         let path = cwd.join(pb);
         // Ansible makes the playbook's own library/ and collections/ available.
         if let Some(dir) = path.parent() {
@@ -220,10 +216,18 @@ fn execute(
             },
             Stdout,
         );
+        super::callbacks::select_stdout(&mut callback, config);
         if let Err(msg) = super::callbacks::enable(&mut callback, &config.callbacks_enabled) {
             print_error(&msg);
             return ExitCode::Error;
         }
+        announce_playbook(
+            &mut callback,
+            args.verbosity.verbosity,
+            index,
+            pb,
+            &playbook,
+        );
         let options = RunOptions {
             forks: args
                 .runner
@@ -258,6 +262,7 @@ fn execute(
             )),
             async_dir: Some(config.async_dir.clone()),
             poll_interval: Some(config.poll_interval),
+            step: args.step,
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
@@ -320,6 +325,30 @@ fn execute(
         }
     }
     any_failed
+}
+
+/// What Ansible prints once a playbook is loaded: the skipped stdout
+/// callbacks (first playbook only), its banner, how many plays it holds.
+fn announce_playbook<S: Sink>(
+    callback: &mut DefaultCallback<S>,
+    verbosity: u8,
+    index: usize,
+    given: &str,
+    playbook: &rsible_playbook::Playbook,
+) {
+    if index == 0 {
+        for line in super::verbose_header::callbacks_loaded(verbosity) {
+            callback.sink.out(&line);
+        }
+    }
+    let base = Path::new(given)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| given.to_string());
+    callback.playbook_start(&base);
+    if let Some(line) = super::verbose_header::plays_in(verbosity, playbook.plays.len(), given) {
+        callback.sink.out(&line);
+    }
 }
 
 /// The command line as the magic variables show it (`ansible_run_tags`, ...).

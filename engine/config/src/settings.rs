@@ -110,6 +110,8 @@ settings! {
     display_skipped_hosts: bool = "DISPLAY_SKIPPED_HOSTS", Bool, D::Bool(true), ini[("defaults", "display_skipped_hosts")], env["ANSIBLE_DISPLAY_SKIPPED_HOSTS"];
     display_ok_hosts: bool = "default.display_ok_hosts", Bool, D::Bool(true), ini[("defaults", "display_ok_hosts")], env["ANSIBLE_DISPLAY_OK_HOSTS"];
     display_failed_stderr: bool = "default.display_failed_stderr", Bool, D::Bool(false), ini[("defaults", "display_failed_stderr")], env["ANSIBLE_DISPLAY_FAILED_STDERR"];
+    /// The json stdout callback's indent (ansible.posix.json `json_indent`).
+    json_indent: i64 = "json.json_indent", Int, D::Int(4), ini[("defaults", "json_indent")], env["ANSIBLE_JSON_INDENT"];
     show_custom_stats: bool = "SHOW_CUSTOM_STATS", Bool, D::Bool(false), ini[("defaults", "show_custom_stats")], env["ANSIBLE_SHOW_CUSTOM_STATS"];
     display_args_to_stdout: bool = "DISPLAY_ARGS_TO_STDOUT", Bool, D::Bool(false), ini[("defaults", "display_args_to_stdout")], env["ANSIBLE_DISPLAY_ARGS_TO_STDOUT"];
     hash_behaviour: String = "DEFAULT_HASH_BEHAVIOUR", Str, D::Str("replace"), ini[("defaults", "hash_behaviour")], env["ANSIBLE_HASH_BEHAVIOUR"], choices["replace", "merge"];

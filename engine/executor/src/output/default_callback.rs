@@ -98,6 +98,9 @@ pub struct DefaultCallback<S: Sink> {
     /// The `profile_tasks` callback, when enabled: it prints after this
     /// one at each event, as Ansible calls the stdout callback first.
     profile: Option<super::profile_tasks::ProfileTasks>,
+    /// `stdout_callback = json`: events are collected into one document
+    /// printed at the end instead of the lines below (see `json_callback.rs`).
+    json: Option<super::json_callback::JsonCallback>,
 }
 
 const DEBUG_ACTIONS: &[&str] = &["debug", "ansible.builtin.debug", "ansible.legacy.debug"];
@@ -111,6 +114,28 @@ impl<S: Sink> DefaultCallback<S> {
             last_banner_task: None,
             lazy_banners: false,
             profile: None,
+            json: None,
+        }
+    }
+
+    /// Replaces this callback's output by the `json` stdout callback's.
+    pub fn enable_json_stdout(&mut self, options: super::json_callback::JsonOptions) {
+        self.json = Some(super::json_callback::JsonCallback::new(options));
+    }
+
+    /// Whether the `json` stdout callback prints instead of this one.
+    pub fn is_json(&self) -> bool {
+        self.json.is_some()
+    }
+
+    /// Hands a result to the json callback; true when it took it.
+    fn json_record(&mut self, r: &ResultView, outcome: super::json_callback::Outcome) -> bool {
+        match self.json.as_mut() {
+            Some(json) => {
+                json.record(r.host, r.task, r.result, outcome);
+                true
+            }
+            None => false,
         }
     }
 
@@ -120,16 +145,26 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn playbook_start(&mut self, playbook: &str) {
-        if self.options.adhoc.is_some() {
+        if self.options.adhoc.is_some() || self.json.is_some() {
             return;
         }
-        if self.options.verbosity >= 1 {
+        // Ansible's `v2_playbook_on_start` shows the banner from -vv on.
+        if self.options.verbosity >= 2 {
             let b = banner(&format!("PLAYBOOK: {playbook}"), self.options.columns);
-            self.sink.out(b.trim_start_matches('\n'));
+            self.sink.out(&b);
         }
     }
 
     pub fn play_start(&mut self, name: &str) {
+        self.play_start_at(name, "");
+    }
+
+    /// The `PLAY [name]` banner; `path` (`file:line`) is for the json callback.
+    pub fn play_start_at(&mut self, name: &str, path: &str) {
+        if let Some(json) = self.json.as_mut() {
+            json.play_start(name.trim(), path);
+            return;
+        }
         if self.options.adhoc.is_some() {
             return;
         }
@@ -143,13 +178,16 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn no_hosts_matched(&mut self) {
-        if self.options.adhoc.is_some() {
+        if self.options.adhoc.is_some() || self.json.is_some() {
             return;
         }
         self.sink.out("skipping: no hosts matched");
     }
 
     pub fn no_hosts_remaining(&mut self) {
+        if self.json.is_some() {
+            return;
+        }
         self.sink
             .out(&banner("NO MORE HOSTS LEFT", self.options.columns));
     }
@@ -158,7 +196,11 @@ impl<S: Sink> DefaultCallback<S> {
         if self.options.adhoc.is_some() {
             return;
         }
-        if self.options.display_skipped_hosts && self.options.display_ok_hosts && !self.lazy_banners
+        if let Some(json) = self.json.as_mut() {
+            json.task_start(task);
+        } else if self.options.display_skipped_hosts
+            && self.options.display_ok_hosts
+            && !self.lazy_banners
         {
             self.print_task_banner(task);
         }
@@ -302,6 +344,9 @@ impl<S: Sink> DefaultCallback<S> {
         if let Some(style) = self.options.adhoc {
             return self.adhoc_on_ok(style, r);
         }
+        if self.json_record(r, super::json_callback::Outcome::Ok) {
+            return;
+        }
         let mut result = r.result.clone();
         if r.task.is_include {
             self.ensure_banner(r.task);
@@ -333,6 +378,9 @@ impl<S: Sink> DefaultCallback<S> {
     /// `v2_on_file_diff`: a changed result's `diff`, printed before its
     /// `changed:` line when the task runs in diff mode.
     pub fn on_file_diff(&mut self, r: &ResultView) {
+        if self.json.is_some() {
+            return;
+        }
         let Some(diff) = r.result.get("diff") else {
             return;
         };
@@ -351,6 +399,9 @@ impl<S: Sink> DefaultCallback<S> {
     pub fn runner_on_failed(&mut self, r: &ResultView, ignore_errors: bool) {
         if let Some(style) = self.options.adhoc {
             return self.adhoc_on_failed(style, r);
+        }
+        if self.json_record(r, super::json_callback::Outcome::Failed) {
+            return;
         }
         self.ensure_banner(r.task);
         let mut result = r.result.clone();
@@ -390,6 +441,9 @@ impl<S: Sink> DefaultCallback<S> {
         if self.options.adhoc.is_some() {
             return self.adhoc_on_skipped(r);
         }
+        if self.json_record(r, super::json_callback::Outcome::Skipped) {
+            return;
+        }
         if !self.options.display_skipped_hosts {
             return;
         }
@@ -407,6 +461,9 @@ impl<S: Sink> DefaultCallback<S> {
         if let Some(style) = self.options.adhoc {
             return self.adhoc_on_unreachable(style, r);
         }
+        if self.json_record(r, super::json_callback::Outcome::Unreachable) {
+            return;
+        }
         self.ensure_banner(r.task);
         let label = self.host_label(r);
         self.sink.out(&format!(
@@ -421,6 +478,9 @@ impl<S: Sink> DefaultCallback<S> {
 
     /// `FAILED - RETRYING: [host]: task (N retries left).`, with the result at -vvv.
     pub fn runner_retry(&mut self, r: &ResultView) {
+        if self.json.is_some() {
+            return;
+        }
         let retries = r.result.get("retries").and_then(Value::as_i64).unwrap_or(0);
         let attempts = r
             .result
@@ -445,6 +505,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_item_on_ok(&mut self, r: &ResultView) {
+        if self.json.is_some() {
+            return;
+        }
         if r.task.is_include {
             return;
         }
@@ -473,6 +536,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_item_on_failed(&mut self, r: &ResultView) {
+        if self.json.is_some() {
+            return;
+        }
         self.ensure_banner(r.task);
         let mut result = r.result.clone();
         self.clean_results(&mut result, &r.task.action);
@@ -488,6 +554,9 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub fn runner_item_on_skipped(&mut self, r: &ResultView) {
+        if self.json.is_some() {
+            return;
+        }
         if !self.options.display_skipped_hosts {
             return;
         }
@@ -507,6 +576,9 @@ impl<S: Sink> DefaultCallback<S> {
 
     /// `included: /path/file.yml for host1, host2`
     pub fn on_include(&mut self, file: &str, hosts: &[&str], item_label: Option<&str>) {
+        if self.json.is_some() {
+            return;
+        }
         let mut msg = format!("included: {} for {}", file, hosts.join(", "));
         if let Some(label) = item_label {
             msg.push_str(&format!(" => (item={label})"));
@@ -518,11 +590,16 @@ impl<S: Sink> DefaultCallback<S> {
         if self.options.adhoc.is_some() {
             return;
         }
-        self.sink.out(&banner("PLAY RECAP", self.options.columns));
-        for (host, s) in stats.sorted() {
-            self.sink.out(&recap_line(host, s));
+        if let Some(json) = self.json.as_ref() {
+            let document = json.document(stats);
+            self.sink.out(&document);
+        } else {
+            self.sink.out(&banner("PLAY RECAP", self.options.columns));
+            for (host, s) in stats.sorted() {
+                self.sink.out(&recap_line(host, s));
+            }
+            self.sink.out("");
         }
-        self.sink.out("");
         if let Some(profile) = self.profile.as_mut() {
             for line in profile.summary(self.options.columns) {
                 self.sink.out(&line);

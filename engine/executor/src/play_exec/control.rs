@@ -228,6 +228,12 @@ impl<'a, S: Sink> Executor<'a, S> {
 /// Marks a result as hidden when `no_log` holds (a module may have marked it already).
 pub(super) fn stamp_no_log(result: &mut serde_json::Map<String, serde_json::Value>, no_log: bool) {
     let already = result.get("_ansible_no_log") == Some(&serde_json::Value::Bool(true));
+    // Ansible's unreachable result is built before the flag is added; it is
+    // still censored when the task has no_log.
+    if !(no_log || already) && result.get("unreachable") == Some(&serde_json::Value::Bool(true)) {
+        result.remove("_ansible_no_log");
+        return;
+    }
     result.insert(
         "_ansible_no_log".into(),
         serde_json::Value::Bool(no_log || already),

@@ -248,9 +248,15 @@ impl<'a, S: Sink> Executor<'a, S> {
                     "ansible_user",
                     "ansible_connection",
                 ] {
-                    if let Some(v) = self.connection_var(vars, key) {
-                        out.insert(key.into(), Json::String(v));
-                    }
+                    // As Ansible's: the address defaults to the delegate's
+                    // name, an unset port or user is null.
+                    let value = match self.connection_var(vars, key) {
+                        Some(v) => Json::String(v),
+                        None if key == "ansible_host" => Json::String(delegate.to_string()),
+                        None if key == "ansible_connection" => continue,
+                        None => Json::Null,
+                    };
+                    out.insert(key.into(), value);
                 }
             }
         }

@@ -74,6 +74,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         if !self.start_at_gathers(ctx.play) {
             return Ok(());
         }
+        if !self.step_allows("TASK: Gathering Facts", &wanted) {
+            return Ok(());
+        }
         let mut view = self.task_view(&task, "TASK", None);
         view.name = "Gathering Facts".into();
         self.callback.task_start(&view);
@@ -106,6 +109,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             normalize_result(&mut result);
             if let Some(Json::Object(facts)) = result.get_mut("ansible_facts") {
                 facts.insert(GATHERED.into(), Json::Bool(true));
+            }
+            // Ansible's gather_facts action keeps -v from showing the facts.
+            if !result.contains_key("unreachable") {
+                result.insert("_ansible_verbose_override".into(), Json::Bool(true));
             }
             // What the callback shows of a gathering: no facts, no module_args.
             self.report(

@@ -78,8 +78,16 @@ impl<'a, S: Sink> Executor<'a, S> {
             self.callback.task_start(&view);
             let scope = self.scope_for(ctx, h, frame, Some(task));
             match self.check_conditions(task, frame, &scope) {
-                None => flushing.push(h.clone()),
+                None => {
+                    self.meta_vv(&format!("triggered running handlers for {h}"));
+                    flushing.push(h.clone());
+                }
                 Some(mut skipped) => {
+                    // Ansible's skip_reason says "continuing execution", its
+                    // -vv line "not running handlers".
+                    self.meta_vv(&format!(
+                        "flush_handlers conditional evaluated to False, not running handlers for {h}"
+                    ));
                     skipped.insert(
                         "skip_reason".into(),
                         serde_json::Value::String(format!(

@@ -128,7 +128,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 if let Ok(l) = self.templar.template(&from_yaml(label), &item_scope) {
                     r.insert("_ansible_item_label".into(), to_json(&l));
                 }
-            } else if control.loop_var != "item" {
+            } else {
                 // The default label is `{{ <loop_var> }}`: the item itself,
                 // whatever the loop variable is called.
                 let item = items.get(index).cloned().unwrap_or_default();

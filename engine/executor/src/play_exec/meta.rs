@@ -71,6 +71,9 @@ impl<S: Sink> Executor<'_, S> {
                     }
                     if what == "reset_connection" {
                         self.reset_connection(ctx, task, frame, h)?;
+                        self.meta_vv("reset connection");
+                    } else {
+                        self.meta_vv("noop");
                     }
                 }
                 Ok(())
@@ -83,6 +86,7 @@ impl<S: Sink> Executor<'_, S> {
                     }
                     if what == "end_host" {
                         self.state(h).ended = true;
+                        self.meta_vv(&format!("ending play for {h}"));
                     } else {
                         if frame.role.is_none() {
                             return Err(self.task_error(
@@ -91,6 +95,12 @@ impl<S: Sink> Executor<'_, S> {
                             ));
                         }
                         self.state(h).role_ended = true;
+                        let role = frame
+                            .role
+                            .as_ref()
+                            .map(|r| r.name.clone())
+                            .unwrap_or_default();
+                        self.meta_vv(&format!("ending role {role} for {h}"));
                     }
                 }
                 Ok(())
@@ -104,6 +114,12 @@ impl<S: Sink> Executor<'_, S> {
                     return Ok(());
                 }
                 let play_hosts = play_host_names(ctx);
+                let header = match what {
+                    "clear_facts" => "facts cleared",
+                    "clear_host_errors" => "cleared host errors",
+                    "end_play" => "ending play",
+                    _ => "ending batch",
+                };
                 match what {
                     "clear_facts" => self.clear_facts(&play_hosts),
                     "clear_host_errors" => self.clear_host_errors(&play_hosts),
@@ -119,6 +135,7 @@ impl<S: Sink> Executor<'_, S> {
                         }
                     }
                 }
+                self.meta_vv(header);
                 Ok(())
             }
             // Once for the batch, whatever its condition (Ansible warns).
@@ -127,7 +144,9 @@ impl<S: Sink> Executor<'_, S> {
                 if has_when {
                     self.meta_warning("refresh_inventory task does not support when conditional");
                 }
-                self.refresh_inventory()
+                self.refresh_inventory()?;
+                self.meta_vv("inventory successfully refreshed");
+                Ok(())
             }
             other => Err(self.task_error(task, format!("invalid meta action requested: {other}"))),
         }
@@ -149,6 +168,14 @@ impl<S: Sink> Executor<'_, S> {
         let view = self.task_view(task, "TASK", None);
         self.callback.task_start(&view);
         view
+    }
+
+    /// `META: <what happened>`, which Ansible prints at -vv for meta tasks
+    /// written in the play (not its implicit ones).
+    pub(super) fn meta_vv(&mut self, header: &str) {
+        if self.options.verbosity >= 2 {
+            self.callback.sink.out(&format!("META: {header}"));
+        }
     }
 
     fn meta_warning(&mut self, msg: &str) {
@@ -188,13 +215,19 @@ impl<S: Sink> Executor<'_, S> {
             "clear_host_errors" => format!(", not clearing host error state for {host}"),
             _ => String::new(),
         };
+        let skip_reason = format!("{what} conditional evaluated to False{reason}");
+        self.meta_vv(&skip_reason);
+        // Ansible's end_host keeps a message of its own when skipped.
+        let msg = match what {
+            "end_host" => {
+                format!("end_host conditional evaluated to false, continuing execution for {host}")
+            }
+            _ => what.to_string(),
+        };
         let mut shown = Map::new();
-        shown.insert("msg".into(), Json::String(what.into()));
+        shown.insert("msg".into(), Json::String(msg));
         shown.insert("skipped".into(), Json::Bool(true));
-        shown.insert(
-            "skip_reason".into(),
-            Json::String(format!("{what} conditional evaluated to False{reason}")),
-        );
+        shown.insert("skip_reason".into(), Json::String(skip_reason));
         self.callback.runner_on_skipped(&ResultView {
             host,
             task: view,

@@ -50,6 +50,7 @@ mod refresh_inventory;
 mod results;
 mod retries;
 mod start_at;
+mod step;
 mod vars_files;
 mod wait_for_connection;
 
@@ -88,6 +89,8 @@ pub struct RunOptions {
     pub async_dir: Option<String>,
     /// The `poll_interval` setting: `poll`'s default; None: 15.
     pub poll_interval: Option<i64>,
+    /// `--step`: ask before each task (see `step.rs`).
+    pub step: bool,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -95,13 +98,18 @@ pub struct RunOptions {
 pub struct RunOutcome {
     pub failed_hosts: Vec<String>,
     pub unreachable_hosts: Vec<String>,
+    /// `--step` found no answer to read: the run stopped.
+    pub aborted: bool,
 }
 
 impl RunOutcome {
     /// ansible-core 2.18's exit code: 4 (RUN_UNREACHABLE_HOSTS) when a host was
     /// unreachable, even if others failed; else 2 when a host failed; else 0.
     pub fn exit_code(&self) -> i32 {
-        if !self.unreachable_hosts.is_empty() {
+        if self.aborted {
+            // Ansible's RUN_UNKNOWN_ERROR becomes RUN_FAILED_HOSTS.
+            2
+        } else if !self.unreachable_hosts.is_empty() {
             4
         } else if !self.failed_hosts.is_empty() {
             2
@@ -167,6 +175,7 @@ pub struct Executor<'a, S: Sink> {
     meta: meta::MetaState,
     /// Reads the inventory sources again (`meta: refresh_inventory`).
     inventory_reload: Option<refresh_inventory::InventoryReload<'a>>,
+    step: step::StepState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -225,6 +234,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             module_defaults: Default::default(),
             vars_files_cache: Default::default(),
             meta: Default::default(),
+            step: Default::default(),
         }
     }
 
@@ -237,12 +247,15 @@ impl<'a, S: Sink> Executor<'a, S> {
     pub fn run(&mut self, playbook: &Playbook) -> Result<RunOutcome, FatalError> {
         self.prime_fact_cache();
         for play in &playbook.plays {
-            if !self.run_play(play)? {
+            if !self.run_play(play)? || self.step.aborted {
                 // Every host of a batch failed: Ansible stops the whole playbook.
                 break;
             }
         }
-        let mut outcome = RunOutcome::default();
+        let mut outcome = RunOutcome {
+            aborted: self.step.aborted,
+            ..RunOutcome::default()
+        };
         let mut names: Vec<&String> = self.states.keys().collect();
         names.sort();
         for name in names {
@@ -308,7 +321,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                 exit_code: 1,
             })?;
         // The banner comes before host checks; with `serial` it repeats per batch.
-        self.callback.play_start(&play_display_name(play));
+        self.callback
+            .play_start_at(&play_display_name(play), &play_path(play));
         if hosts.is_empty() {
             self.callback.no_hosts_matched();
             return Ok(true);
@@ -329,7 +343,8 @@ impl<'a, S: Sink> Executor<'a, S> {
                 break;
             }
             if index > 0 {
-                self.callback.play_start(&play_display_name(play));
+                self.callback
+                    .play_start_at(&play_display_name(play), &play_path(play));
             }
             let failed_before = self.failed_count(&whole_batch);
             let batch = self.live_hosts(&whole_batch);
@@ -347,6 +362,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             for h in &batch {
                 self.state(h).ended = false;
             }
+            self.step.new_batch();
             // Play keywords (become, ignore_errors, ...) are inherited by every task.
             let base = Frame {
                 tags: play.tags.clone(),
@@ -636,6 +652,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.free_task_checks(ctx, task, frame, &active[0])?;
         if task.action == "meta" || task.action.ends_with(".meta") {
             return self.run_meta(ctx, task, frame, &active);
+        }
+        if !self.step_allows(&step::task_repr(task, prefix), &active) {
+            return Ok(());
         }
         if task.kind == rsible_playbook::TaskKind::IncludeTasks {
             return self.run_include_tasks(ctx, task, frame, &active, prefix);
@@ -1015,6 +1034,15 @@ fn unreachable_view() -> TaskView {
         is_include: false,
         delegate_to: None,
     }
+}
+
+/// `file:line` of the play, as Ansible's `Play.get_path()` (json callback).
+fn play_path(play: &Play) -> String {
+    format!(
+        "{}:{}",
+        play.mark.source.as_deref().unwrap_or(""),
+        play.mark.line
+    )
 }
 
 fn play_display_name(play: &Play) -> String {

@@ -107,10 +107,16 @@ impl<'a, S: Sink> Executor<'a, S> {
         frame: &Frame,
         host: &str,
         view: &TaskView,
-        result: Map<String, Json>,
+        mut result: Map<String, Json>,
         scope: &VarLayers,
         applies_to: &[String],
     ) {
+        // Ansible's `normal` action marks setup results so that -v does not
+        // show the facts.
+        let action = super::short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
+        if action == "setup" && !result.contains_key("unreachable") {
+            result.insert("_ansible_verbose_override".into(), Json::Bool(true));
+        }
         let ignore_errors = frame
             .keyword(task, "ignore_errors")
             .map(|n| {
