@@ -4,8 +4,10 @@
 //! boot id and asks for a reboot; the gate then cuts every open connection,
 //! refuses new ones, puts the new boot id in place and, after a downtime,
 //! accepts again (or never, for the host that does not come back).
-//! - `node1`: comes back after 3 s; its script is found through `search_paths`
-//!   (the `find` step); the task after the reboot runs on it (new connection);
+//! - `node1`: comes back after 3 s; with no `reboot_command`, its `shutdown`
+//!   (the fake) is found through `search_paths` (the `find` step) and run with
+//!   the Linux arguments and `msg`, which it writes into the new boot id; the
+//!   task after the reboot runs on it (new connection);
 //! - `node2`: never comes back: Ansible's "Timed out waiting for last boot time
 //!   check (timeout=3)", FAILED (not unreachable), rebooted true;
 //! - `broken`: its reboot command fails: "Reboot command failed. Error was: ...",
@@ -33,12 +35,13 @@ const PLAYBOOK: &str = r#"
   tasks:
     - name: Reboot the node
       ansible.builtin.reboot:
-        reboot_command: "{{ reboot_cmd | default('fake-reboot now') }}"
+        reboot_command: "{{ reboot_cmd | default(omit) }}"
         search_paths: ["{{ node_dir }}"]
         boot_time_command: "cat {{ node_dir }}/boot_id"
         reboot_timeout: "{{ reboot_wait }}"
         connect_timeout: 2
         msg: "The system is going down for reboot NOW!"
+        post_reboot_delay: 1
       register: rebooted
       when: inventory_hostname != 'steady'
 
@@ -56,13 +59,14 @@ const PLAYBOOK: &str = r#"
         var: boot.stdout
 "#;
 
-/// Stages the next boot id and asks the gate for a reboot, as `shutdown -r` would.
 /// A shutdown command that refuses.
 const FAILING_REBOOT: &str = "#!/bin/sh\necho not now\necho refused >&2\nexit 3\n";
 
+/// Stages the next boot id (naming the arguments it was given) and asks the
+/// gate for a reboot, as `shutdown -r` would.
 const FAKE_REBOOT: &str = "#!/bin/sh\n\
 dir=$(dirname \"$0\")\n\
-echo \"booted-again-$1\" > \"$dir/boot_id.next\"\n\
+echo \"booted-again $*\" > \"$dir/boot_id.next\"\n\
 touch \"$dir/reboot-requested\"\n";
 
 fn reference_bin() -> Option<PathBuf> {
@@ -174,7 +178,7 @@ fn node_dir(base: &Path, name: &str) -> PathBuf {
     let dir = base.join(name);
     fs::create_dir_all(&dir).expect("node dir");
     fs::write(dir.join("boot_id"), "first-boot\n").expect("boot id");
-    let script = dir.join("fake-reboot");
+    let script = dir.join("shutdown");
     fs::write(&script, FAKE_REBOOT).expect("script");
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
@@ -279,7 +283,7 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
         "fatal: [broken]: FAILED! => {\"changed\": false, \"elapsed\": N, \"msg\": \"Reboot command \
          failed. Error was: 'not now\\r\\nrefused, Shared connection to 127.0.0.1 closed.'\", \
          \"rebooted\": false, \"start\": \"T\"}",
-        "\"boot.stdout\": \"booted-again-now\"",
+        "\"boot.stdout\": \"booted-again -r 0 The system is going down for reboot NOW!\"",
         "\"boot.stdout\": \"first-boot\"",
         "\"msg\": \"True True\"",
     ] {
