@@ -33,6 +33,17 @@ const PLAYBOOK: &str = r#"
 - hosts: nodes
   gather_facts: false
   tasks:
+    - name: Check mode reboots nothing
+      ansible.builtin.reboot:
+        reboot_timeout: 5
+      check_mode: true
+      register: checked
+
+    - name: Show the check mode result
+      ansible.builtin.debug:
+        msg: "{{ checked }}"
+      when: inventory_hostname == 'steady'
+
     - name: Reboot the node
       ansible.builtin.reboot:
         reboot_command: "{{ reboot_cmd | default(omit) }}"
@@ -293,6 +304,14 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
             describe(&ours)
         );
     }
+    // Check mode: changed and "rebooted" without touching the host.
+    let checked = "ok: [steady] => {\n    \"msg\": {\n        \"changed\": true,\n        \
+                   \"elapsed\": N,\n        \"failed\": false,\n        \"rebooted\": true\n    }\n}";
+    assert!(
+        ours.stdout.contains(checked),
+        "want\n{checked}\n{}",
+        describe(&ours)
+    );
     // node1 is down for 3 s, node2's wait lasts at least 3 s.
     assert!(
         ours.took >= Duration::from_secs(6) && ours.took < Duration::from_secs(120),
