@@ -160,17 +160,19 @@ fn polling_gives_up_at_the_time_limit() {
   gather_facts: false
   tasks:
     - name: Too slow for the controller
-      ansible.builtin.command: sleep 10
-      async: 2
-      poll: 1
+      ansible.builtin.command: sleep 12
+      async: 6
+      poll: 3
 "#,
     );
-    let (code, out) = run(dir.path(), &[]);
+    // The wrapper's schedule stops a 6 s job at 10 s: polls at 3 and 6 s find it running.
+    let jobs = format!("ansible_async_dir={}", dir.path().join("jobs").display());
+    let (code, out) = run(dir.path(), &["-e", &jobs]);
     assert_eq!(code, Some(2), "{out}");
     assert_eq!(out.matches("ASYNC POLL on n1: jid=j").count(), 2, "{out}");
     assert!(out.contains("ASYNC FAILED on n1: jid=j"), "{out}");
     assert!(
-        out.contains("\"msg\": \"async task did not complete within the requested time - 2s\""),
+        out.contains("\"msg\": \"async task did not complete within the requested time - 6s\""),
         "{out}"
     );
     assert!(out.contains("\"async_result\": {"), "{out}");

@@ -17,7 +17,7 @@ use rsible_playbook::Task;
 use rsible_templar::{from_yaml, to_json};
 use serde_json::{json, Map, Value as Json};
 
-use super::{json_truthy, obj, Executor};
+use super::{obj, Executor};
 use crate::output::async_lines::{async_failed_line, async_ok_line, async_poll_line};
 use crate::output::default_callback::{python_repr, Sink};
 use crate::vars::VarLayers;
@@ -144,23 +144,35 @@ impl<S: Sink> Executor<'_, S> {
         if result.contains_key("ansible_job_id") {
             result.insert("changed".into(), Json::Bool(true));
         }
-        let stop = result.get("skipped").is_some_and(json_truthy)
-            || result.get("failed").is_some_and(json_truthy);
+        failed_as_bool(&mut result);
+        let stop = result.get("skipped").is_some_and(py_truthy)
+            || result.get("failed").is_some_and(py_truthy);
         if plan.poll == 0 || stop {
             return result;
         }
         let mut outcome = self.poll_job(&mut plan, host, scope, delegate, &result);
-        let line = if outcome.get("failed").is_some_and(json_truthy) {
+        let line = if outcome.get("failed").is_some_and(py_truthy) {
             async_failed_line(host, &outcome)
         } else {
             async_ok_line(host, &outcome)
         };
         self.async_line(&mut plan, line);
+        failed_as_bool(&mut outcome);
         super::results::normalize_result(&mut outcome);
         if !plan.lines.is_empty() {
             outcome.insert(PENDING_LINES.into(), json!(plan.lines));
         }
         outcome
+    }
+
+    /// Runs `f` with module calls in the foreground: the calls an action
+    /// makes for itself (interpreter discovery, the facts `package` needs)
+    /// are not the task's module, which alone runs as the job.
+    pub(super) fn without_async<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let job = self.ctl.call_settings.async_job.take();
+        let out = f(self);
+        self.ctl.call_settings.async_job = job;
+        out
     }
 
     /// Printed now, or kept for the loop item's result.
@@ -361,6 +373,28 @@ pub(super) fn strip_item_async_lines(result: &mut Map<String, Json>) {
                 m.remove(PENDING_LINES);
             }
         }
+    }
+}
+
+/// `async_wrapper` writes `"failed": 1` when a module gave no result; Ansible
+/// treats any true value as a failure, rsible's reporting a boolean.
+fn failed_as_bool(result: &mut Map<String, Json>) {
+    if let Some(failed) = result.get_mut("failed") {
+        if !failed.is_boolean() && py_truthy(failed) {
+            *failed = Json::Bool(true);
+        }
+    }
+}
+
+/// Python's truth of a result value (`"failed": 1` is a failure).
+fn py_truthy(v: &Json) -> bool {
+    match v {
+        Json::Null => false,
+        Json::Bool(b) => *b,
+        Json::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Json::String(s) => !s.is_empty(),
+        Json::Array(a) => !a.is_empty(),
+        Json::Object(o) => !o.is_empty(),
     }
 }
 

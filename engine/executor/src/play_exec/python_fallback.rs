@@ -214,13 +214,15 @@ impl<S: Sink> Executor<'_, S> {
             },
             None => DEFAULT_FALLBACK.iter().map(|s| s.to_string()).collect(),
         };
-        let probe = self.module_call(
-            call.host,
-            call.scope,
-            call.delegate,
-            "shell",
-            json!({"_raw_params": discovery_command(&candidates)}),
-        );
+        let probe = self.without_async(|ex| {
+            ex.module_call(
+                call.host,
+                call.scope,
+                call.delegate,
+                "shell",
+                json!({"_raw_params": discovery_command(&candidates)}),
+            )
+        });
         if probe.contains_key("unreachable") {
             return Err(probe);
         }
@@ -400,7 +402,7 @@ impl<S: Sink> Executor<'_, S> {
         let fqcn = self
             .resolve_module("ansible.legacy.setup")
             .unwrap_or_else(|| "ansible.builtin.setup".into());
-        self.run_resolved(call, &fqcn, "ansible.legacy.setup", args)
+        self.without_async(|ex| ex.run_resolved(call, &fqcn, "ansible.legacy.setup", args))
     }
 
     fn resolve_module(&self, name: &str) -> Option<String> {
