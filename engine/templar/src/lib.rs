@@ -9,6 +9,7 @@
 mod catalog;
 mod context;
 mod detect;
+mod eager_resolve;
 mod error;
 pub mod filters;
 mod globals;

@@ -17,8 +17,17 @@ use crate::strict_undefined::guard_expression_with;
 
 /// The template with guarded expressions, or None when nothing needed a
 /// guard (or the template does not tokenise: the compiler then reports it).
-pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
+/// `loop_names` are the names each `for` body (in source order) resolves at
+/// each iteration (see eager_resolve): a call looking them up is put at the
+/// start of the body.
+pub fn guard_template(
+    source: &str,
+    syntax: SyntaxConfig,
+    loop_names: &[Vec<String>],
+) -> Option<String> {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut loop_starts: Vec<(usize, String)> = Vec::new();
+    let mut loops_seen = 0usize;
     let mut tokens = tokenize(source, false, syntax);
     while let Some(item) = tokens.next() {
         let (token, _) = item.ok()?;
@@ -28,12 +37,22 @@ pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
             _ => continue,
         };
         let mut tag: Vec<(Token<'_>, Span)> = Vec::new();
-        loop {
+        let tag_end = loop {
             let (t, span) = tokens.next()?.ok()?;
             if matches!(t, Token::VariableEnd | Token::BlockEnd) {
-                break;
+                break span;
             }
             tag.push((t, span));
+        };
+        if is_block && matches!(tag.first(), Some((Token::Ident("for"), _))) {
+            if let Some(names) = loop_names.get(loops_seen).filter(|n| !n.is_empty()) {
+                let end = tag_end.end_offset as usize;
+                let trims = source
+                    .get(tag_end.start_offset as usize..end)
+                    .is_some_and(|t| t.starts_with('-'));
+                loop_starts.push((end, resolve_call(names, trims)));
+            }
+            loops_seen += 1;
         }
         for (range, guard_top) in tag_expressions(&tag, is_block) {
             let (Some(first), Some(last)) = (tag.get(range.start), tag.get(range.end - 1)) else {
@@ -67,6 +86,11 @@ pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
             }
         }
     }
+    // loops matched to the wrong bodies would look up the wrong names
+    if loops_seen == loop_names.len() {
+        edits.extend(loop_starts.into_iter().map(|(at, text)| (at, at, text)));
+        edits.sort_by_key(|(start, _, _)| *start);
+    }
     if edits.is_empty() {
         return None;
     }
@@ -79,6 +103,23 @@ pub fn guard_template(source: &str, syntax: SyntaxConfig) -> Option<String> {
     }
     out.push_str(source.get(at..)?);
     Some(out)
+}
+
+/// A tag pair that looks `names` up and prints nothing; it ends the way the
+/// `for` tag before it ended, so `-%}` still strips what follows.
+fn resolve_call(names: &[String], trims: bool) -> String {
+    let mut call = format!("{{% if {}(", crate::eager_resolve::RESOLVE);
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            call.push_str(", ");
+        }
+        call.push('"');
+        call.push_str(name);
+        call.push('"');
+    }
+    call.push_str(") %}{% endif ");
+    call.push_str(if trims { "-%}" } else { "%}" });
+    call
 }
 
 /// The token ranges of the expressions a tag evaluates, each with whether
@@ -154,7 +195,7 @@ mod tests {
     use crate::strict_undefined::GUARD;
 
     fn guarded(s: &str) -> String {
-        guard_template(s, SyntaxConfig::default()).unwrap_or_else(|| "<unchanged>".into())
+        guard_template(s, SyntaxConfig::default(), &[]).unwrap_or_else(|| "<unchanged>".into())
     }
 
     #[test]
@@ -206,6 +247,23 @@ mod tests {
             format!("{{% for s in {g}((\"a\", \"b\",)) %}}")
         );
         assert_eq!(guarded("{% set x = 1, 2 %}"), "{% set x = (1, 2) %}");
+    }
+
+    #[test]
+    fn loop_bodies_start_by_resolving_their_names() {
+        let names = vec![vec!["a".to_string(), "b".to_string()], vec![]];
+        let out = guard_template(
+            "{% for x in l -%}\n{% for y in x %}{{ a }}{% endfor %}{{ b }}{% endfor %}",
+            SyntaxConfig::default(),
+            &names,
+        );
+        assert_eq!(
+            out.as_deref(),
+            Some(
+                "{% for x in __rsible_defined_or_fail(l) -%}{% if __rsible_resolve(\"a\", \"b\") %}{% endif -%}\n\
+                 {% for y in __rsible_defined_or_fail(x) %}{{ a }}{% endfor %}{{ b }}{% endfor %}"
+            )
+        );
     }
 
     #[test]

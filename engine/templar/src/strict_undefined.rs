@@ -31,7 +31,39 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
             message.unwrap_or_else(|| "an undefined variable was used".into()),
         ))
     });
+    env.add_function(FILTER_INPUT_GUARD, |value: &Value, filter: &str| {
+        if !value.is_undefined() {
+            return Ok(value.clone());
+        }
+        let message = if filter.starts_with("ip") {
+            format!(
+                "Unrecognized type <<class 'ansible.template.native_helpers.AnsibleUndefined'>> for {} filter <value>",
+                filter
+            )
+        } else {
+            let undefined = crate::context::with_current_frame(|_, f| f.last_missing())
+                .flatten()
+                .unwrap_or_else(|| "an undefined variable was used".into());
+            format!("{} - {}. {}", filter, undefined, undefined)
+        };
+        Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message))
+    });
 }
+
+/// The function filters of [`FILTER_ERROR_INPUTS`] get their input through.
+pub const FILTER_INPUT_GUARD: &str = "__rsible_filter_input";
+
+/// Filters that report an undefined input as a filter error of their own
+/// (not as an undefined variable: it then fails a template even when it
+/// comes from a variable's value, see eager_resolve).
+const FILTER_ERROR_INPUTS: &[&str] = &[
+    "ipaddr",
+    "ipwrap",
+    "ipv4",
+    "ipv6",
+    "to_yaml",
+    "to_nice_yaml",
+];
 
 /// Filters that take an undefined value without failing.
 const SAFE_FILTERS: &[&str] = &["default", "d", "mandatory"];
@@ -167,7 +199,17 @@ impl Printer {
                 let input = f.expr.as_ref()?;
                 let short = f.name.rsplit('.').next().unwrap_or(f.name);
                 self.out.push('(');
-                self.expr(input, !SAFE_FILTERS.contains(&short))?;
+                if FILTER_ERROR_INPUTS.contains(&short) {
+                    self.guards += 1;
+                    self.out.push_str(FILTER_INPUT_GUARD);
+                    self.out.push('(');
+                    self.expr(input, false)?;
+                    self.out.push_str(", \"");
+                    self.out.push_str(short);
+                    self.out.push_str("\")");
+                } else {
+                    self.expr(input, !SAFE_FILTERS.contains(&short))?;
+                }
                 self.out.push_str(" | ");
                 self.out.push_str(f.name);
                 self.args(&f.args)?;

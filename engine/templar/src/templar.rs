@@ -262,6 +262,12 @@ impl Templar {
             })?,
         };
         frame.clear_missing();
+        resolve_eagerly(
+            frame,
+            id,
+            &crate::eager_resolve::expression_names(expr.trim()),
+        )
+        .map_err(wrap)?;
         let ctx = Value::from_object(RootContext { frame_id: id });
         let value = compiled
             .eval(ctx)
@@ -380,6 +386,7 @@ impl Templar {
         frame.clear_missing();
 
         if let Some(expr) = detect::single_expression(body) {
+            resolve_eagerly(frame, id, &crate::eager_resolve::expression_names(expr))?;
             // Ansible's undefined fails where Python looks at it (see strict_undefined)
             let guarded = crate::strict_undefined::guard_expression(expr)
                 .and_then(|g| env.compile_expression_owned(g).ok());
@@ -439,8 +446,13 @@ impl Templar {
         // Ansible's undefined fails in `{% if %}`, `{% for %}`, filters and
         // operators too (see strict_template); a template that does not
         // compile is reported from its own text.
+        let names = crate::eager_resolve::template_names(&source, syntax_config(options));
+        if let Some(names) = &names {
+            resolve_eagerly(frame, id, &names.root)?;
+        }
+        let loop_names = names.map(|n| n.loops).unwrap_or_default();
         let guarded_source =
-            crate::strict_template::guard_template(&source, syntax_config(options));
+            crate::strict_template::guard_template(&source, syntax_config(options), &loop_names);
         let guarded = guarded_source
             .as_deref()
             .and_then(|g| env.template_from_str(g).ok());
@@ -499,6 +511,19 @@ impl Templar {
             }
         }
     }
+}
+
+/// Looks up the names Jinja resolves when a template starts (see
+/// eager_resolve): a variable whose template fails fails this one.
+fn resolve_eagerly(frame: &Frame<'_>, id: u64, names: &[String]) -> Result<(), TemplateError> {
+    for name in names {
+        frame.lookup(id, name);
+        if let Some(f) = frame.fatal() {
+            return Err(f);
+        }
+    }
+    frame.clear_missing();
+    Ok(())
 }
 
 fn find_template_error(err: &minijinja::Error) -> Option<TemplateError> {
@@ -606,5 +631,6 @@ fn build_env(options: JinjaOptions) -> Environment<'static> {
     crate::lookups::register(&mut env);
     crate::globals::register(&mut env);
     crate::strict_undefined::register(&mut env);
+    crate::eager_resolve::register(&mut env);
     env
 }

@@ -20,7 +20,7 @@ const CORPUS: &[&str] = &[
     "{{ 2 ** 40 | random(seed='kube2') }}",
     // unseeded: only the range is fixed (Kubespray's retry delays)
     "{{ (retry_stagger | random + 3) in range(3, 8) }}",
-    "{{ retry_stagger | random + 3 is number }}",
+    "{{ (retry_stagger | random + 3) is number }}",
     "{{ l | random in l }}",
     "{{ [] | random }}",
     "{{ 0 | random }}",

@@ -77,6 +77,12 @@ const CORPUS: &[&str] = &[
     "{{ nope is match('a') }}",
     "{{ (nope | default({})).x | default(3) }}",
     "{{ n | default('x') }}",
+    // filters that fail with an error of their own on an undefined input
+    "{{ nope | ansible.utils.ipwrap }}",
+    "{{ d.nope | ansible.utils.ipaddr('address') }}",
+    "{{ nope | ansible.utils.ipv4 }}",
+    "{{ nope | to_nice_yaml }}",
+    "{{ d.x | ansible.utils.ipwrap }}",
     "{{ n is none }}",
     // set keeps an undefined value until it is used
     "{% set x = nope %}z",
@@ -95,4 +101,31 @@ fn same_result_and_message(want: &str, got: &str) -> bool {
 #[test]
 fn undefined_values_fail_where_ansible_fails() {
     reference::assert_same(CORPUS, VARS, same_result_and_message);
+}
+
+/// `bad`'s own template fails (not by being undefined): Jinja looks up the
+/// names a template or loop body uses when it starts, so naming `bad` in a
+/// branch that is not taken fails too; a loop that never runs does not.
+const EAGER_VARS: &str = r#"{"bad": "{{ nope | ansible.utils.ipwrap }}", "gone": "{{ nope }}",
+ "l": [1, 2]}"#;
+
+const EAGER_CORPUS: &[&str] = &[
+    "{% if false %}{{ bad }}{% endif %}ok",
+    "{% if false %}{{ gone }}{% endif %}ok",
+    "{{ 1 if true else bad }}",
+    "{{ 1 if true else gone }}",
+    "{% for i in [] %}{{ bad }}{% endfor %}ok",
+    "{% for i in l %}{% if false %}{{ bad }}{% endif %}{% endfor %}ok",
+    "{% for i in l -%}\n{% if false %}{{ gone }}{% endif %}\n{%- endfor %}ok",
+    "{% for bad in l %}{{ bad }}{% endfor %}",
+    "{% set bad = 1 %}{{ bad }}",
+];
+
+#[test]
+fn names_are_resolved_when_the_template_or_loop_starts() {
+    reference::assert_same(
+        EAGER_CORPUS,
+        EAGER_VARS,
+        reference::same_value_or_both_failed,
+    );
 }

@@ -718,7 +718,7 @@ pub fn ipwrap(value: Value, _query: Option<Value>) -> Result<Value, Error> {
         )),
         ValueKind::String | ValueKind::Bool => Ok(wrap_one(&value)),
         _ => Err(err(format!(
-            "Unrecognized type <{}> for ipwrap filter <value>",
+            "Unrecognized type <<class '{}'>> for ipwrap filter <value>",
             crate::python_types::type_name(&value)
         ))),
     }
