@@ -17,6 +17,7 @@ mod literal_eval;
 mod lookups;
 mod methods;
 mod mutable;
+mod plugin_names;
 pub mod python_repr;
 mod python_types;
 mod strict_template;

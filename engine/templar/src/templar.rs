@@ -21,6 +21,7 @@ use crate::detect;
 use crate::error::{ErrorKind, TemplateError};
 use crate::literal_eval::convert_result;
 use crate::mutable::{to_mutable_shallow, MutList, MutMap};
+use crate::plugin_names::{plugin_names, PluginKind};
 use crate::python_repr;
 use crate::value_conv::{is_unsafe, vault_ciphertext};
 use crate::vars::VarSource;
@@ -88,6 +89,8 @@ pub struct Templar {
     envs: Mutex<HashMap<JinjaOptions, Arc<Environment<'static>>>>,
     /// The `ansible_managed` setting (DEFAULT_MANAGED_STR).
     managed: String,
+    /// Filters and tests already asked for: whether they exist.
+    known_plugins: Mutex<HashMap<(PluginKind, String), bool>>,
 }
 
 impl Default for Templar {
@@ -101,6 +104,7 @@ impl Templar {
         Templar {
             envs: Mutex::new(HashMap::new()),
             managed: "Ansible managed".into(),
+            known_plugins: Mutex::new(HashMap::new()),
         }
     }
 
@@ -386,6 +390,7 @@ impl Templar {
         frame.clear_missing();
 
         if let Some(expr) = detect::single_expression(body) {
+            self.check_plugins(expr, true, options, body)?;
             resolve_eagerly(frame, id, &crate::eager_resolve::expression_names(expr))?;
             // Ansible's undefined fails where Python looks at it (see strict_undefined)
             let guarded = crate::strict_undefined::guard_expression(expr)
@@ -446,6 +451,7 @@ impl Templar {
         // Ansible's undefined fails in `{% if %}`, `{% for %}`, filters and
         // operators too (see strict_template); a template that does not
         // compile is reported from its own text.
+        self.check_plugins(&source, false, options, body)?;
         let names = crate::eager_resolve::template_names(&source, syntax_config(options));
         if let Some(names) = &names {
             resolve_eagerly(frame, id, &names.root)?;
@@ -483,6 +489,50 @@ impl Templar {
         Ok(Value::from(out))
     }
 
+    /// Fails as Jinja's compiler does when `source` names a filter or test
+    /// that does not exist, wherever it sits.
+    fn check_plugins(
+        &self,
+        source: &str,
+        in_expr: bool,
+        options: JinjaOptions,
+        data: &str,
+    ) -> Result<(), TemplateError> {
+        for (kind, name) in plugin_names(source, in_expr, syntax_config(options)) {
+            let cached = self
+                .known_plugins
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(kind, name.clone()))
+                .copied();
+            let known = match cached {
+                Some(k) => k,
+                None => {
+                    let k = match kind {
+                        PluginKind::Filter => self.knows_filter(&name),
+                        PluginKind::Test => self.knows_test(&name),
+                    };
+                    self.known_plugins
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert((kind, name.clone()), k);
+                    k
+                }
+            };
+            if !known {
+                let what = format!("Could not load \"{}\": '{}'", name, name);
+                return Err(TemplateError::new(
+                    ErrorKind::Syntax,
+                    format!(
+                        "template error while templating string: {}. String: {}. {}",
+                        what, data, what
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Evaluates an expression in a frame (used to explain undefined errors).
     pub(crate) fn map_error(
         &self,
@@ -502,6 +552,9 @@ impl Templar {
                 _ => undefined_error(frame, data),
             },
             minijinja::ErrorKind::SyntaxError => syntax_error(err, data),
+            minijinja::ErrorKind::UnknownFilter | minijinja::ErrorKind::UnknownTest => {
+                unknown_plugin_error(err, data).unwrap_or_else(|| syntax_error(err, data))
+            }
             _ => {
                 let detail = err
                     .detail()
@@ -544,18 +597,39 @@ fn undefined_error(frame: &Frame<'_>, data: &str) -> TemplateError {
     }
 }
 
+/// Ansible 2.18's wording: "template error while templating string: <what>.
+/// String: <template>. <what>" (its AnsibleError repeats the cause). What
+/// went wrong is minijinja's text, with Jinja's quotes.
 fn syntax_error(err: &minijinja::Error, data: &str) -> TemplateError {
     let detail = err
         .detail()
-        .map(str::to_string)
+        .map(|d| d.replace('`', "'"))
         .unwrap_or_else(|| err.kind().to_string());
     TemplateError::new(
         ErrorKind::Syntax,
         format!(
-            "template error while templating string: {}. String: {}",
-            detail, data
+            "template error while templating string: {}. String: {}. {}",
+            detail, data, detail
         ),
     )
+}
+
+/// A filter or test rsible does not have, in Ansible's words (Jinja reports
+/// it when it compiles the template).
+fn unknown_plugin_error(err: &minijinja::Error, data: &str) -> Option<TemplateError> {
+    let detail = err.detail()?;
+    let name = detail
+        .strip_prefix("filter ")
+        .or_else(|| detail.strip_prefix("test "))?
+        .strip_suffix(" is unknown")?;
+    let what = format!("Could not load \"{}\": '{}'", name, name);
+    Some(TemplateError::new(
+        ErrorKind::Syntax,
+        format!(
+            "template error while templating string: {}. String: {}. {}",
+            what, data, what
+        ),
+    ))
 }
 
 /// Ansible's `_fail_on_undefined`: an undefined anywhere in the result is an error.

@@ -129,3 +129,39 @@ fn names_are_resolved_when_the_template_or_loop_starts() {
         reference::same_value_or_both_failed,
     );
 }
+
+/// Syntax errors and unknown filters/tests: Ansible's first words and the
+/// template quoted after "String:" (the cause is minijinja's wording).
+const SYNTAX_CORPUS: &[&str] = &[
+    "{{ foo( }}",
+    "{% if x %}no end",
+    "{{ 'a' ~ }}",
+    "a{% endfor %}",
+    "{{ x | nosuchfilter }}",
+    "{{ l is nosuchtest }}",
+    "{{ l | ansible.builtin.nosuchfilter }}",
+];
+
+fn same_error_shape(want: &str, got: &str) -> bool {
+    let shape = |s: &str| -> Option<(String, String)> {
+        let rest = s.strip_prefix("ERR template error while templating string: ")?;
+        let (cause, data) = rest.split_once(". String: ")?;
+        // unknown plugins are reported alike; other causes are minijinja's words
+        let cause = if cause.starts_with("Could not load") {
+            cause.to_string()
+        } else {
+            String::new()
+        };
+        Some((cause, data.to_string()))
+    };
+    let (Some((want_cause, want_data)), Some((got_cause, got_data))) = (shape(want), shape(got))
+    else {
+        return false;
+    };
+    want_cause == got_cause && got_data.starts_with(&want_data[..want_data.len().min(8)])
+}
+
+#[test]
+fn syntax_errors_are_worded_as_ansible_words_them() {
+    reference::assert_same(SYNTAX_CORPUS, VARS, same_error_shape);
+}
