@@ -359,7 +359,7 @@ impl<'a, S: Sink> Executor<'a, S> {
     /// The inventory changed (add_host, group_by): every cached view of it is stale.
     pub(super) fn inventory_changed(&mut self) {
         self.inventory_layers = Default::default();
-        self.hostvars_cache = None;
+        self.hostvars_cache.invalidate();
         self.groups_now = Some(self.groups_value());
     }
 }

@@ -14,44 +14,44 @@ use rsible_templar::Value;
 
 use super::{Executor, PlayCtx, OMIT};
 use crate::frame::Frame;
-use crate::magic::{ansible_version, HostVars};
+use crate::magic::ansible_version;
 use crate::output::default_callback::Sink;
 use crate::scope::{task_scope, PlayLayers};
+use crate::vars::VarLayers;
 
 impl<S: Sink> Executor<'_, S> {
-    pub(super) fn build_hostvars(&mut self, ctx: &PlayCtx) -> Value {
+    /// One host's entry of `hostvars` (kept and rebuilt by `hostvars_cache.rs`).
+    pub(super) fn hostvars_entry(&mut self, ctx: &PlayCtx, name: &str) -> Arc<VarLayers> {
         let no_play = PlayLayers {
             all_role_defaults: Arc::default(),
             play_vars: Arc::default(),
             all_role_vars: Arc::default(),
             extra_vars: ctx.layers.extra_vars.clone(),
         };
-        let names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
-        let mut hosts = IndexMap::new();
-        for name in names {
-            let inv = self.inventory_layers.for_host(
-                self.inventory,
-                &self.inventory_dirs,
-                &self.playbook_dirs,
-                &name,
+        let inv = self.inventory_layers.for_host(
+            self.inventory,
+            &self.inventory_dirs,
+            &self.playbook_dirs,
+            name,
+        );
+        let state = self.states.get(name).cloned().unwrap_or_default();
+        let mut magic = self.hostvars_magic(ctx, name);
+        if state.facts.is_empty() {
+            // Ansible's entry always has `ansible_facts`; with facts it
+            // comes from the facts layer.
+            Arc::make_mut(&mut magic).insert(
+                "ansible_facts".into(),
+                crate::scope::map_value(IndexMap::new()),
             );
-            let state = self.states.get(&name).cloned().unwrap_or_default();
-            let mut magic = self.hostvars_magic(ctx, &name);
-            if state.facts.is_empty() {
-                // Ansible's entry always has `ansible_facts`; with facts it
-                // comes from the facts layer.
-                Arc::make_mut(&mut magic).insert(
-                    "ansible_facts".into(),
-                    crate::scope::map_value(IndexMap::new()),
-                );
-            }
-            let scope = task_scope(&no_play, inv, &state, &Frame::default(), None, magic);
-            hosts.insert(name, Arc::new(scope));
         }
-        Value::from_object(HostVars {
-            templar: self.templar.clone(),
-            hosts,
-        })
+        Arc::new(task_scope(
+            &no_play,
+            inv,
+            &state,
+            &Frame::default(),
+            None,
+            magic,
+        ))
     }
 
     /// The magic variables Ansible puts in each host's `hostvars` entry.

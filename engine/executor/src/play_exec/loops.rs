@@ -102,6 +102,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut any_no_log = false;
         let total = items.len();
         for index in 0..total {
+            // A recording walk (see `prefetch`) has what it came for.
+            if self.prefetch.walk_can_stop(host) {
+                break;
+            }
             if index > 0 && !control.pause.is_zero() {
                 std::thread::sleep(control.pause);
             }

@@ -35,6 +35,7 @@ mod free_strategy;
 mod gather;
 mod handlers;
 mod hostvars;
+mod hostvars_cache;
 mod include_role;
 mod includes;
 mod loop_control;
@@ -154,10 +155,8 @@ pub struct Executor<'a, S: Sink> {
     prefetch: prefetch::PrefetchState,
     /// Loads task files at run time (`include_tasks`).
     loader: Option<&'a rsible_playbook::Loader<'a>>,
-    /// `hostvars` for the current play, built once and reused until a host's
-    /// state changes (it covers every host, so building it per task and host
-    /// would be quadratic in the number of hosts).
-    hostvars_cache: Option<(*const Play, Value)>,
+    /// `hostvars` for the current play (see `hostvars_cache.rs`).
+    hostvars_cache: hostvars_cache::HostvarsCache,
     /// `groups` after add_host/group_by changed the inventory during a play.
     groups_now: Option<Value>,
     /// Handlers of roles included at run time (`include_role`), for this play.
@@ -224,7 +223,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             prefetch: prefetch::PrefetchState::default(),
             inventory_reload: None,
             loader: None,
-            hostvars_cache: None,
+            hostvars_cache: Default::default(),
             groups_now: None,
             dynamic_handlers: Vec::new(),
             public_role_defaults: IndexMap::new(),
@@ -304,9 +303,9 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 
     /// A host's state, for changing it: every such access may change what
-    /// `hostvars` shows, so the cached `hostvars` value is dropped.
+    /// `hostvars` shows of that host, so its cached entry is dropped.
     fn state(&mut self, host: &str) -> &mut HostState {
-        self.hostvars_cache = None;
+        self.hostvars_cache.host_changed(host);
         self.states.entry(host.to_string()).or_default()
     }
 
@@ -807,18 +806,6 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut scope = task_scope(&layers, inv, &state, frame, task, magic);
         self.add_play_vars_files(ctx.play, &mut scope);
         scope
-    }
-
-    fn hostvars_value(&mut self, ctx: &PlayCtx) -> Value {
-        let play: *const Play = ctx.play;
-        if let Some((cached_play, value)) = &self.hostvars_cache {
-            if *cached_play == play {
-                return value.clone();
-            }
-        }
-        let value = self.build_hostvars(ctx);
-        self.hostvars_cache = Some((play, value.clone()));
-        value
     }
 
     /// One execution of the task's action (one loop item, or the whole

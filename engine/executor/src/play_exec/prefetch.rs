@@ -1,24 +1,32 @@
 //! Running one task's module calls on many hosts side by side (`forks`).
 //!
 //! The executor walks a task's hosts one at a time, which keeps its output
-//! and state changes in host order. For the common task — one module call per
-//! host, no loop, no `until` — the calls are made in three steps:
+//! and state changes in host order. The module calls of a task (one per
+//! host, or several: a loop's items, `template`'s slurp then copy in diff
+//! mode) are made beforehand, round by round:
 //! 1. *record*: each host's execution is walked with the runner replaced by a
-//!    recorder: templating, conditions and connection settings are worked out,
-//!    and the one module call it would make is written down instead of made;
-//! 2. *run*: the recorded calls run together, at most `forks` at a time;
-//! 3. the normal per-host walk then finds each host's outcome ready where it
-//!    would have called the runner, and goes on as before (results keywords,
-//!    register, output).
+//!    recorder: the calls made in earlier rounds are answered with their
+//!    outcomes, and the first call beyond them is written down instead of
+//!    made (later ones get a placeholder and are not kept);
+//! 2. *run*: the calls written down run together, at most `forks` at a time;
+//!    then back to 1, until no host asks for a new call;
+//! 3. the normal per-host walk then finds each of its calls' outcomes ready
+//!    where it would have called the runner, and goes on as before (results
+//!    keywords, register, output).
 //!
-//! Step 1 never reaches a target, so nothing runs twice: while it runs the
-//! executor's runner is a guard that refuses every call, and a host whose walk
-//! asks for a second call (an action that needs several) or reaches the runner
-//! by another way (the Python fallback) is dropped from the batch and runs
-//! normally in step 3.
+//! A host's k-th call is only made once its earlier calls have their real
+//! outcomes, so a call never depends on a placeholder, and nothing runs
+//! twice: while step 1 runs, the executor's runner is a guard that refuses
+//! every call, and a host whose walk reaches the runner by another way (the
+//! Python fallback) leaves the batch: its remaining calls run normally in
+//! step 3, after the outcomes it already has.
+//!
+//! Calls of one host stay in their order; calls of different hosts
+//! interleave, which is why a target reached on behalf of two hosts
+//! (`delegate_to`) keeps only the first of them in the batch.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use rsible_playbook::Task;
 use serde_json::{Map, Value as Json};
@@ -31,14 +39,13 @@ use crate::target::{
     Unreachable,
 };
 
-/// Actions run on the controller, or through several module calls: never prefetched.
+/// Actions run on the controller, or through calls that depend on each
+/// other's results: never prefetched.
 const NOT_PREFETCHED: &[&str] = &[
     "debug",
     "set_fact",
     "fail",
     "assert",
-    "template",
-    "copy",
     "fetch",
     "include_vars",
     "add_host",
@@ -49,6 +56,14 @@ const NOT_PREFETCHED: &[&str] = &[
     "wait_for_connection",
     "reboot",
 ];
+
+/// Actions the executor carries out through native modules of another name.
+const EXECUTOR_ACTIONS: &[&str] = &["template", "copy"];
+
+/// Rounds of calls per task at most: a walk repeats the calls before its
+/// round, so a long loop costs its length squared in (controller) walks;
+/// past this many, the rest of a host's calls run one by one in step 3.
+const MAX_ROUNDS: usize = 32;
 
 thread_local! {
     /// Set when the guard runner was reached during the current host's walk.
@@ -80,70 +95,123 @@ impl TargetRunner for RecordingGuard {
     }
 }
 
-/// Where the recorder stands for one host.
-enum Recorded {
-    Call(Box<PlannedCall>),
-    /// The execution asked for more than one call: run it normally.
-    Several,
+/// One host's calls for the current task.
+#[derive(Default)]
+struct HostCalls {
+    /// Calls made in earlier rounds, with their outcomes, in order; step 3
+    /// takes them from the front.
+    done: VecDeque<(PlannedCall, CallOutcome)>,
+    /// How many of `done` the current recording walk has been answered.
+    cursor: usize,
+    /// The call the current recording walk asked for after all of `done`.
+    next: Option<PlannedCall>,
+    /// Out of the batch: no more calls are recorded for this host.
+    left: bool,
 }
 
 #[derive(Default)]
 pub(super) struct PrefetchState {
-    /// `Some` while step 1 runs: what each host's execution asked for.
-    recording: Option<HashMap<String, Recorded>>,
-    /// Outcomes from step 2, taken by the host's execution in step 3.
-    ready: HashMap<String, CallOutcome>,
+    /// True while step 1 walks a host.
+    recording: bool,
+    hosts: HashMap<String, HostCalls>,
 }
 
 /// What `module_call` should do with a call.
 pub(super) enum Intercept {
     /// Step 1: do not call; return this placeholder.
     Recorded(Map<String, Json>),
-    /// Step 3: the call already ran; this is its outcome.
+    /// The call already ran; this is its outcome.
     Ready(CallOutcome),
     /// Call the runner as usual.
     Call,
 }
 
+/// Whether `call` is the call `made` stands for. Arguments are left out:
+/// they may differ between walks only through a template that does not
+/// give the same text twice (`random`, `now()`), and the outcome of the one
+/// call actually made is then the one to use (it is never made twice).
+fn same_call(made: &PlannedCall, call: &PlannedCall) -> bool {
+    made.module == call.module && made.target == call.target && made.settings == call.settings
+}
+
+fn placeholder() -> Map<String, Json> {
+    let mut placeholder = Map::new();
+    placeholder.insert("failed".into(), Json::Bool(true));
+    placeholder.insert("msg".into(), Json::String("(prefetch placeholder)".into()));
+    placeholder
+}
+
 impl PrefetchState {
     /// Called by `module_call` before it reaches the runner.
     pub(super) fn intercept(&mut self, host: &str, call: PlannedCall) -> Intercept {
-        if let Some(recording) = self.recording.as_mut() {
-            match recording.get(host) {
-                None => {
-                    recording.insert(host.to_string(), Recorded::Call(Box::new(call)));
-                }
+        let recording = self.recording;
+        let Some(calls) = self.hosts.get_mut(host) else {
+            return if recording {
+                Intercept::Recorded(placeholder())
+            } else {
+                Intercept::Call
+            };
+        };
+        if !recording {
+            return match calls.done.pop_front() {
+                Some((made, outcome)) if same_call(&made, &call) => Intercept::Ready(outcome),
                 Some(_) => {
-                    recording.insert(host.to_string(), Recorded::Several);
+                    // The walk went another way than when recorded: what is
+                    // left cannot be trusted; the rest runs as usual.
+                    calls.done.clear();
+                    Intercept::Call
                 }
+                None => Intercept::Call,
+            };
+        }
+        if calls.left || calls.next.is_some() {
+            return Intercept::Recorded(placeholder());
+        }
+        match calls.done.get(calls.cursor) {
+            Some((made, outcome)) if same_call(made, &call) => {
+                calls.cursor += 1;
+                Intercept::Ready(outcome.clone())
             }
-            let mut placeholder = Map::new();
-            placeholder.insert("failed".into(), Json::Bool(true));
-            placeholder.insert("msg".into(), Json::String("(prefetch placeholder)".into()));
-            return Intercept::Recorded(placeholder);
+            Some(_) => {
+                calls.left = true;
+                Intercept::Recorded(placeholder())
+            }
+            None => {
+                calls.next = Some(call);
+                Intercept::Recorded(placeholder())
+            }
         }
-        match self.ready.remove(host) {
-            Some(outcome) => Intercept::Ready(outcome),
-            None => Intercept::Call,
-        }
+    }
+
+    /// Whether the host being recorded has nothing more to give this round
+    /// (its next call is written down, or it left the batch): a loop can
+    /// stop walking its remaining items.
+    pub(super) fn walk_can_stop(&self, host: &str) -> bool {
+        self.recording
+            && self
+                .hosts
+                .get(host)
+                .is_some_and(|c| c.left || c.next.is_some())
     }
 
     /// Step 1 reached a path that must not run from a placeholder (a
     /// Python module: its interpreter discovery is remembered per host):
-    /// `host` runs normally in step 3. Returns whether step 1 is running.
+    /// `host` leaves the batch. Returns whether step 1 is running.
     pub(super) fn refuse_while_recording(&mut self, host: &str) -> bool {
-        match self.recording.as_mut() {
-            Some(recording) => {
-                recording.insert(host.to_string(), Recorded::Several);
-                true
-            }
-            None => false,
+        if !self.recording {
+            return false;
         }
+        if let Some(calls) = self.hosts.get_mut(host) {
+            calls.left = true;
+            calls.next = None;
+        }
+        true
     }
 
     /// Drops outcomes no execution took (a host that left the batch).
     pub(super) fn clear(&mut self) {
-        self.ready.clear();
+        self.recording = false;
+        self.hosts.clear();
     }
 }
 
@@ -163,18 +231,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         self.prefetch_calls(hosts, forks, |ex, host| {
             let scope = ex.scope_for(ctx, host, frame, Some(task));
-            if ex.check_conditions(task, frame, &scope).is_some() {
-                return;
-            }
-            let Ok(delegate) = ex.resolve_delegate(task, frame, &scope) else {
-                return;
-            };
-            let _ = ex.execute_action(ctx, task, frame, host, &scope, delegate.as_deref());
+            let _ = ex.run_on_host(ctx, task, frame, host, &scope);
         });
     }
 
-    /// Step 1 with `walk` (one host's execution up to its module call), then
-    /// step 2. Used for tasks and for the implicit fact gathering.
+    /// Steps 1 and 2 with `walk` (one host's execution of the task), round
+    /// after round. Used for tasks and for the implicit fact gathering.
     pub(super) fn prefetch_calls(
         &mut self,
         hosts: &[String],
@@ -186,41 +248,89 @@ impl<'a, S: Sink> Executor<'a, S> {
         if forks < 2 || hosts.len() < 2 {
             return;
         }
-        self.prefetch.recording = Some(HashMap::new());
+        self.prefetch.hosts = hosts
+            .iter()
+            .map(|h| (h.clone(), HostCalls::default()))
+            .collect();
+        let mut targets_seen: HashMap<TargetSpec, String> = HashMap::new();
+        for round in 0..MAX_ROUNDS {
+            self.record_round(hosts, &mut walk);
+            let mut names = Vec::new();
+            let mut calls = Vec::new();
+            for host in hosts {
+                let Some(entry) = self.prefetch.hosts.get_mut(host) else {
+                    continue;
+                };
+                let Some(call) = entry.next.take() else {
+                    continue;
+                };
+                // A target another host of the batch reaches: its calls
+                // would interleave with that host's, not follow them.
+                let owner = targets_seen
+                    .entry(call.target.clone())
+                    .or_insert_with(|| host.clone());
+                if owner != host {
+                    entry.left = true;
+                    continue;
+                }
+                names.push(host.clone());
+                calls.push(call);
+            }
+            if calls.is_empty() || (round == 0 && calls.len() < 2) {
+                break;
+            }
+            let outcomes = self.runner.run_many(&calls, forks);
+            for ((host, call), outcome) in names.into_iter().zip(calls).zip(outcomes) {
+                if let Some(entry) = self.prefetch.hosts.get_mut(&host) {
+                    entry.done.push_back((call, outcome));
+                }
+            }
+        }
+        self.prefetch.recording = false;
+        let kept: HashSet<&String> = hosts.iter().collect();
+        self.prefetch.hosts.retain(|h, c| {
+            c.next = None;
+            kept.contains(h) && !c.done.is_empty()
+        });
+    }
+
+    /// Step 1: every host still in the batch walked once, the runner guarded.
+    fn record_round(&mut self, hosts: &[String], walk: &mut impl FnMut(&mut Self, &str)) {
+        self.prefetch.recording = true;
         // A zero-sized guard: leaking it allocates nothing.
         let real = std::mem::replace(&mut self.runner, Box::leak(Box::new(RecordingGuard)));
         for host in hosts {
+            match self.prefetch.hosts.get_mut(host) {
+                Some(entry) if !entry.left => {
+                    entry.cursor = 0;
+                    entry.next = None;
+                }
+                _ => continue,
+            }
             GUARD_TOUCHED.with(|t| t.set(false));
             walk(self, host);
             if GUARD_TOUCHED.with(|t| t.get()) {
-                if let Some(rec) = self.prefetch.recording.as_mut() {
-                    rec.insert(host.clone(), Recorded::Several);
+                if let Some(entry) = self.prefetch.hosts.get_mut(host) {
+                    entry.left = true;
+                    entry.next = None;
                 }
             }
         }
         self.runner = real;
-        let recorded = self.prefetch.recording.take().unwrap_or_default();
-        let (names, calls): (Vec<String>, Vec<PlannedCall>) = hosts
-            .iter()
-            .filter_map(|h| match recorded.get(h) {
-                Some(Recorded::Call(c)) => Some((h.clone(), (**c).clone())),
-                _ => None,
-            })
-            .unzip();
-        if calls.len() < 2 {
-            return;
-        }
-        let outcomes = self.runner.run_many(&calls, forks);
-        self.prefetch.ready = names.into_iter().zip(outcomes).collect();
+        self.prefetch.recording = false;
     }
 }
 
-/// A task whose execution is exactly one module call per host.
+/// A task whose calls can be made ahead, round by round (see the module's
+/// comment): a module of the agent, or `template`/`copy`, with or without a
+/// loop.
 fn qualifies(task: &Task, frame: &Frame) -> bool {
-    if task.loop_items.is_some() || task.kind != rsible_playbook::TaskKind::Module {
+    if task.kind != rsible_playbook::TaskKind::Module {
         return false;
     }
-    // `async` tasks poll between calls (async_task.rs).
+    // `until` reports each retry as it happens; `run_once`/`throttle`
+    // change which hosts run at once; `async` tasks poll between calls
+    // (async_task.rs).
     for keyword in [
         "until",
         "retries",
@@ -233,15 +343,39 @@ fn qualifies(task: &Task, frame: &Frame) -> bool {
             return false;
         }
     }
+    if task.loop_items.is_some() && !loop_qualifies(task, frame) {
+        return false;
+    }
     let resolved = task.resolved_action.as_deref().unwrap_or(&task.action);
+    let action = short_action(resolved);
+    if super::python_fallback::is_library_override(resolved) {
+        return false;
+    }
+    if EXECUTOR_ACTIONS.contains(&action.as_str()) {
+        return true;
+    }
     // Only native modules: a Python module's interpreter discovery and
     // payload are per-host state that step 1 must not settle from a
     // placeholder; `package`/`service` pick their module from facts.
-    if !rsible_modules::modules::is_native(resolved)
-        || super::python_fallback::is_library_override(resolved)
-    {
+    rsible_modules::modules::is_native(resolved)
+        && !NOT_PREFETCHED.contains(&action.as_str())
+        && action != "package"
+        && action != "service"
+}
+
+/// A loop whose walk can be repeated: no `pause` between items (a walk
+/// would sleep), no per-item `delegate_to` (one host's calls could reach
+/// another host's target out of order), and items that do not come from
+/// running a command on the controller (`with_lines`, `with_pipe`).
+fn loop_qualifies(task: &Task, frame: &Frame) -> bool {
+    if frame.keyword(task, "delegate_to").is_some() {
         return false;
     }
-    let action = short_action(resolved);
-    !NOT_PREFETCHED.contains(&action.as_str()) && action != "package" && action != "service"
+    if matches!(task.loop_with.as_deref(), Some("lines" | "pipe")) {
+        return false;
+    }
+    !frame
+        .keyword(task, "loop_control")
+        .and_then(|n| n.as_map())
+        .is_some_and(|m| m.get("pause").is_some())
 }
