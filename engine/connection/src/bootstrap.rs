@@ -1,9 +1,13 @@
 //! The agent bootstrap: one POSIX sh script, run over the same session the agent then
 //! uses. It checks the cached binary `<cache>/agent-<sha256>`, asks for an upload when
 //! it is missing or does not hash right, verifies what it received, and execs it.
-//! A verified binary gets a stamp `<cache>/.verified-<sha256>`; while the binary is not newer than
-//! its stamp it is not hashed again (hashing 13 MB on every connection cost each host
-//! ~60 ms of CPU), and a binary changed after its stamp is hashed and replaced.
+//! A verified binary gets a stamp `<cache>/.verified-<sha256>`; while the binary's inode has
+//! not changed since the stamp was written it is not hashed again (hashing 13 MB on every
+//! connection cost each host ~60 ms of CPU). The test is the binary's ctime against the
+//! stamp's mtime (`find -cnewer`): any write, chmod or rename moves a ctime, and unlike an
+//! mtime no unprivileged process can set it back, so a binary changed after its stamp —
+//! even with its mtime restored — is hashed and replaced. When `find` cannot answer, its
+//! error output counts as "changed" and the binary is hashed.
 //!
 //! The script talks to the controller with marker lines on stdout:
 //! - `RSIBLE-ARCH <uname -m>`: this machine cannot run the agent (script exits).
@@ -104,7 +108,7 @@ sum() {{
 f="$d/agent-$h"
 v="$d/.verified-$h"
 s=""
-if [ -f "$f" ] && [ -x "$f" ] && [ -f "$v" ] && ! [ "$f" -nt "$v" ]; then
+if [ -f "$f" ] && [ -x "$f" ] && [ -f "$v" ] && [ -z "$(find "$f" -cnewer "$v" 2>&1)" ]; then
   s=$h
 elif [ -f "$f" ] && [ -x "$f" ]; then
   s=$(sum "$f" 2>/dev/null); s=${{s%% *}}; [ "$s" = "$h" ] && : > "$v"
@@ -203,15 +207,17 @@ mod tests {
         let (out, _) = run_script(&payload, cache, b"");
         assert_eq!(out, "RSIBLE-CACHED\nRSIBLE-EXEC\nran:hello-from-agent\n");
         assert!(std::path::Path::new(&format!("{cache}/.verified-{}", payload.sha256)).exists());
-        // Tamper with the cached entry: it must be replaced, not run. (Its mtime is
-        // set past the stamp's: a write within the same clock tick may not move it.)
+        // Tamper with the cached entry and set its mtime back to long before the
+        // stamp, as an attacker hiding the change would: it must be replaced, not
+        // run (the ctime the write moved cannot be set back).
         let cached = format!("{cache}/agent-{}", payload.sha256);
+        std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(&cached, b"#!/bin/sh\necho EVIL\n").unwrap();
-        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let earlier = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400);
         std::fs::File::options()
             .write(true)
             .open(&cached)
-            .and_then(|f| f.set_modified(later))
+            .and_then(|f| f.set_modified(earlier))
             .unwrap();
         let (out, _) = run_script(&payload, cache, &payload.bytes);
         assert_eq!(
