@@ -91,6 +91,8 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
     ),
     ("no_log.yml", &[]),
     ("loops.yml", &[("ANSIBLE_JSON_INDENT", "0")]),
+    // include results per host and per item, skipped includes
+    ("include_tasks_loop.yml", &[]),
 ];
 
 #[test]

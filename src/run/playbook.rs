@@ -212,6 +212,7 @@ fn execute(
                 display_ok_hosts: config.display_ok_hosts,
                 verbosity: args.verbosity.verbosity,
                 diff_context: usize::try_from(config.diff_context).unwrap_or(0),
+                show_custom_stats: config.show_custom_stats,
                 ..CallbackOptions::default()
             },
             Stdout,

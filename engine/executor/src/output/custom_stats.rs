@@ -61,6 +61,26 @@ impl CustomStats {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.by_host.is_empty()
+    }
+
+    /// Per-host stats, hosts sorted by name (the run's left out).
+    pub fn hosts_sorted(&self) -> Vec<(&String, &Value)> {
+        let mut hosts: Vec<(&String, &Value)> = self
+            .by_host
+            .iter()
+            .filter(|(k, _)| k.as_str() != RUN)
+            .collect();
+        hosts.sort_by(|a, b| a.0.cmp(b.0));
+        hosts
+    }
+
+    /// The stats set for the whole run (`per_host: false`), if any.
+    pub fn run(&self) -> Option<&Value> {
+        self.by_host.get(RUN)
+    }
+
     /// `(custom_stats, global_custom_stats)` as the json callback shows them.
     pub fn split(&self) -> (Map<String, Value>, Map<String, Value>) {
         let mut per_host = self.by_host.clone();

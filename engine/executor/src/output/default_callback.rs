@@ -24,6 +24,8 @@ pub struct CallbackOptions {
     pub adhoc: Option<super::adhoc::AdhocStyle>,
     /// Lines of context in `--diff` output (`[diff] context`).
     pub diff_context: usize,
+    /// `show_custom_stats`: the `set_stats` data after the recap.
+    pub show_custom_stats: bool,
 }
 
 impl Default for CallbackOptions {
@@ -35,6 +37,7 @@ impl Default for CallbackOptions {
             columns: DEFAULT_COLUMNS,
             adhoc: None,
             diff_context: super::diff_text::DEFAULT_DIFF_CONTEXT,
+            show_custom_stats: false,
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct DefaultCallback<S: Sink> {
     /// `stdout_callback = json`: events are collected into one document
     /// printed at the end instead of the lines below (see `json_callback.rs`).
     json: Option<super::json_callback::JsonCallback>,
+    /// What `set_stats` tasks set, for `show_custom_stats`.
+    custom: super::custom_stats::CustomStats,
 }
 
 const DEBUG_ACTIONS: &[&str] = &["debug", "ansible.builtin.debug", "ansible.legacy.debug"];
@@ -115,6 +120,7 @@ impl<S: Sink> DefaultCallback<S> {
             lazy_banners: false,
             profile: None,
             json: None,
+            custom: Default::default(),
         }
     }
 
@@ -347,6 +353,7 @@ impl<S: Sink> DefaultCallback<S> {
         if self.json_record(r, super::json_callback::Outcome::Ok) {
             return;
         }
+        self.custom.absorb(r.host, r.result);
         let mut result = r.result.clone();
         if r.task.is_include {
             self.ensure_banner(r.task);
@@ -599,12 +606,44 @@ impl<S: Sink> DefaultCallback<S> {
                 self.sink.out(&recap_line(host, s));
             }
             self.sink.out("");
+            self.print_custom_stats();
         }
         if let Some(profile) = self.profile.as_mut() {
             for line in profile.summary(self.options.columns) {
                 self.sink.out(&line);
             }
         }
+    }
+}
+
+impl<S: Sink> DefaultCallback<S> {
+    /// The `CUSTOM STATS:` section: per host, then the run's, each as JSON
+    /// with indent 1 folded onto one line (Ansible's rendering).
+    fn print_custom_stats(&mut self) {
+        if !self.options.show_custom_stats || self.custom.is_empty() {
+            return;
+        }
+        self.sink
+            .out(&banner("CUSTOM STATS: ", self.options.columns));
+        let one_line = |cb: &Self, v: &Value| {
+            let map = v.as_object().cloned().unwrap_or_default();
+            cb.dump_result_indent(&map, Some(1)).replace('\n', "")
+        };
+        let hosts: Vec<String> = self
+            .custom
+            .hosts_sorted()
+            .into_iter()
+            .map(|(host, v)| format!("\t{host}: {}", one_line(self, v)))
+            .collect();
+        for line in hosts {
+            self.sink.out(&line);
+        }
+        if let Some(run) = self.custom.run() {
+            let line = format!("\tRUN: {}", one_line(self, run));
+            self.sink.out("");
+            self.sink.out(&line);
+        }
+        self.sink.out("");
     }
 }
 

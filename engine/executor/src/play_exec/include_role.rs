@@ -14,6 +14,7 @@ use rsible_yaml::Node;
 use serde_json::{json, Map, Value as Json};
 
 use super::handlers::collect_role_handlers;
+use super::include_results::include_result;
 use super::{obj, Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::{python_str, ResultView, Sink, TaskView};
@@ -53,6 +54,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         describe: &dyn Fn(&K) -> String,
     ) -> Vec<IncludeGroup<K>> {
         let mut groups: Vec<IncludeGroup<K>> = Vec::new();
+        // Each including host's ok result, for the callbacks.
+        let mut included: Vec<(String, Map<String, Json>)> = Vec::new();
         for host in hosts {
             let scope = self.scope_for(ctx, host, frame, Some(task));
             let only = std::slice::from_ref(host);
@@ -67,13 +70,24 @@ impl<'a, S: Sink> Executor<'a, S> {
             };
             let Some((loop_var, label_node, items)) = items else {
                 match resolve(self, &scope) {
-                    Ok(target) => add_to_group(&mut groups, target, None, host),
-                    Err(result) => self.report(task, frame, host, view, result, &scope, only),
+                    Ok(target) => {
+                        let entry = self.include_entry(task, &scope);
+                        included.push((host.clone(), include_result(Some(entry), Vec::new())));
+                        add_to_group(&mut groups, target, None, host)
+                    }
+                    Err(mut result) => {
+                        // Ansible's executor marks these results as any other.
+                        let no_log = self.no_log_for(task, frame, &scope);
+                        super::control::stamp_no_log(&mut result, no_log);
+                        self.report(task, frame, host, view, result, &scope, only)
+                    }
                 }
                 continue;
             };
             let mut skipped = false;
             let mut any = false;
+            let mut item_results = Vec::new();
+            let mut item_failed = false;
             for item in items {
                 let mut item_scope = scope.clone();
                 let mut top = IndexMap::new();
@@ -90,6 +104,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                 match resolve(self, &item_scope) {
                     Ok(target) => {
                         any = true;
+                        let mut entry = self.include_entry(task, &item_scope);
+                        entry.insert("_ansible_item_label".into(), Json::String(label.clone()));
+                        entry.insert("ansible_loop_var".into(), Json::String(loop_var.clone()));
+                        entry.insert(loop_var.clone(), to_json(&item));
+                        item_results.push(entry);
                         add_to_group(
                             &mut groups,
                             target,
@@ -109,27 +128,37 @@ impl<'a, S: Sink> Executor<'a, S> {
                             task: view,
                             result: &result,
                         });
+                        result.insert("skipped".into(), Json::Bool(true));
+                        let no_log = self.no_log_for(task, frame, &item_scope);
+                        super::control::stamp_no_log(&mut result, no_log);
+                        item_results.push(result);
                         skipped = true;
                     }
                     Err(result) => {
                         self.report(task, frame, host, view, result, &item_scope, only);
                         any = true;
+                        item_failed = true;
                         break;
                     }
                 }
             }
-            if !any {
-                if skipped {
-                    let result = obj(
-                        json!({"changed": false, "skipped": true, "skipped_reason": "All items skipped"}),
-                    );
-                    self.report(task, frame, host, view, result, &scope, only);
-                } else {
-                    let result = obj(
-                        json!({"changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": []}),
-                    );
-                    self.report(task, frame, host, view, result, &scope, only);
+            if any {
+                if !item_failed {
+                    included.push((host.clone(), include_result(None, item_results)));
                 }
+            } else if skipped {
+                let mut result =
+                    obj(json!({"changed": false, "skipped": true, "msg": "All items skipped"}));
+                result.insert(
+                    "results".into(),
+                    Json::Array(item_results.into_iter().map(Json::Object).collect()),
+                );
+                self.report(task, frame, host, view, result, &scope, only);
+            } else {
+                let result = obj(
+                    json!({"changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": []}),
+                );
+                self.report(task, frame, host, view, result, &scope, only);
             }
         }
         if !groups.is_empty() {
@@ -139,11 +168,13 @@ impl<'a, S: Sink> Executor<'a, S> {
                 is_include: true,
                 ..view.clone()
             };
-            self.callback.runner_on_ok(&ResultView {
-                host: &groups[0].hosts[0],
-                task: &include_view,
-                result: &Map::new(),
-            });
+            for (host, result) in &included {
+                self.callback.runner_on_ok(&ResultView {
+                    host,
+                    task: &include_view,
+                    result,
+                });
+            }
         }
         for group in &groups {
             let names: Vec<&str> = group.hosts.iter().map(String::as_str).collect();

@@ -36,6 +36,7 @@ mod gather;
 mod handlers;
 mod hostvars;
 mod hostvars_cache;
+mod include_results;
 mod include_role;
 mod includes;
 mod loop_control;
