@@ -88,6 +88,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             let mut any = false;
             let mut item_results = Vec::new();
             let mut item_failed = false;
+            // Skipped items' lines, printed unless every item skips (the
+            // host's skipped result then shows them, from its `results`).
+            let mut pending_skips: Vec<Map<String, Json>> = Vec::new();
             for item in items {
                 let mut item_scope = scope.clone();
                 let mut top = IndexMap::new();
@@ -123,11 +126,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                         result.insert(loop_var.clone(), to_json(&item));
                         result.insert("ansible_loop_var".into(), Json::String(loop_var.clone()));
                         result.insert("_ansible_item_label".into(), Json::String(label.clone()));
-                        self.callback.runner_item_on_skipped(&ResultView {
-                            host,
-                            task: view,
-                            result: &result,
-                        });
+                        pending_skips.push(result.clone());
                         result.insert("skipped".into(), Json::Bool(true));
                         let no_log = self.no_log_for(task, frame, &item_scope);
                         super::control::stamp_no_log(&mut result, no_log);
@@ -135,6 +134,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                         skipped = true;
                     }
                     Err(result) => {
+                        self.print_item_skips(host, view, &mut pending_skips);
                         self.report(task, frame, host, view, result, &item_scope, only);
                         any = true;
                         item_failed = true;
@@ -143,6 +143,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
             if any {
+                self.print_item_skips(host, view, &mut pending_skips);
                 if !item_failed {
                     included.push((host.clone(), include_result(None, item_results)));
                 }
@@ -186,6 +187,22 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         groups
+    }
+
+    /// The lines of an include loop's skipped items.
+    fn print_item_skips(
+        &mut self,
+        host: &str,
+        view: &TaskView,
+        skips: &mut Vec<Map<String, Json>>,
+    ) {
+        for result in skips.drain(..) {
+            self.callback.runner_item_on_skipped(&ResultView {
+                host,
+                task: view,
+                result: &result,
+            });
+        }
     }
 
     /// `(loop_var, label, items)` when the include has a loop.

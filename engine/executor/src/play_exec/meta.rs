@@ -94,13 +94,9 @@ impl<S: Sink> Executor<'_, S> {
                                 "meta: end_role can only be used inside a role".into(),
                             ));
                         }
+                        // No META line: Ansible's check looks at the task
+                        // the role ends on (role_complete), which is implicit.
                         self.state(h).role_ended = true;
-                        let role = frame
-                            .role
-                            .as_ref()
-                            .map(|r| r.name.clone())
-                            .unwrap_or_default();
-                        self.meta_vv(&format!("ending role {role} for {h}"));
                     }
                 }
                 Ok(())
@@ -226,7 +222,7 @@ impl<S: Sink> Executor<'_, S> {
         };
         let mut shown = Map::new();
         shown.insert("msg".into(), Json::String(msg));
-        shown.insert("skipped".into(), Json::Bool(true));
+        // `skipped` is the event's, not shown in the result.
         shown.insert("skip_reason".into(), Json::String(skip_reason));
         self.callback.runner_on_skipped(&ResultView {
             host,

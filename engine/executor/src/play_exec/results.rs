@@ -131,6 +131,17 @@ impl<'a, S: Sink> Executor<'a, S> {
         if !self.check_notifications(&notifications) {
             return;
         }
+        if self.options.verbosity >= 2 {
+            // Ansible's strategy says so at -vv before the result is shown.
+            let mut said: Vec<&String> = Vec::new();
+            for n in &notifications {
+                if !said.contains(&n) {
+                    said.push(n);
+                    let line = format!("Notification for handler {n} has been saved.");
+                    self.callback.sink.out(&line);
+                }
+            }
+        }
         if let Some(Json::Array(items)) = result.get("results") {
             for item in items_in_callback_order(task, items) {
                 if let Json::Object(m) = item {
