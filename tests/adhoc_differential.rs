@@ -12,11 +12,7 @@ use std::process::Command;
 use rsible_testsupport::{SshdOptions, TestSshd};
 
 fn reference() -> Option<PathBuf> {
-    match std::env::var_os("RSIBLE_REF_BIN") {
-        Some(dir) => Some(PathBuf::from(dir).join("ansible")),
-        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
-        None => panic!("RSIBLE_REF_BIN is not set (scripts/test.sh sets it); RSIBLE_SKIP_DIFFERENTIAL=1 skips knowingly"),
-    }
+    rsible_testsupport::reference_bin_dir().map(|dir| dir.join("ansible"))
 }
 
 struct Bed {

@@ -11,14 +11,7 @@ fn root() -> PathBuf {
 }
 
 fn reference_bin() -> Option<PathBuf> {
-    match std::env::var_os("RSIBLE_REF_BIN") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
-        None => panic!(
-            "RSIBLE_REF_BIN is not set: it must point at a venv bin directory with ansible-core 2.18 \
-             (scripts/test.sh sets it); set RSIBLE_SKIP_DIFFERENTIAL=1 to skip differential tests knowingly"
-        ),
-    }
+    rsible_testsupport::reference_bin_dir()
 }
 
 fn output(program: &Path, args: &[&str], sort_lines: bool) -> (String, Option<i32>) {

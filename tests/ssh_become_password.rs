@@ -163,11 +163,7 @@ impl Bed {
 }
 
 fn reference() -> Option<PathBuf> {
-    match std::env::var_os("RSIBLE_REF_BIN") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
-        None => panic!("RSIBLE_REF_BIN is not set (scripts/test.sh sets it); RSIBLE_SKIP_DIFFERENTIAL=1 skips knowingly"),
-    }
+    rsible_testsupport::reference_bin_dir()
 }
 
 fn rsible_bin(name: &str) -> PathBuf {

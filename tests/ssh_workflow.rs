@@ -124,11 +124,7 @@ impl Bed {
 }
 
 fn reference() -> Option<PathBuf> {
-    match std::env::var_os("RSIBLE_REF_BIN") {
-        Some(dir) => Some(PathBuf::from(dir).join("ansible-playbook")),
-        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
-        None => panic!("RSIBLE_REF_BIN is not set (scripts/test.sh sets it); RSIBLE_SKIP_DIFFERENTIAL=1 skips knowingly"),
-    }
+    rsible_testsupport::reference_bin_dir().map(|dir| dir.join("ansible-playbook"))
 }
 
 /// Files under a nodes root with their permission bits and contents, for

@@ -12,14 +12,7 @@ fn compat_dir() -> PathBuf {
 }
 
 fn reference_bin() -> Option<PathBuf> {
-    match std::env::var_os("RSIBLE_REF_BIN") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None if std::env::var_os("RSIBLE_SKIP_DIFFERENTIAL").is_some() => None,
-        None => panic!(
-            "RSIBLE_REF_BIN is not set: it must point at the bin directory of a venv with ansible-core 2.18 \
-             (scripts/test.sh sets it); set RSIBLE_SKIP_DIFFERENTIAL=1 to skip differential tests knowingly"
-        ),
-    }
+    rsible_testsupport::reference_bin_dir()
 }
 
 fn run(program: &Path, answers: &str) -> (String, Option<i32>) {

@@ -5,7 +5,9 @@
 //! `ssh` against it without touching the machine's own sshd configuration or service.
 
 mod procs;
+mod reference;
 mod sshd;
 
 pub use procs::{descendants, Proc};
+pub use reference::reference_bin_dir;
 pub use sshd::{SshdOptions, TestSshd};
