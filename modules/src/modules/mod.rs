@@ -17,6 +17,7 @@ mod modprobe;
 mod mount;
 mod package_facts;
 mod ping;
+mod py_regex;
 mod replace;
 mod service_facts;
 mod setup;

@@ -8,6 +8,7 @@
 
 use super::file::file_common_params;
 use super::lineinfile::{backup_local, check_file_attrs, write_changes};
+use super::py_regex::PyRegex;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -79,11 +80,13 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         (0, contents.len())
     } else {
         let section_re = compile_section(&section_pattern)?;
-        match section_re
-            .captures(&contents)
-            .and_then(|c| c.name("subsection"))
-        {
-            Some(m) => (m.start(), m.end()),
+        let subsection = section_re
+            .capture_names()
+            .iter()
+            .position(|n| n.as_deref() == Some("subsection"));
+        let found = section_re.captures_at(&contents, 0)?;
+        match found.and_then(|spans| spans.get(subsection?).copied().flatten()) {
+            Some((s, e)) => (s, e),
             None => {
                 res.insert(
                     "msg".into(),
@@ -98,9 +101,9 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     };
     let section = &contents[start..end];
     let re = compile_search(&regexp)?;
-    let template = Template::parse(&replacement, &group_names(re.capture_names()))
+    let template = Template::parse(&replacement, &re.capture_names())
         .map_err(|e| ModuleFail::msg(format!("Unable to process replace due to error: {e}")))?;
-    let (new_section, count) = py_subn(&re, &template, section);
+    let (new_section, count) = py_subn(&re, &template, section)?;
 
     let mut changed = false;
     let mut msg = String::new();
@@ -135,7 +138,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
 
 /// Python's `re.subn(pattern, template, text)`: every non-overlapping match, where an
 /// empty match right after a previous match is still replaced (Python 3.7+).
-fn py_subn(re: &regex::Regex, template: &Template, text: &str) -> (String, usize) {
+fn py_subn(re: &PyRegex, template: &Template, text: &str) -> Result<(String, usize), ModuleFail> {
     let mut out = String::with_capacity(text.len());
     let mut count = 0;
     let mut copied_to = 0;
@@ -143,30 +146,34 @@ fn py_subn(re: &regex::Regex, template: &Template, text: &str) -> (String, usize
     // Where the previous match was empty: Python allows no second empty match there.
     let mut last_empty_at = None;
     while pos <= text.len() {
-        let Some(caps) = re.captures_at(text, pos) else {
+        let Some(spans) = re.captures_at(text, pos)? else {
             break;
         };
-        let Some(m) = caps.get(0) else { break };
-        if m.is_empty() && last_empty_at == Some(m.start()) {
-            match text[m.start()..].chars().next() {
-                Some(c) => pos = m.start() + c.len_utf8(),
+        let Some((start, end)) = spans.first().copied().flatten() else {
+            break;
+        };
+        if start == end && last_empty_at == Some(start) {
+            match text[start..].chars().next() {
+                Some(c) => pos = start + c.len_utf8(),
                 None => break,
             }
             continue;
         }
-        out.push_str(&text[copied_to..m.start()]);
-        template.expand_into(&mut out, |g| caps.get(g).map(|x| x.as_str()));
-        copied_to = m.end();
+        out.push_str(&text[copied_to..start]);
+        template.expand_into(&mut out, |g| {
+            spans
+                .get(g)
+                .copied()
+                .flatten()
+                .and_then(|(s, e)| text.get(s..e))
+        });
+        copied_to = end;
         count += 1;
-        last_empty_at = m.is_empty().then_some(m.start());
-        pos = m.end();
+        last_empty_at = (start == end).then_some(start);
+        pos = end;
     }
     out.push_str(&text[copied_to..]);
-    (out, count)
-}
-
-fn group_names<'a>(names: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<String>> {
-    names.map(|n| n.map(str::to_string)).collect()
+    Ok((out, count))
 }
 
 /// The pattern that finds the part of the file between `after` and `before` (empty
@@ -180,12 +187,12 @@ fn section_pattern(after: Option<&str>, before: Option<&str>) -> String {
     }
 }
 
-fn compile_section(section_pattern: &str) -> Result<regex::Regex, ModuleFail> {
-    compile_text(&format!("(?s){section_pattern}"))
+fn compile_section(section_pattern: &str) -> Result<PyRegex, ModuleFail> {
+    PyRegex::new(&format!("(?s){section_pattern}"))
 }
 
-fn compile_search(regexp: &str) -> Result<regex::Regex, ModuleFail> {
-    compile_text(&format!("(?m){regexp}"))
+fn compile_search(regexp: &str) -> Result<PyRegex, ModuleFail> {
+    PyRegex::new(&format!("(?m){regexp}"))
 }
 
 /// Whether this call needs Python's `re` (a look-around, a back-reference, or anything
@@ -216,12 +223,6 @@ pub(super) fn declines_bytes_patterns(args: &Map<String, Value>, keys: &[&str]) 
     keys.iter()
         .filter_map(|k| args.get(*k).and_then(Value::as_str))
         .any(|p| compile_bytes(p).is_err())
-}
-
-/// Compile a Python text pattern (Unicode semantics) for the `regex` crate.
-pub(super) fn compile_text(pattern: &str) -> Result<regex::Regex, ModuleFail> {
-    let translated = translate_python_pattern(pattern).map_err(ModuleFail::msg)?;
-    regex::Regex::new(&translated).map_err(|e| regex_error(pattern, &e))
 }
 
 /// Compile a Python bytes pattern (ASCII classes, `.` matches any byte) as
@@ -265,6 +266,16 @@ fn sets_multiline(pattern: &str) -> bool {
 /// - `(?#...)` comments are dropped;
 /// - look-around, back-references and conditionals are refused.
 pub(super) fn translate_python_pattern(pattern: &str) -> Result<String, String> {
+    translate(pattern, false)
+}
+
+/// Like `translate_python_pattern`, for `fancy_regex`: look-around and
+/// back-references (`\N`, `(?P=name)`) pass through instead of being refused.
+pub(super) fn translate_python_pattern_fancy(pattern: &str) -> Result<String, String> {
+    translate(pattern, true)
+}
+
+fn translate(pattern: &str, fancy: bool) -> Result<String, String> {
     let multiline = sets_multiline(pattern);
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::with_capacity(pattern.len() + 8);
@@ -284,7 +295,11 @@ pub(super) fn translate_python_pattern(pattern: &str) -> Result<String, String> 
             };
             if !in_class {
                 match n {
-                    '1'..='9' => return unsupported("a back-reference (\\N)"),
+                    '1'..='9' if !fancy => return unsupported("a back-reference (\\N)"),
+                    // Python reads `\12` as group 12 (or octal): keep the fallback for those.
+                    '1'..='9' if chars.get(i + 2).is_some_and(char::is_ascii_digit) => {
+                        return unsupported("a multi-digit back-reference (\\NN)")
+                    }
                     'Z' => {
                         out.push_str("\\z");
                         i += 2;
@@ -366,14 +381,24 @@ pub(super) fn translate_python_pattern(pattern: &str) -> Result<String, String> 
                     }
                     continue;
                 }
-                if rest.starts_with('=') || rest.starts_with('!') {
+                if !fancy && (rest.starts_with('=') || rest.starts_with('!')) {
                     return unsupported("look-ahead ((?=...) or (?!...))");
                 }
-                if rest.starts_with("<=") || rest.starts_with("<!") {
+                if !fancy && (rest.starts_with("<=") || rest.starts_with("<!")) {
                     return unsupported("look-behind ((?<=...) or (?<!...))");
                 }
                 if rest.starts_with("P=") {
-                    return unsupported("a named back-reference ((?P=name))");
+                    if !fancy {
+                        return unsupported("a named back-reference ((?P=name))");
+                    }
+                    // `(?P=name)` is spelled `\k<name>` in fancy_regex.
+                    let Some(k) = chars[i..].iter().position(|&x| x == ')') else {
+                        return Err(format!("missing ), unterminated name in {pattern:?}"));
+                    };
+                    let name: String = chars[i + 4..i + k].iter().collect();
+                    out.push_str(&format!("\\k<{name}>"));
+                    i += k + 1;
+                    continue;
                 }
                 if rest.starts_with('(') {
                     return unsupported("a conditional group ((?(id)yes|no))");
@@ -643,21 +668,29 @@ mod tests {
         // Kubespray's two resolv.conf patterns (look-ahead, negative look-ahead).
         let before_block = "^search\\s[^#]*(?=# Ansible entries BEGIN)";
         let after_block = "(# Ansible entries END\\n(?:(?!^search\\s).*\\n)*)(?:^search\\s.*\\n?)+";
-        assert!(!native(
+        // replace runs them natively through fancy-regex.
+        assert!(native(
             "replace",
             json!({"path": "/f", "regexp": before_block})
         ));
-        assert!(!native(
+        assert!(native(
             "ansible.builtin.replace",
             json!({"path": "/f", "regexp": after_block, "replace": "\\1"})
         ));
-        assert!(!native(
-            "replace",
-            json!({"path": "/f", "regexp": "(a)\\1"})
-        ));
-        assert!(!native(
+        assert!(native("replace", json!({"path": "/f", "regexp": "(a)\\1"})));
+        assert!(native(
             "replace",
             json!({"path": "/f", "regexp": "x", "after": "(?<=a)b"})
+        ));
+        // Conditionals, atomic groups and multi-digit references still go to Python.
+        assert!(!native(
+            "replace",
+            json!({"path": "/f", "regexp": "(a)?(?(1)b|c)"})
+        ));
+        assert!(!native("replace", json!({"path": "/f", "regexp": "(?>a)"})));
+        assert!(!native(
+            "replace",
+            json!({"path": "/f", "regexp": "(a)\\12"})
         ));
         assert!(!native(
             "lineinfile",
@@ -730,6 +763,32 @@ mod tests {
             .contains("back-reference"));
         let re = compile_bytes("^x{").unwrap();
         assert!(re.is_match(b"x{"));
+    }
+
+    #[test]
+    fn look_around_and_back_references_run_natively() {
+        // Reference: Python re.subn with these patterns and flags=re.MULTILINE.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r");
+        fs::write(&p, "ab ac\nxx yy\nna=1 nb=1\n").unwrap();
+        let r = call(json!({"path": p, "regexp": "a(?!b)", "replace": "A"}));
+        assert_eq!(r["msg"], json!("2 replacements made"), "{r}");
+        let r = call(json!({"path": p, "regexp": "(?<=n)(?P<k>[ab])=1", "replace": "\\g<k>=2"}));
+        assert_eq!(r["msg"], json!("1 replacements made"), "{r}");
+        let r = call(json!({"path": p, "regexp": "(?P<c>\\w)(?P=c)", "replace": "<\\g<0>>"}));
+        assert_eq!(r["msg"], json!("2 replacements made"), "{r}");
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "ab Ac\n<xx> <yy>\nnA=1 nb=2\n"
+        );
+    }
+
+    #[test]
+    fn fancy_translation() {
+        let t = |p: &str| translate_python_pattern_fancy(p).unwrap();
+        assert_eq!(t("(?P<c>x)(?P=c)\\1$"), "(?P<c>x)\\k<c>\\1(?:\\n?\\z)");
+        assert_eq!(t("(?<=a)(?!b)"), "(?<=a)(?!b)");
+        assert!(translate_python_pattern_fancy("(a)?(?(1)b)").is_err());
     }
 
     #[test]
