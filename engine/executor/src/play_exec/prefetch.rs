@@ -374,8 +374,8 @@ fn loop_qualifies(task: &Task, frame: &Frame) -> bool {
     if matches!(task.loop_with.as_deref(), Some("lines" | "pipe")) {
         return false;
     }
-    !frame
+    frame
         .keyword(task, "loop_control")
         .and_then(|n| n.as_map())
-        .is_some_and(|m| m.get("pause").is_some())
+        .is_none_or(|m| m.get("pause").is_none())
 }
