@@ -2,16 +2,15 @@
 //! atomically, with backup, force, validate and the file common arguments.
 //! Copying whole directories (remote_src with a directory) is not native yet.
 
+use super::backup::backup_local;
 use super::file::file_common_params;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::checksum::{digest_file, md5_bytes, sha1_bytes};
 use crate::util::fs_attrs::{set_fs_attributes_if_different, FileArgs};
-use crate::util::pytime::backup_stamp;
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 const FILE_COMMON: [Param; 9] = file_common_params!();
 
@@ -256,23 +255,6 @@ fn check_mode_change() -> Map<String, Value> {
     let mut r = Map::new();
     r.insert("changed".into(), json!(true));
     r
-}
-
-/// Ansible's `backup_local`: copy to `dest.PID.YYYY-MM-DD@HH:MM:SS~`.
-fn backup_local(dest: &Path) -> Result<String, ModuleFail> {
-    let name = format!(
-        "{}.{}.{}~",
-        dest.display(),
-        std::process::id(),
-        backup_stamp(SystemTime::now())
-    );
-    fs::copy(dest, &name).map_err(|e| {
-        ModuleFail::msg(format!(
-            "Could not make backup of {} to {name}: {e}",
-            dest.display()
-        ))
-    })?;
-    Ok(name)
 }
 
 /// Write the new content to a temp file beside dest and run `validate` on it.

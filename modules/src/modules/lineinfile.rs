@@ -6,16 +6,15 @@
 //! Also home of the write path shared with `blockinfile` and `replace`: backups,
 //! `validate` and the "ownership, perms or SE linux context changed" message.
 
+pub(super) use super::backup::backup_local;
 use super::file::file_common_params;
 use super::replace::{compile_bytes, Template};
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::fs_attrs::{py_os_error, set_fs_attributes_if_different, FileArgs};
-use crate::util::pytime::backup_stamp;
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 const FILE_COMMON: [Param; 9] = file_common_params!();
 
@@ -463,23 +462,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, ModuleFail> {
     fs::read(path).map_err(|e| ModuleFail::msg(py_os_error(&e, path)))
-}
-
-/// Ansible's `backup_local`: copy to `dest.PID.YYYY-MM-DD@HH:MM:SS~`.
-pub(super) fn backup_local(dest: &Path) -> Result<String, ModuleFail> {
-    let name = format!(
-        "{}.{}.{}~",
-        dest.display(),
-        std::process::id(),
-        backup_stamp(SystemTime::now())
-    );
-    fs::copy(dest, &name).map_err(|e| {
-        ModuleFail::msg(format!(
-            "Could not make backup of {} to {name}: {e}",
-            dest.display()
-        ))
-    })?;
-    Ok(name)
 }
 
 /// Python's `os.path.realpath` for a path that may not exist yet.

@@ -4,6 +4,7 @@
 mod apt;
 mod args;
 mod async_status;
+mod backup;
 mod blockinfile;
 mod command;
 mod copy;
