@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
 
 pub const SPEC: &[Param] = &[
     Param::new("state", Kind::Str)
@@ -740,26 +741,12 @@ fn expires_date(expires: f64) -> String {
     if expires < 0.0 {
         return String::new();
     }
-    let (y, m, d) = civil_from_days(days_since_epoch(expires as i64));
-    format!("{y:04}-{m:02}-{d:02}")
+    let day = crate::util::pytime::utc_time(UNIX_EPOCH + Duration::from_secs(expires as u64));
+    format!("{:04}-{:02}-{:02}", day.year, day.month, day.day)
 }
 
 fn days_since_epoch(secs: i64) -> i64 {
     secs.div_euclid(86400)
-}
-
-/// Days since 1970-01-01 to a (year, month, day) of the proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// `shutil.copytree(src, dst, symlinks=True)`: symlinks copied as links, files with

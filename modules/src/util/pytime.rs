@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Local broken-down time of a SystemTime.
+/// Broken-down calendar time of a SystemTime (local or UTC).
 pub struct LocalTime {
     pub year: i32,
     pub month: u32,
@@ -13,13 +13,25 @@ pub struct LocalTime {
     pub micros: u32,
 }
 
+/// The calendar time in the machine's time zone, as `datetime.now()` gives it.
 pub fn local_time(t: SystemTime) -> LocalTime {
+    broken_down(t, libc::localtime_r)
+}
+
+/// The calendar time in UTC, as `datetime.now(timezone.utc)` or `time.gmtime` give it.
+pub fn utc_time(t: SystemTime) -> LocalTime {
+    broken_down(t, libc::gmtime_r)
+}
+
+type BreakDown = unsafe extern "C" fn(*const libc::time_t, *mut libc::tm) -> *mut libc::tm;
+
+fn broken_down(t: SystemTime, convert: BreakDown) -> LocalTime {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs() as libc::time_t;
-    // SAFETY: localtime_r writes into the zeroed tm we own; both pointers are valid.
+    // SAFETY: localtime_r/gmtime_r write into the zeroed tm we own; both pointers are valid.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     unsafe {
-        libc::localtime_r(&secs, &mut tm);
+        convert(&secs, &mut tm);
     }
     LocalTime {
         year: tm.tm_year + 1900,
@@ -30,6 +42,21 @@ pub fn local_time(t: SystemTime) -> LocalTime {
         second: tm.tm_sec as u32,
         micros: since.subsec_micros(),
     }
+}
+
+/// `datetime.isoformat()` of a UTC time with `tz_suffix` appended:
+/// "2026-11-22T07:30:01.547060" + suffix, the fraction left out when it is zero.
+pub fn iso_utc(t: SystemTime, tz_suffix: &str) -> String {
+    let u = utc_time(t);
+    let mut s = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        u.year, u.month, u.day, u.hour, u.minute, u.second
+    );
+    if u.micros != 0 {
+        s.push_str(&format!(".{:06}", u.micros));
+    }
+    s.push_str(tz_suffix);
+    s
 }
 
 /// `str(datetime)`: "2024-05-01 12:34:56.123456" (no fraction when it is zero).
@@ -93,6 +120,21 @@ mod tests {
         assert_eq!(
             format_delta(Duration::from_secs(86400 + 5)),
             "1 day, 0:00:05"
+        );
+    }
+
+    #[test]
+    fn utc_isoformat_is_pythons() {
+        let at =
+            |secs: u64, micros: u64| UNIX_EPOCH + Duration::from_micros(secs * 1_000_000 + micros);
+        assert_eq!(iso_utc(at(0, 0), "Z"), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            iso_utc(at(1_795_332_601, 547_060), "Z"),
+            "2026-11-22T07:30:01.547060Z"
+        );
+        assert_eq!(
+            iso_utc(at(951_782_400, 5), "+00:00"),
+            "2000-02-29T00:00:00.000005+00:00"
         );
     }
 

@@ -291,10 +291,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         let outcome = self.low_level(target, &command);
         let start = Instant::now();
         // The plugin's `start` (a UTC datetime) shows in a failed result.
-        let started_at = format!(
-            "{}+00:00",
-            super::controller_actions::now_text().replacen(' ', "T", 1)
-        );
+        let started_at =
+            rsible_modules::util::pytime::iso_utc(std::time::SystemTime::now(), "+00:00");
         match outcome {
             // A connection closed by the going-down host is what a reboot looks like.
             Low::ConnectionFailed(_) | Low::Ran { rc: 0, .. } => {}
