@@ -6,8 +6,7 @@
 //! Python); `differential.rs` covers the FQCN/short-name wiring in templates.
 //! Fails when RSIBLE_REF_BIN is unset, unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod reference;
 
 use rsible_templar::filters::ipaddr as ip;
 use rsible_templar::{python_repr::repr, type_name, MapVars, Value};
@@ -221,30 +220,10 @@ print(json.dumps(out))
 
 #[test]
 fn ip_filters_match_reference() {
-    let Ok(bin) = std::env::var("RSIBLE_REF_BIN") else {
-        if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-            return;
-        }
-        panic!("RSIBLE_REF_BIN is not set (point it at the reference venv's bin/, or set RSIBLE_SKIP_DIFFERENTIAL=1)");
-    };
     let cases = cases();
-    let input = json!(cases).to_string();
-    let mut child = Command::new(format!("{}/python", bin))
-        .arg("-c")
-        .arg(REF_SCRIPT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run the reference python");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write corpus");
-    let output = child.wait_with_output().expect("reference output");
-    let reference: Vec<String> = serde_json::from_slice(&output.stdout).expect("reference JSON");
+    let Some(reference) = reference::run_reference_script(REF_SCRIPT, &json!(cases)) else {
+        return;
+    };
     assert_eq!(reference.len(), cases.len());
     let mut failures = Vec::new();
     for ((func, value, arg), want) in cases.iter().zip(&reference) {

@@ -4,8 +4,7 @@
 //! texts must be byte-identical. Also `from_yaml`/`from_yaml_all` round trips.
 //! Fails when RSIBLE_REF_BIN is unset, unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod reference;
 
 use rsible_templar::{python_repr::repr, MapVars, Templar};
 use serde_json::{json, Value as Json};
@@ -236,29 +235,11 @@ const LOADS: &[&str] = &[
 
 #[test]
 fn yaml_filters_match_reference() {
-    let Ok(bin) = std::env::var("RSIBLE_REF_BIN") else {
-        if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-            return;
-        }
-        panic!("RSIBLE_REF_BIN is not set (point it at the reference venv's bin/, or set RSIBLE_SKIP_DIFFERENTIAL=1)");
-    };
     let values = corpus();
-    let input = json!({"values": values, "calls": CALLS, "loads": LOADS}).to_string();
-    let mut child = Command::new(format!("{}/python", bin))
-        .arg("-c")
-        .arg(REF_SCRIPT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the reference python");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write corpus");
-    let output = child.wait_with_output().expect("reference output");
-    let reference: Vec<String> = serde_json::from_slice(&output.stdout).expect("reference JSON");
+    let input = json!({"values": values, "calls": CALLS, "loads": LOADS});
+    let Some(reference) = reference::run_reference_script(REF_SCRIPT, &input) else {
+        return;
+    };
 
     let templar = Templar::new();
     let mut ours = Vec::new();

@@ -3,6 +3,9 @@
 //! templar, giving each result as `type repr` or `ERR message`. Panics when
 //! RSIBLE_REF_BIN is unset, unless RSIBLE_SKIP_DIFFERENTIAL=1 (then None).
 
+// Each test binary includes this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -32,16 +35,29 @@ print(json.dumps(out))
 
 /// The reference's results, or None when differential tests are skipped.
 pub fn reference(corpus: &[&str], vars_json: &str) -> Option<Vec<String>> {
+    let input = serde_json::json!({"corpus": corpus, "vars": vars_json});
+    let results = run_reference_script(REF_SCRIPT, &input)?;
+    assert_eq!(
+        results.len(),
+        corpus.len(),
+        "one reference result per entry"
+    );
+    Some(results)
+}
+
+/// Runs `script` with the reference's Python, `input` as JSON on its stdin,
+/// and reads the JSON list of strings it prints. None when differential
+/// tests are skipped (RSIBLE_SKIP_DIFFERENTIAL=1 without RSIBLE_REF_BIN).
+pub fn run_reference_script(script: &str, input: &serde_json::Value) -> Option<Vec<String>> {
     let Ok(bin) = std::env::var("RSIBLE_REF_BIN") else {
         if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
             return None;
         }
         panic!("RSIBLE_REF_BIN is not set (point it at the reference venv's bin/, or set RSIBLE_SKIP_DIFFERENTIAL=1)");
     };
-    let input = serde_json::json!({"corpus": corpus, "vars": vars_json}).to_string();
     let mut child = Command::new(format!("{}/python", bin))
         .arg("-c")
-        .arg(REF_SCRIPT)
+        .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -51,16 +67,10 @@ pub fn reference(corpus: &[&str], vars_json: &str) -> Option<Vec<String>> {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
+        .write_all(input.to_string().as_bytes())
         .expect("write corpus");
     let output = child.wait_with_output().expect("reference output");
-    let results: Vec<String> = serde_json::from_slice(&output.stdout).expect("reference JSON");
-    assert_eq!(
-        results.len(),
-        corpus.len(),
-        "one reference result per entry"
-    );
-    Some(results)
+    Some(serde_json::from_slice(&output.stdout).expect("reference JSON"))
 }
 
 /// rsible's result for one entry, in the reference's form.
@@ -95,7 +105,6 @@ pub fn assert_same(corpus: &[&str], vars_json: &str, same: impl Fn(&str, &str) -
 }
 
 /// Both succeed with the same value, or both fail (messages aside).
-#[allow(dead_code)]
 pub fn same_value_or_both_failed(want: &str, got: &str) -> bool {
     want == got || (want.starts_with("ERR") && got.starts_with("ERR"))
 }
