@@ -80,6 +80,20 @@ pub fn debug(
     ActionOutcome::plain(result)
 }
 
+/// The expression `debug`'s `var` names. Ansible templates the task's
+/// arguments first, so `var: "{{ loop_item }}"` names the variable the item
+/// holds; a plain `var: a.b` stays as written (the templated form would have
+/// lost it to native conversion, e.g. `var: 1`).
+pub fn debug_var_expr(raw: Option<&str>, templated: Option<&Json>) -> Option<String> {
+    let raw = raw?;
+    if raw.contains("{{") || raw.contains("{%") {
+        if let Some(Json::String(name)) = templated {
+            return Some(name.clone());
+        }
+    }
+    Some(raw.to_string())
+}
+
 /// `set_fact`: every argument except `cacheable` becomes a host fact.
 pub fn set_fact(args: &IndexMap<String, Value>) -> ActionOutcome {
     let mut facts = IndexMap::new();

@@ -848,10 +848,13 @@ impl<'a, S: Sink> Executor<'a, S> {
             args.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
         let mut result = match action.as_str() {
             "debug" => {
-                let raw_var = task.args.get("var").and_then(|n| n.as_str());
+                let var = actions::debug_var_expr(
+                    task.args.get("var").and_then(|n| n.as_str()),
+                    json_args.get("var"),
+                );
                 actions::debug(
                     &json_args,
-                    raw_var,
+                    var.as_deref(),
                     &self.templar,
                     scope,
                     self.options.verbosity,

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Renders every templated variable of Kubespray's role defaults and vars for
+# the 3-node inventory under ansible-core 2.18 and under rsible, and compares
+# the values exactly (types included).
+#
+# Usage: bench/kubespray-values.sh KUBESPRAY_DIR
+#
+# Both engines run the same generated playbook (bench/lib/ks_values_gen.py):
+# per role, a play with kubespray_defaults and the role (its meta
+# dependencies too) whose looped debug task prints each variable whose value
+# holds `{{` or `{%`, as the role's tasks see it; vars files other than
+# vars/main are loaded with include_vars in plays of their own at the end.
+# Same inventory, facts fixture and fact cache as bench/kubespray-templates.sh.
+# Prints each difference (variable, role, host, both values),
+# `N identical, M different, K both-failed` over (variable, host) pairs, and
+# the run times. Needs a build of rsible-playbook (release by default;
+# RSIBLE_BIN overrides the directory). RSIBLE_BENCH_REUSE_REF=1 keeps the
+# reference's output of the previous run and runs only rsible.
+set -euo pipefail
+KS="$(cd "${1:?usage: $0 KUBESPRAY_DIR}" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/kubespray-common.sh"
+ensure_reference_collections
+
+WORK="${RSIBLE_BENCH_WORK:-$REPO_ROOT/.work/kubespray-values}"
+rm -rf "$WORK"
+"$REF_BIN/python" "$here/lib/ks_values_gen.py" "$KS" "$WORK" "$here/data/kubespray-facts.json"
+make_kubespray_inventory "$WORK/inventory"
+
+run() { # engine binary-dir
+    local start end
+    start=$(date +%s.%N)
+    (cd "$WORK" && "$2/ansible-playbook" -i inventory/inventory.ini values.yml -c local -v \
+        > "$WORK/$1.log" 2>&1) || true
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc
+}
+if [ "${RSIBLE_BENCH_REUSE_REF:-0}" = 1 ] && [ -s "$WORK.ref/ref.log" ]; then
+    cp "$WORK.ref/ref.log" "$WORK/ref.log"
+    # the password lookup's files, so that rsible reads the same passwords
+    [ -d "$WORK.ref/credentials" ] && cp -r "$WORK.ref/credentials" "$WORK/inventory/"
+    ref_time=$(cat "$WORK.ref/time")
+else
+    ref_time=$(run ref "$REF_BIN")
+    rm -rf "$WORK.ref" && mkdir -p "$WORK.ref"
+    cp "$WORK/ref.log" "$WORK.ref/ref.log" && echo "$ref_time" > "$WORK.ref/time"
+    [ -d "$WORK/inventory/credentials" ] && cp -r "$WORK/inventory/credentials" "$WORK.ref/"
+fi
+ln -sf "$RSIBLE_BIN/rsible-playbook" "$WORK/ansible-playbook"
+rsible_time=$(run rsible "$WORK")
+
+status=0
+"$REF_BIN/python" "$here/lib/ks_values_compare.py" "$WORK" || status=$?
+printf 'time: ansible-playbook %.1f s, rsible-playbook %.2f s, ratio %.0fx\n' \
+    "$ref_time" "$rsible_time" "$(echo "$ref_time / $rsible_time" | bc -l)"
+exit $status
