@@ -12,9 +12,11 @@ use rsible_connection::{
 use serde_json::{Map, Value};
 
 use crate::target::{
-    CallOutcome, CallSettings, PlannedCall, PythonCall, PythonOutput, RawCall, RawOutcome,
-    TargetRunner, TargetSpec, Unreachable,
+    CallOutcome, CallSettings, CallTicket, PlannedCall, PythonCall, PythonOutput, RawCall,
+    RawOutcome, TargetRunner, TargetSpec, Unreachable,
 };
+
+mod background;
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
 #[derive(Clone, Debug)]
@@ -47,6 +49,8 @@ pub struct ConnectionPool {
     /// the one to close when `max_open` is reached.
     last_used: HashMap<TargetSpec, u64>,
     calls: u64,
+    /// Calls running in the background (see `background.rs`).
+    background: background::Background,
 }
 
 impl ConnectionPool {
@@ -57,6 +61,7 @@ impl ConnectionPool {
             dead: HashMap::new(),
             last_used: HashMap::new(),
             calls: 0,
+            background: Default::default(),
         }
     }
 
@@ -403,6 +408,14 @@ impl TargetRunner for ConnectionPool {
             }
             other => other,
         }
+    }
+
+    fn start_call(&mut self, ticket: CallTicket, call: &PlannedCall) -> Option<CallOutcome> {
+        self.start_background(ticket, call)
+    }
+
+    fn wait_call(&mut self, block: bool) -> Option<(CallTicket, CallOutcome)> {
+        self.wait_background(block)
     }
 
     fn close_all(&mut self) {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rsible_playbook::{Role, Task};
+use rsible_playbook::{Block, Role, Task};
 use rsible_yaml::Node;
 
 /// The context inherited by a task from its enclosing blocks and role.
@@ -31,5 +31,35 @@ impl Frame {
         task.keywords
             .get(name)
             .or_else(|| self.keywords.iter().rev().find_map(|k| k.get(name)))
+    }
+
+    /// The frame inside `block`: its tags, condition, vars and keywords
+    /// added, and its role when it belongs to one.
+    pub fn for_block(&self, block: &Rc<Block>) -> Frame {
+        let mut frame = self.clone();
+        frame.tags.extend(block.tags.iter().cloned());
+        frame.when.extend(block.when.iter().cloned());
+        if let Some(Some(vars)) = block.keywords.get("vars").map(|n| n.as_map()) {
+            let vars: IndexMap<String, Node> = vars
+                .iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
+                .collect();
+            frame.block_vars.push(Arc::new(vars));
+        }
+        frame.keywords.push(Arc::new(block.keywords.clone()));
+        if let Some(role) = &block.role {
+            frame.role = Some(role.clone());
+        }
+        frame
+    }
+
+    /// The frame a role entry gives its dependencies: its tags, condition
+    /// and keywords added (the role's own tasks also get `role` set).
+    pub fn entering_role(&self, role: &Role) -> Frame {
+        let mut frame = self.clone();
+        frame.tags.extend(role.tags.iter().cloned());
+        frame.when.extend(role.when.iter().cloned());
+        frame.keywords.push(Arc::new(role.keywords.clone()));
+        frame
     }
 }

@@ -136,9 +136,29 @@ pub trait TargetRunner {
             .collect()
     }
 
+    /// Starts `call` without waiting for it (the `free` strategy lets each
+    /// host go on as soon as its own call is done). Returns its outcome when
+    /// it is already there, else None: `wait_call` gives it later under
+    /// `ticket`. The default runs the call at once.
+    fn start_call(&mut self, ticket: CallTicket, call: &PlannedCall) -> Option<CallOutcome> {
+        let _ = ticket;
+        Some(self.run_module(&call.target, &call.module, &call.args, &call.settings))
+    }
+
+    /// The outcome of a call `start_call` left running: the next one to
+    /// finish, waiting for it when `block`, else only one already finished.
+    /// None when no call is left running (or none finished, not blocking).
+    fn wait_call(&mut self, block: bool) -> Option<(CallTicket, CallOutcome)> {
+        let _ = block;
+        None
+    }
+
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}
 }
+
+/// Names a call started with `TargetRunner::start_call`.
+pub type CallTicket = u64;
 
 /// Options of one `raw` command.
 #[derive(Clone, Debug, Default)]

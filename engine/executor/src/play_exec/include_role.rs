@@ -399,6 +399,10 @@ impl<'a, S: Sink> Executor<'a, S> {
                 self.public_role_defaults.extend(defaults);
                 self.public_role_vars.extend(vars);
             }
+            if self.free_defers(task) {
+                self.free_defer_role(role, inner);
+                continue;
+            }
             self.run_role(ctx, &role, &inner, &group.hosts)?;
         }
         Ok(())

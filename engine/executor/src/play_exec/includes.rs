@@ -54,6 +54,12 @@ impl<'a, S: Sink> Executor<'a, S> {
             // The include's own vars and loop item reach the included tasks;
             // its tags and conditions do not (that needs `apply:`).
             let inner = self.include_frame(task, frame, group.item.as_ref(), true)?;
+            if self.free_defers(task) {
+                let label = group.item.as_ref().map(|(_, _, label)| label.as_str());
+                let key = format!("{}\n{}", group.target.display(), label.unwrap_or(""));
+                self.free_defer_tasks(task, key, items, inner);
+                continue;
+            }
             self.run_items(ctx, &items, &inner, &group.hosts)?;
         }
         Ok(())

@@ -176,6 +176,8 @@ pub struct Executor<'a, S: Sink> {
     /// Reads the inventory sources again (`meta: refresh_inventory`).
     inventory_reload: Option<refresh_inventory::InventoryReload<'a>>,
     step: step::StepState,
+    /// The free strategy's batch in progress (see `strategy/free_run.rs`).
+    free: free_strategy::FreeState,
 }
 
 /// Where a play's hosts stand in the current batch.
@@ -235,6 +237,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             vars_files_cache: Default::default(),
             meta: Default::default(),
             step: Default::default(),
+            free: Default::default(),
         }
     }
 
@@ -479,10 +482,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         parent: &Frame,
         hosts: &[String],
     ) -> Result<(), FatalError> {
-        let mut frame = parent.clone();
-        frame.tags.extend(role.tags.iter().cloned());
-        frame.when.extend(role.when.iter().cloned());
-        frame.keywords.push(Arc::new(role.keywords.clone()));
+        let mut frame = parent.entering_role(role);
         for dep in &role.dependencies {
             self.run_role(ctx, dep, &frame, hosts)?;
         }
@@ -515,20 +515,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         parent: &Frame,
         hosts: &[String],
     ) -> Result<(), FatalError> {
-        let mut frame = parent.clone();
-        frame.tags.extend(block.tags.iter().cloned());
-        frame.when.extend(block.when.iter().cloned());
-        if let Some(Some(vars)) = block.keywords.get("vars").map(|n| n.as_map()) {
-            let vars: IndexMap<String, rsible_yaml::Node> = vars
-                .iter()
-                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
-                .collect();
-            frame.block_vars.push(Arc::new(vars));
-        }
-        frame.keywords.push(Arc::new(block.keywords.clone()));
-        if let Some(role) = &block.role {
-            frame.role = Some(role.clone());
-        }
+        let frame = parent.for_block(block);
         let entered: Vec<String> = hosts
             .iter()
             .filter(|h| self.is_active(h))
@@ -592,8 +579,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         // Each execution of a task is its own banner identity, as each of
         // Ansible's included copies has its own uuid (an address would be
         // reused by the tasks of the next include).
-        self.next_task_id += 1;
-        let id = self.next_task_id;
+        let id = self.free_banner_id(task).unwrap_or_else(|| {
+            self.next_task_id += 1;
+            self.next_task_id
+        });
         TaskView {
             id,
             prefix,

@@ -321,10 +321,57 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 }
 
+/// One host's calls for its current task under the `free` strategy, kept
+/// aside while other hosts run theirs (see `strategy/free_calls.rs`).
+#[derive(Default)]
+pub(super) struct ParkedCalls(HostCalls);
+
+impl ParkedCalls {
+    /// The outcome of the call the last recording asked for.
+    pub(super) fn push(&mut self, call: PlannedCall, outcome: CallOutcome) {
+        self.0.done.push_back((call, outcome));
+    }
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// Step 1 for one host: walks it once with the outcomes in `parked` and
+    /// returns the next call it asks for; None when it needs no further
+    /// call (or left the batch: its remaining calls are made by the walk).
+    pub(super) fn record_next_call(
+        &mut self,
+        host: &str,
+        parked: &mut ParkedCalls,
+        mut walk: impl FnMut(&mut Self, &str),
+    ) -> Option<PlannedCall> {
+        if parked.0.done.len() >= MAX_ROUNDS {
+            return None;
+        }
+        self.prefetch.clear();
+        self.prefetch
+            .hosts
+            .insert(host.to_string(), std::mem::take(&mut parked.0));
+        self.record_round(&[host.to_string()], &mut walk);
+        let mut calls = self.prefetch.hosts.remove(host).unwrap_or_default();
+        self.prefetch.clear();
+        let next = calls.next.take().filter(|_| !calls.left);
+        calls.cursor = 0;
+        parked.0 = calls;
+        next
+    }
+
+    /// Step 3 for one host: its outcomes in place for the walk that follows.
+    pub(super) fn install_parked(&mut self, host: &str, parked: ParkedCalls) {
+        self.prefetch.clear();
+        if !parked.0.done.is_empty() {
+            self.prefetch.hosts.insert(host.to_string(), parked.0);
+        }
+    }
+}
+
 /// A task whose calls can be made ahead, round by round (see the module's
 /// comment): a module of the agent, or `template`/`copy`, with or without a
 /// loop.
-fn qualifies(task: &Task, frame: &Frame) -> bool {
+pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
     if task.kind != rsible_playbook::TaskKind::Module {
         return false;
     }

@@ -1,10 +1,8 @@
 //! The `free` strategy (play keyword `strategy: free`, ansible.cfg `strategy`).
 //!
 //! Each host is given its next task without waiting for the others to
-//! finish theirs. rsible's hosts still move through the tasks in step, as
-//! Ansible's do with `-f 1` or quick tasks (the output is then the same): a
-//! slow host holds the others back, unlike Ansible (see COMPATIBILITY.md).
-//! What the strategy changes is kept: as in ansible-core 2.18's free
+//! finish theirs: a cursor per host (`free_cursor.rs`), driven by the
+//! scheduler of `free_run.rs`. As in ansible-core 2.18's free
 //! strategy, `run_once`, `any_errors_fatal` and `max_fail_percentage` are not
 //! supported and only warn (a `run_once` task runs on every host, one host's
 //! failure never fails the others); actions that bypass the host loop
@@ -12,6 +10,13 @@
 //!
 //! Compiled as a child of `play_exec` (see its `mod free_strategy`), for the
 //! executor's private walk.
+
+#[path = "free_cursor.rs"]
+mod cursor;
+#[path = "free_run.rs"]
+mod run;
+
+pub(super) use run::FreeState;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -58,7 +63,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             );
         }
         self.callback.lazy_banners = true;
-        let outcome = self.run_batch_sections(ctx, base, batch);
+        let outcome = self.run_batch_per_host(ctx, base, batch);
         self.callback.lazy_banners = false;
         outcome
     }

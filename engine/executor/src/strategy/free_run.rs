@@ -1,0 +1,339 @@
+//! The `free` strategy's scheduler: every host of the batch has its own
+//! cursor (`free_cursor.rs`) and takes its next task as soon as its previous
+//! one is done, whatever the other hosts are doing.
+//!
+//! The controller stays single-threaded; what runs side by side are the
+//! module calls. A task whose calls can be recorded ahead (the same tasks
+//! `prefetch.rs` runs side by side under `linear`) is walked for its host
+//! with the runner guarded, and the call it asks for is started in the
+//! background (`TargetRunner::start_call`), at most `forks` at a time. When
+//! a call's outcome arrives, the host's walk is recorded again with it: a
+//! next call is started, or the task is run for real, its outcomes taken
+//! from the record, and its result printed. Other tasks (controller
+//! actions, includes, Python modules, `until`, `async`, handlers, facts)
+//! run at once when the host reaches them.
+//!
+//! Hosts are visited in passes, in inventory order, one step each, as
+//! 2.18's free strategy does: with `-f 1` or quick tasks the output is the
+//! same as Ansible's.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use rsible_playbook::{Item, Role, Task, TaskKind};
+
+use super::super::prefetch::{qualifies, ParkedCalls};
+use super::super::{Executor, FatalError, PlayCtx};
+use super::cursor::{HostCursor, Step};
+use crate::frame::Frame;
+use crate::output::default_callback::Sink;
+use crate::target::{CallTicket, PlannedCall};
+
+/// What the free strategy keeps in the executor during a batch.
+#[derive(Default)]
+pub(in crate::play_exec) struct FreeState {
+    /// A batch is being run by this scheduler.
+    active: bool,
+    /// The include task being run for a host: what it includes is handed
+    /// to the host's cursor instead of being run at once.
+    defer_for: Option<usize>,
+    deferred: Vec<Deferred>,
+    /// Banner identities, one per task shared by the hosts that run it, as
+    /// Ansible's callback prints a task's banner again only after another's.
+    banner_ids: HashMap<BannerKey, u64>,
+    /// What includes loaded in this batch, by include and file: hosts that
+    /// include the same file share its tasks (and their banners). Kept for
+    /// the batch, which also keeps the tasks' addresses unique.
+    included: HashMap<(usize, String), Rc<Vec<Item>>>,
+    included_roles: Vec<Rc<Role>>,
+    next_ticket: CallTicket,
+    /// Calls started in the background and not collected yet.
+    in_flight: usize,
+}
+
+/// A task's address and place in its file.
+type BannerKey = (usize, Option<std::sync::Arc<str>>, u32, u32);
+
+enum Deferred {
+    Tasks(Rc<Vec<Item>>, Frame),
+    Role(Rc<Role>, Frame),
+}
+
+/// One host going through the batch.
+struct HostRun {
+    name: String,
+    cursor: HostCursor,
+    /// The call its current task waits for.
+    waiting: Option<Waiting>,
+    done: bool,
+}
+
+struct Waiting {
+    ticket: CallTicket,
+    call: PlannedCall,
+    task: Rc<Task>,
+    frame: Frame,
+    parked: ParkedCalls,
+}
+
+impl<'a, S: Sink> Executor<'a, S> {
+    /// Runs one batch with a cursor per host (see the module's comment).
+    pub(super) fn run_batch_per_host(
+        &mut self,
+        ctx: &PlayCtx,
+        base: &Frame,
+        batch: &[String],
+    ) -> Result<(), FatalError> {
+        self.free = FreeState {
+            active: true,
+            ..FreeState::default()
+        };
+        let mut runs: Vec<HostRun> = batch
+            .iter()
+            .map(|h| HostRun {
+                name: h.clone(),
+                cursor: HostCursor::new(ctx.play, base),
+                waiting: None,
+                done: false,
+            })
+            .collect();
+        let outcome = self.free_schedule(ctx, base, &mut runs);
+        // A fatal error leaves calls running: their outcomes are not used.
+        while self.free.in_flight > 0 && self.runner.wait_call(true).is_some() {
+            self.free.in_flight -= 1;
+        }
+        self.free = FreeState::default();
+        outcome
+    }
+
+    fn free_schedule(
+        &mut self,
+        ctx: &PlayCtx,
+        base: &Frame,
+        runs: &mut [HostRun],
+    ) -> Result<(), FatalError> {
+        let forks = self.options.forks.max(1);
+        loop {
+            for i in 0..runs.len() {
+                if runs[i].done || runs[i].waiting.is_some() {
+                    continue;
+                }
+                // Every fork busy: the host waits for one to be free.
+                while self.free.in_flight >= forks {
+                    self.free_collect(ctx, runs, true)?;
+                }
+                self.free_advance(ctx, base, &mut runs[i])?;
+            }
+            if runs.iter().all(|r| r.done) {
+                return Ok(());
+            }
+            let idle = runs.iter().any(|r| !r.done && r.waiting.is_none());
+            self.free_collect(ctx, runs, !idle)?;
+        }
+    }
+
+    /// Takes the outcomes of finished calls (waiting for one when `block`)
+    /// and lets their hosts go on with their task.
+    fn free_collect(
+        &mut self,
+        ctx: &PlayCtx,
+        runs: &mut [HostRun],
+        block: bool,
+    ) -> Result<(), FatalError> {
+        let mut block = block;
+        loop {
+            let Some((ticket, outcome)) = self.runner.wait_call(block) else {
+                if block {
+                    return Err(FatalError {
+                        message: "the free strategy waited for a module call that was never \
+                                  started (internal error)"
+                            .into(),
+                        exit_code: 1,
+                    });
+                }
+                return Ok(());
+            };
+            self.free.in_flight = self.free.in_flight.saturating_sub(1);
+            let owner = runs
+                .iter_mut()
+                .find(|r| r.waiting.as_ref().is_some_and(|w| w.ticket == ticket));
+            if let Some(run) = owner {
+                if let Some(mut waiting) = run.waiting.take() {
+                    waiting.parked.push(waiting.call, outcome);
+                    self.free_go_on(ctx, run, waiting.task, waiting.frame, waiting.parked)?;
+                }
+            }
+            block = false;
+        }
+    }
+
+    /// One step of `run`'s walk: a task started or run, a handler flush,
+    /// the fact gathering, or the end of the batch for it.
+    fn free_advance(
+        &mut self,
+        ctx: &PlayCtx,
+        base: &Frame,
+        run: &mut HostRun,
+    ) -> Result<(), FatalError> {
+        let host = [run.name.clone()];
+        loop {
+            match self.free_next_step(ctx, &mut run.cursor, &run.name) {
+                Step::Done => {
+                    run.done = true;
+                    return Ok(());
+                }
+                Step::Gather => return self.gather_facts(ctx, base, &host),
+                Step::Flush => return self.flush_handlers(ctx, &host),
+                Step::Task(task, frame) => {
+                    // Tasks the host does not run are no step (no output).
+                    if !self.is_active(&run.name) || !self.tags_allow(&frame, &task) {
+                        continue;
+                    }
+                    return self.free_start_task(ctx, run, task, frame);
+                }
+            }
+        }
+    }
+
+    fn free_start_task(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &mut HostRun,
+        task: Rc<Task>,
+        frame: Frame,
+    ) -> Result<(), FatalError> {
+        // `--step` asks first, `--start-at-task` may skip: the task's walk
+        // cannot be recorded before them.
+        let in_background = !self.options.step
+            && self.options.start_at_task.is_none()
+            && task.kind == TaskKind::Module
+            && qualifies(&task, &frame);
+        if in_background {
+            self.free_go_on(ctx, run, task, frame, ParkedCalls::default())
+        } else {
+            self.free_finish_task(ctx, run, task, frame, None)
+        }
+    }
+
+    /// Records `run`'s task with the outcomes it has: starts the next call
+    /// it asks for, or runs it for real when it asks for none.
+    fn free_go_on(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &mut HostRun,
+        task: Rc<Task>,
+        frame: Frame,
+        mut parked: ParkedCalls,
+    ) -> Result<(), FatalError> {
+        loop {
+            let next = self.record_next_call(&run.name, &mut parked, |ex, host| {
+                let scope = ex.scope_for(ctx, host, &frame, Some(&task));
+                let _ = ex.run_on_host(ctx, &task, &frame, host, &scope);
+            });
+            let Some(call) = next else {
+                return self.free_finish_task(ctx, run, task, frame, Some(parked));
+            };
+            self.free.next_ticket += 1;
+            let ticket = self.free.next_ticket;
+            match self.runner.start_call(ticket, &call) {
+                Some(outcome) => parked.push(call, outcome),
+                None => {
+                    self.free.in_flight += 1;
+                    run.waiting = Some(Waiting {
+                        ticket,
+                        call,
+                        task,
+                        frame,
+                        parked,
+                    });
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Runs `task` for `run`'s host as the linear walk runs it for one host
+    /// (its calls' outcomes ready in `parked`); what it includes goes to
+    /// the host's cursor.
+    fn free_finish_task(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &mut HostRun,
+        task: Rc<Task>,
+        frame: Frame,
+        parked: Option<ParkedCalls>,
+    ) -> Result<(), FatalError> {
+        if let Some(parked) = parked {
+            self.install_parked(&run.name, parked);
+        }
+        self.free.defer_for = Some(Rc::as_ptr(&task) as usize);
+        let outcome = self.run_task(ctx, &task, &frame, std::slice::from_ref(&run.name));
+        self.free.defer_for = None;
+        self.prefetch.clear();
+        let deferred = std::mem::take(&mut self.free.deferred);
+        outcome?;
+        for entry in deferred.into_iter().rev() {
+            match entry {
+                Deferred::Tasks(items, inner) => run.cursor.push_included_tasks(items, inner),
+                Deferred::Role(role, inner) => run.cursor.push_role(&role, &inner),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether what `task` includes goes to the host's cursor (hook of the
+    /// include actions).
+    pub(in crate::play_exec) fn free_defers(&self, task: &Rc<Task>) -> bool {
+        self.free.defer_for == Some(Rc::as_ptr(task) as usize)
+    }
+
+    /// An `include_tasks` file for the host's cursor; `key` names the file
+    /// and loop item (hosts including the same share one copy).
+    pub(in crate::play_exec) fn free_defer_tasks(
+        &mut self,
+        task: &Rc<Task>,
+        key: String,
+        items: Vec<Item>,
+        inner: Frame,
+    ) {
+        let items = self
+            .free
+            .included
+            .entry((Rc::as_ptr(task) as usize, key))
+            .or_insert_with(|| Rc::new(items))
+            .clone();
+        self.free.deferred.push(Deferred::Tasks(items, inner));
+    }
+
+    /// An `include_role`'s role for the host's cursor.
+    pub(in crate::play_exec) fn free_defer_role(&mut self, role: Rc<Role>, inner: Frame) {
+        self.free.included_roles.push(role.clone());
+        self.free.deferred.push(Deferred::Role(role, inner));
+    }
+
+    /// The banner identity of `task` under this scheduler (hook of
+    /// `task_view`); None outside it.
+    pub(in crate::play_exec) fn free_banner_id(&mut self, task: &Task) -> Option<u64> {
+        if !self.free.active {
+            return None;
+        }
+        // The implicit fact gathering is made afresh for each host.
+        let address = if task.action == "gather_facts" && task.resolved_action.is_some() {
+            0
+        } else {
+            task as *const Task as usize
+        };
+        let key = (
+            address,
+            task.mark.source.clone(),
+            task.mark.line,
+            task.mark.column,
+        );
+        if let Some(id) = self.free.banner_ids.get(&key) {
+            return Some(*id);
+        }
+        self.next_task_id += 1;
+        self.free.banner_ids.insert(key, self.next_task_id);
+        Some(self.next_task_id)
+    }
+}

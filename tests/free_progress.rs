@@ -1,0 +1,143 @@
+//! The `free` strategy gives each host its next task as soon as it finished
+//! its previous one: while host `a` sleeps in task 1, host `b` (which skips
+//! task 1) runs task 2. Each task appends a line to one log file, so the
+//! order of the lines is the order in which the hosts got there; under a
+//! lockstep walk `b`'s task-2 line would come after `a`'s task-1 line.
+//! Ansible 2.18 is run on the same playbook (it is its behaviour) and its
+//! stdout compared, which is deterministic here: `b` is through before the
+//! sleep ends.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PLAYBOOK: &str = r#"---
+- name: Free with a slow host
+  hosts: nodes
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: Slow on a only
+      ansible.builtin.shell: sleep 3 && echo a-task1-end >> {{ log }}
+      when: inventory_hostname == 'a'
+
+    - name: Marker
+      ansible.builtin.shell: echo {{ inventory_hostname }}-task2 >> {{ log }}
+
+- name: Free with a slow host inside a block and an include
+  hosts: nodes
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: A block
+      block:
+        - name: Slow on b only, inside a block
+          ansible.builtin.shell: sleep 3 && echo b-block-end >> {{ log }}
+          when: inventory_hostname == 'b'
+      always:
+        - name: Included after the block
+          ansible.builtin.include_tasks: marker.yml
+"#;
+
+const INCLUDED: &str = r#"---
+- name: Included marker
+  ansible.builtin.shell: echo {{ inventory_hostname }}-included >> {{ log }}
+"#;
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    log: Vec<String>,
+}
+
+fn run(program: &Path) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        "[nodes]\na\nb\n\n[nodes:vars]\nansible_connection=local\n\
+         ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
+    )
+    .expect("write inventory");
+    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
+    fs::write(dir.path().join("marker.yml"), INCLUDED).expect("write include");
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\n",
+    )
+    .expect("write ansible.cfg");
+    let log = dir.path().join("order.log");
+    let out = Command::new(program)
+        .args(["-i", "inventory.ini", "site.yml", "-f", "2"])
+        .args(["-e", &format!("log={}", log.display())])
+        .current_dir(dir.path())
+        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_FORCE_COLOR")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    Run {
+        code: out.status.code(),
+        // The include's path is in the temporary directory of each run.
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .replace(&dir.path().display().to_string(), "<dir>"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// Where `line` is in the log; panics with the whole log when absent.
+fn position(run: &Run, line: &str) -> usize {
+    run.log
+        .iter()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("{line} not in the log {:?}\n{}", run.log, run.stdout))
+}
+
+/// The order the test is about, for either engine.
+fn assert_hosts_went_ahead(run: &Run) {
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.log.len(), 6, "{:?}", run.log);
+    // Play 1: b's task 2 while a still sleeps in task 1.
+    assert!(
+        position(run, "b-task2") < position(run, "a-task1-end"),
+        "{:?}",
+        run.log
+    );
+    assert!(position(run, "a-task1-end") < position(run, "a-task2"));
+    // Play 2: a's always section (an include) while b sleeps in the block.
+    assert!(
+        position(run, "a-included") < position(run, "b-block-end"),
+        "{:?}",
+        run.log
+    );
+    assert!(position(run, "b-block-end") < position(run, "b-included"));
+}
+
+fn rsible() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"))
+}
+
+#[test]
+fn a_slow_host_does_not_hold_the_others_back() {
+    assert_hosts_went_ahead(&run(&rsible()));
+}
+
+#[test]
+fn ansible_lets_hosts_go_ahead_the_same_way_and_prints_the_same() {
+    let Some(bin) = rsible_testsupport::reference_bin_dir() else {
+        return;
+    };
+    let want = run(&bin.join("ansible-playbook"));
+    assert_hosts_went_ahead(&want);
+    let got = run(&rsible());
+    assert_eq!(
+        want.stdout, got.stdout,
+        "stdout differs\n--- ansible\n{}\n--- rsible\n{}",
+        want.stdout, got.stdout
+    );
+}
