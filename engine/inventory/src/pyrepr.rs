@@ -22,7 +22,7 @@ pub fn py_repr(node: &Node) -> String {
         Value::Int(i) => i.to_string(),
         Value::BigInt(s) => s.clone(),
         Value::Float(f) => python_float_repr(*f),
-        Value::Str(s) | Value::Unsafe(s) | Value::Vault(s) => str_repr(s),
+        Value::Str(s) | Value::Unsafe(s) | Value::Vault(s) => rsible_pytext::str_repr(s),
         Value::Seq(items) => {
             let inner: Vec<String> = items.iter().map(py_repr).collect();
             format!("[{}]", inner.join(", "))
@@ -35,33 +35,4 @@ pub fn py_repr(node: &Node) -> String {
             format!("{{{}}}", inner.join(", "))
         }
     }
-}
-
-/// Python's string repr: single quotes unless the text has a `'` and no `"`.
-fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::new();
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }

@@ -62,52 +62,7 @@ pub(crate) fn python_str(value: &Value) -> String {
     }
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, positional for
-/// exponents -4..16, otherwise scientific with a two-digit exponent.
-pub(crate) fn python_float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let sci = format!("{f:e}"); // e.g. "-1.5e-7", "1e16"
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    if (-4..16).contains(&exponent) {
-        let point = exponent + 1; // digits before the decimal point
-        if point <= 0 {
-            format!(
-                "{sign}0.{}{digits}",
-                "0".repeat(usize::try_from(-point).unwrap_or(0))
-            )
-        } else {
-            let point = usize::try_from(point).unwrap_or(0);
-            if digits.len() <= point {
-                format!("{sign}{digits}{}.0", "0".repeat(point - digits.len()))
-            } else {
-                format!("{sign}{}.{}", &digits[..point], &digits[point..])
-            }
-        }
-    } else {
-        let rest = if digits.len() > 1 {
-            format!(".{}", &digits[1..])
-        } else {
-            String::new()
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!(
-            "{sign}{}{rest}e{exp_sign}{:02}",
-            &digits[..1],
-            exponent.abs()
-        )
-    }
-}
+pub(crate) use rsible_pytext::float_repr as python_float_repr;
 
 #[cfg(test)]
 mod tests {

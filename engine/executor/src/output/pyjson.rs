@@ -94,33 +94,15 @@ fn python_number(n: &serde_json::Number) -> String {
     python_float_repr(f)
 }
 
-/// `repr(float)`: shortest round-trip digits, exponent form outside
-/// 1e-4 <= |x| < 1e16, always a `.0` on integral values.
+/// A float as `json.dumps` writes it: `repr(float)`, except that the
+/// non-finite values are spelled `NaN`, `Infinity` and `-Infinity`.
 pub fn python_float_repr(f: f64) -> String {
     if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
-        // Rust's `{:e}` gives the shortest digits: 1e20, 1.5e-7.
-        let s = format!("{:e}", f);
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let s = format!("{}", f);
-    if s.contains('.') || s.contains("inf") || s.contains("NaN") {
-        s
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
     } else {
-        format!("{s}.0")
+        rsible_pytext::float_repr(f)
     }
 }
 
