@@ -21,7 +21,7 @@ DEFAULT_HOSTS=3
 
 # Bumped whenever customize_pristine changes, so an existing cache is brought
 # up to date instead of silently used as it was.
-PRISTINE_VERSION=1
+PRISTINE_VERSION=2
 
 # What debootstrap puts in: what Ansible needs to reach and drive a host.
 BASE_PACKAGES=openssh-server,python3,sudo,iproute2,ca-certificates,systemd,systemd-sysv,procps
@@ -29,7 +29,7 @@ BASE_PACKAGES=openssh-server,python3,sudo,iproute2,ca-certificates,systemd,syste
 # sample group_vars. Preinstalled so that each run does not download them
 # twice (once per engine); the role still checks them through apt.
 KUBESPRAY_PACKAGES=(apparmor apt-transport-https bash-completion conntrack curl e2fsprogs
-    ebtables gnupg ipset iptables libseccomp2 mergerfs openssl python3-apt rsync socat
+    ebtables gnupg ipset iptables ipvsadm libseccomp2 mergerfs openssl python3-apt rsync socat
     software-properties-common tar unzip xfsprogs)
 
 die() { echo "sandbox: $*" >&2; exit 1; }
