@@ -3,6 +3,8 @@
 //! task 1) runs task 2. Each task appends a line to one log file, so the
 //! order of the lines is the order in which the hosts got there; under a
 //! lockstep walk `b`'s task-2 line would come after `a`'s task-1 line.
+//! The same with a block's always section (an include) and with the
+//! implicit fact gathering (a slow local fact on one host).
 //! Ansible 2.18 is run on the same playbook (it is its behaviour) and its
 //! stdout compared, which is deterministic here: `b` is through before the
 //! sleep ends.
@@ -37,7 +39,19 @@ const PLAYBOOK: &str = r#"---
       always:
         - name: Included after the block
           ansible.builtin.include_tasks: marker.yml
+
+- name: Free with slow fact gathering on a
+  hosts: nodes
+  strategy: free
+  fact_path: "{{ log | dirname }}/facts_{{ inventory_hostname }}"
+  tasks:
+    - name: After the facts
+      ansible.builtin.shell: echo {{ inventory_hostname }}-after-facts >> {{ log }}
 "#;
+
+/// A local fact of host `a` that takes its time (run by `setup` from `fact_path`).
+const SLOW_FACT: &str =
+    "#!/bin/sh\nsleep 3\necho a-facts-end >> \"$(dirname \"$0\")/../order.log\"\necho '{}'\n";
 
 const INCLUDED: &str = r#"---
 - name: Included marker
@@ -67,6 +81,12 @@ fn run(program: &Path) -> Run {
     )
     .expect("write ansible.cfg");
     let log = dir.path().join("order.log");
+    fs::create_dir(dir.path().join("facts_a")).expect("fact dir");
+    fs::create_dir(dir.path().join("facts_b")).expect("fact dir");
+    let fact = dir.path().join("facts_a/slow.fact");
+    fs::write(&fact, SLOW_FACT).expect("write fact");
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    fs::set_permissions(&fact, mode).expect("chmod fact");
     let out = Command::new(program)
         .args(["-i", "inventory.ini", "site.yml", "-f", "2"])
         .args(["-e", &format!("log={}", log.display())])
@@ -101,7 +121,7 @@ fn position(run: &Run, line: &str) -> usize {
 /// The order the test is about, for either engine.
 fn assert_hosts_went_ahead(run: &Run) {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.log.len(), 6, "{:?}", run.log);
+    assert_eq!(run.log.len(), 9, "{:?}", run.log);
     // Play 1: b's task 2 while a still sleeps in task 1.
     assert!(
         position(run, "b-task2") < position(run, "a-task1-end"),
@@ -116,6 +136,13 @@ fn assert_hosts_went_ahead(run: &Run) {
         run.log
     );
     assert!(position(run, "b-block-end") < position(run, "b-included"));
+    // Play 3: b's first task while a still gathers facts.
+    assert!(
+        position(run, "b-after-facts") < position(run, "a-facts-end"),
+        "{:?}",
+        run.log
+    );
+    assert!(position(run, "a-facts-end") < position(run, "a-after-facts"));
 }
 
 fn rsible() -> PathBuf {
@@ -140,4 +167,74 @@ fn ansible_lets_hosts_go_ahead_the_same_way_and_prints_the_same() {
         "stdout differs\n--- ansible\n{}\n--- rsible\n{}",
         want.stdout, got.stdout
     );
+}
+
+const UNREACHABLE_PLAYBOOK: &str = r#"---
+- name: Free with an unreachable host
+  hosts: nodes
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: First
+      ansible.builtin.shell: echo {{ inventory_hostname }}-first >> {{ log }}
+
+    - name: Second
+      ansible.builtin.shell: echo {{ inventory_hostname }}-second >> {{ log }}
+"#;
+
+/// A host whose connection cannot be opened (in the background call's
+/// thread) is unreachable; the other goes through the play.
+fn run_with_unreachable(program: &Path) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        "[nodes]\na ansible_connection=local\n\
+         bad ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=1\n\n\
+         [nodes:vars]\nansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
+    )
+    .expect("write inventory");
+    fs::write(dir.path().join("site.yml"), UNREACHABLE_PLAYBOOK).expect("write playbook");
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
+    )
+    .expect("write ansible.cfg");
+    let log = dir.path().join("order.log");
+    let out = Command::new(program)
+        .args(["-i", "inventory.ini", "site.yml", "-f", "1"])
+        .args(["-e", &format!("log={}", log.display())])
+        .current_dir(dir.path())
+        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env_remove("ANSIBLE_FORCE_COLOR")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+#[test]
+fn an_unreachable_host_leaves_the_others_going() {
+    let run = run_with_unreachable(&rsible());
+    assert_eq!(run.code, Some(4), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.log, ["a-first", "a-second"], "{}", run.stdout);
+    assert!(
+        run.stdout.contains("fatal: [bad]: UNREACHABLE!"),
+        "{}",
+        run.stdout
+    );
+    if let Some(bin) = rsible_testsupport::reference_bin_dir() {
+        let want = run_with_unreachable(&bin.join("ansible-playbook"));
+        assert_eq!(want.code, run.code);
+        assert_eq!(want.log, run.log);
+        assert_eq!(want.stdout, run.stdout);
+    }
 }

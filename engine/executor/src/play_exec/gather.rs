@@ -50,23 +50,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         frame: &Frame,
         hosts: &[String],
     ) -> Result<(), FatalError> {
-        let keyword = ctx
-            .play
-            .keywords
-            .get("gather_facts")
-            .map(|n| self.node_truthy(n));
-        let implied = keyword.unwrap_or(true);
-        let gathering = self.options.gathering.clone();
-        let wanted: Vec<String> = hosts
-            .iter()
-            .filter(|h| self.is_active(h))
-            .filter(|h| match gathering.as_str() {
-                "explicit" => keyword == Some(true),
-                "smart" => implied && !self.facts_gathered(h),
-                _ => implied,
-            })
-            .cloned()
-            .collect();
+        let wanted = self.hosts_to_gather(ctx, hosts);
         if wanted.is_empty() {
             return Ok(());
         }
@@ -82,30 +66,17 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.callback.task_start(&view);
         // Every host's setup runs side by side (see `prefetch`).
         let forks = self.options.forks;
-        self.prefetch_calls(&wanted, forks, |ex, host| {
-            let scope = ex.scope_for(ctx, host, frame, Some(&task));
-            let args = ex.gather_args(ctx, &scope);
-            let _ = ex.module_call(host, &scope, None, "setup", Json::Object(args));
-        });
+        // One host: its call may be made already (the free strategy's
+        // `install_parked`), which a new round must not clear.
+        if wanted.len() > 1 {
+            self.prefetch_calls(&wanted, forks, |ex, host| {
+                let scope = ex.scope_for(ctx, host, frame, Some(&task));
+                let _ = ex.gather_call(ctx, &task, frame, host, &scope);
+            });
+        }
         for host in &wanted {
             let scope = self.scope_for(ctx, host, frame, Some(&task));
-            let args = self.gather_args(ctx, &scope);
-            // module_defaults of the gather_facts action, then of the fact module.
-            let args = self
-                .with_module_defaults_json(
-                    &task,
-                    frame,
-                    &scope,
-                    "ansible.builtin.gather_facts",
-                    args,
-                )
-                .and_then(|a| {
-                    self.with_module_defaults_json(&task, frame, &scope, "ansible.builtin.setup", a)
-                });
-            let mut result = match args {
-                Ok(args) => self.module_call(host, &scope, None, "setup", Json::Object(args)),
-                Err(msg) => super::obj(serde_json::json!({"failed": true, "msg": msg})),
-            };
+            let mut result = self.gather_call(ctx, &task, frame, host, &scope);
             normalize_result(&mut result);
             if let Some(Json::Object(facts)) = result.get_mut("ansible_facts") {
                 facts.insert(GATHERED.into(), Json::Bool(true));
@@ -127,6 +98,48 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         self.prefetch.clear();
         Ok(())
+    }
+
+    /// The hosts of `hosts` the implicit task gathers facts for.
+    pub(super) fn hosts_to_gather(&self, ctx: &PlayCtx, hosts: &[String]) -> Vec<String> {
+        let keyword = ctx
+            .play
+            .keywords
+            .get("gather_facts")
+            .map(|n| self.node_truthy(n));
+        let implied = keyword.unwrap_or(true);
+        hosts
+            .iter()
+            .filter(|h| self.is_active(h))
+            .filter(|h| match self.options.gathering.as_str() {
+                "explicit" => keyword == Some(true),
+                "smart" => implied && !self.facts_gathered(h),
+                _ => implied,
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The implicit task's `setup` call for `host` (its result as the module gave it).
+    pub(super) fn gather_call(
+        &mut self,
+        ctx: &PlayCtx,
+        task: &Task,
+        frame: &Frame,
+        host: &str,
+        scope: &crate::vars::VarLayers,
+    ) -> Map<String, Json> {
+        let args = self.gather_args(ctx, scope);
+        // module_defaults of the gather_facts action, then of the fact module.
+        let args = self
+            .with_module_defaults_json(task, frame, scope, "ansible.builtin.gather_facts", args)
+            .and_then(|a| {
+                self.with_module_defaults_json(task, frame, scope, "ansible.builtin.setup", a)
+            });
+        match args {
+            Ok(args) => self.module_call(host, scope, None, "setup", Json::Object(args)),
+            Err(msg) => super::obj(serde_json::json!({"failed": true, "msg": msg})),
+        }
     }
 
     fn facts_gathered(&self, host: &str) -> bool {
@@ -226,7 +239,7 @@ impl<'a, S: Sink> Executor<'a, S> {
 
 /// The implicit task as Ansible builds it: named `Gathering Facts`, action
 /// `gather_facts`, tagged `always`, placed at the play.
-fn gather_task(ctx: &PlayCtx) -> Task {
+pub(super) fn gather_task(ctx: &PlayCtx) -> Task {
     Task {
         name: Some("Gathering Facts".into()),
         action: "gather_facts".into(),

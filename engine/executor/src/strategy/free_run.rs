@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 use rsible_playbook::{Item, Role, Task, TaskKind};
 
+use super::super::gather::gather_task;
 use super::super::prefetch::{qualifies, ParkedCalls};
 use super::super::{Executor, FatalError, PlayCtx};
 use super::cursor::{HostCursor, Step};
@@ -71,9 +72,15 @@ struct HostRun {
 struct Waiting {
     ticket: CallTicket,
     call: PlannedCall,
-    task: Rc<Task>,
-    frame: Frame,
+    work: Work,
     parked: ParkedCalls,
+}
+
+/// What a host's calls are made for.
+enum Work {
+    Task(Rc<Task>, Frame),
+    /// The implicit fact gathering (its task, the play's frame).
+    Gather(Rc<Task>, Frame),
 }
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -160,7 +167,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             if let Some(run) = owner {
                 if let Some(mut waiting) = run.waiting.take() {
                     waiting.parked.push(waiting.call, outcome);
-                    self.free_go_on(ctx, run, waiting.task, waiting.frame, waiting.parked)?;
+                    self.free_go_on(ctx, run, waiting.work, waiting.parked)?;
                 }
             }
             block = false;
@@ -182,7 +189,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                     run.done = true;
                     return Ok(());
                 }
-                Step::Gather => return self.gather_facts(ctx, base, &host),
+                Step::Gather => return self.free_start_gather(ctx, base, run),
                 Step::Flush => return self.flush_handlers(ctx, &host),
                 Step::Task(task, frame) => {
                     // Tasks the host does not run are no step (no output).
@@ -209,10 +216,33 @@ impl<'a, S: Sink> Executor<'a, S> {
             && task.kind == TaskKind::Module
             && qualifies(&task, &frame);
         if in_background {
-            self.free_go_on(ctx, run, task, frame, ParkedCalls::default())
+            self.free_go_on(ctx, run, Work::Task(task, frame), ParkedCalls::default())
         } else {
             self.free_finish_task(ctx, run, task, frame, None)
         }
+    }
+
+    /// The implicit fact gathering, its `setup` call in the background.
+    fn free_start_gather(
+        &mut self,
+        ctx: &PlayCtx,
+        base: &Frame,
+        run: &mut HostRun,
+    ) -> Result<(), FatalError> {
+        let host = std::slice::from_ref(&run.name);
+        let in_background = !self.options.step
+            && self.options.start_at_task.is_none()
+            && !self.hosts_to_gather(ctx, host).is_empty();
+        if !in_background {
+            return self.gather_facts(ctx, base, host);
+        }
+        let task = Rc::new(gather_task(ctx));
+        self.free_go_on(
+            ctx,
+            run,
+            Work::Gather(task, base.clone()),
+            ParkedCalls::default(),
+        )
     }
 
     /// Records `run`'s task with the outcomes it has: starts the next call
@@ -221,17 +251,33 @@ impl<'a, S: Sink> Executor<'a, S> {
         &mut self,
         ctx: &PlayCtx,
         run: &mut HostRun,
-        task: Rc<Task>,
-        frame: Frame,
+        work: Work,
         mut parked: ParkedCalls,
     ) -> Result<(), FatalError> {
         loop {
-            let next = self.record_next_call(&run.name, &mut parked, |ex, host| {
-                let scope = ex.scope_for(ctx, host, &frame, Some(&task));
-                let _ = ex.run_on_host(ctx, &task, &frame, host, &scope);
+            let next = self.record_next_call(&run.name, &mut parked, |ex, host| match &work {
+                Work::Task(task, frame) => {
+                    let scope = ex.scope_for(ctx, host, frame, Some(task));
+                    let _ = ex.run_on_host(ctx, task, frame, host, &scope);
+                }
+                Work::Gather(task, frame) => {
+                    let scope = ex.scope_for(ctx, host, frame, Some(task));
+                    let _ = ex.gather_call(ctx, task, frame, host, &scope);
+                }
             });
             let Some(call) = next else {
-                return self.free_finish_task(ctx, run, task, frame, Some(parked));
+                return match work {
+                    Work::Task(task, frame) => {
+                        self.free_finish_task(ctx, run, task, frame, Some(parked))
+                    }
+                    Work::Gather(_, frame) => {
+                        self.install_parked(&run.name, parked);
+                        let outcome =
+                            self.gather_facts(ctx, &frame, std::slice::from_ref(&run.name));
+                        self.prefetch.clear();
+                        outcome
+                    }
+                };
             };
             self.free.next_ticket += 1;
             let ticket = self.free.next_ticket;
@@ -242,8 +288,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                     run.waiting = Some(Waiting {
                         ticket,
                         call,
-                        task,
-                        frame,
+                        work,
                         parked,
                     });
                     return Ok(());
