@@ -7,7 +7,8 @@ variable, host, both values as JSON) and the totals; exit status 1 when
 something differs. A value is compared as parsed JSON with its types (1 and
 "1", true and "True", 1 and 1.0 differ). A failure is an item that failed or
 printed "VARIABLE IS NOT DEFINED!"; failures in both engines are counted
-apart, and written with both messages to WORKDIR/both-failed.txt.
+apart, and written with both messages (JSON strings; "MESSAGE" marks those
+whose messages differ) to WORKDIR/both-failed.txt.
 """
 
 import json
@@ -91,8 +92,9 @@ def main():
             if a[0] == "failed" and b[0] == "failed":
                 both_failed += 1
                 same_message += a[1] == b[1]
-                failed_lines.append("%s [%s] %s\n  ref:    %s\n  rsible: %s\n"
-                                    % (name, label, host, a[1], b[1]))
+                failed_lines.append("%s%s [%s] %s\n  ref:    %s\n  rsible: %s\n"
+                                    % ("" if a[1] == b[1] else "MESSAGE ", name, label, host,
+                                       json.dumps(a[1]), json.dumps(b[1])))
                 continue
             if a[0] == b[0] and typed(a[1]) == typed(b[1]):
                 same += 1

@@ -50,7 +50,13 @@ impl Object for HostVars {
     }
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        let scope = self.hosts.get(name)?.clone();
+        let Some(scope) = self.hosts.get(name).cloned() else {
+            // Ansible's HostVars gives an undefined named after the lookup
+            let what = format!("hostvars['{name}']");
+            let quoted = rsible_templar::python_repr::string_repr(&what);
+            rsible_templar::record_undefined_reason(format!("{quoted} is undefined"));
+            return None;
+        };
         Some(Value::from_object(HostVarsHost {
             templar: self.templar.clone(),
             scope,
@@ -74,7 +80,12 @@ impl Object for HostVarsHost {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         use rsible_templar::VarSource;
         let name = key.as_str()?;
-        let raw = self.scope.get(name)?;
+        let Some(raw) = self.scope.get(name) else {
+            rsible_templar::record_undefined_reason(format!(
+                "'ansible.vars.hostvars.HostVarsVars object' has no attribute '{name}'"
+            ));
+            return None;
+        };
         // Templated in the host's own context; an error leaves the raw value,
         // which then fails where it is used.
         Some(

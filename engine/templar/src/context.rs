@@ -131,7 +131,11 @@ impl<'a> Frame<'a> {
                     return Some(Value::UNDEFINED);
                 }
                 Err(e) => {
-                    self.set_fatal(e);
+                    match wrapped_variable_error(&raw, &e) {
+                        // replaces the inner error this frame already holds
+                        Some(wrapped) => *self.fatal.borrow_mut() = Some(wrapped),
+                        None => self.set_fatal(e),
+                    }
                     return Some(Value::UNDEFINED);
                 }
             }
@@ -317,6 +321,34 @@ impl Object for VarsObject {
             _ => Err(minijinja::Error::from(minijinja::ErrorKind::UnknownMethod)),
         }
     }
+}
+
+/// Ansible's variable proxy turns an error other than an undefined variable
+/// raised while templating a variable's value into "An unhandled exception
+/// occurred while templating '<value>'. Error was a <class>, original
+/// message: <message>" (nested variables nest it). Only for errors whose
+/// Python class rsible knows; others keep their own message.
+fn wrapped_variable_error(raw: &Value, e: &TemplateError) -> Option<TemplateError> {
+    let class = e.python_class?;
+    if e.kind != ErrorKind::Other {
+        return None;
+    }
+    Some(
+        TemplateError::other(format!(
+            "An unhandled exception occurred while templating '{}'. Error was a <class '{}'>, original message: {}",
+            crate::python_repr::str_of(raw),
+            class,
+            e.message
+        ))
+        .with_python_class(crate::error::ANSIBLE_ERROR),
+    )
+}
+
+/// Lets objects outside the templar (the executor's `hostvars`) say why a
+/// lookup came back undefined, in Ansible's words: an undefined error of
+/// the template being rendered then gives this reason.
+pub fn record_undefined_reason(message: String) {
+    with_current_frame(|_, f| f.record_missing(message));
 }
 
 /// Lets `MutMap` record a missing key so undefined errors can name it.

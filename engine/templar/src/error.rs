@@ -18,6 +18,11 @@ pub enum ErrorKind {
 pub struct TemplateError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The Python exception class Ansible raises for this error, where
+    /// rsible knows it (e.g. `ansible.errors.AnsibleFilterError`): a
+    /// variable whose templating fails names it in the error it wraps this
+    /// one in (see `context::Frame::lookup`).
+    pub python_class: Option<&'static str>,
 }
 
 impl TemplateError {
@@ -25,7 +30,18 @@ impl TemplateError {
         TemplateError {
             kind,
             message: message.into(),
+            python_class: None,
         }
+    }
+    pub fn with_python_class(mut self, class: &'static str) -> Self {
+        self.python_class = Some(class);
+        self
+    }
+    /// A minijinja error (for a filter to return) that carries this one, so
+    /// that the templar reports it with its Python class.
+    pub fn into_jinja(self) -> minijinja::Error {
+        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, self.message.clone())
+            .with_source(self)
     }
     pub fn undefined(message: impl Into<String>) -> Self {
         TemplateError::new(ErrorKind::Undefined, message)
@@ -45,3 +61,8 @@ impl fmt::Display for TemplateError {
 }
 
 impl std::error::Error for TemplateError {}
+
+/// The class of the errors Ansible's filters raise.
+pub const ANSIBLE_FILTER_ERROR: &str = "ansible.errors.AnsibleFilterError";
+/// The class of the error Ansible wraps a variable's failed templating in.
+pub const ANSIBLE_ERROR: &str = "ansible.errors.AnsibleError";

@@ -27,6 +27,7 @@ mod tests_plugins;
 mod value_conv;
 mod vars;
 
+pub use context::record_undefined_reason;
 pub use error::{ErrorKind, TemplateError};
 pub use literal_eval::literal_eval;
 pub use minijinja::Value;

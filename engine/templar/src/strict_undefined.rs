@@ -46,7 +46,12 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
                 .unwrap_or_else(|| "an undefined variable was used".into());
             format!("{} - {}. {}", filter, undefined, undefined)
         };
-        Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message))
+        // Both kinds are AnsibleFilterError in Ansible.
+        Err(
+            crate::TemplateError::new(crate::ErrorKind::Other, message)
+                .with_python_class(crate::error::ANSIBLE_FILTER_ERROR)
+                .into_jinja(),
+        )
     });
 }
 

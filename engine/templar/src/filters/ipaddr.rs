@@ -6,7 +6,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use minijinja::value::{Value, ValueKind};
-use minijinja::{Error, ErrorKind};
+use minijinja::Error;
 
 use crate::python_repr::str_of;
 
@@ -236,8 +236,11 @@ enum VType {
     Network,
 }
 
+/// ansible.utils' ip filters raise AnsibleFilterError.
 fn err(msg: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidOperation, msg.into())
+    crate::TemplateError::new(crate::ErrorKind::Other, msg)
+        .with_python_class(crate::error::ANSIBLE_FILTER_ERROR)
+        .into_jinja()
 }
 
 fn is_digits(s: &str) -> bool {
