@@ -7,7 +7,8 @@
 //! implicit fact gathering (a slow local fact on one host).
 //! Ansible 2.18 is run on the same playbook (it is its behaviour) and its
 //! stdout compared, which is deterministic here: `b` is through before the
-//! sleep ends.
+//! sleep ends (5 s: Ansible's module runs take a second or more on a
+//! loaded machine).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ const PLAYBOOK: &str = r#"---
   strategy: free
   tasks:
     - name: Slow on a only
-      ansible.builtin.shell: sleep 3 && echo a-task1-end >> {{ log }}
+      ansible.builtin.shell: sleep 5 && echo a-task1-end >> {{ log }}
       when: inventory_hostname == 'a'
 
     - name: Marker
@@ -34,7 +35,7 @@ const PLAYBOOK: &str = r#"---
     - name: A block
       block:
         - name: Slow on b only, inside a block
-          ansible.builtin.shell: sleep 3 && echo b-block-end >> {{ log }}
+          ansible.builtin.shell: sleep 5 && echo b-block-end >> {{ log }}
           when: inventory_hostname == 'b'
       always:
         - name: Included after the block
@@ -43,6 +44,7 @@ const PLAYBOOK: &str = r#"---
 - name: Free with slow fact gathering on a
   hosts: nodes
   strategy: free
+  gather_subset: ["!all", "!min", "local"]
   fact_path: "{{ log | dirname }}/facts_{{ inventory_hostname }}"
   tasks:
     - name: After the facts
@@ -51,7 +53,7 @@ const PLAYBOOK: &str = r#"---
 
 /// A local fact of host `a` that takes its time (run by `setup` from `fact_path`).
 const SLOW_FACT: &str =
-    "#!/bin/sh\nsleep 3\necho a-facts-end >> \"$(dirname \"$0\")/../order.log\"\necho '{}'\n";
+    "#!/bin/sh\nsleep 5\necho a-facts-end >> \"$(dirname \"$0\")/../order.log\"\necho '{}'\n";
 
 const INCLUDED: &str = r#"---
 - name: Included marker
