@@ -177,3 +177,77 @@ fn polling_gives_up_at_the_time_limit() {
     );
     assert!(out.contains("\"async_result\": {"), "{out}");
 }
+
+#[test]
+fn jobs_of_several_hosts_are_polled_side_by_side() {
+    // Each host's job writes when it started and when it ended (nanoseconds
+    // of the controller's clock: the hosts are local). Polled host after host,
+    // a job would only start once the previous host's job had ended; side by
+    // side, every job starts before any ends. The output stays that of a
+    // host-by-host run: each host's POLL and OK lines just before its result.
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        "[nodes]\nn1\nn2\nn3\n\n[nodes:vars]\nansible_connection=local\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nretry_files_enabled = False\nforks = 5\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("site.yml"),
+        r#"---
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Jobs of two seconds
+      ansible.builtin.shell: date +%s%N > {{ log }}/{{ inventory_hostname }}.start; sleep 2; date +%s%N > {{ log }}/{{ inventory_hostname }}.end
+      async: 20
+      poll: 1
+"#,
+    )
+    .unwrap();
+    let log = dir.path().join("log");
+    fs::create_dir(&log).unwrap();
+    let jobs = format!("ansible_async_dir={}", dir.path().join("jobs").display());
+    let (code, out) = run(
+        dir.path(),
+        &["-e", &format!("log={}", log.display()), "-e", &jobs],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let stamp = |name: String| -> u128 {
+        fs::read_to_string(log.join(&name))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{out}"))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let starts: Vec<u128> = (1..=3).map(|i| stamp(format!("n{i}.start"))).collect();
+    let ends: Vec<u128> = (1..=3).map(|i| stamp(format!("n{i}.end"))).collect();
+    let last_start = starts.iter().max().unwrap();
+    let first_end = ends.iter().min().unwrap();
+    assert!(
+        last_start < first_end,
+        "the jobs ran one after the other: starts {starts:?}, ends {ends:?}"
+    );
+    // Output in host order, each host's lines together.
+    let mut at = 0;
+    for host in ["n1", "n2", "n3"] {
+        let poll = out[at..]
+            .find(&format!("ASYNC POLL on {host}: jid="))
+            .unwrap_or_else(|| panic!("no poll line for {host} after byte {at}:\n{out}"));
+        let ok = out[at..]
+            .find(&format!("ASYNC OK on {host}: jid="))
+            .unwrap_or_else(|| panic!("no ASYNC OK for {host}:\n{out}"));
+        let changed = out[at..]
+            .find(&format!("changed: [{host}]"))
+            .unwrap_or_else(|| panic!("no result for {host}:\n{out}"));
+        assert!(
+            poll < ok && ok < changed,
+            "{host} lines out of order:\n{out}"
+        );
+        at += changed;
+    }
+}

@@ -78,6 +78,7 @@ const FAILING_REBOOT: &str = "#!/bin/sh\necho not now\necho refused >&2\nexit 3\
 const FAKE_REBOOT: &str = "#!/bin/sh\n\
 dir=$(dirname \"$0\")\n\
 echo \"booted-again $*\" > \"$dir/boot_id.next\"\n\
+date +%s%N > \"$dir/requested-at\"\n\
 touch \"$dir/reboot-requested\"\n";
 
 fn reference_bin() -> Option<PathBuf> {
@@ -122,6 +123,11 @@ impl Gate {
                 if listener.is_none() && up_at.is_some_and(|t| Instant::now() >= t) {
                     listener = bind(port);
                     up_at = None;
+                    // When the host came back, in the clock `date +%s%N` reads.
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos());
+                    let _ = fs::write(dir.join("up-at"), format!("{now}\n"));
                 }
                 match listener.as_ref().map(TcpListener::accept) {
                     Some(Ok((client, _))) => {
@@ -181,6 +187,9 @@ struct Run {
 fn node_dir(base: &Path, name: &str) -> PathBuf {
     let dir = base.join(name);
     fs::create_dir_all(&dir).expect("node dir");
+    for stale in ["requested-at", "up-at"] {
+        let _ = fs::remove_file(dir.join(stale));
+    }
     fs::write(dir.join("boot_id"), "first-boot\n").expect("boot id");
     let script = dir.join("shutdown");
     fs::write(&script, FAKE_REBOOT).expect("script");
@@ -188,8 +197,16 @@ fn node_dir(base: &Path, name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `program` on fresh nodes (new ports, boot ids back to the first).
-fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
+/// Runs `program` on fresh nodes (new ports, boot ids back to the first)
+/// with `forks`; node1 stays down for `downtime`.
+fn run(
+    program: &Path,
+    dir: &Path,
+    sshd: &TestSshd,
+    python: &str,
+    forks: &str,
+    downtime: Duration,
+) -> Run {
     let (port1, port2) = (free_port(), free_port());
     let (dir1, dir2, dir_steady) = (
         node_dir(dir, "node1"),
@@ -222,11 +239,11 @@ fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
         sshd.client_key_path.display(),
     );
     fs::write(dir.join("inventory.ini"), inventory).expect("write inventory");
-    let _gate1 = Gate::start(port1, sshd.port, dir1, Some(Duration::from_secs(3)));
+    let _gate1 = Gate::start(port1, sshd.port, dir1, Some(downtime));
     let _gate2 = Gate::start(port2, sshd.port, dir2, None);
     let start = Instant::now();
     let out = Command::new(program)
-        .args(["-f", "1", "-i", "inventory.ini", "site.yml"])
+        .args(["-f", forks, "-i", "inventory.ini", "site.yml"])
         .current_dir(dir)
         .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
@@ -267,11 +284,14 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
     .expect("write ansible.cfg");
     let python = ref_bin.join("python").display().to_string();
 
+    let rsible = Path::new(env!("CARGO_BIN_EXE_rsible-playbook"));
     let ours = run(
-        Path::new(env!("CARGO_BIN_EXE_rsible-playbook")),
+        rsible,
         dir.path(),
         &sshd,
         &python,
+        "1",
+        Duration::from_secs(3),
     );
     let describe = |r: &Run| {
         format!(
@@ -317,6 +337,8 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
         dir.path(),
         &sshd,
         &python,
+        "1",
+        Duration::from_secs(3),
     );
     assert_eq!(
         reference.stdout,
@@ -326,4 +348,37 @@ fn reboots_one_node_and_times_out_on_one_that_stays_down() {
         describe(&ours)
     );
     assert_eq!(reference.code, ours.code);
+
+    // With forks the hosts reboot side by side: node2 is asked to reboot
+    // while node1 is still down (one after the other, node2's turn would
+    // only come once node1 was back and had passed its test command). The
+    // output stays the host-by-host one.
+    let side_by_side = run(
+        rsible,
+        dir.path(),
+        &sshd,
+        &python,
+        "4",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        reference.stdout,
+        side_by_side.stdout,
+        "with -f 4:\n--- ansible\n{}\n--- rsible\n{}",
+        describe(&reference),
+        describe(&side_by_side)
+    );
+    let stamp = |node: &str, file: &str| -> u128 {
+        let path = dir.path().join(node).join(file);
+        fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), describe(&side_by_side)))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    assert!(
+        stamp("node2", "requested-at") < stamp("node1", "up-at"),
+        "node2 rebooted only after node1 was back:\n{}",
+        describe(&side_by_side)
+    );
 }

@@ -24,6 +24,7 @@ pub mod python;
 pub mod raw;
 pub mod spec;
 pub mod ssh_command;
+mod timing;
 
 pub use error::ConnError;
 pub use handle::{AgentHandle, CallOptions};

@@ -7,6 +7,7 @@ use crate::handle::{dead_connection_error, AgentHandle};
 use crate::master_gate;
 use crate::spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};
 use crate::ssh_command::{shell_quote, ssh_argv};
+use crate::timing::PhaseClock;
 use crate::ConnError;
 use rsible_modules::protocol::{read_frame, Frame};
 use std::io::BufRead;
@@ -43,6 +44,7 @@ impl Connection {
 }
 
 fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, ConnError> {
+    let mut clock = PhaseClock::start(&spec.host);
     let boot = script(payload, spec.remote_cache_dir.as_deref(), &spec.agent_args);
     let password = spec
         .become_
@@ -81,7 +83,13 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
     let gate = (spec.connection == ConnKind::Ssh && master_gate::shares_master(&args))
         .then(|| master_gate::gate_for(&program, &args));
     let mut turn = gate.as_deref().and_then(master_gate::wait_turn);
+    clock.mark(if turn.is_some() {
+        "gate-first"
+    } else {
+        "gate-shared"
+    });
     let mut proc = spawn(&program, &args, prompt, password)?;
+    clock.mark("spawn");
     if let Some(BecomeSpec {
         method: BecomeMethod::Su,
         ..
@@ -90,7 +98,7 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         proc.become_name = "su";
     }
     let uploaded = if bootstraps {
-        match run_bootstrap(&mut proc, payload, spec.connection) {
+        match run_bootstrap(&mut proc, payload, spec.connection, &mut clock) {
             Ok(u) => u,
             Err(e) => {
                 proc.kill();
@@ -104,7 +112,9 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         *established = true;
     }
     drop(turn);
-    let hello = match read_frame(&mut proc.stdout) {
+    let hello = read_frame(&mut proc.stdout);
+    clock.mark("hello");
+    let hello = match hello {
         Ok(Frame::Json(v)) if v["op"] == "hello" => v,
         Ok(other) => {
             proc.kill();
@@ -138,6 +148,7 @@ fn run_bootstrap(
     proc: &mut Spawned,
     payload: &AgentPayload,
     kind: ConnKind,
+    clock: &mut PhaseClock,
 ) -> Result<bool, ConnError> {
     let mut uploaded = false;
     loop {
@@ -150,7 +161,15 @@ fn run_bootstrap(
             let code = proc.wait_for_exit(Duration::from_secs(2));
             return Err(failure_before_agent(proc, kind, code));
         }
-        match parse_marker(&String::from_utf8_lossy(&line)) {
+        let marker = parse_marker(&String::from_utf8_lossy(&line));
+        clock.mark(match &marker {
+            Marker::Cached => "marker-cached",
+            Marker::Upload => "marker-upload",
+            Marker::Stored => "marker-stored",
+            Marker::Exec => "marker-exec",
+            _ => "marker-other",
+        });
+        match marker {
             Marker::Arch(remote) => {
                 return Err(ConnError::Bootstrap(format!(
                     "the target's architecture ({remote}) cannot run the rsible agent built for {} ({})",

@@ -175,8 +175,12 @@ impl<S: Sink> Executor<'_, S> {
         out
     }
 
-    /// Printed now, or kept for the loop item's result.
+    /// Printed now, or kept for the loop item's result. A walk that only
+    /// records calls (prefetch.rs) prints nothing: the real walk will.
     fn async_line(&mut self, plan: &mut AsyncPlan, line: String) {
+        if self.prefetch.is_recording() {
+            return;
+        }
         if plan.in_loop {
             plan.lines.push(line);
         } else {
@@ -212,7 +216,11 @@ impl<S: Sink> Executor<'_, S> {
         let mut time_left = plan.time_limit as i64;
         let mut status = Map::new();
         while time_left > 0 {
-            std::thread::sleep(Duration::from_secs(plan.poll));
+            let interval = Duration::from_secs(plan.poll);
+            // With hosts side by side (prefetch.rs), one wait serves all.
+            if self.prefetch.wait_before_call(host, interval) {
+                std::thread::sleep(interval);
+            }
             status = self.async_status_call(host, scope, delegate, &jid, "status", &plan.async_dir);
             if status.contains_key("unreachable") {
                 // Ansible retries a poll that could not reach the host.

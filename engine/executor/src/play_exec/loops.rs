@@ -73,7 +73,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         // With a loop, `when` is evaluated per item (it may use the item).
         // A loop that cannot be evaluated leaves the decision to `when`
         // alone: false skips the task, true reports the loop's error.
-        let items = match self.loop_items(task, scope) {
+        let items = match self.loop_items_once(task, host, scope) {
             Ok(items) => items,
             Err(failed) => {
                 return self

@@ -45,9 +45,11 @@ mod meta;
 mod module_defaults;
 mod notify;
 mod prefetch;
+mod prefetch_memo;
 mod python_fallback;
 mod raw_action;
 mod reboot;
+mod reboot_batch;
 mod refresh_inventory;
 mod results;
 mod retries;
@@ -811,7 +813,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         delegate: Option<&str>,
     ) -> Map<String, Json> {
         let action = short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
-        let args = match self.template_args(task, scope) {
+        let args = match self.template_args_once(task, host, scope) {
             Ok(a) => a,
             Err(msg) => return obj(json!({"failed": true, "msg": msg})),
         };

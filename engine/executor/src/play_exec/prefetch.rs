@@ -27,6 +27,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
 
 use rsible_playbook::Task;
 use serde_json::{Map, Value as Json};
@@ -64,6 +65,10 @@ const EXECUTOR_ACTIONS: &[&str] = &["template", "copy"];
 /// round, so a long loop costs its length squared in (controller) walks;
 /// past this many, the rest of a host's calls run one by one in step 3.
 const MAX_ROUNDS: usize = 32;
+
+/// The same for an `async` task, whose walks are short (a start, then one
+/// `async_status` per poll): a job polled every second for ten minutes.
+const MAX_ASYNC_ROUNDS: usize = 640;
 
 thread_local! {
     /// Set when the guard runner was reached during the current host's walk.
@@ -107,6 +112,11 @@ struct HostCalls {
     next: Option<PlannedCall>,
     /// Out of the batch: no more calls are recorded for this host.
     left: bool,
+    /// The walk asked to wait this long before its next call (an async
+    /// job's poll interval, see `wait_before_call`).
+    wait: Option<Duration>,
+    /// The wait that goes with `next`.
+    next_wait: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -114,6 +124,10 @@ pub(super) struct PrefetchState {
     /// True while step 1 walks a host.
     recording: bool,
     hosts: HashMap<String, HostCalls>,
+    /// What each host's walks templated (`prefetch_memo.rs`).
+    pub(super) memo: super::prefetch_memo::TemplatedOnce,
+    /// A `reboot` task's hosts rebooting side by side (`reboot_batch.rs`).
+    pub(super) reboots: super::reboot_batch::RebootBatch,
 }
 
 /// What `module_call` should do with a call.
@@ -159,6 +173,7 @@ impl PrefetchState {
                     // The walk went another way than when recorded: what is
                     // left cannot be trusted; the rest runs as usual.
                     calls.done.clear();
+                    self.memo.forget(host);
                     Intercept::Call
                 }
                 None => Intercept::Call,
@@ -167,6 +182,7 @@ impl PrefetchState {
         if calls.left || calls.next.is_some() {
             return Intercept::Recorded(placeholder());
         }
+        let wait = calls.wait.take();
         match calls.done.get(calls.cursor) {
             Some((made, outcome)) if same_call(made, &call) => {
                 calls.cursor += 1;
@@ -178,6 +194,7 @@ impl PrefetchState {
             }
             None => {
                 calls.next = Some(call);
+                calls.next_wait = wait;
                 Intercept::Recorded(placeholder())
             }
         }
@@ -208,10 +225,34 @@ impl PrefetchState {
         true
     }
 
+    /// The walk of `host` is about to wait `wait` before its next call (an
+    /// async job's poll interval). Returns whether the caller must sleep:
+    /// not while recording (the round sleeps once for all hosts before it
+    /// runs the call) nor when that call's outcome is ready (it did).
+    pub(super) fn wait_before_call(&mut self, host: &str, wait: Duration) -> bool {
+        let Some(calls) = self.hosts.get_mut(host) else {
+            return !self.recording;
+        };
+        if self.recording {
+            if !calls.left && calls.next.is_none() {
+                calls.wait = Some(wait);
+            }
+            return false;
+        }
+        calls.done.is_empty()
+    }
+
+    /// True while step 1 walks a host: what the walk prints is not shown.
+    pub(super) fn is_recording(&self) -> bool {
+        self.recording
+    }
+
     /// Drops outcomes no execution took (a host that left the batch).
     pub(super) fn clear(&mut self) {
         self.recording = false;
         self.hosts.clear();
+        self.memo.clear();
+        self.reboots.clear();
     }
 }
 
@@ -226,10 +267,20 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) {
         self.prefetch.clear();
         let forks = self.options.forks.max(1);
+        self.reboot_side_by_side(ctx, task, frame, hosts);
         if forks < 2 || hosts.len() < 2 || !qualifies(task, frame) {
             return;
         }
-        self.prefetch_calls(hosts, forks, |ex, host| {
+        // An async job polled every few seconds takes a round per poll.
+        let is_async = ["async", "async_val"]
+            .iter()
+            .any(|k| frame.keyword(task, k).is_some());
+        let max_rounds = if is_async {
+            MAX_ASYNC_ROUNDS
+        } else {
+            MAX_ROUNDS
+        };
+        self.prefetch_rounds(hosts, forks, max_rounds, |ex, host| {
             let scope = ex.scope_for(ctx, host, frame, Some(task));
             let _ = ex.run_on_host(ctx, task, frame, host, &scope);
         });
@@ -241,6 +292,16 @@ impl<'a, S: Sink> Executor<'a, S> {
         &mut self,
         hosts: &[String],
         forks: usize,
+        walk: impl FnMut(&mut Self, &str),
+    ) {
+        self.prefetch_rounds(hosts, forks, MAX_ROUNDS, walk)
+    }
+
+    fn prefetch_rounds(
+        &mut self,
+        hosts: &[String],
+        forks: usize,
+        max_rounds: usize,
         mut walk: impl FnMut(&mut Self, &str),
     ) {
         // Outcomes left by a task that stopped early must never reach this one.
@@ -252,11 +313,13 @@ impl<'a, S: Sink> Executor<'a, S> {
             .iter()
             .map(|h| (h.clone(), HostCalls::default()))
             .collect();
+        self.prefetch.memo.start(hosts);
         let mut targets_seen: HashMap<TargetSpec, String> = HashMap::new();
-        for round in 0..MAX_ROUNDS {
+        for round in 0..max_rounds {
             self.record_round(hosts, &mut walk);
             let mut names = Vec::new();
             let mut calls = Vec::new();
+            let mut wait = Duration::ZERO;
             for host in hosts {
                 let Some(entry) = self.prefetch.hosts.get_mut(host) else {
                     continue;
@@ -264,6 +327,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 let Some(call) = entry.next.take() else {
                     continue;
                 };
+                let call_wait = entry.next_wait.take().unwrap_or_default();
                 // A target another host of the batch reaches: its calls
                 // would interleave with that host's, not follow them.
                 let owner = targets_seen
@@ -275,10 +339,13 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
                 names.push(host.clone());
                 calls.push(call);
+                wait = wait.max(call_wait);
             }
             if calls.is_empty() || (round == 0 && calls.len() < 2) {
                 break;
             }
+            // The hosts' poll intervals run out together.
+            std::thread::sleep(wait);
             let outcomes = self.runner.run_many(&calls, forks);
             for ((host, call), outcome) in names.into_iter().zip(calls).zip(outcomes) {
                 if let Some(entry) = self.prefetch.hosts.get_mut(&host) {
@@ -288,10 +355,13 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         self.prefetch.recording = false;
         let kept: HashSet<&String> = hosts.iter().collect();
+        let memo = &self.prefetch.memo;
         self.prefetch.hosts.retain(|h, c| {
             c.next = None;
-            kept.contains(h) && !c.done.is_empty()
+            kept.contains(h) && (!c.done.is_empty() || memo.has(h))
         });
+        // The per-host walk that follows reads the memo from its start.
+        self.prefetch.memo.rewind_all();
     }
 
     /// Step 1: every host still in the batch walked once, the runner guarded.
@@ -307,6 +377,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
                 _ => continue,
             }
+            self.prefetch.memo.rewind(host);
             GUARD_TOUCHED.with(|t| t.set(false));
             walk(self, host);
             if GUARD_TOUCHED.with(|t| t.get()) {
@@ -376,16 +447,10 @@ pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
         return false;
     }
     // `until` reports each retry as it happens; `run_once`/`throttle`
-    // change which hosts run at once; `async` tasks poll between calls
-    // (async_task.rs).
-    for keyword in [
-        "until",
-        "retries",
-        "run_once",
-        "throttle",
-        "async",
-        "async_val",
-    ] {
+    // change which hosts run at once. An `async` task's polls are calls
+    // like others, the wait before each made once per round for all hosts
+    // (`wait_before_call`).
+    for keyword in ["until", "retries", "run_once", "throttle"] {
         if frame.keyword(task, keyword).is_some() {
             return false;
         }
@@ -411,14 +476,12 @@ pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
 }
 
 /// A loop whose walk can be repeated: no `pause` between items (a walk
-/// would sleep), no per-item `delegate_to` (one host's calls could reach
-/// another host's target out of order), and items that do not come from
-/// running a command on the controller (`with_lines`, `with_pipe`).
+/// would sleep) and no per-item `delegate_to` (one host's calls could reach
+/// another host's target out of order). Its items are computed once per
+/// host however many walks (`prefetch_memo.rs`), so `with_lines` and
+/// `with_pipe` run their command once, as in Ansible.
 fn loop_qualifies(task: &Task, frame: &Frame) -> bool {
     if frame.keyword(task, "delegate_to").is_some() {
-        return false;
-    }
-    if matches!(task.loop_with.as_deref(), Some("lines" | "pipe")) {
         return false;
     }
     frame

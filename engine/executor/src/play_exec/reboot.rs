@@ -207,7 +207,7 @@ fn shutdown_args(opts: &RebootOptions, dist: &Distribution) -> String {
 
 /// The plugin's backoff after the n-th failure: 2^n seconds, at most 12,
 /// plus up to a second of jitter.
-fn backoff(fail_count: u32) -> Duration {
+pub(super) fn backoff(fail_count: u32) -> Duration {
     let jitter_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::from(d.subsec_nanos()) % 1000);
@@ -235,6 +235,35 @@ fn failed(msg: String) -> Stop {
     obj(json!({"failed": true, "msg": msg}))
 }
 
+pub(super) const BOOT_CHECK: &str = "last boot time check";
+pub(super) const TEST_CHECK: &str = "post-reboot test command";
+
+pub(super) fn rebooted() -> Stop {
+    obj(json!({"rebooted": true, "changed": true}))
+}
+
+pub(super) fn rebooted_but(msg: String) -> Stop {
+    obj(json!({"failed": true, "rebooted": true, "msg": msg}))
+}
+
+/// Ansible's timeout message of a wait.
+pub(super) fn timed_out(desc: &str, timeout: u64) -> String {
+    format!("Timed out waiting for {desc} (timeout={timeout})")
+}
+
+/// A host whose shutdown command ran: what the waits after it need.
+pub(super) struct Issued {
+    pub(super) target: TargetSpec,
+    /// The target with `connect_timeout` for the boot id checks.
+    pub(super) probe: TargetSpec,
+    previous: String,
+    boot_cmd: String,
+    test_cmd: String,
+    pub(super) timeout: u64,
+    pub(super) post_reboot_delay: u64,
+    pub(super) start: Instant,
+}
+
 impl<'a, S: Sink> Executor<'a, S> {
     pub(super) fn reboot_action(
         &mut self,
@@ -258,6 +287,17 @@ impl<'a, S: Sink> Executor<'a, S> {
             Ok(o) => o,
             Err(msg) => return failed(msg),
         };
+        // Hosts rebooted side by side (reboot_batch.rs): the first walk only
+        // issues the reboot, the wait for all of them comes after it.
+        if self.prefetch.reboots.issuing() {
+            let issued = self.reboot_issue(action, &target, &opts);
+            self.prefetch.reboots.record(host, action, issued);
+            return obj(json!({"failed": true, "msg": "(reboot issued, waiting)"}));
+        }
+        if let Some(result) = self.prefetch.reboots.take_result(host) {
+            self.runner.forget_host(&target.host);
+            return result;
+        }
         match self.reboot_and_wait(action, &target, &opts) {
             Ok(result) | Err(result) => {
                 // The reboot ended the host's agents: later tasks connect anew.
@@ -273,6 +313,34 @@ impl<'a, S: Sink> Executor<'a, S> {
         target: &TargetSpec,
         opts: &RebootOptions,
     ) -> Result<Stop, Stop> {
+        let issued = self.reboot_issue(action, target, opts)?;
+        std::thread::sleep(Duration::from_secs(issued.post_reboot_delay));
+        let timeout = issued.timeout;
+        let boot_changed = |ex: &mut Self| ex.reboot_boot_changed(action, &issued);
+        let mut result = match self.until_success(&issued.probe, timeout, BOOT_CHECK, boot_changed)
+        {
+            Ok(()) => {
+                let test_passes = |ex: &mut Self| ex.reboot_test_passes(&issued);
+                match self.until_success(target, timeout, TEST_CHECK, test_passes) {
+                    Ok(()) => rebooted(),
+                    Err(msg) => rebooted_but(msg),
+                }
+            }
+            Err(msg) => rebooted_but(msg),
+        };
+        result.insert("elapsed".into(), json!(issued.start.elapsed().as_secs()));
+        Ok(result)
+    }
+
+    /// The reboot up to the shutdown command: the distribution, the boot id
+    /// before, the shutdown binary, and the command run. `Err` is the task's
+    /// result when it ends there.
+    fn reboot_issue(
+        &mut self,
+        action: &str,
+        target: &TargetSpec,
+        opts: &RebootOptions,
+    ) -> Result<Issued, Stop> {
         let dist = self.distribution(target)?;
         let boot_cmd = opts
             .boot_time_command
@@ -311,50 +379,46 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             Low::Error(msg) => return Err(failed(msg)),
         }
-        std::thread::sleep(Duration::from_secs(opts.post_reboot_delay));
+        Ok(Issued {
+            probe: TargetSpec {
+                timeout: opts.connect_timeout.or(target.timeout),
+                ..target.clone()
+            },
+            target: target.clone(),
+            previous,
+            boot_cmd,
+            test_cmd: opts
+                .test_command
+                .clone()
+                .unwrap_or_else(|| dist.test_command().to_string()),
+            timeout: opts.reboot_timeout,
+            post_reboot_delay: opts.post_reboot_delay,
+            start,
+        })
+    }
 
-        let probe = TargetSpec {
-            timeout: opts.connect_timeout.or(target.timeout),
-            ..target.clone()
-        };
-        let timeout = opts.reboot_timeout;
-        let boot_changed = |ex: &mut Self| -> Result<(), String> {
-            let now = ex.boot_time(action, &probe, &boot_cmd)?;
-            if now.is_empty() || now == previous {
-                return Err("boot time has not changed".into());
+    /// One try of the first wait: the boot id differs from the one before.
+    pub(super) fn reboot_boot_changed(
+        &mut self,
+        action: &str,
+        issued: &Issued,
+    ) -> Result<(), String> {
+        let now = self.boot_time(action, &issued.probe, &issued.boot_cmd)?;
+        if now.is_empty() || now == issued.previous {
+            return Err("boot time has not changed".into());
+        }
+        Ok(())
+    }
+
+    /// One try of the second wait: `test_command` succeeds.
+    pub(super) fn reboot_test_passes(&mut self, issued: &Issued) -> Result<(), String> {
+        match self.low_level(&issued.target, &issued.test_cmd) {
+            Low::Ran { rc: 0, .. } => Ok(()),
+            Low::Ran { stdout, stderr, .. } => {
+                Err(format!("Test command failed: {stderr} {stdout}"))
             }
-            Ok(())
-        };
-        let mut result =
-            match self.until_success(&probe, timeout, "last boot time check", boot_changed) {
-                Ok(()) => {
-                    let test_cmd = opts
-                        .test_command
-                        .clone()
-                        .unwrap_or_else(|| dist.test_command().to_string());
-                    let test_passes = |ex: &mut Self| -> Result<(), String> {
-                        match ex.low_level(target, &test_cmd) {
-                            Low::Ran { rc: 0, .. } => Ok(()),
-                            Low::Ran { stdout, stderr, .. } => {
-                                Err(format!("Test command failed: {stderr} {stdout}"))
-                            }
-                            Low::ConnectionFailed(m) | Low::Error(m) => Err(m),
-                        }
-                    };
-                    match self.until_success(
-                        target,
-                        timeout,
-                        "post-reboot test command",
-                        test_passes,
-                    ) {
-                        Ok(()) => obj(json!({"rebooted": true, "changed": true})),
-                        Err(msg) => obj(json!({"failed": true, "rebooted": true, "msg": msg})),
-                    }
-                }
-                Err(msg) => obj(json!({"failed": true, "rebooted": true, "msg": msg})),
-            };
-        result.insert("elapsed".into(), json!(start.elapsed().as_secs()));
-        Ok(result)
+            Low::ConnectionFailed(m) | Low::Error(m) => Err(m),
+        }
     }
 
     /// Runs `attempt` until it succeeds or `timeout` seconds pass, with the
@@ -377,7 +441,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             std::thread::sleep(backoff(fails));
             fails += 1;
         }
-        Err(format!("Timed out waiting for {desc} (timeout={timeout})"))
+        Err(timed_out(desc, timeout))
     }
 
     /// `setup` with `gather_subset: min`, for the distribution tables.
