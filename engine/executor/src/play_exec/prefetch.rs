@@ -268,14 +268,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         self.prefetch.clear();
         let forks = self.options.forks.max(1);
         self.reboot_side_by_side(ctx, task, frame, hosts);
-        if forks < 2 || hosts.len() < 2 || !qualifies(task, frame) {
+        if forks < 2 || hosts.len() < 2 || !qualifies_in_rounds(task, frame) {
             return;
         }
         // An async job polled every few seconds takes a round per poll.
-        let is_async = ["async", "async_val"]
-            .iter()
-            .any(|k| frame.keyword(task, k).is_some());
-        let max_rounds = if is_async {
+        let max_rounds = if is_async(task, frame) {
             MAX_ASYNC_ROUNDS
         } else {
             MAX_ROUNDS
@@ -439,10 +436,26 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 }
 
+/// A task whose calls the `free` strategy can record ahead, one call at a
+/// time (`strategy/free_run.rs`): as `qualifies_in_rounds`, but not an
+/// `async` task (its polls need the waits `prefetch_rounds` makes) nor a
+/// loop over a command's output (items computed once need the memo).
+pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
+    qualifies_in_rounds(task, frame)
+        && !is_async(task, frame)
+        && !matches!(task.loop_with.as_deref(), Some("lines" | "pipe"))
+}
+
+fn is_async(task: &Task, frame: &Frame) -> bool {
+    ["async", "async_val"]
+        .iter()
+        .any(|k| frame.keyword(task, k).is_some())
+}
+
 /// A task whose calls can be made ahead, round by round (see the module's
 /// comment): a module of the agent, or `template`/`copy`, with or without a
 /// loop.
-pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
+fn qualifies_in_rounds(task: &Task, frame: &Frame) -> bool {
     if task.kind != rsible_playbook::TaskKind::Module {
         return false;
     }
