@@ -202,8 +202,17 @@ impl<'a, S: Sink> Executor<'a, S> {
         for (k, v) in facts {
             all.insert(k.clone(), crate::scope::json_to_value(v));
         }
-        let snapshot: Map<String, Json> =
-            all.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+        // The JSON copy of every fact is only for the persistent cache: without
+        // one (the default memory cache) it would be built and dropped per host.
+        if self.fact_cache.is_none() {
+            return;
+        }
+        let snapshot: Map<String, Json> = self
+            .state(host)
+            .facts
+            .iter()
+            .map(|(k, v)| (k.clone(), to_json(v)))
+            .collect();
         if let Some(cache) = &self.fact_cache {
             if let Err(e) = cache.save(host, &snapshot) {
                 let text = crate::output::display::warning(&e, 80);

@@ -700,14 +700,8 @@ fn device_facts() -> Facts {
             };
         d.insert("support_discard".into(), json!(discard));
         let mut partitions = Map::new();
-        let part_re = regex::Regex::new(&format!("({}[p]?\\d+)", regex::escape(&block))).ok();
         for folder in dir_names(&sysdir) {
-            let Some(name) = part_re
-                .as_ref()
-                .and_then(|re| re.captures(&folder))
-                .and_then(|c| c.get(1))
-                .map(|m| m.as_str().to_string())
-            else {
+            let Some(name) = partition_name(&block, &folder) else {
                 continue;
             };
             let pdir = sysdir.join(&name);
@@ -766,6 +760,26 @@ fn device_facts() -> Facts {
     f
 }
 
+/// Ansible's `re.search(block + r'[p]?\d+', folder)`: the partition name
+/// inside a sysfs folder name (`vda1`, `nvme0n1p2`), found by hand because a
+/// regex compiled per block device cost more than the rest of the collector.
+fn partition_name(block: &str, folder: &str) -> Option<String> {
+    if block.is_empty() {
+        return None;
+    }
+    folder.match_indices(block).find_map(|(i, _)| {
+        let rest = &folder[i + block.len()..];
+        let digits_after = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+        let with_p = rest
+            .strip_prefix('p')
+            .map(digits_after)
+            .filter(|n| *n > 0)
+            .map(|n| 1 + n);
+        let end = with_p.or_else(|| Some(digits_after(rest)).filter(|n| *n > 0))?;
+        Some(folder[i..i + block.len() + end].to_string())
+    })
+}
+
 fn sector_size(dir: &Path) -> String {
     file_content(dir.join("queue/logical_block_size"))
         .filter(|s| !s.is_empty())
@@ -801,6 +815,33 @@ mod tests {
         assert_eq!(py_round(0.5), 0);
         assert_eq!(py_round(1.5), 2);
         assert_eq!(py_round(2.0), 2);
+    }
+
+    #[test]
+    fn partition_names_as_the_regex_finds_them() {
+        let cases = [
+            ("vda", "vda1"),
+            ("vda", "vda12"),
+            ("vda", "vdap3"),
+            ("vda", "vdap"),
+            ("vda", "vda"),
+            ("vda", "queue"),
+            ("nvme0n1", "nvme0n1p2"),
+            ("loop0", "loop0p1"),
+            ("sda", "xsda2y"),
+            ("sda", "sdasda3"),
+            ("md", "md127"),
+            ("sr0", "power"),
+        ];
+        for (block, folder) in cases {
+            let re =
+                regex::Regex::new(&format!("({}[p]?\\d+)", regex::escape(block))).expect("pattern");
+            let want = re
+                .captures(folder)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().to_string());
+            assert_eq!(partition_name(block, folder), want, "{block} {folder}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub(crate) mod platform;
 mod python;
 mod subset;
 mod system;
+mod timing;
 mod util;
 mod virtualization;
 
@@ -53,8 +54,10 @@ pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
         .unwrap_or("/etc/ansible/facts.d")
         .to_string();
     let collectors = subset::resolve(&gather_subset).map_err(ModuleFail::msg)?;
+    let timing = timing::Timing::from_env();
     let mut facts = Facts::new();
     for collector in collectors {
+        let started = timing.start();
         let found = {
             let g = Gather {
                 facts: &facts,
@@ -62,6 +65,7 @@ pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
             };
             (collector.collect)(&g)
         };
+        timing.done(collector.name, started);
         for (k, v) in found {
             facts.insert(k, v);
         }

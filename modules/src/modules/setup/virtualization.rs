@@ -30,8 +30,67 @@ impl Found {
     }
 }
 
-fn matches(re: &str, text: &str) -> bool {
-    super::util::regex(re).is_some_and(|r| r.is_match(text))
+// Ansible's patterns here are all "a prefix, then anything, then a fixed
+// text" or close to it; they are matched by hand because compiling a
+// Unicode-aware regex costs more than the whole rest of this collector, and
+// every gathering pays it again in a fresh agent process.
+
+/// `^{prefix}.*{needle}` on one line (`.` never meets a newline in a line).
+fn prefix_then(line: &str, prefix: &str, needle: &str) -> bool {
+    line.strip_prefix(prefix)
+        .is_some_and(|rest| rest.contains(needle))
+}
+
+/// `/docker(/|-[0-9a-f]+\.scope)` anywhere in the line.
+fn docker_cgroup(line: &str) -> bool {
+    line.match_indices("/docker").any(|(i, m)| {
+        let rest = &line[i + m.len()..];
+        if rest.starts_with('/') {
+            return true;
+        }
+        let Some(hex) = rest.strip_prefix('-') else {
+            return false;
+        };
+        let digits = hex
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .count();
+        digits > 0 && hex[digits..].starts_with(".scope")
+    })
+}
+
+/// `^VxID:\s+(\d)`: the first digit of the id, when the line is one.
+fn vxid_first_digit(line: &str) -> Option<char> {
+    let rest = line.strip_prefix("VxID:")?;
+    let value = rest.trim_start_matches(python_space);
+    if value.len() == rest.len() {
+        return None;
+    }
+    value.chars().next().filter(char::is_ascii_digit)
+}
+
+/// Python's `\s` for str patterns: Unicode whitespace plus the separators
+/// \x1c-\x1f that Rust's `char::is_whitespace` leaves out.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `^machine.*CHRP IBM pSeries .emulated by qemu.`: any one character
+/// (not a newline) stands where the pattern has a dot.
+fn pseries_qemu(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("machine") else {
+        return false;
+    };
+    rest.match_indices("CHRP IBM pSeries ").any(|(i, m)| {
+        let mut after = rest[i + m.len()..].chars();
+        if after.next().is_none_or(|c| c == '\n') {
+            return false;
+        }
+        let tail = after.as_str();
+        tail.strip_prefix("emulated by qemu")
+            .and_then(|t| t.chars().next())
+            .is_some_and(|c| c != '\n')
+    })
 }
 
 pub fn collect(_g: &Gather) -> Facts {
@@ -43,7 +102,7 @@ pub fn collect(_g: &Gather) -> Facts {
         host: BTreeSet::new(),
     };
     for line in file_lines("/proc/1/cgroup") {
-        if matches(r"/docker(/|-[0-9a-f]+\.scope)", &line) {
+        if docker_cgroup(&line) {
             v.guest("docker", "docker", Some("guest"));
         }
         if line.contains("/lxc/") || line.contains("/machine.slice/machine-lxc") {
@@ -179,11 +238,11 @@ pub fn collect(_g: &Gather) -> Facts {
         v.role = None;
     }
     for line in file_lines("/proc/self/status") {
-        if matches(r"^VxID:\s+\d+", &line) {
+        if let Some(first) = vxid_first_digit(&line) {
             if !v.done {
                 v.kind = Some("linux_vserver".into());
             }
-            let host = matches(r"^VxID:\s+0", &line);
+            let host = first == '0';
             if host {
                 v.host.insert("linux_vserver".into());
             } else {
@@ -196,17 +255,17 @@ pub fn collect(_g: &Gather) -> Facts {
         }
     }
     for line in file_lines("/proc/cpuinfo") {
-        let tech = if matches("^model name.*QEMU Virtual CPU", &line) {
+        let tech = if prefix_then(&line, "model name", "QEMU Virtual CPU") {
             "kvm"
-        } else if matches("^vendor_id.*User Mode Linux", &line)
-            || matches("^model name.*UML", &line)
+        } else if prefix_then(&line, "vendor_id", "User Mode Linux")
+            || prefix_then(&line, "model name", "UML")
         {
             "uml"
-        } else if matches("^machine.*CHRP IBM pSeries .emulated by qemu.", &line) {
+        } else if pseries_qemu(&line) {
             "kvm"
-        } else if matches("^vendor_id.*PowerVM Lx86", &line) {
+        } else if prefix_then(&line, "vendor_id", "PowerVM Lx86") {
             "powervm_lx86"
-        } else if matches("^vendor_id.*IBM/S390", &line) {
+        } else if prefix_then(&line, "vendor_id", "IBM/S390") {
             "PR/SM"
         } else {
             continue;
@@ -290,4 +349,72 @@ pub fn collect(_g: &Gather) -> Facts {
         Value::Array(v.host.into_iter().map(Value::String).collect()),
     );
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand matchers agree with the regexes they replace.
+    #[test]
+    fn hand_matchers_agree_with_ansibles_patterns() {
+        let lines = [
+            "0::/docker/0123abcd",
+            "12:cpu:/system.slice/docker-4f2a9c.scope",
+            "12:cpu:/system.slice/docker-4f2a9c.scop",
+            "12:cpu:/system.slice/docker-.scope",
+            "12:cpu:/system.slice/docker-XYZ.scope",
+            "12:cpu:/dockerd",
+            "1:name=/docker-9/docker/",
+            "VxID:\t0",
+            "VxID:   42",
+            "VxID:42",
+            "VxID: x",
+            "model name\t: QEMU Virtual CPU version 2.5+",
+            "model name\t: Intel(R) Xeon(R)",
+            "vendor_id\t: User Mode Linux",
+            "model name\t: UML",
+            "machine\t\t: CHRP IBM pSeries (emulated by qemu)",
+            "machine\t\t: CHRP IBM pSeries (emulated by qemu",
+            "machine: CHRP IBM pSeries émulated by qemu!",
+            "vendor_id\t: PowerVM Lx86",
+            "vendor_id\t: IBM/S390",
+            "xvendor_id\t: IBM/S390",
+            "",
+        ];
+        let re = |p: &str| regex::Regex::new(p).expect("pattern");
+        let docker = re(r"/docker(/|-[0-9a-f]+\.scope)");
+        let vx = re(r"^VxID:\s+\d+");
+        let vx0 = re(r"^VxID:\s+0");
+        let pseries = re("^machine.*CHRP IBM pSeries .emulated by qemu.");
+        let prefixed = [
+            ("model name", "QEMU Virtual CPU"),
+            ("vendor_id", "User Mode Linux"),
+            ("model name", "UML"),
+            ("vendor_id", "PowerVM Lx86"),
+            ("vendor_id", "IBM/S390"),
+        ];
+        for line in lines {
+            assert_eq!(docker_cgroup(line), docker.is_match(line), "{line:?}");
+            assert_eq!(
+                vxid_first_digit(line).is_some(),
+                vx.is_match(line),
+                "{line:?}"
+            );
+            assert_eq!(
+                vxid_first_digit(line) == Some('0'),
+                vx0.is_match(line),
+                "{line:?}"
+            );
+            assert_eq!(pseries_qemu(line), pseries.is_match(line), "{line:?}");
+            for (prefix, needle) in prefixed {
+                let r = re(&format!("^{prefix}.*{}", regex::escape(needle)));
+                assert_eq!(
+                    prefix_then(line, prefix, needle),
+                    r.is_match(line),
+                    "{line:?}"
+                );
+            }
+        }
+    }
 }
