@@ -22,7 +22,9 @@ pub(crate) fn distribution_name(root: &Path) -> String {
 pub fn distribution_facts(root: &Path) -> Facts {
     let files = DistFiles { root };
     let mut facts: BTreeMap<&'static str, Value> = BTreeMap::new();
+    let t = super::timing::start();
     let guess = files.guess();
+    super::timing::done("distribution.guess", t);
     let s = |v: &str| Value::String(v.to_string());
     facts.insert("distribution", s(&guess.distribution));
     facts.insert("distribution_version", s(&guess.version));

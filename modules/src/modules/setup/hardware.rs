@@ -2,7 +2,7 @@
 
 use super::helper_cache;
 use super::util::{bin_path, file_content, file_lines, run};
-use super::{Facts, Gather};
+use super::{timing, Facts, Gather};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -14,16 +14,24 @@ pub fn collect(g: &Gather) -> Facts {
         .get("architecture")
         .and_then(Value::as_str)
         .unwrap_or("");
+    let t = timing::start();
     f.extend(cpu_facts(arch));
+    timing::done("hardware.cpu", t);
+    let t = timing::start();
     f.extend(memory_facts());
     f.extend(dmi_facts());
+    timing::done("hardware.memory+dmi", t);
+    let t = timing::start();
     f.extend(device_facts());
+    timing::done("hardware.devices", t);
     if let Some(up) = file_content("/proc/uptime") {
         if let Some(secs) = up.split(' ').next().and_then(|s| s.parse::<f64>().ok()) {
             f.insert("uptime_seconds".into(), json!(secs as i64));
         }
     }
+    let t = timing::start();
     f.extend(lvm_facts());
+    timing::done("hardware.lvm", t);
     f.insert("mounts".into(), Value::Array(mount_facts()));
     f
 }
@@ -442,6 +450,7 @@ fn lsblk_cached(bin: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 fn mount_facts() -> Vec<Value> {
+    let t = timing::start();
     let bind_mounts: BTreeSet<String> = match bin_path("findmnt") {
         Some(bin) => match findmnt_cached(&bin) {
             (0, out, _) => out
@@ -455,6 +464,8 @@ fn mount_facts() -> Vec<Value> {
         },
         None => BTreeSet::new(),
     };
+    timing::done("hardware.findmnt", t);
+    let t = timing::start();
     let uuids: BTreeMap<String, String> = match bin_path("lsblk") {
         Some(bin) => match lsblk_cached(
             &bin,
@@ -483,6 +494,8 @@ fn mount_facts() -> Vec<Value> {
         },
         None => BTreeMap::new(),
     };
+    timing::done("hardware.lsblk", t);
+    let t = timing::start();
     let mtab = if Path::new("/etc/mtab").exists() {
         "/etc/mtab"
     } else {
@@ -523,6 +536,7 @@ fn mount_facts() -> Vec<Value> {
         info.insert("uuid".into(), json!(uuid));
         mounts.push(Value::Object(info));
     }
+    timing::done("hardware.mounts", t);
     mounts
 }
 

@@ -14,6 +14,7 @@ mod netlink;
 mod network;
 pub(crate) mod platform;
 mod python;
+mod runner;
 mod subset;
 mod system;
 mod timing;
@@ -54,22 +55,8 @@ pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
         .unwrap_or("/etc/ansible/facts.d")
         .to_string();
     let collectors = subset::resolve(&gather_subset).map_err(ModuleFail::msg)?;
-    let timing = timing::Timing::from_env();
-    let mut facts = Facts::new();
-    for collector in collectors {
-        let started = timing.start();
-        let found = {
-            let g = Gather {
-                facts: &facts,
-                fact_path: &fact_path,
-            };
-            (collector.collect)(&g)
-        };
-        timing.done(collector.name, started);
-        for (k, v) in found {
-            facts.insert(k, v);
-        }
-    }
+    let _timing = timing::Timing::from_env();
+    let facts = runner::run_collectors(&collectors, &fact_path);
     let mut prefixed = Map::new();
     for (k, v) in facts {
         prefixed.insert(format!("ansible_{k}"), v);

@@ -1,16 +1,26 @@
-//! `RSIBLE_FACTS_TIMING=<file>` in the agent's environment: each collector's
-//! wall time is appended to that file, to see where a gathering spends its
-//! time. Off by default; the facts themselves are unchanged. A file rather
-//! than stderr because the controller keeps the agent's stderr to itself. A
-//! local connection's agent inherits the variable from rsible; over ssh it
-//! must be in the remote environment (e.g. sshd's `SetEnv`).
+//! `RSIBLE_FACTS_TIMING=<file>` in the agent's environment: the wall time of
+//! each collector (and of the costlier steps inside some) is appended to that
+//! file, to see where a gathering spends its time. Off by default; the facts
+//! themselves are unchanged. A file rather than stderr because the controller
+//! keeps the agent's stderr to itself. A local connection's agent inherits
+//! the variable from rsible; over ssh it must be in the remote environment
+//! (e.g. sshd's `SetEnv`).
 
 use std::io::Write;
+use std::sync::Mutex;
 use std::time::Instant;
 
+/// The lines of the gathering in progress, None when timing is off. Shared by
+/// the threads a gathering's collectors run on.
+static LINES: Mutex<Option<String>> = Mutex::new(None);
+
+fn lines() -> std::sync::MutexGuard<'static, Option<String>> {
+    LINES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One gathering's timing: created at its start, writes the file when dropped.
 pub(crate) struct Timing {
     file: Option<std::path::PathBuf>,
-    lines: std::cell::RefCell<String>,
 }
 
 impl Timing {
@@ -18,29 +28,33 @@ impl Timing {
         let file = std::env::var_os("RSIBLE_FACTS_TIMING")
             .filter(|v| !v.is_empty())
             .map(std::path::PathBuf::from);
-        Timing {
-            file,
-            lines: Default::default(),
+        if file.is_some() {
+            *lines() = Some(String::new());
         }
+        Timing { file }
     }
+}
 
-    pub fn start(&self) -> Option<Instant> {
-        self.file.as_ref().map(|_| Instant::now())
-    }
+/// The start of a step, when timing is on.
+pub(crate) fn start() -> Option<Instant> {
+    lines().is_some().then(Instant::now)
+}
 
-    pub fn done(&self, collector: &str, started: Option<Instant>) {
-        if let Some(t) = started {
-            let micros = t.elapsed().as_micros();
-            let line = format!("{} {collector} {micros} us\n", std::process::id());
-            self.lines.borrow_mut().push_str(&line);
-        }
+/// Records a step that began at `started` (nothing when timing is off).
+pub(crate) fn done(step: &str, started: Option<Instant>) {
+    let Some(t) = started else { return };
+    let micros = t.elapsed().as_micros();
+    if let Some(lines) = lines().as_mut() {
+        lines.push_str(&format!("{} {step} {micros} us\n", std::process::id()));
     }
 }
 
 impl Drop for Timing {
     fn drop(&mut self) {
-        let Some(path) = &self.file else { return };
-        let lines = self.lines.borrow();
+        let taken = lines().take();
+        let (Some(path), Some(lines)) = (&self.file, taken) else {
+            return;
+        };
         // Best effort: a diagnostic must never fail the gathering.
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
