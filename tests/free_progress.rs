@@ -3,8 +3,8 @@
 //! task 1) runs task 2. Each task appends a line to one log file, so the
 //! order of the lines is the order in which the hosts got there; under a
 //! lockstep walk `b`'s task-2 line would come after `a`'s task-1 line.
-//! The same with a block's always section (an include) and with the
-//! implicit fact gathering (a slow local fact on one host).
+//! The same with a block's always section (an include), with the implicit
+//! fact gathering (a slow local fact on one host) and with a handler.
 //! Ansible 2.18 is run on the same playbook (it is its behaviour) and its
 //! stdout compared, which is deterministic here: `b` is through before the
 //! sleep ends (5 s: Ansible's module runs take a second or more on a
@@ -49,6 +49,25 @@ const PLAYBOOK: &str = r#"---
   tasks:
     - name: After the facts
       ansible.builtin.shell: echo {{ inventory_hostname }}-after-facts >> {{ log }}
+
+- name: Free with a slow handler on a
+  hosts: nodes
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: Notify
+      ansible.builtin.debug:
+        msg: notify
+      changed_when: true
+      notify: Slow on a
+  post_tasks:
+    - name: After the handlers
+      ansible.builtin.shell: echo {{ inventory_hostname }}-after-handlers >> {{ log }}
+  handlers:
+    - name: Slow on a
+      ansible.builtin.shell: >-
+        {{ 'sleep 5 &&' if inventory_hostname == 'a' else '' }}
+        echo {{ inventory_hostname }}-handler >> {{ log }}
 "#;
 
 /// A local fact of host `a` that takes its time (run by `setup` from `fact_path`).
@@ -123,7 +142,7 @@ fn position(run: &Run, line: &str) -> usize {
 /// The order the test is about, for either engine.
 fn assert_hosts_went_ahead(run: &Run) {
     assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(run.log.len(), 9, "{:?}", run.log);
+    assert_eq!(run.log.len(), 13, "{:?}", run.log);
     // Play 1: b's task 2 while a still sleeps in task 1.
     assert!(
         position(run, "b-task2") < position(run, "a-task1-end"),
@@ -145,6 +164,13 @@ fn assert_hosts_went_ahead(run: &Run) {
         run.log
     );
     assert!(position(run, "a-facts-end") < position(run, "a-after-facts"));
+    // Play 4: b's post_tasks while a still runs its handler.
+    assert!(
+        position(run, "b-after-handlers") < position(run, "a-handler"),
+        "{:?}",
+        run.log
+    );
+    assert!(position(run, "a-handler") < position(run, "a-after-handlers"));
 }
 
 fn rsible() -> PathBuf {

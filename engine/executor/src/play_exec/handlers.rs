@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use rsible_playbook::{Item, Role, Task};
 
+use super::notify::HandlerEntry;
 use super::{Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::Sink;
@@ -19,38 +20,19 @@ impl<'a, S: Sink> Executor<'a, S> {
         ctx: &PlayCtx,
         hosts: &[String],
     ) -> Result<(), FatalError> {
-        // Rebuilt: an include_role may have replaced a handler's frame.
-        self.notify.built_for = None;
-        self.refresh_play_handlers(ctx);
-        let force = self.options.force_handlers
-            || ctx
-                .play
-                .keywords
-                .get("force_handlers")
-                .is_some_and(|n| self.node_truthy(n));
-        let handlers = self.notify.handlers.clone();
+        let (handlers, force) = self.begin_flush(ctx);
         for entry in &handlers {
             let notified: Vec<String> = hosts
                 .iter()
-                .filter(|h| {
-                    self.states.get(*h).is_some_and(|s| {
-                        let eligible =
-                            s.is_active() || (force && s.failed && !s.unreachable && !s.ended);
-                        eligible && s.notified_handlers.contains(&entry.key)
-                    })
-                })
+                .filter(|h| self.handler_notified(entry, h, force))
                 .cloned()
                 .collect();
             if notified.is_empty() {
                 continue;
             }
-            // Failed hosts take part only under --force-handlers; they stay failed.
             let mut revived = Vec::new();
             for h in &notified {
-                let st = self.state(h);
-                st.notified_handlers.shift_remove(&entry.key);
-                if st.failed {
-                    st.failed = false;
+                if self.claim_notification(entry, h) {
                     revived.push(h.clone());
                 }
             }
@@ -61,6 +43,38 @@ impl<'a, S: Sink> Executor<'a, S> {
             r?;
         }
         Ok(())
+    }
+
+    /// The play's handlers in the order a flush walks them (rebuilt: an
+    /// include_role may have replaced a handler's frame), and whether
+    /// failed hosts run them (`--force-handlers`).
+    pub(super) fn begin_flush(&mut self, ctx: &PlayCtx) -> (Vec<HandlerEntry>, bool) {
+        self.notify.built_for = None;
+        self.refresh_play_handlers(ctx);
+        let force = self.options.force_handlers
+            || ctx
+                .play
+                .keywords
+                .get("force_handlers")
+                .is_some_and(|n| self.node_truthy(n));
+        (self.notify.handlers.clone(), force)
+    }
+
+    /// Whether `host` runs `entry` in this flush.
+    pub(super) fn handler_notified(&self, entry: &HandlerEntry, host: &str, force: bool) -> bool {
+        self.states.get(host).is_some_and(|s| {
+            let eligible = s.is_active() || (force && s.failed && !s.unreachable && !s.ended);
+            eligible && s.notified_handlers.contains(&entry.key)
+        })
+    }
+
+    /// Takes `host`'s notification of `entry`; true when the host had
+    /// failed: it runs the handler (--force-handlers) and must be failed
+    /// again after it.
+    pub(super) fn claim_notification(&mut self, entry: &HandlerEntry, host: &str) -> bool {
+        let st = self.state(host);
+        st.notified_handlers.shift_remove(&entry.key);
+        std::mem::replace(&mut st.failed, false)
     }
 
     /// `meta: flush_handlers` as a task: Ansible prints its banner once per

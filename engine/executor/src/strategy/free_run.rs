@@ -23,6 +23,7 @@ use std::rc::Rc;
 use rsible_playbook::{Item, Role, Task, TaskKind};
 
 use super::super::gather::gather_task;
+use super::super::notify::HandlerEntry;
 use super::super::prefetch::{qualifies, ParkedCalls};
 use super::super::{Executor, FatalError, PlayCtx};
 use super::cursor::{HostCursor, Step};
@@ -66,7 +67,16 @@ struct HostRun {
     cursor: HostCursor,
     /// The call its current task waits for.
     waiting: Option<Waiting>,
+    /// The handler flush it is in, if any.
+    flushing: Option<HandlerPass>,
     done: bool,
+}
+
+/// One host's walk through the handler list at a flush, as `flush_handlers`.
+struct HandlerPass {
+    handlers: Vec<HandlerEntry>,
+    next: usize,
+    force: bool,
 }
 
 struct Waiting {
@@ -81,6 +91,8 @@ enum Work {
     Task(Rc<Task>, Frame),
     /// The implicit fact gathering (its task, the play's frame).
     Gather(Rc<Task>, Frame),
+    /// A handler; `refail`: the host had failed (--force-handlers).
+    Handler(Rc<Task>, Frame, bool),
 }
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -101,6 +113,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 name: h.clone(),
                 cursor: HostCursor::new(ctx.play, base),
                 waiting: None,
+                flushing: None,
                 done: false,
             })
             .collect();
@@ -182,7 +195,9 @@ impl<'a, S: Sink> Executor<'a, S> {
         base: &Frame,
         run: &mut HostRun,
     ) -> Result<(), FatalError> {
-        let host = [run.name.clone()];
+        if let Some(entry) = self.free_next_handler(run) {
+            return self.free_start_handler(ctx, run, entry);
+        }
         loop {
             match self.free_next_step(ctx, &mut run.cursor, &run.name) {
                 Step::Done => {
@@ -190,7 +205,19 @@ impl<'a, S: Sink> Executor<'a, S> {
                     return Ok(());
                 }
                 Step::Gather => return self.free_start_gather(ctx, base, run),
-                Step::Flush => return self.flush_handlers(ctx, &host),
+                Step::Flush => {
+                    let (handlers, force) = self.begin_flush(ctx);
+                    run.flushing = Some(HandlerPass {
+                        handlers,
+                        next: 0,
+                        force,
+                    });
+                    // The flush takes a step even when nothing was notified.
+                    return match self.free_next_handler(run) {
+                        Some(entry) => self.free_start_handler(ctx, run, entry),
+                        None => Ok(()),
+                    };
+                }
                 Step::Task(task, frame) => {
                     // Tasks the host does not run are no step (no output).
                     if !self.is_active(&run.name) || !self.tags_allow(&frame, &task) {
@@ -220,6 +247,67 @@ impl<'a, S: Sink> Executor<'a, S> {
         } else {
             self.free_finish_task(ctx, run, task, frame, None)
         }
+    }
+
+    /// The next handler of the host's flush it was notified of; None at
+    /// the end of the flush (or outside one).
+    fn free_next_handler(&self, run: &mut HostRun) -> Option<HandlerEntry> {
+        let pass = run.flushing.as_mut()?;
+        let start = pass.next.min(pass.handlers.len());
+        let next = pass.handlers[start..]
+            .iter()
+            .position(|e| self.handler_notified(e, &run.name, pass.force));
+        match next {
+            Some(offset) => {
+                pass.next = start + offset + 1;
+                Some(pass.handlers[start + offset].clone())
+            }
+            None => {
+                run.flushing = None;
+                None
+            }
+        }
+    }
+
+    /// A handler the host was notified of, in the background when it can be.
+    fn free_start_handler(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &mut HostRun,
+        entry: HandlerEntry,
+    ) -> Result<(), FatalError> {
+        let refail = self.claim_notification(&entry, &run.name);
+        let work = Work::Handler(entry.task.clone(), entry.frame.clone(), refail);
+        let in_background = !self.options.step
+            && entry.task.kind == TaskKind::Module
+            && qualifies(&entry.task, &entry.frame);
+        if in_background {
+            self.free_go_on(ctx, run, work, ParkedCalls::default())
+        } else {
+            self.free_finish_handler(ctx, run, work, None)
+        }
+    }
+
+    /// Runs a handler for `run`'s host as `flush_handlers` does.
+    fn free_finish_handler(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &mut HostRun,
+        work: Work,
+        parked: Option<ParkedCalls>,
+    ) -> Result<(), FatalError> {
+        let Work::Handler(task, frame, refail) = work else {
+            return Ok(());
+        };
+        if let Some(parked) = parked {
+            self.install_parked(&run.name, parked);
+        }
+        let outcome = self.run_handler(ctx, &task, &frame, std::slice::from_ref(&run.name));
+        self.prefetch.clear();
+        if refail {
+            self.state(&run.name).failed = true;
+        }
+        outcome
     }
 
     /// The implicit fact gathering, its `setup` call in the background.
@@ -264,11 +352,18 @@ impl<'a, S: Sink> Executor<'a, S> {
                     let scope = ex.scope_for(ctx, host, frame, Some(task));
                     let _ = ex.gather_call(ctx, task, frame, host, &scope);
                 }
+                Work::Handler(task, frame, _) => {
+                    let scope = ex.scope_for(ctx, host, frame, Some(task));
+                    let _ = ex.run_on_host(ctx, task, frame, host, &scope);
+                }
             });
             let Some(call) = next else {
                 return match work {
                     Work::Task(task, frame) => {
                         self.free_finish_task(ctx, run, task, frame, Some(parked))
+                    }
+                    handler @ Work::Handler(..) => {
+                        self.free_finish_handler(ctx, run, handler, Some(parked))
                     }
                     Work::Gather(_, frame) => {
                         self.install_parked(&run.name, parked);
