@@ -4,6 +4,7 @@
 //! `deb`, `upgrade`, `build-dep`, `fixed`, `clean`, `autoclean`, wildcards and
 //! `policy_rc_d` fail as not implemented natively.
 
+use super::apt_query::PackageQuery;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::bin_path::get_bin_path;
 use crate::util::run::{required_bin, run as run_cmd, Output};
@@ -319,35 +320,20 @@ impl Apt<'_> {
 
     fn status(
         &self,
+        query: &PackageQuery,
         name: &str,
         cmp: Option<&str>,
         version: Option<&str>,
         installing: bool,
     ) -> Result<Status, ModuleFail> {
-        let dpkg = self.run(vec![
-            required_bin("dpkg-query")?,
-            "-W".into(),
-            "-f".into(),
-            "${db:Status-Status}\t${Version}\t${Conffiles}\n".into(),
-            name.into(),
-        ])?;
-        let line = dpkg.out.lines().next().unwrap_or_default().to_string();
-        let mut fields = line.split('\t');
-        let db_status = fields.next().unwrap_or_default();
-        let installed_version = fields.next().unwrap_or_default().to_string();
-        let installed = dpkg.rc == 0 && db_status == "installed";
+        let record = query.dpkg(name);
+        let db_status = record.map_or("", |r| r.status.as_str());
+        let installed_version = record.map_or(String::new(), |r| r.version.clone());
+        let installed = db_status == "installed";
         // "config-files" packages still have files on disk (removed, not purged).
-        let has_files = dpkg.rc == 0 && db_status != "not-installed" && !db_status.is_empty();
-        let policy = self.run(vec![
-            required_bin("apt-cache")?,
-            "policy".into(),
-            name.into(),
-        ])?;
-        let known = policy
-            .out
-            .lines()
-            .next()
-            .is_some_and(|l| l.trim_end_matches(':') == name);
+        let has_files = record.is_some() && db_status != "not-installed" && !db_status.is_empty();
+        let policy = query.policy(name).unwrap_or_default();
+        let known = !policy.is_empty();
         if !known && !installed {
             if !installing {
                 return Ok(Status::default());
@@ -363,7 +349,6 @@ impl Apt<'_> {
             )));
         }
         let mut candidate = policy
-            .out
             .lines()
             .find_map(|l| l.trim().strip_prefix("Candidate: "))
             .filter(|c| *c != "(none)")
@@ -407,6 +392,17 @@ impl Apt<'_> {
             s.installable = candidate;
         }
         Ok(s)
+    }
+
+    /// dpkg's and apt's answers for every package the specs name, asked once.
+    fn query(&self, specs: &[String]) -> Result<PackageQuery, ModuleFail> {
+        let names: Vec<String> = specs.iter().map(|s| package_split(s).0).collect();
+        PackageQuery::load(
+            &names,
+            required_bin("dpkg-query")?,
+            required_bin("apt-cache")?,
+            |argv| self.run(argv),
+        )
     }
 
     fn is_virtual(&self, name: &str) -> Result<bool, ModuleFail> {
@@ -457,12 +453,13 @@ impl Apt<'_> {
         upgrade: bool,
     ) -> Result<(bool, Map<String, Value>), ModuleFail> {
         let only_upgrade = self.flag("only_upgrade");
+        let query = self.query(specs)?;
         let mut pkg_list = Vec::new();
         let mut names = Vec::new();
         for spec in specs {
             let (name, cmp, version) = package_split(spec);
             names.push(name.clone());
-            let s = self.status(&name, cmp, version.as_deref(), true)?;
+            let s = self.status(&query, &name, cmp, version.as_deref(), true)?;
             if !s.installed && only_upgrade {
                 continue;
             }
@@ -562,10 +559,11 @@ impl Apt<'_> {
 
     fn remove(&self, specs: &[String]) -> ModuleOutcome {
         let purge = self.flag("purge");
+        let query = self.query(specs)?;
         let mut pkg_list = Vec::new();
         for spec in specs {
             let (name, cmp, version) = package_split(spec);
-            let s = self.status(&name, cmp, version.as_deref(), false)?;
+            let s = self.status(&query, &name, cmp, version.as_deref(), false)?;
             if s.version_installed || (s.has_files && purge) {
                 pkg_list.push(spec.clone());
             }

@@ -2,6 +2,7 @@
 //! `AnsibleModule.exit_json`/`fail_json` apply.
 
 mod apt;
+mod apt_query;
 mod args;
 mod async_status;
 mod backup;
