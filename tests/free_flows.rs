@@ -1,5 +1,6 @@
 //! The `free` strategy walks each host on its own: handlers (with
-//! `force_handlers`, `listen`, a handler notifying a later one), an
+//! `force_handlers`, `listen`, a handler notifying a later one,
+//! `meta: flush_handlers`), an
 //! include with a loop, block/rescue/always, a failure. How the hosts'
 //! lines interleave depends on when results are processed (Ansible
 //! processes them in passes over the hosts, rsible as they arrive), so
@@ -29,6 +30,9 @@ const PLAYBOOK: &str = r#"---
       loop: [one, two]
       when: inventory_hostname != 'n3'
 
+    - name: Flush now
+      ansible.builtin.meta: flush_handlers
+
     - name: A block
       block:
         - name: Fails on n2
@@ -41,6 +45,7 @@ const PLAYBOOK: &str = r#"---
       always:
         - name: Always
           ansible.builtin.command: echo always {{ inventory_hostname }}
+          notify: First
 
     - name: Fails on n3 (its handlers still run, force_handlers)
       ansible.builtin.fail:

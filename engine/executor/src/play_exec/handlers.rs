@@ -118,6 +118,13 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+        if self.free_defers(task) {
+            // The free strategy's cursor runs the handlers, one step each.
+            if !flushing.is_empty() {
+                self.free_defer_flush();
+            }
+            return Ok(());
+        }
         self.flush_handlers(ctx, &flushing)
     }
 

@@ -59,6 +59,8 @@ type BannerKey = (usize, Option<std::sync::Arc<str>>, u32, u32);
 enum Deferred {
     Tasks(Rc<Vec<Item>>, Frame),
     Role(Rc<Role>, Frame),
+    /// `meta: flush_handlers`: the host's handlers are its next steps.
+    Flush,
 }
 
 /// One host going through the batch.
@@ -206,12 +208,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
                 Step::Gather => return self.free_start_gather(ctx, base, run),
                 Step::Flush => {
-                    let (handlers, force) = self.begin_flush(ctx);
-                    run.flushing = Some(HandlerPass {
-                        handlers,
-                        next: 0,
-                        force,
-                    });
+                    run.flushing = Some(self.free_handler_pass(ctx));
                     // The flush takes a step even when nothing was notified.
                     return match self.free_next_handler(run) {
                         Some(entry) => self.free_start_handler(ctx, run, entry),
@@ -416,6 +413,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             match entry {
                 Deferred::Tasks(items, inner) => run.cursor.push_included_tasks(items, inner),
                 Deferred::Role(role, inner) => run.cursor.push_role(&role, &inner),
+                Deferred::Flush => run.flushing = Some(self.free_handler_pass(ctx)),
             }
         }
         Ok(())
@@ -443,6 +441,20 @@ impl<'a, S: Sink> Executor<'a, S> {
             .or_insert_with(|| Rc::new(items))
             .clone();
         self.free.deferred.push(Deferred::Tasks(items, inner));
+    }
+
+    /// A `meta: flush_handlers` the host's cursor carries out.
+    pub(in crate::play_exec) fn free_defer_flush(&mut self) {
+        self.free.deferred.push(Deferred::Flush);
+    }
+
+    fn free_handler_pass(&mut self, ctx: &PlayCtx) -> HandlerPass {
+        let (handlers, force) = self.begin_flush(ctx);
+        HandlerPass {
+            handlers,
+            next: 0,
+            force,
+        }
     }
 
     /// An `include_role`'s role for the host's cursor.
