@@ -16,6 +16,7 @@ pub mod output;
 pub mod play_exec;
 mod raw_command;
 pub mod scope;
+mod scope_memo;
 pub mod target;
 pub mod vars;
 

@@ -13,6 +13,7 @@ use rsible_yaml::Node;
 
 use crate::frame::Frame;
 use crate::host_state::HostState;
+use crate::scope_memo;
 use crate::vars::precedence as level;
 use crate::vars::{Layer, VarLayers};
 
@@ -155,8 +156,8 @@ pub fn collect_role_defaults(role: &Role, out: &mut IndexMap<String, Value>) {
     for dep in &role.dependencies {
         collect_role_defaults(dep, out);
     }
-    for (k, v) in role.defaults.iter() {
-        out.insert(k.clone(), from_yaml(v));
+    for (k, v) in scope_memo::converted(&role.defaults).iter() {
+        out.insert(k.clone(), v.clone());
     }
 }
 
@@ -165,7 +166,10 @@ pub fn collect_role_vars(role: &Role, out: &mut IndexMap<String, Value>) {
     for dep in &role.dependencies {
         collect_role_vars(dep, out);
     }
-    for (k, v) in role.role_vars.iter().chain(role.vars.iter()) {
+    for (k, v) in scope_memo::converted(&role.role_vars).iter() {
+        out.insert(k.clone(), v.clone());
+    }
+    for (k, v) in role.vars.iter() {
         out.insert(k.clone(), from_yaml(v));
     }
 }
@@ -183,22 +187,18 @@ pub fn task_scope(
     let mut scope = VarLayers::new();
     scope.push(level::ROLE_DEFAULTS, play.all_role_defaults.clone());
     if let Some(role) = &frame.role {
-        let mut own = IndexMap::new();
-        collect_role_defaults(role, &mut own);
-        scope.push_map(level::ROLE_DEFAULTS, own);
+        scope.push(level::ROLE_DEFAULTS, scope_memo::role_defaults_layer(role));
     }
     for (name, layer) in inventory_layers {
         scope.push(name, layer);
     }
     if !state.facts.is_empty() {
-        scope.push_map(level::FACTS, fact_vars(&state.facts));
+        scope.push(level::FACTS, scope_memo::fact_layer(&state.facts));
     }
     scope.push(level::PLAY_VARS, play.play_vars.clone());
     scope.push(level::ROLE_VARS, play.all_role_vars.clone());
     if let Some(role) = &frame.role {
-        let mut own = IndexMap::new();
-        collect_role_vars(role, &mut own);
-        scope.push_map(level::ROLE_VARS, own);
+        scope.push(level::ROLE_VARS, scope_memo::role_vars_layer(role));
     }
     for vars in &frame.block_vars {
         scope.push(level::BLOCK_VARS, to_layer(vars));
@@ -273,7 +273,11 @@ fn is_restricted_fact(name: &str) -> bool {
     }
     let by_connection = ["ssh", "local", "paramiko_ssh", "psrp", "winrm"]
         .iter()
-        .any(|c| name.starts_with(&format!("ansible_{c}_")));
+        .any(|c| {
+            name.strip_prefix("ansible_")
+                .and_then(|rest| rest.strip_prefix(c))
+                .is_some_and(|rest| rest.starts_with('_'))
+        });
     if by_connection && !name.ends_with("_bridge") && !name.ends_with("_gwbridge") {
         return true;
     }

@@ -18,6 +18,7 @@ mod lookups;
 mod methods;
 mod mutable;
 mod plugin_names;
+mod prepared;
 pub mod python_repr;
 mod python_types;
 mod strict_template;

@@ -22,6 +22,7 @@ use crate::error::{ErrorKind, TemplateError};
 use crate::literal_eval::convert_result;
 use crate::mutable::{to_mutable_shallow, MutList, MutMap};
 use crate::plugin_names::{plugin_names, PluginKind};
+use crate::prepared::{OwnedExpression, OwnedTemplate, Prepared, PreparedCache};
 use crate::python_repr;
 use crate::value_conv::{is_unsafe, vault_ciphertext};
 use crate::vars::VarSource;
@@ -91,6 +92,11 @@ pub struct Templar {
     managed: String,
     /// Filters and tests already asked for: whether they exist.
     known_plugins: Mutex<HashMap<(PluginKind, String), bool>>,
+    /// Bare `{{ expr }}` strings, whole templates and conditionals, each
+    /// prepared (checked, guarded, compiled) once per distinct text.
+    expressions: PreparedCache<OwnedExpression>,
+    templates: PreparedCache<OwnedTemplate>,
+    conditionals: PreparedCache<OwnedExpression>,
 }
 
 impl Default for Templar {
@@ -105,6 +111,9 @@ impl Templar {
             envs: Mutex::new(HashMap::new()),
             managed: "Ansible managed".into(),
             known_plugins: Mutex::new(HashMap::new()),
+            expressions: PreparedCache::default(),
+            templates: PreparedCache::default(),
+            conditionals: PreparedCache::default(),
         }
     }
 
@@ -251,27 +260,13 @@ impl Templar {
             }
             expr = s;
         }
-        let env = self.env(JinjaOptions::default());
-        // Ansible's undefined fails when compared, filtered or negated: the
-        // expression runs with those operands guarded (see strict_undefined).
-        let guarded = crate::strict_undefined::guard_expression(expr.trim())
-            .and_then(|g| env.compile_expression_owned(g).ok());
-        let compiled = match guarded {
-            Some(g) => g,
-            None => env.compile_expression(expr.trim()).map_err(|e| {
-                syntax_error(
-                    &e,
-                    &format!("{{% if {} %}} True {{% else %}} False {{% endif %}}", expr),
-                )
-            })?,
-        };
+        let options = JinjaOptions::default();
+        let prepared = self.conditionals.get_or_prepare(options, &expr, || {
+            self.prepare_conditional(&expr, &self.env(options))
+        });
+        let compiled = prepared.compiled.as_ref().map_err(Clone::clone)?;
         frame.clear_missing();
-        resolve_eagerly(
-            frame,
-            id,
-            &crate::eager_resolve::expression_names(expr.trim()),
-        )
-        .map_err(wrap)?;
+        resolve_eagerly(frame, id, &prepared.names).map_err(wrap)?;
         let ctx = Value::from_object(RootContext { frame_id: id });
         let value = compiled
             .eval(ctx)
@@ -390,17 +385,14 @@ impl Templar {
         frame.clear_missing();
 
         if let Some(expr) = detect::single_expression(body) {
-            self.check_plugins(expr, true, options, body)?;
-            resolve_eagerly(frame, id, &crate::eager_resolve::expression_names(expr))?;
-            // Ansible's undefined fails where Python looks at it (see strict_undefined)
-            let guarded = crate::strict_undefined::guard_expression(expr)
-                .and_then(|g| env.compile_expression_owned(g).ok());
-            let compiled = match guarded {
-                Some(g) => g,
-                None => env
-                    .compile_expression(expr)
-                    .map_err(|e| syntax_error(&e, body))?,
-            };
+            let prepared = self.expressions.get_or_prepare(options, body, || {
+                self.prepare_expression(expr, body, options, &env)
+            });
+            if let Some(e) = &prepared.plugin_error {
+                return Err(e.clone());
+            }
+            resolve_eagerly(frame, id, &prepared.names)?;
+            let compiled = prepared.compiled.as_ref().map_err(Clone::clone)?;
             let value = compiled
                 .eval(ctx)
                 .map_err(|e| self.map_error(&e, frame, body))?;
@@ -408,10 +400,7 @@ impl Templar {
                 return Err(f);
             }
             check_defined(&value, frame, body)?;
-            let string_filter = detect::outermost_filter(expr).is_some_and(|f| {
-                let short = f.rsplit('.').next().unwrap_or(f);
-                STRING_TYPE_FILTERS.contains(&short)
-            });
+            let string_filter = prepared.string_filter;
             return Ok(match value.kind() {
                 ValueKind::String => {
                     let text = value.as_str().unwrap_or_default();
@@ -447,27 +436,14 @@ impl Templar {
             });
         }
 
-        let source = detect::mutable_set_literals(body, MUTABLE_WRAPPER);
-        // Ansible's undefined fails in `{% if %}`, `{% for %}`, filters and
-        // operators too (see strict_template); a template that does not
-        // compile is reported from its own text.
-        self.check_plugins(&source, false, options, body)?;
-        let names = crate::eager_resolve::template_names(&source, syntax_config(options));
-        if let Some(names) = &names {
-            resolve_eagerly(frame, id, &names.root)?;
+        let prepared = self
+            .templates
+            .get_or_prepare(options, body, || self.prepare_template(body, options, &env));
+        if let Some(e) = &prepared.plugin_error {
+            return Err(e.clone());
         }
-        let loop_names = names.map(|n| n.loops).unwrap_or_default();
-        let guarded_source =
-            crate::strict_template::guard_template(&source, syntax_config(options), &loop_names);
-        let guarded = guarded_source
-            .as_deref()
-            .and_then(|g| env.template_from_str(g).ok());
-        let tmpl = match guarded {
-            Some(t) => t,
-            None => env
-                .template_from_str(&source)
-                .map_err(|e| syntax_error(&e, body))?,
-        };
+        resolve_eagerly(frame, id, &prepared.names)?;
+        let tmpl = prepared.compiled.as_ref().map_err(Clone::clone)?;
         let rendered = tmpl
             .render(ctx)
             .map_err(|e| self.map_error(&e, frame, body));
@@ -487,6 +463,92 @@ impl Templar {
             }
         }
         Ok(Value::from(out))
+    }
+
+    /// A bare expression (`{{ expr }}` is all of `body`), checked, guarded
+    /// and compiled. Ansible's undefined fails where Python looks at it (see
+    /// strict_undefined).
+    fn prepare_expression(
+        &self,
+        expr: &str,
+        body: &str,
+        options: JinjaOptions,
+        env: &Arc<Environment<'static>>,
+    ) -> Prepared<OwnedExpression> {
+        let plugin_error = self.check_plugins(expr, true, options, body).err();
+        let compiled = crate::strict_undefined::guard_expression(expr)
+            .and_then(|g| OwnedExpression::compile(env, &g).ok())
+            .map(Ok)
+            .unwrap_or_else(|| {
+                OwnedExpression::compile(env, expr).map_err(|e| syntax_error(&e, body))
+            });
+        Prepared {
+            plugin_error,
+            names: crate::eager_resolve::expression_names(expr),
+            string_filter: detect::outermost_filter(expr).is_some_and(|f| {
+                let short = f.rsplit('.').next().unwrap_or(f);
+                STRING_TYPE_FILTERS.contains(&short)
+            }),
+            compiled,
+        }
+    }
+
+    /// A whole template, checked, guarded and compiled. Ansible's undefined
+    /// fails in `{% if %}`, `{% for %}`, filters and operators too (see
+    /// strict_template); a template that does not compile is reported from
+    /// its own text.
+    fn prepare_template(
+        &self,
+        body: &str,
+        options: JinjaOptions,
+        env: &Arc<Environment<'static>>,
+    ) -> Prepared<OwnedTemplate> {
+        let source = detect::mutable_set_literals(body, MUTABLE_WRAPPER);
+        let plugin_error = self.check_plugins(&source, false, options, body).err();
+        let names = crate::eager_resolve::template_names(&source, syntax_config(options));
+        let (root, loop_names) = match names {
+            Some(n) => (n.root, n.loops),
+            None => (Vec::new(), Vec::new()),
+        };
+        let compiled =
+            crate::strict_template::guard_template(&source, syntax_config(options), &loop_names)
+                .and_then(|g| OwnedTemplate::compile(env, &g).ok())
+                .map(Ok)
+                .unwrap_or_else(|| {
+                    OwnedTemplate::compile(env, &source).map_err(|e| syntax_error(&e, body))
+                });
+        Prepared {
+            plugin_error,
+            names: root,
+            string_filter: false,
+            compiled,
+        }
+    }
+
+    /// A conditional's bare expression, guarded (Ansible's undefined fails
+    /// when compared, filtered or negated, see strict_undefined) and compiled.
+    fn prepare_conditional(
+        &self,
+        expr: &str,
+        env: &Arc<Environment<'static>>,
+    ) -> Prepared<OwnedExpression> {
+        let compiled = crate::strict_undefined::guard_expression(expr.trim())
+            .and_then(|g| OwnedExpression::compile(env, &g).ok())
+            .map(Ok)
+            .unwrap_or_else(|| {
+                OwnedExpression::compile(env, expr.trim()).map_err(|e| {
+                    syntax_error(
+                        &e,
+                        &format!("{{% if {} %}} True {{% else %}} False {{% endif %}}", expr),
+                    )
+                })
+            });
+        Prepared {
+            plugin_error: None,
+            names: crate::eager_resolve::expression_names(expr.trim()),
+            string_filter: false,
+            compiled,
+        }
     }
 
     /// Fails as Jinja's compiler does when `source` names a filter or test

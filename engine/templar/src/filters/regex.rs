@@ -3,23 +3,49 @@
 
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Error, ErrorKind};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use regex::{Regex, RegexBuilder};
 
 use crate::python_repr::str_of;
 
+/// Compiled patterns by (pattern, ignorecase, multiline): templates apply
+/// the same few patterns for every host and every item, and compiling one
+/// costs far more than matching it. Bounded: cleared when full.
+type RegexCache = HashMap<(String, bool, bool), Regex>;
+static COMPILED: Mutex<Option<RegexCache>> = Mutex::new(None);
+const MAX_COMPILED: usize = 512;
+
 fn build(pattern: &str, kwargs: &Kwargs) -> Result<Regex, Error> {
     let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
     let multiline: Option<bool> = kwargs.get("multiline")?;
-    RegexBuilder::new(pattern)
-        .case_insensitive(ignorecase.unwrap_or(false))
-        .multi_line(multiline.unwrap_or(false))
+    let key = (
+        pattern.to_string(),
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    );
+    let lock = || COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = lock().as_ref().and_then(|m| m.get(&key)) {
+        return Ok(re.clone());
+    }
+    let re = RegexBuilder::new(pattern)
+        .case_insensitive(key.1)
+        .multi_line(key.2)
         .build()
         .map_err(|e| {
             Error::new(
                 ErrorKind::InvalidOperation,
                 format!("invalid regular expression: {}", e),
             )
-        })
+        })?;
+    let mut cache = lock();
+    let map = cache.get_or_insert_with(HashMap::new);
+    if map.len() >= MAX_COMPILED {
+        map.clear();
+    }
+    map.insert(key, re.clone());
+    Ok(re)
 }
 
 /// Translates a Python replacement string (`\1`, `\g<1>`, `\g<name>`) to the
