@@ -9,9 +9,11 @@
 //! background (`TargetRunner::start_call`), at most `forks` at a time. When
 //! a call's outcome arrives, the host's walk is recorded again with it: a
 //! next call is started, or the task is run for real, its outcomes taken
-//! from the record, and its result printed. Other tasks (controller
-//! actions, includes, Python modules, `until`, `async`, handlers, facts)
-//! run at once when the host reaches them.
+//! from the record, and its result printed. The implicit fact gathering
+//! and handlers (a host's flush is a series of steps, one per handler) go
+//! the same way. Other tasks (controller actions, includes, Python
+//! modules, `until`, `async`) run at once when the host reaches them; what
+//! an include brings goes to the host's cursor.
 //!
 //! Hosts are visited in passes, in inventory order, one step each, as
 //! 2.18's free strategy does: with `-f 1` or quick tasks the output is the
