@@ -67,8 +67,11 @@ const EXECUTOR_ACTIONS: &[&str] = &["template", "copy"];
 const MAX_ROUNDS: usize = 32;
 
 /// The same for an `async` task, whose walks are short (a start, then one
-/// `async_status` per poll): a job polled every second for ten minutes.
-const MAX_ASYNC_ROUNDS: usize = 640;
+/// `async_status` per poll, each walk answering all earlier polls again):
+/// Kubespray's drains (poll 15, limits of a few minutes) fit well within;
+/// a job polled every second past four minutes has its later polls made
+/// host by host in step 3.
+const MAX_ASYNC_ROUNDS: usize = 256;
 
 thread_local! {
     /// Set when the guard runner was reached during the current host's walk.
