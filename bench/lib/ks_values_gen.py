@@ -12,7 +12,8 @@ templates harness (bench/lib/ks_templates_gen.py, whose helpers this reuses),
 plus:
   roles/values__<r>  per role: its defaults and vars (symlinked), its meta
                      dependencies as deps__ wrappers, and the tasks below
-  values.yml         first one play per role (kubespray_defaults' wrapper,
+  values.yml         first network_facts' tasks (the addresses Kubespray
+                     computes before its roles run), then one play per role (kubespray_defaults' wrapper,
                      then the role's) with a debug task per templated
                      variable of defaults/ and vars/main; then one play per
                      role with other vars/ files (loaded by Kubespray's tasks
@@ -134,6 +135,16 @@ def main():
     made = set()
     defaults = write_role(ks, work, "kubespray_defaults", "deps", made, [])
     main_plays, include_plays, listing = [], [], []
+    # Kubespray computes the hosts' addresses (main_ip, main_access_ip, ...)
+    # in network_facts' tasks before any role runs; many defaults use them.
+    facts_tasks = os.path.join(ks, "roles", "network_facts", "tasks", "main.yaml")
+    if os.path.exists(facts_tasks):
+        name = write_role(ks, work, "network_facts", "facts", made, [{
+            "name": "network facts",
+            "ansible.builtin.import_tasks": facts_tasks,
+        }])
+        main_plays.append({"name": "network facts", "hosts": "k8s_cluster",
+                           "gather_facts": False, "roles": [name]})
     roles_dir = os.path.join(ks, "roles")
     for root, dirs, files in sorted(os.walk(roles_dir)):
         dirs.sort()

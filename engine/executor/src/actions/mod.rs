@@ -65,7 +65,15 @@ pub fn debug(
             }
             Err(e) if e.is_undefined() => Json::String("VARIABLE IS NOT DEFINED!".into()),
             // e.g. a vaulted value no secret opens: the task fails, as in Ansible
-            Err(e) => return error(e.to_string()),
+            Err(e) => {
+                // raised out of Ansible's action: it ends a loop (loop_abort.rs)
+                let mut out = error(e.to_string());
+                out.result.insert(
+                    crate::play_exec::loop_abort::RAISED.into(),
+                    Json::Bool(true),
+                );
+                return out;
+            }
         };
         result.insert(var.to_string(), value);
     } else {

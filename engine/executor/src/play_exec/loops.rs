@@ -127,6 +127,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                     self.delegated_vars_entry(d),
                 );
             }
+            if super::loop_abort::raised(&r) {
+                return super::loop_abort::aborted_loop(&r, results);
+            }
             control.annotate(&mut r, &items, index);
             if let Some(label) = &control.label {
                 if let Ok(l) = self.templar.template(&from_yaml(label), &item_scope) {

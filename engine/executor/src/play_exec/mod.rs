@@ -39,6 +39,7 @@ mod hostvars_cache;
 mod include_results;
 mod include_role;
 mod includes;
+pub(crate) mod loop_abort;
 mod loop_control;
 mod loops;
 mod meta;
@@ -815,7 +816,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let action = short_action(task.resolved_action.as_deref().unwrap_or(&task.action));
         let args = match self.template_args_once(task, host, scope) {
             Ok(a) => a,
-            Err(msg) => return obj(json!({"failed": true, "msg": msg})),
+            Err(msg) => return obj(json!({"failed": true, "msg": msg, loop_abort::RAISED: true})),
         };
         let fqcn = task.resolved_action.as_deref().unwrap_or(&task.action);
         let args = match self.with_module_defaults(task, frame, scope, fqcn, args) {
@@ -990,9 +991,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         for (k, v) in &task.args {
             let value = self.templar.template(&from_yaml(v), scope).map_err(|e| {
                 if e.is_undefined() {
-                    format!(
-                        "The task includes an option with an undefined variable. The error was: {e}"
-                    )
+                    undefined_argument_error(task, &e)
                 } else {
                     e.to_string()
                 }
@@ -1004,6 +1003,21 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         Ok(out)
     }
+}
+
+/// Ansible 2.18's parser error for an undefined variable in a task's
+/// arguments: its message, the cause, and the task's position in its file.
+fn undefined_argument_error(task: &Task, e: &rsible_templar::TemplateError) -> String {
+    let mut msg = format!("The task includes an option with an undefined variable.. {e}");
+    if let Some(source) = task.mark.source.as_deref() {
+        msg.push_str("\n\n");
+        msg.push_str(&rsible_yaml::error_context(
+            source,
+            task.mark.line,
+            task.mark.column,
+        ));
+    }
+    msg
 }
 
 fn unreachable_view() -> TaskView {

@@ -142,7 +142,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
-        if let Some(Json::Array(items)) = result.get("results") {
+        // a loop that ended at a raised error shows the items before it
+        let shown_items = result
+            .get("results")
+            .or_else(|| result.get(super::loop_abort::ITEMS_BEFORE));
+        if let Some(Json::Array(items)) = shown_items {
             for item in items_in_callback_order(task, items) {
                 if let Json::Object(m) = item {
                     self.show_item_async_lines(m);
@@ -166,6 +170,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
         }
         let mut result = result;
+        result.remove(super::loop_abort::ITEMS_BEFORE);
         super::async_task::strip_item_async_lines(&mut result);
         let shown = clean_copy(&result);
         let rv = ResultView {

@@ -55,7 +55,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut attempt: u64 = 1;
         loop {
             let mut result = self.execute_action(ctx, task, frame, host, scope, delegate);
-            if result.contains_key("unreachable") {
+            if result.contains_key("unreachable") || super::loop_abort::raised(&result) {
                 return result;
             }
             if policy.total > 1 {
