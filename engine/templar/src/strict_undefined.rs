@@ -190,12 +190,15 @@ impl Printer {
                 self.out.push_str(" else ");
                 match &i.false_expr {
                     Some(f) => self.expr(f, false)?,
-                    // Jinja's missing else prints as nothing; minijinja's
-                    // silent undefined would look like any undefined to the
-                    // formatter, which fails on it
+                    // Jinja's missing else is its lenient Undefined: it
+                    // prints as nothing, has length 0, joins as '' and is
+                    // not none. minijinja's silent undefined would look like
+                    // any undefined to the formatter, which fails on it; an
+                    // empty string behaves alike except for `is defined`
+                    // and `default` (see COMPATIBILITY.md)
                     None => {
                         self.guards += 1;
-                        self.out.push_str("none");
+                        self.out.push_str("''");
                     }
                 }
                 self.out.push(')');
