@@ -41,11 +41,13 @@ struct RoleLayers {
 }
 
 type RoleFile = Rc<IndexMap<String, Node>>;
+/// A role (held so that its address is not reused while memoised) and its layers.
+type RoleEntry = (Rc<Role>, Rc<RoleLayers>);
 
 thread_local! {
     static CONVERTED: RefCell<HashMap<usize, (RoleFile, Layer)>> = RefCell::default();
     static FACT_LAYERS: RefCell<HashMap<usize, (Facts, Layer)>> = RefCell::default();
-    static ROLE_LAYERS: RefCell<HashMap<usize, (Rc<Role>, Rc<RoleLayers>)>> = RefCell::default();
+    static ROLE_LAYERS: RefCell<HashMap<usize, RoleEntry>> = RefCell::default();
 }
 
 /// `fact_vars(facts)`, built once per version of a host's facts.

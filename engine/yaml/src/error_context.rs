@@ -221,6 +221,15 @@ fn has_key_equals_value(line: &str) -> bool {
         })
 }
 
+/// Appends the position block of `mark` after a blank line, as Ansible ends a
+/// task-level error; nothing when the node came from no file.
+pub fn append_position(msg: &mut String, mark: &crate::Mark) {
+    if let Some(source) = mark.source.as_deref() {
+        msg.push_str("\n\n");
+        msg.push_str(&error_context(source, mark.line, mark.column));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ mod source;
 mod syntax_error;
 
 pub use error::{Error, ErrorKind};
-pub use error_context::error_context;
+pub use error_context::{append_position, error_context};
 pub use load::{
     load_file, load_file_with_warnings, load_one, load_one_file, load_one_with_warnings, load_str,
     load_str_with_warnings, Loaded,

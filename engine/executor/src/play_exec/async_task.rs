@@ -360,14 +360,7 @@ impl<S: Sink> Executor<'_, S> {
                 "the field '{field}' has an invalid value ({}), and could not be converted to int.. ",
                 python_repr(&value)
             );
-            if let Some(source) = task.mark.source.as_deref() {
-                msg.push_str("\n\n");
-                msg.push_str(&rsible_yaml::error_context(
-                    source,
-                    task.mark.line,
-                    task.mark.column,
-                ));
-            }
+            rsible_yaml::append_position(&mut msg, &task.mark);
             msg
         })
     }

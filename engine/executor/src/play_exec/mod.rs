@@ -1009,14 +1009,7 @@ impl<'a, S: Sink> Executor<'a, S> {
 /// arguments: its message, the cause, and the task's position in its file.
 fn undefined_argument_error(task: &Task, e: &rsible_templar::TemplateError) -> String {
     let mut msg = format!("The task includes an option with an undefined variable.. {e}");
-    if let Some(source) = task.mark.source.as_deref() {
-        msg.push_str("\n\n");
-        msg.push_str(&rsible_yaml::error_context(
-            source,
-            task.mark.line,
-            task.mark.column,
-        ));
-    }
+    rsible_yaml::append_position(&mut msg, &task.mark);
     msg
 }
 

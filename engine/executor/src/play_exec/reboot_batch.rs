@@ -28,7 +28,8 @@ use crate::output::default_callback::Sink;
 type TaskResult = Map<String, Json>;
 
 enum Entry {
-    Waiting { action: String, issued: Issued },
+    // Boxed: an issued reboot carries its connection targets (hundreds of bytes).
+    Waiting { action: String, issued: Box<Issued> },
     Done(TaskResult),
 }
 
@@ -50,7 +51,7 @@ impl RebootBatch {
         let entry = match issued {
             Ok(issued) => Entry::Waiting {
                 action: action.to_string(),
-                issued,
+                issued: Box::new(issued),
             },
             Err(result) => Entry::Done(result),
         };
@@ -147,7 +148,7 @@ impl<S: Sink> Executor<'_, S> {
                 host: host.clone(),
                 action,
                 end: first + Duration::from_secs(issued.timeout),
-                issued,
+                issued: *issued,
                 stage: Stage::Boot,
                 fails: 0,
                 next_try: first,

@@ -350,13 +350,6 @@ pub(super) fn conditional_error(node: &rsible_yaml::Node, error: &str) -> String
         .map(str::to_string)
         .unwrap_or_else(|| from_yaml(node).to_string());
     let mut msg = format!("The conditional check '{text}' failed. The error was: {error}");
-    if let Some(source) = node.mark.source.as_deref() {
-        msg.push_str("\n\n");
-        msg.push_str(&rsible_yaml::error_context(
-            source,
-            node.mark.line,
-            node.mark.column,
-        ));
-    }
+    rsible_yaml::append_position(&mut msg, &node.mark);
     msg
 }
