@@ -4,16 +4,12 @@
 # and ControlPersist on). The hosts are aliases of one sshd this script starts
 # on 127.0.0.1 with generated keys. Prints both times and the ratio.
 #
-# RSIBLE_BENCH_LOGIN_RC=skip keeps the remote user's shell rc files out of the
-# sessions (both engines): bash sources ~/.bashrc for every ssh command, and on
-# a machine whose .bashrc does real work (this one runs `pyenv init`, ~200 ms
-# of CPU and ~55 processes per session) that cost, not either engine, sets the
-# time. It works by starting the sessions at SHLVL=2 (sshd's SetEnv SHLVL=1,
-# which bash increments), where bash does not source .bashrc for ssh commands.
-# Default `keep`: the sessions are what a login on this machine gives.
+# RSIBLE_BENCH_LOGIN_RC=skip|keep: see bench/lib/loopback-sshd.sh.
 set -euo pipefail
 N="${1:-20}"
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib/loopback-sshd.sh
+. "$REPO_ROOT/bench/lib/loopback-sshd.sh" # for sshd_login_rc_config
 REF_BIN="${RSIBLE_REF_BIN:-${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}/bin}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 # RSIBLE_BENCH_PROFILE=debug checks the script without a release build (times then mean little).
@@ -48,11 +44,7 @@ MaxStartups 200
 MaxSessions 200
 LogLevel ERROR
 CFG
-case "${RSIBLE_BENCH_LOGIN_RC:-keep}" in
-    skip) echo "SetEnv SHLVL=1" >> "$work/sshd_config" ;;
-    keep) ;;
-    *) echo "RSIBLE_BENCH_LOGIN_RC must be keep or skip" >&2; exit 2 ;;
-esac
+sshd_login_rc_config >> "$work/sshd_config"
 "$(command -v sshd || echo /usr/sbin/sshd)" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
 sshd_pid=$!
 for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done

@@ -8,6 +8,7 @@
 #   bench/hosts.sh [N ...]        default: 1 20 100
 #   FORKS=20                      forks for both engines (default 20)
 #   REFERENCE_MAX=100             above this N only rsible runs (time, RSS)
+#   RSIBLE_BENCH_LOGIN_RC=skip    see bench/lib/loopback-sshd.sh
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 REF_BIN="${RSIBLE_REF_BIN:-${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}/bin}"
@@ -136,7 +137,7 @@ for n in "$@"; do
     if [ "$n" -le "$REFERENCE_MAX" ]; then
         read -r an_t _ < <(run_engine ansible "$n")
         ratio=$(python3 -c "print(f'{$an_t / $rs_t:.1f}')")
-        echo "N=$n: ansible-playbook $an_t s, rsible-playbook $rs_t s, ratio ${ratio}x, rsible peak RSS $((rs_rss / 1024)) MiB"
+        echo "N=$n (login rc files: ${RSIBLE_BENCH_LOGIN_RC:-keep}; load $(cut -d" " -f1-3 /proc/loadavg)): ansible-playbook $an_t s, rsible-playbook $rs_t s, ratio ${ratio}x, rsible peak RSS $((rs_rss / 1024)) MiB"
     else
         echo "N=$n: rsible-playbook $rs_t s, peak RSS $((rs_rss / 1024)) MiB (reference skipped above N=$REFERENCE_MAX)"
     fi
