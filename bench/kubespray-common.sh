@@ -44,3 +44,33 @@ kube_control_plane
 kube_node
 INV
 }
+
+# Runs PLAYBOOK in WORK (inventory/inventory.ini, connection local, -v) under
+# the reference and then under rsible, each log in WORK/{ref,rsible}.log, and
+# sets ref_time and rsible_time (seconds). With RSIBLE_BENCH_REUSE_REF=1 and a
+# recording in WORK.ref, the reference's log, time and password-lookup files
+# are reused instead of running it again (same Kubespray, same fixture).
+run_reference_then_rsible() { # WORK PLAYBOOK
+    local work="$1" playbook="$2"
+    _timed_run() { # engine binary-dir
+        local start end
+        start=$(date +%s.%N)
+        (cd "$work" && "$2/ansible-playbook" -i inventory/inventory.ini "$playbook" -c local -v \
+            > "$work/$1.log" 2>&1) || true
+        end=$(date +%s.%N)
+        echo "$end - $start" | bc
+    }
+    if [ "${RSIBLE_BENCH_REUSE_REF:-0}" = 1 ] && [ -s "$work.ref/ref.log" ]; then
+        cp "$work.ref/ref.log" "$work/ref.log"
+        # the password lookup's files, so that rsible reads the same passwords
+        [ -d "$work.ref/credentials" ] && cp -r "$work.ref/credentials" "$work/inventory/"
+        ref_time=$(cat "$work.ref/time")
+    else
+        ref_time=$(_timed_run ref "$REF_BIN")
+        rm -rf "$work.ref" && mkdir -p "$work.ref"
+        cp "$work/ref.log" "$work.ref/ref.log" && echo "$ref_time" > "$work.ref/time"
+        [ -d "$work/inventory/credentials" ] && cp -r "$work/inventory/credentials" "$work.ref/"
+    fi
+    ln -sf "$RSIBLE_BIN/rsible-playbook" "$work/ansible-playbook"
+    rsible_time=$(_timed_run rsible "$work")
+}

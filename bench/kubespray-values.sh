@@ -27,27 +27,7 @@ rm -rf "$WORK"
 "$REF_BIN/python" "$here/lib/ks_values_gen.py" "$KS" "$WORK" "$here/data/kubespray-facts.json"
 make_kubespray_inventory "$WORK/inventory"
 
-run() { # engine binary-dir
-    local start end
-    start=$(date +%s.%N)
-    (cd "$WORK" && "$2/ansible-playbook" -i inventory/inventory.ini values.yml -c local -v \
-        > "$WORK/$1.log" 2>&1) || true
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc
-}
-if [ "${RSIBLE_BENCH_REUSE_REF:-0}" = 1 ] && [ -s "$WORK.ref/ref.log" ]; then
-    cp "$WORK.ref/ref.log" "$WORK/ref.log"
-    # the password lookup's files, so that rsible reads the same passwords
-    [ -d "$WORK.ref/credentials" ] && cp -r "$WORK.ref/credentials" "$WORK/inventory/"
-    ref_time=$(cat "$WORK.ref/time")
-else
-    ref_time=$(run ref "$REF_BIN")
-    rm -rf "$WORK.ref" && mkdir -p "$WORK.ref"
-    cp "$WORK/ref.log" "$WORK.ref/ref.log" && echo "$ref_time" > "$WORK.ref/time"
-    [ -d "$WORK/inventory/credentials" ] && cp -r "$WORK/inventory/credentials" "$WORK.ref/"
-fi
-ln -sf "$RSIBLE_BIN/rsible-playbook" "$WORK/ansible-playbook"
-rsible_time=$(run rsible "$WORK")
+run_reference_then_rsible "$WORK" values.yml
 
 status=0
 "$REF_BIN/python" "$here/lib/ks_values_compare.py" "$WORK" || status=$?
