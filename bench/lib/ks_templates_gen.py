@@ -84,10 +84,9 @@ def host_facts(base, host, address):
     return facts
 
 
-def main():
-    ks, work, facts_path = sys.argv[1:4]
-    ks = os.path.abspath(ks)
-    os.makedirs(os.path.join(work, "roles"))
+def write_facts_and_config(work, facts_path):
+    """The fixture's facts for kube1..3 in a jsonfile fact cache, and the
+    ansible.cfg (local roles, that cache, explicit gathering) both engines read."""
     with open(facts_path) as f:
         base = json.load(f)
     os.makedirs(os.path.join(work, "facts"))
@@ -107,6 +106,13 @@ def main():
             "deprecation_warnings = False\n"
             "force_valid_group_names = ignore\n"
         )
+
+
+def main():
+    ks, work, facts_path = sys.argv[1:4]
+    ks = os.path.abspath(ks)
+    os.makedirs(os.path.join(work, "roles"))
+    write_facts_and_config(work, facts_path)
     made = set()
     defaults = write_role(ks, work, "kubespray_defaults", "deps", made, [])
     plays = []

@@ -26,16 +26,14 @@ plus:
 Run by the reference Python (it has PyYAML); touches nothing in KUBESPRAY_DIR.
 """
 
-import json
 import os
 import sys
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ks_templates_gen import host_facts, write_role  # noqa: E402
+from ks_templates_gen import write_facts_and_config, write_role  # noqa: E402
 
-HOSTS = ["kube1", "kube2", "kube3"]
 MAIN_NAMES = ("main.yml", "main.yaml", "main.json", "main")
 
 
@@ -104,33 +102,11 @@ def debug_tasks(label, names):
     } for name in names]
 
 
-def write_config(work):
-    with open(os.path.join(work, "ansible.cfg"), "w") as f:
-        f.write(
-            "[defaults]\n"
-            "roles_path = ./roles\n"
-            "gathering = explicit\n"
-            "fact_caching = jsonfile\n"
-            "fact_caching_connection = ./facts\n"
-            "fact_caching_timeout = 0\n"
-            "host_key_checking = False\n"
-            "retry_files_enabled = False\n"
-            "deprecation_warnings = False\n"
-            "force_valid_group_names = ignore\n"
-        )
-
-
 def main():
     ks, work, facts_path = sys.argv[1:4]
     ks = os.path.abspath(ks)
     os.makedirs(os.path.join(work, "roles"))
-    with open(facts_path) as f:
-        base = json.load(f)
-    os.makedirs(os.path.join(work, "facts"))
-    for i, host in enumerate(HOSTS):
-        with open(os.path.join(work, "facts", host), "w") as f:
-            json.dump(host_facts(base, host, "127.0.0.%d" % (11 + i)), f, indent=4, sort_keys=True)
-    write_config(work)
+    write_facts_and_config(work, facts_path)
 
     made = set()
     defaults = write_role(ks, work, "kubespray_defaults", "deps", made, [])
