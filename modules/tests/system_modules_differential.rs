@@ -63,6 +63,39 @@ const BINDS: &[(&str, &str)] = &[
     ("varmail", "/var/mail"),
 ];
 
+/// What a test needs of the sandbox beyond /etc: copies of further system
+/// directories bind-mounted over the real ones (dpkg's database, apt's lists), paths
+/// whose content is compared at the end (files, or directories read recursively), and
+/// whether the sandbox gets its own network namespace (`unshare --net`: firewall tests).
+#[derive(Default)]
+struct Extra {
+    copies: &'static [&'static str],
+    watched: &'static [&'static str],
+    net: bool,
+}
+
+/// Marks a sandbox root that wants a network namespace.
+const NET_MARK: &str = "rsible-net";
+
+/// `/var/lib/dpkg` -> `%var%lib%dpkg`: the copy's name says where it is mounted.
+fn encode_copy(real: &str) -> String {
+    real.replace('/', "%")
+}
+
+/// Where a path of the sandboxed system lives in the sandbox root.
+fn in_root(root: &Path, real: &str, extra: &Extra) -> std::path::PathBuf {
+    if let Some(rest) = real.strip_prefix("/etc/") {
+        return root.join("etc").join(rest);
+    }
+    for copy in extra.copies {
+        if let Some(rest) = real.strip_prefix(copy) {
+            let rest = rest.trim_start_matches('/');
+            return root.join("copies").join(encode_copy(copy)).join(rest);
+        }
+    }
+    panic!("{real} is not inside the sandbox (add it to Extra::copies)");
+}
+
 fn reference_bin() -> Option<String> {
     match std::env::var("RSIBLE_REF_BIN") {
         Ok(bin) => Some(bin),
@@ -79,8 +112,18 @@ fn reference_bin() -> Option<String> {
 /// A fresh sandbox root: a copy of `etc` (one snapshot of /etc for both sides, since
 /// other processes may change the real one meanwhile) and empty directories for the
 /// other binds.
-fn make_root(etc: &Path) -> tempfile::TempDir {
+fn make_root(etc: &Path, extra: &Extra) -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
+    fs::create_dir(root.path().join("copies")).unwrap();
+    for real in extra.copies {
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(real)
+            .arg(root.path().join("copies").join(encode_copy(real)))
+            .status()
+            .expect("cp a directory into the sandbox");
+        assert!(status.success(), "copying {real} into the sandbox failed");
+    }
     let status = Command::new("cp")
         .arg("-a")
         .arg(etc)
@@ -92,6 +135,9 @@ fn make_root(etc: &Path) -> tempfile::TempDir {
         fs::create_dir(root.path().join(dir)).unwrap();
     }
     fs::create_dir(root.path().join("mnt")).unwrap();
+    if extra.net {
+        fs::write(root.path().join(NET_MARK), "").unwrap();
+    }
     // A known starting point for the files the modules edit.
     fs::write(root.path().join("etc/hostname"), "rsible-sandbox\n").unwrap();
     fs::write(
@@ -108,25 +154,29 @@ fn make_root(etc: &Path) -> tempfile::TempDir {
 
 /// `argv` run inside a sandbox made of `root`.
 fn sandboxed(root: &Path, argv: &[String]) -> Command {
+    let net = root.join(NET_MARK).exists();
     let mut script = String::from("set -e\n");
     for (dir, target) in BINDS {
         script += &format!("mount --bind \"$SANDBOX/{dir}\" {target}\n");
     }
+    // Copies of further system directories (see `Extra`), named by their path.
+    script += "for d in \"$SANDBOX\"/copies/*; do [ -e \"$d\" ] || continue; \
+               mount --bind \"$d\" \"$(basename \"$d\" | tr % /)\"; done\n";
+    if net {
+        // A fresh network namespace: only a loopback interface, its own firewall tables.
+        script += "ip link set lo up 2>/dev/null || true\n";
+    }
     script += "hostname rsible-sandbox\nexec \"$@\"\n";
     let mut cmd = Command::new("unshare");
-    cmd.args([
-        "--mount",
-        "--uts",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-    ])
-    .arg(script)
-    .arg("sh")
-    .args(argv)
-    .env("SANDBOX", root);
+    cmd.args(["--mount", "--uts"]);
+    if net {
+        cmd.arg("--net");
+    }
+    cmd.args(["--propagation", "private", "--", "sh", "-c"])
+        .arg(script)
+        .arg("sh")
+        .args(argv)
+        .env("SANDBOX", root);
     cmd
 }
 
@@ -263,8 +313,11 @@ fn view(result: &Value, root: &Path) -> Value {
 }
 
 /// The state a sandbox ends in: /etc files, and /home's tree with owners and modes.
-fn state(root: &Path) -> BTreeMap<String, String> {
+fn state(root: &Path, extra: &Extra) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
+    for real in extra.watched {
+        watch(root, real, &in_root(root, real, extra), &mut out);
+    }
     for f in ETC_FILES {
         let content = fs::read(root.join("etc").join(f)).unwrap_or_default();
         let text = String::from_utf8_lossy(&content).replace(&root.display().to_string(), "@R@");
@@ -299,9 +352,37 @@ fn state(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// A watched path's state: a file's mode and content, a directory's files (recursively).
+fn watch(root: &Path, name: &str, path: &Path, out: &mut BTreeMap<String, String>) {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        out.insert(name.to_string(), "absent".into());
+        return;
+    };
+    if meta.is_dir() {
+        let mut entries: Vec<_> = fs::read_dir(path)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        for e in entries {
+            let child = format!("{}/{}", name.trim_end_matches('/'), e.to_string_lossy());
+            watch(root, &child, &path.join(&e), out);
+        }
+        return;
+    }
+    let content = fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&content).replace(&root.display().to_string(), "@R@");
+    let mode = meta.permissions().mode() & 0o7777;
+    out.insert(name.to_string(), format!("{mode:o}\n{text}"));
+}
+
 /// Run `steps` on both sides in separate sandboxes and fail with every difference.
 /// `test_name` is the calling test (re-executed for our side).
 fn assert_steps_match(test_name: &str, steps: Vec<Step>) {
+    assert_steps_match_in(test_name, steps, &Extra::default());
+}
+
+/// `assert_steps_match` in a sandbox with `extra`'s copies, watched paths and network.
+fn assert_steps_match_in(test_name: &str, steps: Vec<Step>, extra: &Extra) {
     if let Ok(root) = std::env::var(CHILD_ROOT) {
         run_ours_here(Path::new(&root), &steps);
         return;
@@ -315,8 +396,8 @@ fn assert_steps_match(test_name: &str, steps: Vec<Step>) {
         .status()
         .unwrap();
     assert!(status.success(), "snapshot of /etc failed");
-    let ref_root = make_root(&etc);
-    let our_root = make_root(&etc);
+    let ref_root = make_root(&etc, extra);
+    let our_root = make_root(&etc, extra);
     let reference = run_reference(&bin, ref_root.path(), &steps);
     let ours = run_ours(test_name, our_root.path());
     if std::env::var_os("RSIBLE_TEST_SHOW").is_some() {
@@ -337,7 +418,7 @@ fn assert_steps_match(test_name: &str, steps: Vec<Step>) {
             ));
         }
     }
-    let (want, got) = (state(ref_root.path()), state(our_root.path()));
+    let (want, got) = (state(ref_root.path(), extra), state(our_root.path(), extra));
     for key in want
         .keys()
         .chain(got.keys())
@@ -567,4 +648,40 @@ fn systemd_offline_matches_the_reference() {
     ]
     .concat();
     assert_steps_match("systemd_offline_matches_the_reference", steps);
+}
+
+/// dpkg_selections on a copy of dpkg's database: hold, unhold, check mode, bad input.
+#[test]
+fn dpkg_selections_matches_the_reference() {
+    let d = "dpkg_selections";
+    let selections = || show(&["dpkg", "--get-selections", "bash", "coreutils", "hello"]);
+    let steps = [
+        vec![checked(d, json!({"name": "bash", "selection": "hold"}))],
+        twice(d, json!({"name": "bash", "selection": "hold"})),
+        vec![selections()],
+        twice(d, json!({"name": "bash", "selection": "install"})),
+        twice(d, json!({"name": "coreutils", "selection": "deinstall"})),
+        vec![checked(
+            d,
+            json!({"name": "coreutils", "selection": "install"}),
+        )],
+        twice(d, json!({"name": "coreutils", "selection": "install"})),
+        vec![
+            step(
+                d,
+                json!({"name": "rsible-no-such-package", "selection": "hold"}),
+            ),
+            step(d, json!({"name": "bash", "selection": "bogus"})),
+            step(d, json!({"name": "bash"})),
+            step(d, json!({"name": "bash", "selection": "hold", "bogus": 1})),
+            selections(),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        copies: &["/var/lib/dpkg"],
+        watched: &["/var/lib/dpkg/status"],
+        net: false,
+    };
+    assert_steps_match_in("dpkg_selections_matches_the_reference", steps, &extra);
 }

@@ -9,6 +9,7 @@ mod backup;
 mod blockinfile;
 mod command;
 mod copy;
+mod dpkg_selections;
 mod file;
 mod find;
 mod group;
@@ -213,6 +214,11 @@ const NATIVE: &[NativeModule] = &[
         name: "apt",
         spec: apt::SPEC,
         run: apt::run,
+    },
+    NativeModule {
+        name: "dpkg_selections",
+        spec: dpkg_selections::SPEC,
+        run: dpkg_selections::run_module,
     },
     NativeModule {
         name: "setup",

@@ -57,6 +57,19 @@ pub fn run(argv: &[String], ctx: &ModuleContext, data: Option<&str>) -> Result<O
     })
 }
 
+/// `run_command(..., check_rc=True)`'s failure for a command that exited non-zero:
+/// the result keys and the message (stderr, stripped) Ansible's fail_json reports.
+pub fn check_rc(argv: &[String], o: &Output) -> Result<(), ModuleFail> {
+    if o.rc == 0 {
+        return Ok(());
+    }
+    Err(ModuleFail::msg(o.err.trim_end())
+        .with("cmd", json!(argv.join(" ")))
+        .with("rc", json!(o.rc))
+        .with("stdout", json!(o.out))
+        .with("stderr", json!(o.err)))
+}
+
 /// `get_bin_path(name, required=True)`: the program's full path or Ansible's failure.
 pub fn required_bin(name: &str) -> Result<String, ModuleFail> {
     get_bin_path(name).ok_or_else(|| ModuleFail::msg(missing_message(name)))
