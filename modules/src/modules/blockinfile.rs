@@ -189,18 +189,19 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         _ => {
             let mut at = None;
             if let (Some(re), Some(pattern)) = (&insert_re, insert_pattern) {
-                if sets_multiline(pattern) {
+                if rsible_pyre::sets_flag(pattern, 'm') {
                     let whole = original.clone().unwrap_or_default();
-                    if let Some(m) = re.find(&whole) {
-                        let upto = if insertafter.is_some() {
-                            m.end()
-                        } else {
-                            m.start()
-                        };
+                    if let Some((start, end)) = re.find(&whole).map_err(ModuleFail::msg)? {
+                        let upto = if insertafter.is_some() { end } else { start };
                         at = Some(whole[..upto].iter().filter(|&&c| c == b'\n').count());
                     }
                 } else {
-                    at = lines.iter().rposition(|l| re.is_match(l));
+                    for (n, l) in lines.iter().enumerate().rev() {
+                        if re.is_match(l).map_err(ModuleFail::msg)? {
+                            at = Some(n);
+                            break;
+                        }
+                    }
                 }
                 match at {
                     None => lines.len(),
@@ -280,22 +281,6 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         r.insert("backup_file".into(), json!(bf));
     }
     Ok(r)
-}
-
-/// Whether the pattern turns MULTILINE on inline; Ansible then searches the whole file.
-fn sets_multiline(pattern: &str) -> bool {
-    let mut rest = pattern;
-    while let Some(i) = rest.find("(?") {
-        let flags: String = rest[i + 2..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .collect();
-        if flags.contains('m') {
-            return true;
-        }
-        rest = &rest[i + 2..];
-    }
-    false
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use crate::util::expand::expand_path;
 use crate::util::mode::symbolic_to_octal;
 use crate::util::pytime::epoch_float;
 use crate::util::users::{group_name, user_name};
+use rsible_pyre::PyBytesRegex;
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
 use std::fs::{self, Metadata};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
@@ -46,7 +48,7 @@ pub const SPEC: &[Param] = &[
 /// Name patterns: shell globs (fnmatch) or Python regexes matched at the start.
 enum Matcher {
     Glob(Vec<glob::Pattern>),
-    Regex(Vec<regex::bytes::Regex>),
+    Regex(Vec<PyBytesRegex>),
 }
 
 impl Matcher {
@@ -73,17 +75,30 @@ impl Matcher {
         })
     }
 
-    fn any(&self, name: &str) -> bool {
+    fn any(&self, name: &str, run_error: &RunError) -> bool {
         match self {
             Matcher::Glob(ps) => ps.iter().any(|p| p.matches(name)),
-            Matcher::Regex(rs) => rs.iter().any(|r| match_at_start(r, name.as_bytes())),
+            Matcher::Regex(rs) => rs
+                .iter()
+                .any(|r| match_at_start(r, name.as_bytes(), run_error)),
         }
     }
 }
 
+/// The first error running a pattern (the backtracking engine's limit): the walk
+/// goes on without matching, and the module then fails with it rather than guess.
+type RunError = RefCell<Option<String>>;
+
+fn noted<T: Default>(found: Result<T, String>, run_error: &RunError) -> T {
+    found.unwrap_or_else(|e| {
+        run_error.borrow_mut().get_or_insert(e);
+        T::default()
+    })
+}
+
 /// Python's `re.match`: a match that starts at the beginning.
-fn match_at_start(re: &regex::bytes::Regex, hay: &[u8]) -> bool {
-    re.find(hay).is_some_and(|m| m.start() == 0)
+fn match_at_start(re: &PyBytesRegex, hay: &[u8], run_error: &RunError) -> bool {
+    noted(re.find(hay), run_error).is_some_and(|(start, _)| start == 0)
 }
 
 struct Filters {
@@ -92,7 +107,8 @@ struct Filters {
     age: Option<i64>,
     age_stamp: String,
     size: Option<i64>,
-    contains: Option<regex::bytes::Regex>,
+    contains: Option<PyBytesRegex>,
+    run_error: RunError,
     read_whole_file: bool,
     mode: Option<String>,
     exact_mode: bool,
@@ -102,7 +118,11 @@ struct Filters {
 impl Filters {
     /// The module's `pfilter`: a pattern matches and no exclude does.
     fn name(&self, name: &str) -> bool {
-        self.patterns.any(name) && !self.excludes.as_ref().is_some_and(|e| e.any(name))
+        self.patterns.any(name, &self.run_error)
+            && !self
+                .excludes
+                .as_ref()
+                .is_some_and(|e| e.any(name, &self.run_error))
     }
 
     fn age(&self, st: &Metadata) -> bool {
@@ -139,10 +159,10 @@ impl Filters {
             return false;
         };
         if self.read_whole_file {
-            return re.is_match(&data);
+            return noted(re.is_match(&data), &self.run_error);
         }
         data.split_inclusive(|&b| b == b'\n')
-            .any(|line| match_at_start(re, line))
+            .any(|line| match_at_start(re, line, &self.run_error))
     }
 
     fn mode(&self, st: &Metadata) -> bool {
@@ -524,6 +544,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         age_stamp: s("age_stamp").unwrap_or_else(|| "mtime".into()),
         size,
         contains: s("contains").as_deref().map(compile_bytes).transpose()?,
+        run_error: RefCell::new(None),
         read_whole_file: b("read_whole_file"),
         mode,
         exact_mode: b("exact_mode"),
@@ -558,6 +579,9 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         if walk.limit_reached() {
             msg = "Limit of matches reached";
         }
+    }
+    if let Some(e) = walk.filters.run_error.take() {
+        return Err(ModuleFail::msg(e));
     }
     if !walk.warnings.is_empty() {
         msg = "Not all paths examined, check warnings for details";

@@ -20,7 +20,6 @@ mod modprobe;
 mod mount;
 mod package_facts;
 mod ping;
-mod py_regex;
 mod replace;
 mod service_facts;
 mod setup;

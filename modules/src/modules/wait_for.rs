@@ -2,8 +2,8 @@
 //! file appears (optionally containing a regex match) or disappears, or simply
 //! sleep for `timeout` seconds — with Ansible's result keys and failure messages.
 
-use super::replace::translate_python_pattern;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use rsible_pyre::PyBytesRegex;
 use serde_json::{json, Map, Value};
 use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -108,15 +108,9 @@ fn fail_after(start: Instant, text: String) -> ModuleFail {
 }
 
 /// `search_regex` as Python compiles it: bytes, with re.MULTILINE.
-fn compile_search(p: &str) -> Result<regex::bytes::Regex, ModuleFail> {
-    translate_python_pattern(&format!("(?m){p}"))
+fn compile_search(p: &str) -> Result<PyBytesRegex, ModuleFail> {
+    PyBytesRegex::new(&format!("(?m){p}"))
         .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
-        .and_then(|t| {
-            regex::bytes::RegexBuilder::new(&t)
-                .unicode(false)
-                .build()
-                .map_err(|e| ModuleFail::msg(format!("Invalid regular expression: {e}")))
-        })
 }
 
 /// Whether this call needs Python's `re` (see `replace::declines`).
@@ -225,24 +219,33 @@ fn wait_until_gone(o: &Options, start: Instant, end: Instant) -> Result<(), Modu
 
 /// Groups of a match as Python's `groups()` / `groupdict()` return them; empty when
 /// the pattern has no groups (Ansible only keeps non-empty ones).
-fn match_groups(re: &regex::bytes::Regex, haystack: &[u8]) -> Option<(Value, Value)> {
-    let caps = re.captures(haystack)?;
-    let text = |m: Option<regex::bytes::Match>| {
-        m.map_or(Value::Null, |m| {
-            json!(String::from_utf8_lossy(m.as_bytes()).into_owned())
-        })
+fn match_groups(re: &PyBytesRegex, haystack: &[u8]) -> Result<Option<(Value, Value)>, ModuleFail> {
+    let Some(spans) = re.captures(haystack).map_err(ModuleFail::msg)? else {
+        return Ok(None);
     };
-    let groups: Vec<Value> = (1..caps.len()).map(|i| text(caps.get(i))).collect();
+    let text = |g: usize| {
+        spans
+            .get(g)
+            .copied()
+            .flatten()
+            .and_then(|(s, e)| haystack.get(s..e))
+            .map_or(Value::Null, |m| {
+                json!(String::from_utf8_lossy(m).into_owned())
+            })
+    };
+    let groups: Vec<Value> = (1..spans.len()).map(text).collect();
     let mut named = Map::new();
-    for name in re.capture_names().flatten() {
-        named.insert(name.to_string(), text(caps.name(name)));
+    for (g, name) in re.capture_names().into_iter().enumerate() {
+        if let Some(name) = name {
+            named.insert(name, text(g));
+        }
     }
-    Some((Value::Array(groups), Value::Object(named)))
+    Ok(Some((Value::Array(groups), Value::Object(named))))
 }
 
 fn wait_until_there(
     o: &Options,
-    regex: Option<&regex::bytes::Regex>,
+    regex: Option<&PyBytesRegex>,
     start: Instant,
     end: Instant,
 ) -> Result<(Value, Value), ModuleFail> {
@@ -263,7 +266,7 @@ fn wait_until_there(
                     };
                     // An unreadable file is waited on, as Python's IOError is ignored.
                     if let Ok(content) = std::fs::read(path) {
-                        if let Some(found) = match_groups(re, &content) {
+                        if let Some(found) = match_groups(re, &content)? {
                             return Ok(found);
                         }
                     }
@@ -279,7 +282,7 @@ fn wait_until_there(
                     let _ = stream.shutdown(Shutdown::Both);
                     return Ok((json!([]), json!({})));
                 };
-                let matched = read_until_match(stream, re, end);
+                let matched = read_until_match(stream, re, end).map_err(ModuleFail::msg)?;
                 if matched {
                     // Python does not keep groups for a port match.
                     return Ok((json!([]), json!({})));
@@ -304,10 +307,14 @@ fn wait_until_there(
 }
 
 /// Read what the peer sends until the pattern matches, the peer closes, or `end`.
-fn read_until_match(mut stream: TcpStream, re: &regex::bytes::Regex, end: Instant) -> bool {
+fn read_until_match(
+    mut stream: TcpStream,
+    re: &PyBytesRegex,
+    end: Instant,
+) -> Result<bool, String> {
     let mut data = Vec::new();
     let mut buf = [0u8; 1024];
-    let mut matched = false;
+    let mut matched = Ok(false);
     while Instant::now() < end {
         let left = end.saturating_duration_since(Instant::now());
         if stream
@@ -320,9 +327,16 @@ fn read_until_match(mut stream: TcpStream, re: &regex::bytes::Regex, end: Instan
             Ok(0) => break,
             Ok(n) => {
                 data.extend_from_slice(&buf[..n]);
-                if re.is_match(&data) {
-                    matched = true;
-                    break;
+                match re.is_match(&data) {
+                    Ok(true) => {
+                        matched = Ok(true);
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        matched = Err(e);
+                        break;
+                    }
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
