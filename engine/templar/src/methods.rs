@@ -310,9 +310,17 @@ fn map_method(value: &Value, name: &str, pos: &[Value]) -> Result<Value, Error> 
         ),
         "get" => {
             let key = pos.first().cloned().unwrap_or_default();
+            // A missing key is no error here: an undefined default keeps
+            // its own reason ("'nope' is undefined") for where it is used.
+            let reason = crate::context::with_current_frame(|_, f| f.last_missing()).flatten();
             match value.get_item(&key) {
                 Ok(v) if !v.is_undefined() => v,
-                _ => pos.get(1).cloned().unwrap_or(Value::from(())),
+                _ => {
+                    if let Some(reason) = reason {
+                        crate::context::with_current_frame(|_, f| f.record_missing(reason));
+                    }
+                    pos.get(1).cloned().unwrap_or(Value::from(()))
+                }
             }
         }
         "copy" => crate::mutable::new_map(map_pairs(value)?),

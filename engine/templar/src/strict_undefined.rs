@@ -73,6 +73,25 @@ const FILTER_ERROR_INPUTS: &[&str] = &[
 /// Filters that take an undefined value without failing.
 const SAFE_FILTERS: &[&str] = &["default", "d", "mandatory"];
 
+/// Filters that may be given an undefined argument without failing: they
+/// use an argument only in some cases (`default`'s fallback, `ternary`'s
+/// branch not taken) and return it as it is, or hand their arguments on to
+/// another filter (`map`); what they return fails where it is used. Every
+/// other filter converts, compares or iterates its arguments, which Ansible's
+/// strict undefined refuses ("'nope' is undefined").
+const ARG_SAFE_FILTERS: &[&str] = &["default", "d", "ternary", "mandatory", "map"];
+
+/// Tests that may be given an undefined argument: `sameas` compares identity.
+const ARG_SAFE_TESTS: &[&str] = &["sameas"];
+
+/// Functions whose positional arguments are always looked at (a lookup's
+/// terms); their keyword options are only read when the plugin needs them.
+const TERM_FUNCTIONS: &[&str] = &["lookup", "query", "q"];
+
+/// Methods whose later arguments are only returned or stored (`dict.get`'s
+/// default): their first argument is looked at, the rest not.
+const FIRST_ARG_METHODS: &[&str] = &["get", "pop", "setdefault", "append", "insert"];
+
 /// Tests whose Jinja/Ansible implementation does not touch an undefined
 /// value (isinstance checks, or catch the error themselves).
 const SAFE_TESTS: &[&str] = &[
@@ -220,7 +239,12 @@ impl Printer {
                 }
                 self.out.push_str(" | ");
                 self.out.push_str(f.name);
-                self.args(&f.args)?;
+                let guard_args = if ARG_SAFE_FILTERS.contains(&short) {
+                    ArgGuard::None
+                } else {
+                    ArgGuard::All
+                };
+                self.args(&f.args, guard_args)?;
                 self.out.push(')');
             }
             Expr::Test(t) => {
@@ -229,7 +253,12 @@ impl Printer {
                 self.expr(&t.expr, !SAFE_TESTS.contains(&short))?;
                 self.out.push_str(" is ");
                 self.out.push_str(t.name);
-                self.args(&t.args)?;
+                let guard_args = if ARG_SAFE_TESTS.contains(&short) {
+                    ArgGuard::None
+                } else {
+                    ArgGuard::All
+                };
+                self.args(&t.args, guard_args)?;
                 self.out.push(')');
             }
             Expr::GetAttr(g) => {
@@ -245,7 +274,7 @@ impl Printer {
             }
             Expr::Call(c) => {
                 self.expr(&c.expr, false)?;
-                self.args(&c.args)?;
+                self.args(&c.args, call_arg_guard(&c.expr))?;
             }
             Expr::List(l) => {
                 self.out.push('[');
@@ -286,18 +315,27 @@ impl Printer {
         Some(())
     }
 
-    fn args(&mut self, args: &[CallArg<'_>]) -> Option<()> {
+    fn args(&mut self, args: &[CallArg<'_>], guard: ArgGuard) -> Option<()> {
         self.out.push('(');
+        let mut positional = 0usize;
         for (i, arg) in args.iter().enumerate() {
             if i > 0 {
                 self.out.push_str(", ");
             }
             match arg {
-                CallArg::Pos(e) => self.expr(e, false)?,
+                CallArg::Pos(e) => {
+                    let guarded = match guard {
+                        ArgGuard::None => false,
+                        ArgGuard::All | ArgGuard::Positional => true,
+                        ArgGuard::FirstPositional => positional == 0,
+                    };
+                    positional += 1;
+                    self.expr(e, guarded)?
+                }
                 CallArg::Kwarg(name, e) => {
                     self.out.push_str(name);
                     self.out.push('=');
-                    self.expr(e, false)?;
+                    self.expr(e, matches!(guard, ArgGuard::All))?;
                 }
                 CallArg::PosSplat(e) => {
                     self.out.push('*');
@@ -355,6 +393,27 @@ impl Printer {
             _ => return None,
         }
         Some(())
+    }
+}
+
+/// Which arguments of a call are looked at (then an undefined one fails).
+#[derive(Clone, Copy)]
+enum ArgGuard {
+    None,
+    All,
+    Positional,
+    FirstPositional,
+}
+
+/// A function call's guarded arguments: a lookup's terms, a method's
+/// arguments (but what `get`-like methods only return or store). Other
+/// global functions (`range`, `dict`, `lipsum`) are left as they were.
+fn call_arg_guard(callee: &Expr<'_>) -> ArgGuard {
+    match callee {
+        Expr::Var(v) if TERM_FUNCTIONS.contains(&v.id) => ArgGuard::Positional,
+        Expr::GetAttr(g) if FIRST_ARG_METHODS.contains(&g.name) => ArgGuard::FirstPositional,
+        Expr::GetAttr(_) => ArgGuard::All,
+        _ => ArgGuard::None,
     }
 }
 

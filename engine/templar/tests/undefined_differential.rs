@@ -91,6 +91,35 @@ const CORPUS: &[&str] = &[
     "{{ nope | to_nice_yaml }}",
     "{{ d.x | ansible.utils.ipwrap }}",
     "{{ n is none }}",
+    // an undefined argument fails where the filter, test or method uses it
+    "{{ 'abc' | replace('a', nope) }}",
+    "{{ 'abc' | replace('a', new=nope) }}",
+    "{{ 'abc' | replace('a', d.nope) }}",
+    "{{ 'abc' | regex_replace('a', nope.attr) }}",
+    "{{ 'abc' | replace('a', nope) | default('q') }}",
+    "{{ ('abc' | replace('a', nope)) if false else 'no' }}",
+    "{{ l | join(nope) }}",
+    "{{ d | combine(nope) }}",
+    "{{ l | union(nope) }}",
+    "{{ '%s' | format(nope) }}",
+    "{{ d | dict2items(key_name=nope) }}",
+    "{{ [d] | selectattr('x', 'equalto', nope) | list }}",
+    "{{ 'a' is in(nope) }}",
+    "{{ 'a' is equalto(nope) }}",
+    "{{ 's' is version(nope, '>=') }}",
+    "{{ 'a' is sameas(nope) }}",
+    "{{ nope | default(d.nope) }}",
+    "{{ s | default(nope) }}",
+    "{{ nope | default(s) }}",
+    "{{ true | ternary('y', nope) }}",
+    "{{ false | ternary('y', nope) }}",
+    "{{ l | map('default', nope) | list }}",
+    "{{ d.get('x', nope) }}",
+    "{{ d.get('z', nope) }}",
+    "{{ d.get(nope) }}",
+    "{{ lookup('vars', nope) }}",
+    "{{ query('vars', 's', nope) }}",
+    "{{ lookup('env', 'HOME', default=nope) | length > 0 }}",
     // set keeps an undefined value until it is used
     "{% set x = nope %}z",
     "{% set x = nope %}{{ x | default('q') }}",
@@ -108,6 +137,21 @@ fn same_result_and_message(want: &str, got: &str) -> bool {
 #[test]
 fn undefined_values_fail_where_ansible_fails() {
     reference::assert_same(CORPUS, VARS, same_result_and_message);
+}
+
+/// A method given an undefined argument fails as in Ansible, where Python's
+/// own TypeError ("must be str, not AnsibleUndefined") words the message;
+/// rsible names the undefined variable instead.
+const METHOD_CORPUS: &[&str] = &[
+    "{{ s.startswith(nope) }}",
+    "{{ s.replace('a', nope) }}",
+    "{{ s.split(nope) }}",
+    "{{ s.startswith('a') }}",
+];
+
+#[test]
+fn methods_given_an_undefined_argument_fail() {
+    reference::assert_same(METHOD_CORPUS, VARS, reference::same_value_or_both_failed);
 }
 
 /// `bad`'s own template fails (not by being undefined): Jinja looks up the

@@ -19,6 +19,10 @@ use crate::magic::HostVars;
 use crate::output::default_callback::Sink;
 use crate::vars::VarLayers;
 
+/// The name `hostvars` gives the implicit localhost (when the inventory has
+/// no host of that name); `groups.all` still leaves it out.
+const IMPLICIT_LOCALHOST: &str = "localhost";
+
 #[derive(Default)]
 pub(super) struct HostvarsCache {
     /// The play the entries were built for; `None`: nothing is built.
@@ -51,7 +55,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         let play: *const Play = ctx.play;
         if self.hostvars_cache.play != Some(play) {
             self.hostvars_cache.invalidate();
-            let names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
+            let mut names: Vec<String> = self.inventory.hosts.keys().cloned().collect();
+            // Ansible's HostVars finds the implicit localhost and, as
+            // ansible-playbook always has it made by then, lists it last.
+            if self.inventory.is_implicit_localhost(IMPLICIT_LOCALHOST) {
+                names.push(IMPLICIT_LOCALHOST.to_string());
+            }
             let mut hosts = IndexMap::with_capacity(names.len());
             for name in names {
                 let entry = self.hostvars_entry(ctx, &name);
