@@ -25,6 +25,13 @@ command -v sudo >/dev/null || need_pkgs+=(sudo)
 # The become tests run the reference's modules as another user, with the system Python.
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
+# System-module differential tests: the reference's apt_repository needs python3-apt in
+# the system Python (else it would install it itself); iptables runs in a private network
+# namespace; apt_key needs apt-key, gpg and the Debian archive keys.
+/usr/bin/python3 -c 'import apt' 2>/dev/null || need_pkgs+=(python3-apt)
+[ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
+command -v gpg >/dev/null || need_pkgs+=(gpg)
+[ -e /usr/share/keyrings/debian-archive-bookworm-stable.gpg ] || need_pkgs+=(debian-archive-keyring)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq

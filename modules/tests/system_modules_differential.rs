@@ -685,3 +685,107 @@ fn dpkg_selections_matches_the_reference() {
     };
     assert_steps_match_in("dpkg_selections_matches_the_reference", steps, &extra);
 }
+
+/// apt_repository on a sandboxed /etc/apt: new files named from the repo line or
+/// `filename`, re-enabling a commented-out source, removal (the emptied file deleted),
+/// `mode`, bad input, and an `update_cache` that fails (no network in the sandbox:
+/// the new file is reverted). apt's lists are copies, so `apt-get update` changes
+/// nothing of the machine.
+#[test]
+fn apt_repository_matches_the_reference() {
+    let a = "apt_repository";
+    let docker = "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable";
+    let example = "deb http://example.com/debian bookworm main";
+    let seed = "printf '#deb  http://a.example  b c # note\\n\\n## header\\ndeb http://example.com/debian bookworm main\\n' > /etc/apt/sources.list.d/pre.list; : > /etc/apt/sources.list.d/empty.list";
+    let no_update = |repo: &str| json!({"repo": repo, "update_cache": false});
+    let steps = [
+        vec![show(&["sh", "-c", seed])],
+        vec![checked(a, no_update(docker))],
+        twice(a, no_update(docker)),
+        twice(
+            a,
+            json!({"repo": "deb http://user:pw@mirror.example.org/x y z", "filename": "mirror", "mode": "0600", "update_cache": false}),
+        ),
+        twice(a, no_update("#deb http://a.example b c")),
+        twice(a, no_update("deb  http://a.example   b c")),
+        twice(
+            a,
+            json!({"repo": example, "state": "absent", "update_cache": false}),
+        ),
+        vec![checked(
+            a,
+            json!({"repo": docker, "state": "absent", "update_cache": false}),
+        )],
+        twice(
+            a,
+            json!({"repo": docker, "state": "absent", "update_cache": false}),
+        ),
+        vec![
+            step(a, no_update("")),
+            step(a, no_update("foo bar")),
+            step(a, json!({"repo": "deb http://x y", "state": "bogus"})),
+            step(a, json!({"state": "present"})),
+            step(a, json!({"repo": "deb http://x y", "bogus": 1})),
+            step(
+                a,
+                json!({"repo": "deb file:///rsible-none bookworm main", "update_cache_retries": 1}),
+            ),
+            show(&["sh", "-c", "ls -l /etc/apt/sources.list.d | tail -n +2 | awk '{print $1, $NF}'"]),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        copies: &["/var/lib/apt", "/var/cache/apt"],
+        watched: &["/etc/apt/sources.list.d", "/etc/apt/sources.list"],
+        net: true,
+    };
+    assert_steps_match_in("apt_repository_matches_the_reference", steps, &extra);
+}
+
+/// apt_key with apt-key on a sandboxed /etc/apt, into a keyring of its own: keys from a
+/// file and from inline armored data, by id, removal, and bad input. (Keys by `url`
+/// run ansible-core's module: the agent has no HTTP client.)
+#[test]
+fn apt_key_matches_the_reference() {
+    let k = "apt_key";
+    let ring = "/etc/apt/keyrings/rsible-test.gpg";
+    let file = "/usr/share/keyrings/debian-archive-bookworm-stable.gpg";
+    let data = fs::read_to_string("/etc/apt/trusted.gpg.d/debian-archive-trixie-stable.asc")
+        .expect("the Debian archive keys (debian-archive-keyring)");
+    let steps = [
+        vec![checked(k, json!({"file": file, "keyring": ring}))],
+        twice(k, json!({"file": file, "keyring": ring})),
+        twice(k, json!({"data": data, "keyring": ring})),
+        twice(k, json!({"id": "762F67A0B2C39DE4", "keyring": ring})),
+        vec![checked(
+            k,
+            json!({"id": "0xF8D2585B8783D481", "keyring": ring, "state": "absent"}),
+        )],
+        twice(
+            k,
+            json!({"id": "0xF8D2585B8783D481", "keyring": ring, "state": "absent"}),
+        ),
+        twice(
+            k,
+            json!({"id": "B2C39DE4", "keyring": ring, "state": "absent"}),
+        ),
+        vec![
+            step(k, json!({"id": "12345", "keyring": ring})),
+            step(k, json!({"id": "xyz", "keyring": ring})),
+            step(
+                k,
+                json!({"keyserver": "hkp://keyserver.invalid", "keyring": ring}),
+            ),
+            step(k, json!({"file": file, "data": "x"})),
+            step(k, json!({"file": "/rsible/none.gpg", "keyring": ring})),
+            step(k, json!({"state": "absent", "keyring": ring})),
+            step(k, json!({"id": "B2C39DE4", "bogus": 1})),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        watched: &["/etc/apt/sources.list.d"],
+        ..Extra::default()
+    };
+    assert_steps_match_in("apt_key_matches_the_reference", steps, &extra);
+}

@@ -2,6 +2,7 @@
 //! (`dpkg --get-selections` / `--set-selections`), as ansible-core's module does.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param};
+use crate::util::locale::best_parsable_locale;
 use crate::util::run::{argv, check_rc, required_bin, run};
 use serde_json::{json, Map, Value};
 
@@ -21,8 +22,9 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
     let selection = params["selection"].as_str().unwrap_or_default();
     // dpkg's messages are matched below: run it with a parsable locale, as Ansible does.
     let mut ctx = ctx.clone();
+    let locale = best_parsable_locale();
     for var in ["LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANGUAGE"] {
-        ctx.env.insert(var.into(), "C".into());
+        ctx.env.insert(var.into(), locale.clone());
     }
 
     let get = argv([dpkg.as_str(), "--get-selections", name]);

@@ -2,7 +2,9 @@
 //! `AnsibleModule.exit_json`/`fail_json` apply.
 
 mod apt;
+mod apt_key;
 mod apt_query;
+mod apt_repository;
 mod args;
 mod async_status;
 mod backup;
@@ -215,6 +217,16 @@ const NATIVE: &[NativeModule] = &[
         run: apt::run,
     },
     NativeModule {
+        name: "apt_repository",
+        spec: apt_repository::SPEC,
+        run: apt_repository::run_module,
+    },
+    NativeModule {
+        name: "apt_key",
+        spec: apt_key::SPEC,
+        run: apt_key::run_module,
+    },
+    NativeModule {
         name: "dpkg_selections",
         spec: dpkg_selections::SPEC,
         run: dpkg_selections::run_module,
@@ -261,6 +273,8 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
     };
     let declined = match native.name {
         "apt" => apt::declines(args),
+        "apt_repository" => apt_repository::declines(args),
+        "apt_key" => apt_key::declines(args),
         "package_facts" => package_facts::declines(args),
         "replace" => replace::declines(args),
         "lineinfile" => lineinfile::declines(args),

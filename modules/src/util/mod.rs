@@ -6,6 +6,7 @@ pub mod checksum;
 pub mod child_guard;
 pub mod expand;
 pub mod fs_attrs;
+pub mod locale;
 pub mod mode;
 pub mod pytime;
 pub mod run;
