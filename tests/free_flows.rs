@@ -8,9 +8,9 @@
 //! of task banners and result lines, and the PLAY RECAP.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use rsible_testsupport::{run_playbook, write_files, PlaybookRun};
 
 const PLAYBOOK: &str = r#"---
 - name: Free with handlers and includes
@@ -71,39 +71,32 @@ const INCLUDED: &str = r#"---
   ansible.builtin.command: echo {{ inventory_hostname }} {{ item }}
 "#;
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-}
-
-fn run(program: &Path) -> Run {
+/// Runs the playbook on three local hosts with `-f 3`; the temporary
+/// directory is masked in stdout (the include's path is in it).
+fn run(program: &Path) -> PlaybookRun {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        "[nodes]\nn1\nn2\nn3\n\n[nodes:vars]\nansible_connection=local\n\
-         ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
-    )
-    .expect("write inventory");
-    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
-    fs::write(dir.path().join("item.yml"), INCLUDED).expect("write include");
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nretry_files_enabled = False\n",
-    )
-    .expect("write ansible.cfg");
-    let out = Command::new(program)
-        .args(["-i", "inventory.ini", "site.yml", "-f", "3"])
-        .current_dir(dir.path())
-        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env_remove("ANSIBLE_FORCE_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .replace(&dir.path().display().to_string(), "<dir>"),
-    }
+    write_files(
+        dir.path(),
+        &[
+            (
+                "inventory.ini",
+                "[nodes]\nn1\nn2\nn3\n\n[nodes:vars]\nansible_connection=local\n\
+                 ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
+            ),
+            ("site.yml", PLAYBOOK),
+            ("item.yml", INCLUDED),
+            ("ansible.cfg", "[defaults]\nretry_files_enabled = False\n"),
+        ],
+    );
+    let mut run = run_playbook(
+        program,
+        dir.path(),
+        ["-i", "inventory.ini", "site.yml", "-f", "3"],
+    );
+    run.stdout = run
+        .stdout
+        .replace(&dir.path().display().to_string(), "<dir>");
+    run
 }
 
 /// Each host's lines in order, each prefixed by the banner it came under;

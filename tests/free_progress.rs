@@ -12,7 +12,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use rsible_testsupport::{run_playbook, write_files, PlaybookRun};
 
 const PLAYBOOK: &str = r#"---
 - name: Free with a slow host
@@ -86,49 +87,64 @@ struct Run {
     log: Vec<String>,
 }
 
-fn run(program: &Path) -> Run {
-    let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        "[nodes]\na\nb\n\n[nodes:vars]\nansible_connection=local\n\
-         ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
-    )
-    .expect("write inventory");
-    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
-    fs::write(dir.path().join("marker.yml"), INCLUDED).expect("write include");
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nretry_files_enabled = False\n",
-    )
-    .expect("write ansible.cfg");
-    let log = dir.path().join("order.log");
-    fs::create_dir(dir.path().join("facts_a")).expect("fact dir");
-    fs::create_dir(dir.path().join("facts_b")).expect("fact dir");
-    let fact = dir.path().join("facts_a/slow.fact");
-    fs::write(&fact, SLOW_FACT).expect("write fact");
-    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    fs::set_permissions(&fact, mode).expect("chmod fact");
-    let out = Command::new(program)
-        .args(["-i", "inventory.ini", "site.yml", "-f", "2"])
-        .args(["-e", &format!("log={}", log.display())])
-        .current_dir(dir.path())
-        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env_remove("ANSIBLE_FORCE_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+/// Runs `site.yml` in `dir` with `forks`, `log` pointing at `dir/order.log`;
+/// returns what it printed (the temporary directory masked: the include's
+/// path is in it) and the lines the tasks appended to the log.
+fn run_logging(program: &Path, dir: &Path, forks: &str) -> Run {
+    let log = dir.join("order.log");
+    let log_var = format!("log={}", log.display());
+    let PlaybookRun {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = run_playbook(
+        program,
+        dir,
+        [
+            "-i",
+            "inventory.ini",
+            "site.yml",
+            "-f",
+            forks,
+            "-e",
+            &log_var,
+        ],
+    );
     Run {
-        code: out.status.code(),
-        // The include's path is in the temporary directory of each run.
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .replace(&dir.path().display().to_string(), "<dir>"),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout: stdout.replace(&dir.display().to_string(), "<dir>"),
+        stderr,
         log: fs::read_to_string(&log)
             .unwrap_or_default()
             .lines()
             .map(str::to_string)
             .collect(),
     }
+}
+
+fn run(program: &Path) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_files(
+        dir.path(),
+        &[
+            (
+                "inventory.ini",
+                "[nodes]\na\nb\n\n[nodes:vars]\nansible_connection=local\n\
+                 ansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
+            ),
+            ("site.yml", PLAYBOOK),
+            ("marker.yml", INCLUDED),
+            ("ansible.cfg", "[defaults]\nretry_files_enabled = False\n"),
+        ],
+    );
+    fs::create_dir(dir.path().join("facts_a")).expect("fact dir");
+    fs::create_dir(dir.path().join("facts_b")).expect("fact dir");
+    let fact = dir.path().join("facts_a/slow.fact");
+    fs::write(&fact, SLOW_FACT).expect("write fact");
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    fs::set_permissions(&fact, mode).expect("chmod fact");
+    run_logging(program, dir.path(), "2")
 }
 
 /// Where `line` is in the log; panics with the whole log when absent.
@@ -214,39 +230,23 @@ const UNREACHABLE_PLAYBOOK: &str = r#"---
 /// thread) is unreachable; the other goes through the play.
 fn run_with_unreachable(program: &Path) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        "[nodes]\na ansible_connection=local\n\
-         bad ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=1\n\n\
-         [nodes:vars]\nansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
-    )
-    .expect("write inventory");
-    fs::write(dir.path().join("site.yml"), UNREACHABLE_PLAYBOOK).expect("write playbook");
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
-    )
-    .expect("write ansible.cfg");
-    let log = dir.path().join("order.log");
-    let out = Command::new(program)
-        .args(["-i", "inventory.ini", "site.yml", "-f", "1"])
-        .args(["-e", &format!("log={}", log.display())])
-        .current_dir(dir.path())
-        .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env_remove("ANSIBLE_FORCE_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        log: fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect(),
-    }
+    write_files(
+        dir.path(),
+        &[
+            (
+                "inventory.ini",
+                "[nodes]\na ansible_connection=local\n\
+                 bad ansible_connection=ssh ansible_host=127.0.0.1 ansible_port=1\n\n\
+                 [nodes:vars]\nansible_python_interpreter=\"{{ ansible_playbook_python }}\"\n",
+            ),
+            ("site.yml", UNREACHABLE_PLAYBOOK),
+            (
+                "ansible.cfg",
+                "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
+            ),
+        ],
+    );
+    run_logging(program, dir.path(), "1")
 }
 
 #[test]

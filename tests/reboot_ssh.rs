@@ -21,13 +21,14 @@ use std::fs;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rsible_testsupport::TestSshd;
+use rsible_testsupport::{
+    forward, free_loopback_port, run_playbook, write_files, PlaybookRun as Run, TestSshd,
+};
 
 const PLAYBOOK: &str = r#"
 - hosts: nodes
@@ -81,17 +82,6 @@ echo \"booted-again $*\" > \"$dir/boot_id.next\"\n\
 date +%s%N > \"$dir/requested-at\"\n\
 touch \"$dir/reboot-requested\"\n";
 
-fn reference_bin() -> Option<PathBuf> {
-    rsible_testsupport::reference_bin_dir()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// Forwards `port` to the sshd while the host is "up"; reboots it when its
 /// directory holds `reboot-requested`. Stops when dropped.
 struct Gate {
@@ -130,16 +120,7 @@ impl Gate {
                     let _ = fs::write(dir.join("up-at"), format!("{now}\n"));
                 }
                 match listener.as_ref().map(TcpListener::accept) {
-                    Some(Ok((client, _))) => {
-                        let _ = client.set_nonblocking(false);
-                        if let Ok(server) = TcpStream::connect(("127.0.0.1", to)) {
-                            if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
-                                open.push(c);
-                                open.push(s);
-                            }
-                            pipe(client, server);
-                        }
-                    }
+                    Some(Ok((client, _))) => open.extend(forward(client, to)),
                     _ => thread::sleep(Duration::from_millis(20)),
                 }
             }
@@ -158,29 +139,6 @@ impl Drop for Gate {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
-}
-
-/// Copies bytes both ways until either side closes.
-fn pipe(a: TcpStream, b: TcpStream) {
-    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
-        return;
-    };
-    let one_way = |mut from: TcpStream, mut to: TcpStream| {
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut from, &mut to);
-            let _ = to.shutdown(Shutdown::Both);
-            let _ = from.shutdown(Shutdown::Both);
-        });
-    };
-    one_way(a, b2);
-    one_way(b, a2);
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
 }
 
 /// A node's directory with its boot id and reboot script.
@@ -207,7 +165,7 @@ fn run(
     forks: &str,
     downtime: Duration,
 ) -> Run {
-    let (port1, port2) = (free_port(), free_port());
+    let (port1, port2) = (free_loopback_port(), free_loopback_port());
     let (dir1, dir2, dir_steady) = (
         node_dir(dir, "node1"),
         node_dir(dir, "node2"),
@@ -223,11 +181,7 @@ fn run(
          node2 ansible_host=127.0.0.1 ansible_port={port2} node_dir={} reboot_wait=3\n\
          broken ansible_host=127.0.0.1 ansible_port={} node_dir={} reboot_cmd={}/failing-reboot reboot_wait=5\n\
          steady ansible_host=127.0.0.1 ansible_port={} node_dir={}\n\n\
-         [nodes:vars]\n\
-         ansible_user={}\n\
-         ansible_ssh_private_key_file={}\n\
-         ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n\
-         ansible_python_interpreter={python}\n",
+         [nodes:vars]\n{}ansible_python_interpreter={python}\n",
         dir1.display(),
         dir2.display(),
         sshd.port,
@@ -235,53 +189,42 @@ fn run(
         dir_broken.display(),
         sshd.port,
         dir_steady.display(),
-        sshd.user,
-        sshd.client_key_path.display(),
+        sshd.inventory_login_vars(),
     );
-    fs::write(dir.join("inventory.ini"), inventory).expect("write inventory");
+    write_files(dir, &[("inventory.ini", &inventory)]);
     let _gate1 = Gate::start(port1, sshd.port, dir1, Some(downtime));
     let _gate2 = Gate::start(port2, sshd.port, dir2, None);
-    let start = Instant::now();
-    let out = Command::new(program)
-        .args(["-f", forks, "-i", "inventory.ini", "site.yml"])
-        .current_dir(dir)
-        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env_remove("ANSIBLE_FORCE_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    let mut run = run_playbook(
+        program,
+        dir,
+        ["-f", forks, "-i", "inventory.ini", "site.yml"],
+    );
     let elapsed = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
     let start_key = regex::Regex::new(r#""start": "[0-9T:.+-]+""#).expect("valid regex");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stdout = elapsed.replace_all(&stdout, r#""elapsed": N"#);
-    Run {
-        code: out.status.code(),
-        stdout: start_key
-            .replace_all(&stdout, r#""start": "T""#)
-            .into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: start.elapsed(),
-    }
+    let stdout = elapsed.replace_all(&run.stdout, r#""elapsed": N"#);
+    run.stdout = start_key
+        .replace_all(&stdout, r#""start": "T""#)
+        .into_owned();
+    run
 }
 
 #[test]
 fn reboots_one_node_and_times_out_on_one_that_stays_down() {
-    let Some(ref_bin) = reference_bin() else {
+    let Some(ref_bin) = rsible_testsupport::reference_bin_dir() else {
         return;
     };
     let sshd = TestSshd::start()
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        // Kubespray's setting. Without pipelining, Ansible's action leaves a
-        // temporary directory whose removal fails on a host that stays down,
-        // and that connection error replaces the timeout message.
-        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n\
-         [ssh_connection]\npipelining = True\n",
-    )
-    .expect("write ansible.cfg");
+    // Pipelining is Kubespray's setting. Without it, Ansible's action leaves a
+    // temporary directory whose removal fails on a host that stays down, and
+    // that connection error replaces the timeout message.
+    let config = "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n\
+                  [ssh_connection]\npipelining = True\n";
+    write_files(
+        dir.path(),
+        &[("site.yml", PLAYBOOK), ("ansible.cfg", config)],
+    );
     let python = ref_bin.join("python").display().to_string();
 
     let rsible = Path::new(env!("CARGO_BIN_EXE_rsible-playbook"));

@@ -13,16 +13,16 @@
 //!
 //! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
-use std::fs;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::net::TcpListener;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rsible_testsupport::TestSshd;
+use rsible_testsupport::{
+    forward, free_loopback_port, run_playbook, write_files, PlaybookRun as Run, TestSshd,
+};
 
 const PLAYBOOK: &str = r#"
 - hosts: nodes
@@ -51,17 +51,6 @@ const PLAYBOOK: &str = r#"
         var: up.stdout
 "#;
 
-fn reference_bin() -> Option<PathBuf> {
-    rsible_testsupport::reference_bin_dir()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// Forwards `port` to `to` from `after` on, until dropped: a host whose sshd
 /// comes up late.
 struct LateForwarder {
@@ -81,10 +70,7 @@ impl LateForwarder {
             while !flag.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        let _ = client.set_nonblocking(false);
-                        if let Ok(server) = TcpStream::connect(("127.0.0.1", to)) {
-                            pipe(client, server);
-                        }
+                        forward(client, to);
                     }
                     Err(_) => thread::sleep(Duration::from_millis(20)),
                 }
@@ -100,85 +86,47 @@ impl Drop for LateForwarder {
     }
 }
 
-/// Copies bytes both ways until either side closes.
-fn pipe(a: TcpStream, b: TcpStream) {
-    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
-        return;
-    };
-    let one_way = |mut from: TcpStream, mut to: TcpStream| {
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut from, &mut to);
-            let _ = to.shutdown(std::net::Shutdown::Both);
-            let _ = from.shutdown(std::net::Shutdown::Both);
-        });
-    };
-    one_way(a, b2);
-    one_way(b, a2);
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
 /// Runs `program` on a fresh inventory whose `late` host listens after 3 seconds.
 fn run(program: &Path, dir: &Path, sshd: &TestSshd, python: &str) -> Run {
-    let late_port = free_port();
-    let never_port = free_port();
+    let late_port = free_loopback_port();
+    let never_port = free_loopback_port();
     let inventory = format!(
         "[nodes]\n\
          late ansible_host=127.0.0.1 ansible_port={late_port} wait_timeout=30\n\
          never ansible_host=127.0.0.1 ansible_port={never_port} wait_timeout=3\n\
          good ansible_host=127.0.0.1 ansible_port={} wait_timeout=10\n\n\
-         [nodes:vars]\n\
-         ansible_user={}\n\
-         ansible_ssh_private_key_file={}\n\
-         ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n\
-         ansible_python_interpreter={python}\n",
+         [nodes:vars]\n{}ansible_python_interpreter={python}\n",
         sshd.port,
-        sshd.user,
-        sshd.client_key_path.display(),
+        sshd.inventory_login_vars(),
     );
-    fs::write(dir.join("inventory.ini"), inventory).expect("write inventory");
+    write_files(dir, &[("inventory.ini", &inventory)]);
     let _late = LateForwarder::start(late_port, sshd.port, Duration::from_secs(3));
-    let start = Instant::now();
-    let out = Command::new(program)
-        .args(["-f", "1", "-i", "inventory.ini", "site.yml"])
-        .current_dir(dir)
-        .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env_remove("ANSIBLE_FORCE_COLOR")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    let mut stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut run = run_playbook(program, dir, ["-f", "1", "-i", "inventory.ini", "site.yml"]);
     let masked = regex::Regex::new(r#""elapsed": \d+"#).expect("valid regex");
-    stdout = masked.replace_all(&stdout, r#""elapsed": N"#).into_owned();
+    let stdout = masked.replace_all(&run.stdout, r#""elapsed": N"#);
     // The ports differ between the two runs.
-    stdout = stdout.replace(&format!("port {never_port}:"), "port NEVER:");
-    Run {
-        code: out.status.code(),
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took: start.elapsed(),
-    }
+    run.stdout = stdout.replace(&format!("port {never_port}:"), "port NEVER:");
+    run
 }
 
 #[test]
 fn waits_for_a_late_host_and_times_out_on_a_dead_one() {
-    let Some(ref_bin) = reference_bin() else {
+    let Some(ref_bin) = rsible_testsupport::reference_bin_dir() else {
         return;
     };
     let sshd = TestSshd::start()
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::write(dir.path().join("site.yml"), PLAYBOOK).expect("write playbook");
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
-    )
-    .expect("write ansible.cfg");
+    write_files(
+        dir.path(),
+        &[
+            ("site.yml", PLAYBOOK),
+            (
+                "ansible.cfg",
+                "[defaults]\nretry_files_enabled = False\nhost_key_checking = False\n",
+            ),
+        ],
+    );
     let python = ref_bin.join("python").display().to_string();
 
     let ours = run(

@@ -3,11 +3,16 @@
 //! [`TestSshd`] starts the system `sshd` on a free loopback port with its own host key,
 //! client key and config in a temporary directory, so integration tests can run real
 //! `ssh` against it without touching the machine's own sshd configuration or service.
+//! [`run_playbook`] runs either engine on a test's files the same way.
 
+mod loopback;
+mod playbook_run;
 mod procs;
 mod reference;
 mod sshd;
 
+pub use loopback::{forward, free_loopback_port};
+pub use playbook_run::{run_playbook, write_files, PlaybookRun};
 pub use procs::{descendants, Proc};
 pub use reference::reference_bin_dir;
 pub use sshd::{SshdOptions, TestSshd};

@@ -1,7 +1,7 @@
 //! A throwaway `sshd` bound to loopback, killed when dropped.
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -68,7 +68,7 @@ impl TestSshd {
         // grab it in between, so retry a few times on a failed start.
         let mut last_err = String::new();
         for _ in 0..5 {
-            let port = free_port()?;
+            let port = crate::loopback::try_free_port()?;
             let cfg = write_config(dir.path(), port, &host_key, &authorized, opts)?;
             let log = dir.path().join("sshd.log");
             let log_file =
@@ -151,6 +151,21 @@ impl TestSshd {
     }
 }
 
+impl TestSshd {
+    /// Inventory variable lines (for a `[group:vars]` section) that log in to
+    /// this server as [`TestSshd::user`] with its key, host keys unchecked;
+    /// each host still names its own `ansible_host` and `ansible_port`.
+    pub fn inventory_login_vars(&self) -> String {
+        format!(
+            "ansible_user={}\n\
+             ansible_ssh_private_key_file={}\n\
+             ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
+            self.user,
+            self.client_key_path.display()
+        )
+    }
+}
+
 impl Drop for TestSshd {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -194,15 +209,6 @@ fn ensure_privsep_dir() {
     if !dir.exists() {
         let _ = fs::create_dir_all(dir);
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind loopback: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot read bound port: {e}"))
 }
 
 fn write_config(
