@@ -8,43 +8,30 @@ out/{ref,rsible}/<host>/<role>/<file> for inspection, prints each difference
 totals; exit status 1 when something differs.
 """
 
-import json
 import os
 import re
 import sys
 
-HOSTS = ["kube1", "kube2", "kube3"]
-# The debug task's `var` (bench/lib/ks_templates_gen.py), the key of its result.
-RENDER = "lookup('ansible.builtin.template', ks_template, convert_data=False, errors='warn') | string"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ks_log_results import both_engines, pairs, read_items, scan  # noqa: E402
+from ks_templates_gen import RENDER  # noqa: E402
+
+LINE = re.compile(
+    r"^(?:TASK \[(?:[^\]]* : )?render ([^\]]*)\] \**$|(ok|failed): \[([^\]]+)\](?: => )?\(item=([^\n]*?)\) => )",
+    re.M,
+)
 
 
-def results(log_path):
+def results(text):
     """(role, template, host) -> ("ok", rendered text) or ("failed", message),
     from the per-item results of a default-callback log."""
     found = {}
     role = None
-    decoder = json.JSONDecoder()
-    with open(log_path, errors="replace") as f:
-        text = f.read()
-    pos = 0
-    line_re = re.compile(
-        r"^(?:TASK \[(?:[^\]]* : )?render ([^\]]*)\] \**$|(ok|failed): \[([^\]]+)\](?: => )?\(item=([^\n]*?)\) => )",
-        re.M,
-    )
-    while True:
-        m = line_re.search(text, pos)
-        if not m:
-            break
-        pos = m.end()
-        if m.group(1):
+    for m, value in scan(text, LINE):
+        if value is None:
             role = m.group(1)
             continue
-        try:
-            value, end = decoder.raw_decode(text, pos)
-        except ValueError:
-            continue
-        pos = end
-        if role is None or not isinstance(value, dict):
+        if role is None:
             continue
         key = (role, m.group(4), m.group(3))
         rendered = value.get(RENDER)
@@ -80,33 +67,28 @@ def save(work, engine, out, text):
 
 def main():
     work = sys.argv[1]
-    ref = results(os.path.join(work, "ref.log"))
-    ours = results(os.path.join(work, "rsible.log"))
+    ref, ours = both_engines(work, results)
     same = different = both_failed = 0
-    with open(os.path.join(work, "templates.txt")) as f:
-        templates = [l.rstrip("\n").split("\t") for l in f if l.strip()]
-    for role, rel in templates:
-        for host in HOSTS:
-            out = os.path.join(host, role, rel[:-3])
-            a = ref.get((role, rel, host), ("failed", "no result in ref.log"))
-            b = ours.get((role, rel, host), ("failed", "no result in rsible.log"))
-            for engine, r in (("ref", a), ("rsible", b)):
-                if r[0] == "ok":
-                    save(work, engine, out, r[1])
-            if a[0] == "failed" and b[0] == "failed":
-                both_failed += 1
-                continue
-            if a == b:
-                same += 1
-                continue
-            different += 1
-            if a[0] == "failed":
-                what = "ref failed: %s" % a[1][:300]
-            elif b[0] == "failed":
-                what = "rsible failed: %s" % b[1][:300]
-            else:
-                what = first_difference(a[1], b[1])
-            print("DIFF %s: %s" % (out, what))
+    templates = read_items(os.path.join(work, "templates.txt"))
+    for (role, rel), host, a, b in pairs(templates, ref, ours):
+        out = os.path.join(host, role, rel[:-3])
+        for engine, r in (("ref", a), ("rsible", b)):
+            if r[0] == "ok":
+                save(work, engine, out, r[1])
+        if a[0] == "failed" and b[0] == "failed":
+            both_failed += 1
+            continue
+        if a == b:
+            same += 1
+            continue
+        different += 1
+        if a[0] == "failed":
+            what = "ref failed: %s" % a[1][:300]
+        elif b[0] == "failed":
+            what = "rsible failed: %s" % b[1][:300]
+        else:
+            what = first_difference(a[1], b[1])
+        print("DIFF %s: %s" % (out, what))
     print("%d same, %d different, %d failed in both" % (same, different, both_failed))
     sys.exit(1 if different else 0)
 

@@ -16,7 +16,9 @@ import os
 import re
 import sys
 
-HOSTS = ["kube1", "kube2", "kube3"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ks_log_results import both_engines, pairs, read_items, scan  # noqa: E402
+
 LINE = re.compile(
     r"^(?:TASK \[(?:[^\]]* : )?value (\S+) @ ([^\]]*)\] \**$"
     r"|(ok|fatal): \[([^\]]+)\](?:: FAILED!)? => )",
@@ -33,31 +35,15 @@ def typed(value):
     return (type(value).__name__, value)
 
 
-def results(log_path):
+def results(text):
     """(label, variable, host) -> ("ok", value) or ("failed", message)."""
     found = {}
     task = None
-    decoder = json.JSONDecoder()
-    try:
-        with open(log_path, errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return found
-    pos = 0
-    while True:
-        m = LINE.search(text, pos)
-        if not m:
-            break
-        pos = m.end()
-        if m.group(1):
+    for m, result in scan(text, LINE):
+        if result is None:
             task = (m.group(2), m.group(1))
             continue
-        try:
-            result, end = decoder.raw_decode(text, pos)
-        except ValueError:
-            continue
-        pos = end
-        if task is None or not isinstance(result, dict):
+        if task is None:
             continue
         label, name = task
         key = (label, name, m.group(4))
@@ -79,31 +65,26 @@ def show(value):
 
 def main():
     work = sys.argv[1]
-    ref = results(os.path.join(work, "ref.log"))
-    ours = results(os.path.join(work, "rsible.log"))
+    ref, ours = both_engines(work, results, missing_ok=True)
     same = different = both_failed = same_message = 0
-    with open(os.path.join(work, "values.txt")) as f:
-        entries = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    entries = read_items(os.path.join(work, "values.txt"))
     failed_lines = []
-    for label, name in entries:
-        for host in HOSTS:
-            a = ref.get((label, name, host), ("failed", "no result in ref.log"))
-            b = ours.get((label, name, host), ("failed", "no result in rsible.log"))
-            if a[0] == "failed" and b[0] == "failed":
-                both_failed += 1
-                same_message += a[1] == b[1]
-                failed_lines.append("%s%s [%s] %s\n  ref:    %s\n  rsible: %s\n"
-                                    % ("" if a[1] == b[1] else "MESSAGE ", name, label, host,
-                                       json.dumps(a[1]), json.dumps(b[1])))
-                continue
-            if a[0] == b[0] and typed(a[1]) == typed(b[1]):
-                same += 1
-                continue
-            different += 1
-            print("DIFF %s [%s] %s" % (name, label, host))
-            for engine, r in (("ref", a), ("rsible", b)):
-                what = show(r[1]) if r[0] == "ok" else "FAILED: %s" % r[1][:400]
-                print("  %-7s %s" % (engine + ":", what))
+    for (label, name), host, a, b in pairs(entries, ref, ours):
+        if a[0] == "failed" and b[0] == "failed":
+            both_failed += 1
+            same_message += a[1] == b[1]
+            failed_lines.append("%s%s [%s] %s\n  ref:    %s\n  rsible: %s\n"
+                                % ("" if a[1] == b[1] else "MESSAGE ", name, label, host,
+                                   json.dumps(a[1]), json.dumps(b[1])))
+            continue
+        if a[0] == b[0] and typed(a[1]) == typed(b[1]):
+            same += 1
+            continue
+        different += 1
+        print("DIFF %s [%s] %s" % (name, label, host))
+        for engine, r in (("ref", a), ("rsible", b)):
+            what = show(r[1]) if r[0] == "ok" else "FAILED: %s" % r[1][:400]
+            print("  %-7s %s" % (engine + ":", what))
     with open(os.path.join(work, "both-failed.txt"), "w") as f:
         f.writelines(failed_lines)
     print("%d identical, %d different, %d both-failed (%d with the same message)"
