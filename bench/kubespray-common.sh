@@ -1,6 +1,7 @@
 # Shared by the Kubespray scripts: the reference venv and a 3-node inventory.
-# Source it; it defines KS (the Kubespray checkout), REF_BIN, RSIBLE_BIN and
-# make_kubespray_inventory DIR.
+# Source it; it defines REF_BIN, RSIBLE_BIN, make_kubespray_inventory DIR,
+# run_reference_then_rsible and generate_run_and_compare (which read KS, the
+# Kubespray checkout).
 
 REF_VENV="${RSIBLE_REF_VENV:-$HOME/.cache/rsible/ref-venv}"
 REF_BIN="${RSIBLE_REF_BIN:-$REF_VENV/bin}"
@@ -73,4 +74,21 @@ run_reference_then_rsible() { # WORK PLAYBOOK
     fi
     ln -sf "$RSIBLE_BIN/rsible-playbook" "$work/ansible-playbook"
     rsible_time=$(_timed_run rsible "$work")
+}
+
+# The whole comparison both Kubespray scripts make: GEN (a bench/lib script)
+# writes the workspace WORK from Kubespray and the facts fixture, both engines
+# run PLAYBOOK there (run_reference_then_rsible), COMPARE (a bench/lib script)
+# prints the differences, then the run times. Returns COMPARE's status.
+generate_run_and_compare() { # WORK GEN PLAYBOOK COMPARE
+    local work="$1" gen="$2" playbook="$3" compare="$4" lib="$REPO_ROOT/bench/lib"
+    rm -rf "$work"
+    "$REF_BIN/python" "$lib/$gen" "$KS" "$work" "$REPO_ROOT/bench/data/kubespray-facts.json"
+    make_kubespray_inventory "$work/inventory"
+    run_reference_then_rsible "$work" "$playbook"
+    local status=0
+    "$REF_BIN/python" "$lib/$compare" "$work" || status=$?
+    printf 'time: ansible-playbook %.1f s, rsible-playbook %.2f s, ratio %.0fx\n' \
+        "$ref_time" "$rsible_time" "$(echo "$ref_time / $rsible_time" | bc -l)"
+    return $status
 }

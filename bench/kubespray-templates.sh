@@ -20,15 +20,5 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/kubespray-common.sh"
 ensure_reference_collections
 
-WORK="${RSIBLE_BENCH_WORK:-$REPO_ROOT/.work/kubespray-templates}"
-rm -rf "$WORK"
-"$REF_BIN/python" "$here/lib/ks_templates_gen.py" "$KS" "$WORK" "$here/data/kubespray-facts.json"
-make_kubespray_inventory "$WORK/inventory"
-
-run_reference_then_rsible "$WORK" render.yml
-
-status=0
-"$REF_BIN/python" "$here/lib/ks_templates_compare.py" "$WORK" || status=$?
-printf 'time: ansible-playbook %.1f s, rsible-playbook %.2f s, ratio %.0fx\n' \
-    "$ref_time" "$rsible_time" "$(echo "$ref_time / $rsible_time" | bc -l)"
-exit $status
+generate_run_and_compare "${RSIBLE_BENCH_WORK:-$REPO_ROOT/.work/kubespray-templates}" \
+    ks_templates_gen.py render.yml ks_templates_compare.py
