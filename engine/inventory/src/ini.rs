@@ -62,30 +62,12 @@ pub fn decode_lines(bytes: &[u8]) -> Result<Vec<String>, String> {
     Ok(lines)
 }
 
-/// Python's `str.splitlines()` (it also breaks on \v, \f, \x1c-\x1e, \x85, \u2028, \u2029).
+/// Python's `str.splitlines()`, as owned lines (what [`parse_ini`] takes).
 pub fn python_splitlines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(std::mem::take(&mut current));
-            }
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => {
-                lines.push(std::mem::take(&mut current));
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
+    rsible_pytext::splitlines(text)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parse INI inventory text from `path` into `inv`. The error is the plugin's message

@@ -50,7 +50,7 @@ pub fn parse(raw: &RawRun, interpreter: &str) -> Map<String, Value> {
     for (key, lines) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
         if result.contains_key(key) && !result.contains_key(lines) {
             let text = result.get(key).and_then(Value::as_str).unwrap_or("");
-            let split: Vec<Value> = python_splitlines(text)
+            let split: Vec<Value> = rsible_pytext::splitlines(text)
                 .into_iter()
                 .map(|l| Value::String(l.to_string()))
                 .collect();
@@ -139,7 +139,7 @@ fn remove_internal_keys(data: &mut Map<String, Value>, warnings: &mut Vec<String
 /// Lines before the first one starting with `{` and after the last one
 /// ending with `}` are junk; junk after the JSON is reported.
 fn filter_non_json_lines(data: &str) -> Result<(String, Vec<String>), &'static str> {
-    let lines = python_splitlines(data);
+    let lines = rsible_pytext::splitlines(data);
     let start = lines
         .iter()
         .position(|l| l.trim().starts_with('{'))
@@ -161,42 +161,6 @@ fn filter_non_json_lines(data: &str) -> Result<(String, Vec<String>), &'static s
         }
     }
     Ok((lines[..lines.len() - end_offset].join("\n"), warnings))
-}
-
-/// Python's `str.splitlines()`: \n, \r\n, \r and the other line boundaries.
-pub fn python_splitlines(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let boundary = matches!(
-            c,
-            '\n' | '\r'
-                | '\x0b'
-                | '\x0c'
-                | '\x1c'
-                | '\x1d'
-                | '\x1e'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if boundary {
-            out.push(&text[start..i]);
-            let mut next = i + c.len_utf8();
-            if c == '\r' {
-                if let Some((j, '\n')) = chars.peek().copied() {
-                    chars.next();
-                    next = j + 1;
-                }
-            }
-            start = next;
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
 }
 
 /// Python's json error wording for the common cases (serde_json's differs).

@@ -1,10 +1,14 @@
-//! Python's text forms of strings and floats. Ansible prints values through
-//! Python (`repr()` in messages and listings, `str()` when templating), so
+//! Python's text forms of strings and floats (`repr`), and its
+//! `str.splitlines()`.
+//! Ansible prints values through Python (`repr()` in messages and listings,
+//! `str()` when templating) and splits text into lines the Python way, so
 //! every crate that shows a value to the user needs these exact spellings;
 //! this is their one home.
 
 mod float;
+mod lines;
 mod string;
 
 pub use float::float_repr;
+pub use lines::{splitlines, splitlines_keepends};
 pub use string::{list_repr, str_repr};

@@ -341,8 +341,10 @@ fn finish(outcome: ModuleOutcome, invocation: Option<Map<String, Value>>) -> Val
     for (key, lines_key) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
         if let Some(Value::String(text)) = result.get(key) {
             if !result.contains_key(lines_key) {
-                let lines: Vec<Value> =
-                    py_splitlines(text).into_iter().map(Value::String).collect();
+                let lines: Vec<Value> = rsible_pytext::splitlines(text)
+                    .into_iter()
+                    .map(|l| Value::String(l.to_string()))
+                    .collect();
                 result.insert(lines_key.into(), Value::Array(lines));
             }
         }
@@ -351,30 +353,6 @@ fn finish(outcome: ModuleOutcome, invocation: Option<Map<String, Value>>) -> Val
         result.insert("invocation".into(), json!({ "module_args": inv }));
     }
     Value::Object(result)
-}
-
-/// Python's `str.splitlines()` for the common line breaks.
-fn py_splitlines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => lines.push(std::mem::take(&mut cur)),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(std::mem::take(&mut cur));
-            }
-            other => cur.push(other),
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -405,12 +383,5 @@ mod tests {
         assert_eq!(r["ping"], json!("pong"));
         assert!(is_native("ansible.legacy.stat"));
         assert!(!is_native("kube"));
-    }
-
-    #[test]
-    fn splitlines_matches_python() {
-        assert_eq!(py_splitlines("a\nb\r\nc\n"), ["a", "b", "c"]);
-        assert_eq!(py_splitlines(""), Vec::<String>::new());
-        assert_eq!(py_splitlines("\n"), [""]);
     }
 }

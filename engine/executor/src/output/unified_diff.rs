@@ -10,6 +10,10 @@
 
 use std::collections::HashMap;
 
+/// The lines difflib is given (`text.splitlines(True)`), re-exported for the
+/// callers of [`unified_diff`].
+pub use rsible_pytext::splitlines_keepends;
+
 /// One opcode: tag, a[i1..i2], b[j1..j2].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Opcode {
@@ -276,35 +280,6 @@ pub fn unified_diff(
     out
 }
 
-/// Python's `str.splitlines(keepends=True)`: every line boundary Python
-/// knows (`\n`, `\r\n`, `\r`, `\v`, `\f`, `\x1c`-`\x1e`, `\x85`, U+2028,
-/// U+2029), each line keeping its end.
-pub fn splitlines_keepends(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let end = match c {
-            '\r' => match chars.peek() {
-                Some((_, '\n')) => {
-                    chars.next();
-                    i + 2
-                }
-                _ => i + 1,
-            },
-            '\n' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => i + c.len_utf8(),
-            _ => continue,
-        };
-        lines.push(&text[start..end]);
-        start = end;
-    }
-    if start < text.len() {
-        lines.push(&text[start..]);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,14 +319,5 @@ mod tests {
             diff(&a, &b),
             "--- before\n+++ after\n@@ -1,5 +1,5 @@\n 1\n-2\n+two\n 3\n 4\n 5\n@@ -15,6 +15,6 @@\n 15\n 16\n 17\n-18\n+eighteen\n 19\n 20\n"
         );
-    }
-
-    #[test]
-    fn splitlines_knows_python_boundaries() {
-        assert_eq!(
-            splitlines_keepends("a\r\nb\rc\x0cd"),
-            vec!["a\r\n", "b\r", "c\x0c", "d"]
-        );
-        assert_eq!(splitlines_keepends("a\n"), vec!["a\n"]);
     }
 }

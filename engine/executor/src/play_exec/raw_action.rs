@@ -47,9 +47,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             RawOutcome::Done { rc, stdout, stderr } => {
                 let mut result = obj(json!({
                     "rc": rc,
-                    "stdout_lines": python_splitlines(&stdout),
+                    "stdout_lines": rsible_pytext::splitlines(&stdout),
                     "stdout": stdout,
-                    "stderr_lines": python_splitlines(&stderr),
+                    "stderr_lines": rsible_pytext::splitlines(&stderr),
                     "stderr": stderr,
                     "changed": true,
                 }));
@@ -64,41 +64,5 @@ impl<'a, S: Sink> Executor<'a, S> {
                 obj(json!({"unreachable": true, "msg": msg, "changed": false}))
             }
         }
-    }
-}
-
-/// Python's `str.splitlines()`: `\r\n` (what a terminal writes) is one break.
-fn python_splitlines(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(std::mem::take(&mut current));
-            }
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => lines.push(std::mem::take(&mut current)),
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python_splitlines;
-
-    #[test]
-    fn splitlines_as_python() {
-        assert_eq!(python_splitlines("a\r\nb\r\n"), ["a", "b"]);
-        assert_eq!(python_splitlines("a\n\nb"), ["a", "", "b"]);
-        assert!(python_splitlines("").is_empty());
     }
 }

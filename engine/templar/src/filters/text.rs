@@ -105,7 +105,7 @@ pub fn indent(
     };
     let mut text = crate::python_repr::str_of(value);
     text.push('\n');
-    let lines = python_splitlines(&text);
+    let lines = rsible_pytext::splitlines(&text);
     let mut out = String::with_capacity(text.len() * 2);
     if blank {
         out.push_str(&lines.join(&format!("\n{indention}")));
@@ -132,44 +132,6 @@ pub fn indent(
         out.insert_str(0, &indention);
     }
     Ok(minijinja::Value::from(out))
-}
-
-/// Python's `str.splitlines()`: every line boundary Python knows, no empty
-/// last element for a final line end.
-fn python_splitlines(s: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let boundary = matches!(
-            c,
-            '\n' | '\r'
-                | '\x0b'
-                | '\x0c'
-                | '\x1c'
-                | '\x1d'
-                | '\x1e'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if !boundary {
-            continue;
-        }
-        lines.push(&s[start..i]);
-        let mut end = i + c.len_utf8();
-        if c == '\r' {
-            if let Some(&(j, '\n')) = chars.peek() {
-                chars.next();
-                end = j + 1;
-            }
-        }
-        start = end;
-    }
-    if start < s.len() {
-        lines.push(&s[start..]);
-    }
-    lines
 }
 
 #[cfg(test)]
