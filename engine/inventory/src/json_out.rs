@@ -2,6 +2,7 @@
 //! with Ansible's encoder for its own types (`!vault` values become
 //! `{"__ansible_vault": ...}`, `!unsafe` strings print as plain strings).
 
+use rsible_pytext::write_json_string;
 use rsible_yaml::{Node, Value};
 
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +62,7 @@ impl Key {
             Value::Bool(b) => Key::Num(*b as i64 as f64, if *b { "true" } else { "false" }.into()),
             Value::Int(i) => Key::Num(*i as f64, i.to_string()),
             Value::BigInt(s) => Key::Num(s.parse().unwrap_or(0.0), s.clone()),
-            Value::Float(f) => Key::Num(*f, float_text(*f)),
+            Value::Float(f) => Key::Num(*f, rsible_pytext::json_float(*f)),
             Value::Str(s) | Value::Unsafe(s) | Value::Vault(s) => Key::Str(s.clone()),
             // Python would fail on unhashable keys; print their repr as text.
             other => Key::Str(crate::pyrepr::py_repr(&Node::unplaced(other.clone()))),
@@ -90,8 +91,8 @@ fn write_value(v: &Value, style: JsonStyle, level: usize, out: &mut String) {
         Value::Bool(false) => out.push_str("false"),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::BigInt(s) => out.push_str(s),
-        Value::Float(f) => out.push_str(&float_text(*f)),
-        Value::Str(s) | Value::Unsafe(s) => write_string(s, style.ensure_ascii, out),
+        Value::Float(f) => out.push_str(&rsible_pytext::json_float(*f)),
+        Value::Str(s) | Value::Unsafe(s) => write_json_string(s, style.ensure_ascii, out),
         Value::Vault(cipher) => {
             let entries = [(Key::Str("__ansible_vault".into()), v_str(cipher))];
             let refs: Vec<(Key, &Value)> = entries.iter().map(|(k, v)| (k.clone(), v)).collect();
@@ -149,7 +150,7 @@ fn write_object(mut entries: Vec<(Key, &Value)>, style: JsonStyle, level: usize,
             }
         }
         newline(style, level + 1, out);
-        write_string(&k.text(), style.ensure_ascii, out);
+        write_json_string(&k.text(), style.ensure_ascii, out);
         out.push_str(": ");
         write_value(v, style, level + 1, out);
     }
@@ -163,42 +164,6 @@ fn newline(style: JsonStyle, level: usize, out: &mut String) {
         for _ in 0..n * level {
             out.push(' ');
         }
-    }
-}
-
-/// A JSON string literal with Python's escaping rules.
-pub fn write_string(s: &str, ensure_ascii: bool, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if ensure_ascii && (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{:04x}", unit));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// How json.dumps writes a float: `Infinity`, `-Infinity`, `NaN`, else Python's repr.
-fn float_text(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        python_float_repr(f)
     }
 }
 

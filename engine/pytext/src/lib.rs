@@ -1,4 +1,4 @@
-//! Python's text forms of strings and floats (`repr`), and its
+//! Python's text forms of strings and floats (`repr`, `json.dumps`), and its
 //! `str.splitlines()`.
 //! Ansible prints values through Python (`repr()` in messages and listings,
 //! `str()` when templating) and splits text into lines the Python way, so
@@ -6,9 +6,11 @@
 //! this is their one home.
 
 mod float;
+mod json;
 mod lines;
 mod string;
 
 pub use float::float_repr;
+pub use json::{json_float, write_json_string};
 pub use lines::{splitlines, splitlines_keepends};
 pub use string::{list_repr, str_repr};

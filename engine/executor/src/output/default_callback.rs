@@ -708,7 +708,7 @@ pub fn python_repr(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => {
             if n.is_f64() {
-                super::pyjson::python_float_repr(n.as_f64().unwrap_or(f64::NAN))
+                rsible_pytext::json_float(n.as_f64().unwrap_or(f64::NAN))
             } else {
                 n.to_string()
             }

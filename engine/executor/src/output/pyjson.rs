@@ -3,6 +3,7 @@
 //! `","` line ends; keys sorted when asked; non-ASCII kept (the callbacks pass
 //! `ensure_ascii=False`).
 
+use rsible_pytext::{json_float, write_json_string};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug)]
@@ -22,7 +23,7 @@ fn write(value: &Value, style: PyJsonStyle, level: usize, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&python_number(n)),
-        Value::String(s) => write_string(s, out),
+        Value::String(s) => write_json_string(s, false, out),
         Value::Array(items) => {
             if items.is_empty() {
                 out.push_str("[]");
@@ -48,7 +49,7 @@ fn write(value: &Value, style: PyJsonStyle, level: usize, out: &mut String) {
             out.push('{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 separator(i, style, level + 1, out);
-                write_string(key, out);
+                write_json_string(key, false, out);
                 out.push_str(": ");
                 write(item, style, level + 1, out);
             }
@@ -82,7 +83,7 @@ fn closing(style: PyJsonStyle, level: usize, out: &mut String) {
     }
 }
 
-/// Python's `float.__repr__` for floats, plain digits for integers.
+/// Plain digits for integers, `json.dumps`'s spelling for floats.
 fn python_number(n: &serde_json::Number) -> String {
     if let Some(i) = n.as_i64() {
         return i.to_string();
@@ -90,38 +91,7 @@ fn python_number(n: &serde_json::Number) -> String {
     if let Some(u) = n.as_u64() {
         return u.to_string();
     }
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    python_float_repr(f)
-}
-
-/// A float as `json.dumps` writes it: `repr(float)`, except that the
-/// non-finite values are spelled `NaN`, `Infinity` and `-Infinity`.
-pub fn python_float_repr(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        rsible_pytext::float_repr(f)
-    }
-}
-
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    json_float(n.as_f64().unwrap_or(f64::NAN))
 }
 
 #[cfg(test)]
@@ -154,17 +124,6 @@ mod tests {
             dumps(&v, style),
             "{\n    \"changed\": false,\n    \"list\": [],\n    \"map\": {},\n    \"msg\": \"héllo\"\n}"
         );
-    }
-
-    #[test]
-    fn float_repr_matches_python() {
-        assert_eq!(python_float_repr(1.0), "1.0");
-        assert_eq!(python_float_repr(0.1), "0.1");
-        assert_eq!(python_float_repr(1e20), "1e+20");
-        assert_eq!(python_float_repr(1.5e-7), "1.5e-07");
-        assert_eq!(python_float_repr(123456.789), "123456.789");
-        assert_eq!(python_float_repr(1e16), "1e+16");
-        assert_eq!(python_float_repr(0.0001), "0.0001");
     }
 
     #[test]

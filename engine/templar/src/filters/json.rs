@@ -4,7 +4,8 @@
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
-use crate::python_repr::{float_repr, str_of};
+use crate::python_repr::str_of;
+use rsible_pytext::{json_float, write_json_string};
 
 pub struct JsonStyle {
     pub indent: Option<usize>,
@@ -16,29 +17,6 @@ pub fn dumps(value: &Value, style: &JsonStyle) -> Result<String, Error> {
     let mut out = String::new();
     write_value(&mut out, value, style, 0)?;
     Ok(out)
-}
-
-fn write_string(out: &mut String, s: &str, ensure_ascii: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (ensure_ascii && (c as u32) > 0x7e) => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{:04x}", unit));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 fn newline(out: &mut String, style: &JsonStyle, level: usize) {
@@ -69,16 +47,11 @@ fn write_value(
                 out.push_str(&value.to_string())
             } else {
                 let f = f64::try_from(value.clone()).unwrap_or(f64::NAN);
-                out.push_str(&match float_repr(f).as_str() {
-                    "nan" => "NaN".to_string(),
-                    "inf" => "Infinity".to_string(),
-                    "-inf" => "-Infinity".to_string(),
-                    s => s.to_string(),
-                });
+                out.push_str(&json_float(f));
             }
         }
         ValueKind::String => {
-            write_string(out, value.as_str().unwrap_or_default(), style.ensure_ascii)
+            write_json_string(value.as_str().unwrap_or_default(), style.ensure_ascii, out)
         }
         ValueKind::Seq | ValueKind::Iterable => {
             let items: Vec<Value> = value.try_iter()?.collect();
@@ -118,7 +91,7 @@ fn write_value(
                     out.push_str(item_sep);
                 }
                 newline(out, style, level + 1);
-                write_string(out, k, style.ensure_ascii);
+                write_json_string(k, style.ensure_ascii, out);
                 out.push_str(": ");
                 write_value(out, v, style, level + 1)?;
             }
@@ -127,9 +100,9 @@ fn write_value(
         }
         _ => {
             if let Some(c) = crate::value_conv::vault_ciphertext(value) {
-                write_string(out, c, style.ensure_ascii)
+                write_json_string(c, style.ensure_ascii, out)
             } else {
-                write_string(out, &str_of(value), style.ensure_ascii)
+                write_json_string(&str_of(value), style.ensure_ascii, out)
             }
         }
     }
