@@ -284,26 +284,9 @@ fn is_restricted_fact(name: &str) -> bool {
     name.starts_with("ansible_") && name.ends_with("_interpreter")
 }
 
-/// A module result (JSON) as a template value.
-pub fn json_to_value(v: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match v {
-        J::Null => Value::from(()),
-        J::Bool(b) => Value::from(*b),
-        J::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        J::String(s) => Value::from(s.as_str()),
-        J::Array(items) => Value::from_iter(items.iter().map(json_to_value)),
-        J::Object(map) => map_value(map.iter().map(|(k, v)| (k.clone(), json_to_value(v)))),
-    }
-}
+/// A module result (JSON) as a template value: the templar's own conversion,
+/// under the name the executor's callers use.
+pub use rsible_templar::from_json as json_to_value;
 
 /// A string-keyed map as a template value (a mapping, not a list of pairs).
 pub fn map_value<I: IntoIterator<Item = (String, Value)>>(entries: I) -> Value {
