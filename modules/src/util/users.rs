@@ -5,100 +5,85 @@ use std::ffi::{CStr, CString};
 
 const BUF_LEN: usize = 16 * 1024;
 
+/// Calls one of the C library's reentrant database lookups (`getpwuid_r`,
+/// `getpwnam_r`, `getgrgid_r`, `getgrnam_r`: entry, buffer, buffer length,
+/// result) and reads the entry with `read` while its buffer is alive; None
+/// when the lookup fails or finds nothing. `E` is `libc::passwd` or
+/// `libc::group`, plain C structs for which all-zero bytes are valid.
+fn lookup<E, T>(
+    call: impl FnOnce(*mut E, *mut libc::c_char, usize, *mut *mut E) -> libc::c_int,
+    read: impl FnOnce(&E) -> Option<T>,
+) -> Option<T> {
+    let mut buf = vec![0 as libc::c_char; BUF_LEN];
+    // SAFETY: `E` is one of the C entry structs named above (all-zero is a
+    // valid value); the pointers handed to `call` refer to live, correctly
+    // sized local storage, and the entry's strings point into `buf`, which
+    // outlives `read`.
+    let mut entry: E = unsafe { std::mem::zeroed() };
+    let mut out: *mut E = std::ptr::null_mut();
+    let rc = call(&mut entry, buf.as_mut_ptr(), buf.len(), &mut out);
+    if rc != 0 || out.is_null() {
+        return None;
+    }
+    read(&entry)
+}
+
+/// A C string field of an entry; None when the pointer is null.
+fn text_field(p: *const libc::c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null fields of an entry filled by `lookup` point into its
+    // buffer, NUL-terminated, and are only read within `read`.
+    Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// The passwd entry of a user name, read by `read`.
+fn by_user_name<T>(name: &str, read: impl FnOnce(&libc::passwd) -> Option<T>) -> Option<T> {
+    let cname = CString::new(name).ok()?;
+    // SAFETY: the arguments are what `lookup` hands over.
+    lookup(
+        |e, buf, len, out| unsafe { libc::getpwnam_r(cname.as_ptr(), e, buf, len, out) },
+        read,
+    )
+}
+
 /// Name of the user with this uid, if any.
 pub fn user_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    // SAFETY: all pointers refer to live, correctly sized local storage.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out);
-        if rc != 0 || out.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        Some(CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned())
-    }
+    // SAFETY: the arguments are what `lookup` hands over.
+    lookup(
+        |e, buf, len, out| unsafe { libc::getpwuid_r(uid, e, buf, len, out) },
+        |pwd: &libc::passwd| text_field(pwd.pw_name),
+    )
 }
 
 /// Name of the group with this gid, if any.
 pub fn group_name(gid: u32) -> Option<String> {
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    // SAFETY: as above.
-    unsafe {
-        let mut grp: libc::group = std::mem::zeroed();
-        let mut out: *mut libc::group = std::ptr::null_mut();
-        let rc = libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut out);
-        if rc != 0 || out.is_null() || grp.gr_name.is_null() {
-            return None;
-        }
-        Some(CStr::from_ptr(grp.gr_name).to_string_lossy().into_owned())
-    }
+    // SAFETY: the arguments are what `lookup` hands over.
+    lookup(
+        |e, buf, len, out| unsafe { libc::getgrgid_r(gid, e, buf, len, out) },
+        |grp: &libc::group| text_field(grp.gr_name),
+    )
 }
 
 /// uid of a user name.
 pub fn user_id(name: &str) -> Option<u32> {
-    let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    // SAFETY: as above.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut out,
-        );
-        if rc != 0 || out.is_null() {
-            return None;
-        }
-        Some(pwd.pw_uid)
-    }
+    by_user_name(name, |pwd| Some(pwd.pw_uid))
 }
 
 /// Home directory of a user name (for `~user` expansion).
 pub fn user_home(name: &str) -> Option<String> {
-    let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    // SAFETY: as above.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut out,
-        );
-        if rc != 0 || out.is_null() || pwd.pw_dir.is_null() {
-            return None;
-        }
-        Some(CStr::from_ptr(pwd.pw_dir).to_string_lossy().into_owned())
-    }
+    by_user_name(name, |pwd| text_field(pwd.pw_dir))
 }
 
 /// gid of a group name.
 pub fn group_id(name: &str) -> Option<u32> {
     let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    // SAFETY: as above.
-    unsafe {
-        let mut grp: libc::group = std::mem::zeroed();
-        let mut out: *mut libc::group = std::ptr::null_mut();
-        let rc = libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut out,
-        );
-        if rc != 0 || out.is_null() {
-            return None;
-        }
-        Some(grp.gr_gid)
-    }
+    // SAFETY: the arguments are what `lookup` hands over.
+    lookup(
+        |e, buf, len, out| unsafe { libc::getgrnam_r(cname.as_ptr(), e, buf, len, out) },
+        |grp: &libc::group| Some(grp.gr_gid),
+    )
 }
 
 /// Resolve an owner parameter: a number is a uid, otherwise a user name.
@@ -123,32 +108,11 @@ pub struct PwEntry {
     pub shell: String,
 }
 
-/// The passwd entry of a user name, through the C library (NSS).
+/// The passwd entry of a user name, through the C library (NSS); a null
+/// field reads as empty.
 pub fn passwd_entry(name: &str) -> Option<PwEntry> {
-    let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; BUF_LEN];
-    let text = |p: *const libc::c_char| {
-        if p.is_null() {
-            String::new()
-        } else {
-            // SAFETY: non-null fields of a filled passwd point into `buf`, NUL-terminated.
-            unsafe { CStr::from_ptr(p).to_string_lossy().into_owned() }
-        }
-    };
-    // SAFETY: as above.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut out,
-        );
-        if rc != 0 || out.is_null() {
-            return None;
-        }
+    let text = |p| text_field(p).unwrap_or_default();
+    by_user_name(name, |pwd| {
         Some(PwEntry {
             name: text(pwd.pw_name),
             passwd: text(pwd.pw_passwd),
@@ -158,7 +122,7 @@ pub fn passwd_entry(name: &str) -> Option<PwEntry> {
             dir: text(pwd.pw_dir),
             shell: text(pwd.pw_shell),
         })
-    }
+    })
 }
 
 /// A line of /etc/group: name, gid and members.
@@ -204,6 +168,10 @@ mod tests {
         assert_eq!(resolve_uid("0"), Some(0));
         assert_eq!(resolve_uid("no-such-user-rsible"), None);
         assert_eq!(user_id("nul\0byte"), None);
+        assert_eq!(group_name(0).as_deref(), Some("root"));
+        assert_eq!(user_home("root").as_deref(), Some("/root"));
+        assert_eq!(user_home("no-such-user-rsible"), None);
+        assert_eq!(group_id("no-such-group-rsible"), None);
         let root = passwd_entry("root").unwrap();
         assert_eq!((root.uid, root.gid, root.dir.as_str()), (0, 0, "/root"));
         assert!(local_groups()
