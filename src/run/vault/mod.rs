@@ -87,56 +87,36 @@ fn dispatch(action: &VaultAction, config: &Config, cwd: &Path) -> Result<(), Fai
         }
         VaultAction::Decrypt(a) => {
             let secrets = decrypt_secrets(common, config, cwd)?;
-            let output = a
-                .output
-                .output_file
-                .as_deref()
-                .map(|o| absolute_path(o, cwd));
-            if a.files.is_empty() && std::io::stdin().is_terminal() {
-                eprintln!("Reading ciphertext input from stdin");
-            }
-            for f in names_or_stdin(&a.files) {
-                let path = real_path(f, cwd);
-                let plaintext = open(&secrets, &read_data(&path).map_err(Failure::Error)?, &path)?;
-                write_data(
-                    &plaintext,
-                    output.as_deref().unwrap_or(&path),
-                    NEW_FILE_MODE,
-                )
-                .map_err(Failure::Error)?;
-            }
-            if std::io::stdout().is_terminal() {
-                eprintln!("Decryption successful");
-            }
-            Ok(())
+            let pass = Pass {
+                input: "ciphertext",
+                done: "Decryption successful",
+            };
+            rewrite_each(
+                &a.files,
+                a.output.output_file.as_deref(),
+                cwd,
+                pass,
+                |data, path| open(&secrets, data, path),
+            )
         }
         VaultAction::Encrypt(a) => {
             let (id, secret) =
                 encrypt_secret(common, a.vault_id.encrypt_vault_id.as_deref(), config, cwd)?;
-            let output = a
-                .output
-                .output_file
-                .as_deref()
-                .map(|o| absolute_path(o, cwd));
-            if a.files.is_empty() && std::io::stdin().is_terminal() {
-                eprintln!("Reading plaintext input from stdin");
-            }
-            for f in names_or_stdin(&a.files) {
-                let path = real_path(f, cwd);
-                let plaintext = read_data(&path).map_err(Failure::Error)?;
-                let vault = rsible_vault::encrypt(&plaintext, &secret, Some(&id))
-                    .map_err(|e| Failure::Error(e.to_string()))?;
-                write_data(
-                    vault.as_bytes(),
-                    output.as_deref().unwrap_or(&path),
-                    NEW_FILE_MODE,
-                )
-                .map_err(Failure::Error)?;
-            }
-            if std::io::stdout().is_terminal() {
-                eprintln!("Encryption successful");
-            }
-            Ok(())
+            let pass = Pass {
+                input: "plaintext",
+                done: "Encryption successful",
+            };
+            rewrite_each(
+                &a.files,
+                a.output.output_file.as_deref(),
+                cwd,
+                pass,
+                |data, _| {
+                    rsible_vault::encrypt(data, &secret, Some(&id))
+                        .map(String::into_bytes)
+                        .map_err(|e| Failure::Error(e.to_string()))
+                },
+            )
         }
         VaultAction::EncryptString(a) => {
             let (id, secret) =
@@ -199,6 +179,46 @@ fn dispatch(action: &VaultAction, config: &Config, cwd: &Path) -> Result<(), Fai
             create(&a.files[0], &secret, &id)
         }
     }
+}
+
+/// What `decrypt` or `encrypt` says around its pass over the files.
+struct Pass {
+    /// What is read from stdin ("ciphertext", "plaintext").
+    input: &'static str,
+    /// Printed at the end when stdout is a terminal.
+    done: &'static str,
+}
+
+/// The pass `decrypt` and `encrypt` make: each named file (stdin when none)
+/// is read, turned into its new content by `convert` (which gets the data
+/// and the file's path) and written back in place, or to `output` when
+/// given (`-` is stdout).
+fn rewrite_each(
+    files: &[String],
+    output: Option<&str>,
+    cwd: &Path,
+    pass: Pass,
+    convert: impl Fn(&[u8], &str) -> Result<Vec<u8>, Failure>,
+) -> Result<(), Failure> {
+    let output = output.map(|o| absolute_path(o, cwd));
+    if files.is_empty() && std::io::stdin().is_terminal() {
+        eprintln!("Reading {} input from stdin", pass.input);
+    }
+    for f in names_or_stdin(files) {
+        let path = real_path(f, cwd);
+        let data = read_data(&path).map_err(Failure::Error)?;
+        let converted = convert(&data, &path)?;
+        write_data(
+            &converted,
+            output.as_deref().unwrap_or(&path),
+            NEW_FILE_MODE,
+        )
+        .map_err(Failure::Error)?;
+    }
+    if std::io::stdout().is_terminal() {
+        eprintln!("{}", pass.done);
+    }
+    Ok(())
 }
 
 fn names_or_stdin(files: &[String]) -> Vec<&str> {
