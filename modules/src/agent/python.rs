@@ -106,26 +106,32 @@ impl PythonState {
         Ok(())
     }
 
+    /// The agent's private directory and the stored payload `call` names
+    /// in it; the error answer when that payload was never sent or the
+    /// directory cannot be made.
+    fn stored_payload(&mut self, call: &PyRunCall) -> Result<(PathBuf, PathBuf), Response> {
+        if !self.stored.contains(&call.sha256) {
+            return Err(Response::Error {
+                id: Some(call.id),
+                msg: format!("no payload {} was sent to this agent", call.sha256),
+            });
+        }
+        let dir = self.private_dir().map_err(|e| Response::Error {
+            id: Some(call.id),
+            msg: format!("cannot create the agent's private directory: {e}"),
+        })?;
+        let payload = dir.join(format!("{}.zip", call.sha256));
+        Ok((dir, payload))
+    }
+
     /// `py_run` with `async`: the payload starts in the background; the
     /// answer's stdout is the job's start result (what Ansible's
     /// `async_wrapper` prints).
     pub fn start_async(&mut self, call: &PyRunCall, job: &AsyncJob, jobs: &mut Jobs) -> Response {
-        if !self.stored.contains(&call.sha256) {
-            return Response::Error {
-                id: Some(call.id),
-                msg: format!("no payload {} was sent to this agent", call.sha256),
-            };
-        }
-        let dir = match self.private_dir() {
-            Ok(d) => d,
-            Err(e) => {
-                return Response::Error {
-                    id: Some(call.id),
-                    msg: format!("cannot create the agent's private directory: {e}"),
-                }
-            }
+        let (_, payload) = match self.stored_payload(call) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
-        let payload = dir.join(format!("{}.zip", call.sha256));
         let started = jobs.start_python(call, &payload, job);
         Response::PyOutput {
             id: call.id,
@@ -137,22 +143,10 @@ impl PythonState {
 
     /// `py_run`: the payload's output and exit status, or why it could not start.
     pub fn run(&mut self, call: &PyRunCall) -> Response {
-        if !self.stored.contains(&call.sha256) {
-            return Response::Error {
-                id: Some(call.id),
-                msg: format!("no payload {} was sent to this agent", call.sha256),
-            };
-        }
-        let dir = match self.private_dir() {
-            Ok(d) => d,
-            Err(e) => {
-                return Response::Error {
-                    id: Some(call.id),
-                    msg: format!("cannot create the agent's private directory: {e}"),
-                }
-            }
+        let (dir, payload) = match self.stored_payload(call) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
-        let payload = dir.join(format!("{}.zip", call.sha256));
         // A scratch directory per run (the module's `_ansible_tmpdir`), removed after.
         let scratch = dir.join(format!("run-{}", call.id));
         if let Err(e) = fs::DirBuilder::new().mode(0o700).create(&scratch) {
