@@ -1,7 +1,7 @@
 //! `blockinfile`: insert, update or remove a block of lines between marker lines,
 //! as ansible-core's module does (bytes, lines split as Python's `splitlines(True)`).
 
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::lineinfile::{
     backup_local, check_file_attrs, check_mutually_exclusive, read_file, write_changes,
 };
@@ -12,9 +12,7 @@ use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::Path;
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("path", Kind::Path)
         .required()
         .aliases(&["dest", "destfile", "name"]),
@@ -34,15 +32,6 @@ pub const SPEC: &[Param] = &[
     Param::new("marker_end", Kind::Str).default(ParamDefault::Str("END")),
     Param::new("append_newline", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("prepend_newline", Kind::Bool).default(ParamDefault::Bool(false)),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 const NL: &[u8] = b"\n";

@@ -3,7 +3,7 @@
 //! Copying whole directories (remote_src with a directory) is not native yet.
 
 use super::backup::backup_local;
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::checksum::{digest_file, md5_bytes, sha1_bytes};
@@ -12,9 +12,7 @@ use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("src", Kind::Path),
     Param::new("content", Kind::Str).no_log(),
     Param::new("dest", Kind::Path).required(),
@@ -30,15 +28,6 @@ pub const SPEC: &[Param] = &[
     Param::new("follow", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("decrypt", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("_original_basename", Kind::Str),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 fn s<'a>(params: &'a Map<String, Value>, k: &str) -> Option<&'a str> {

@@ -11,10 +11,12 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// The "file common arguments" every file-handling module accepts.
-macro_rules! file_common_params {
-    () => {
+/// A file-handling module's parameter list: its own parameters, then the
+/// "file common arguments" every such module accepts (mode, owner, ...).
+macro_rules! with_file_common_params {
+    ($($param:expr),* $(,)?) => {
         [
+            $($param,)*
             Param::new("mode", Kind::Raw),
             Param::new("owner", Kind::Str),
             Param::new("group", Kind::Str),
@@ -27,11 +29,9 @@ macro_rules! file_common_params {
         ]
     };
 }
-pub(crate) use file_common_params;
+pub(crate) use with_file_common_params;
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("state", Kind::Str).choices(&[
         "absent",
         "directory",
@@ -53,15 +53,6 @@ pub const SPEC: &[Param] = &[
     Param::new("modification_time_format", Kind::Str).default(ParamDefault::Str("%Y%m%d%H%M.%S")),
     Param::new("access_time", Kind::Str),
     Param::new("access_time_format", Kind::Str).default(ParamDefault::Str("%Y%m%d%H%M.%S")),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 /// The state of a path as Ansible's `get_state` sees it.

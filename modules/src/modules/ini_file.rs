@@ -2,7 +2,7 @@
 //! following the collection module's line-based algorithm (so comments, blank lines and
 //! ordering are kept exactly as it keeps them).
 
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::lineinfile::{backup_local, check_mutually_exclusive, write_changes};
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::fs_attrs::{py_os_error, set_fs_attributes_if_different, FileArgs};
@@ -11,9 +11,7 @@ use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("path", Kind::Path).required().aliases(&["dest"]),
     Param::new("section", Kind::Str),
     Param::new("section_has_values", Kind::Raw),
@@ -31,15 +29,6 @@ pub const SPEC: &[Param] = &[
     Param::new("modify_inactive_option", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("create", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("follow", Kind::Bool).default(ParamDefault::Bool(false)),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 /// A placeholder section that holds the lines before the first real section, so that

@@ -7,7 +7,7 @@
 //! `validate` and the "ownership, perms or SE linux context changed" message.
 
 pub(super) use super::backup::backup_local;
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::replace::compile_bytes;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::atomic::{write_atomic, NewMode};
@@ -17,9 +17,7 @@ use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("path", Kind::Path)
         .required()
         .aliases(&["dest", "destfile", "name"]),
@@ -36,15 +34,6 @@ pub const SPEC: &[Param] = &[
     Param::new("backup", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("firstmatch", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("validate", Kind::Str),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 const LINESEP: &[u8] = b"\n";

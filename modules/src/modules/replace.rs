@@ -5,16 +5,14 @@
 //! `regex` crate, or `fancy_regex` for look-around and back-references); what
 //! neither takes is left to ansible-core's module (`declines`).
 
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::lineinfile::{backup_local, check_file_attrs, write_changes};
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use rsible_pyre::{PyBytesRegex, PyRegex, Template};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("path", Kind::Path)
         .required()
         .aliases(&["dest", "destfile", "name"]),
@@ -25,15 +23,6 @@ pub const SPEC: &[Param] = &[
     Param::new("backup", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("validate", Kind::Str),
     Param::new("encoding", Kind::Str).default(ParamDefault::Str("utf-8")),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {

@@ -10,9 +10,7 @@ use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const FILE_COMMON: [Param; 9] = super::file::file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &super::file::with_file_common_params![
     Param::new("src", Kind::Path).required(),
     Param::new("dest", Kind::Path).required(),
     Param::new("remote_src", Kind::Bool).default(ParamDefault::Bool(false)),
@@ -26,15 +24,6 @@ pub const SPEC: &[Param] = &[
     Param::new("io_buffer_size", Kind::Int),
     Param::new("copy", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("decrypt", Kind::Bool).default(ParamDefault::Bool(true)),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 /// The tar handlers in the order Ansible tries them, with their compression flag.
