@@ -11,6 +11,7 @@ pub mod connection_pool;
 pub mod fact_cache;
 pub mod frame;
 pub mod host_state;
+mod lexical_path;
 pub mod magic;
 pub mod output;
 pub mod play_exec;

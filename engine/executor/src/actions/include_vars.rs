@@ -8,6 +8,8 @@ use indexmap::IndexMap;
 use rsible_templar::{from_yaml, to_json, Value};
 use serde_json::{json, Map, Value as Json};
 
+use crate::lexical_path::normalize;
+
 const VALID_DIR_ARGS: &[&str] = &[
     "dir",
     "depth",
@@ -331,20 +333,6 @@ fn load_file(
         }
     }
     Ok(())
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn obj(v: Json) -> Map<String, Json> {

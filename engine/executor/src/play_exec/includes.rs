@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::{obj, Executor, FatalError, PlayCtx};
 use crate::frame::Frame;
+use crate::lexical_path::normalize;
 use crate::output::default_callback::Sink;
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -117,20 +118,4 @@ fn find_task_file(ctx: &PlayCtx, frame: &Frame, task: &Task, name: &str) -> Opti
         .into_iter()
         .find(|c| c.is_file())
         .map(|c| normalize(&c))
-}
-
-/// `a/./b/../c` -> `a/c`, without touching the file system (Ansible prints
-/// the joined path the same way).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
