@@ -17,6 +17,10 @@ pub enum ConnError {
     Protocol(String),
     /// A local problem (cannot read the agent binary, cannot spawn ssh).
     Local(String),
+    /// The agent binary cannot run on the target (another architecture, too
+    /// old a C library): the host is driven without it (`agentless`). The
+    /// text says why.
+    NoAgent(String),
 }
 
 impl fmt::Display for ConnError {
@@ -27,6 +31,7 @@ impl fmt::Display for ConnError {
             | ConnError::Bootstrap(m)
             | ConnError::Protocol(m)
             | ConnError::Local(m) => f.write_str(m),
+            ConnError::NoAgent(m) => write!(f, "the rsible agent cannot run on this host: {m}"),
         }
     }
 }

@@ -7,10 +7,14 @@
 //! - [`handle`]: [`AgentHandle`], the per-host handle the executor calls.
 //! - [`python`]: Python-module payloads sent once per agent, and run.
 //! - [`raw`]: plain `ssh host command`, no agent.
+//! - [`agent_unusable`], [`agentless`]: hosts that cannot run the agent, driven
+//!   one ssh session per module with Python on stdin (as Ansible pipelines).
 //! - `master_gate`: aliases of one machine wait for the first to set up the ssh master.
 //! - [`fd_limit`]: the open-files limit and how many connections it allows.
 //! - [`Connection::open`] ties them together.
 
+pub mod agent_unusable;
+pub mod agentless;
 pub mod become_cmd;
 pub mod bootstrap;
 mod child;

@@ -1,7 +1,9 @@
 //! Opening a connection: spawn ssh (or the local agent), bootstrap, wait for hello.
 
+use crate::agent_unusable::classify_exec_failure;
 use crate::become_cmd;
-use crate::bootstrap::{controller_arch_names, parse_marker, script, AgentPayload, Marker};
+use crate::bootstrap::{parse_marker, script, AgentPayload, Marker};
+use crate::child::BecomeFailure;
 use crate::child::{spawn, Spawned};
 use crate::handle::{dead_connection_error, AgentHandle};
 use crate::master_gate;
@@ -124,7 +126,15 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         }
         Err(_) => {
             let code = proc.wait_for_exit(Duration::from_secs(2));
-            let err = failure_before_agent(&proc, spec.connection, code);
+            // The script reached its exec: a binary this machine cannot run
+            // (old glibc, no loader, wrong format) sends the host agentless.
+            let unusable = (bootstraps && proc.become_failure() == BecomeFailure::None)
+                .then(|| classify_exec_failure(code, &proc.stderr_text()))
+                .flatten();
+            let err = match unusable {
+                Some(why) => ConnError::NoAgent(why),
+                None => failure_before_agent(&proc, spec.connection, code),
+            };
             proc.kill();
             return Err(err);
         }
@@ -171,14 +181,14 @@ fn run_bootstrap(
         });
         match marker {
             Marker::Arch(remote) => {
-                return Err(ConnError::Bootstrap(format!(
-                    "the target's architecture ({remote}) cannot run the rsible agent built for {} ({})",
-                    std::env::consts::ARCH,
-                    controller_arch_names().join("/")
+                return Err(ConnError::NoAgent(crate::agent_unusable::arch_mismatch(
+                    &remote,
                 )))
             }
             Marker::Err(text) => {
-                return Err(ConnError::Bootstrap(format!("agent bootstrap failed: {text}")))
+                return Err(ConnError::Bootstrap(format!(
+                    "agent bootstrap failed: {text}"
+                )))
             }
             Marker::Upload => {
                 if proc.write_all(&payload.bytes).is_err() {

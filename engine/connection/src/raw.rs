@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 /// Output of a raw command.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RawOutput {
     pub rc: i32,
     pub stdout: String,

@@ -16,7 +16,10 @@ use crate::target::{
     RawOutcome, TargetRunner, TargetSpec, Unreachable,
 };
 
+mod agentless;
 mod background;
+
+pub use agentless::ModuleSources;
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
 #[derive(Clone, Debug)]
@@ -51,6 +54,11 @@ pub struct ConnectionPool {
     calls: u64,
     /// Calls running in the background (see `background.rs`).
     background: background::Background,
+    /// Targets whose machine cannot run the agent (see `agentless.rs`).
+    agentless: HashMap<TargetSpec, agentless::AgentlessHost>,
+    agentless_shared: agentless::Shared,
+    /// Hosts already warned about running without the agent.
+    warned_agentless: std::collections::HashSet<String>,
 }
 
 impl ConnectionPool {
@@ -62,6 +70,9 @@ impl ConnectionPool {
             last_used: HashMap::new(),
             calls: 0,
             background: Default::default(),
+            agentless: HashMap::new(),
+            agentless_shared: Default::default(),
+            warned_agentless: Default::default(),
         }
     }
 
@@ -147,6 +158,7 @@ impl ConnectionPool {
         for t in targets {
             if !self.open.contains_key(*t)
                 && !self.dead.contains_key(*t)
+                && !self.agentless.contains_key(*t)
                 && !todo.iter().any(|(seen, _)| seen == *t)
             {
                 todo.push(((*t).clone(), self.conn_spec(t)));
@@ -172,6 +184,7 @@ impl ConnectionPool {
                     Err(e @ ConnError::Become(_)) => {
                         become_failed.insert(t, e.to_string());
                     }
+                    Err(ConnError::NoAgent(why)) => self.go_agentless(t, why),
                     Err(e) => {
                         self.dead.insert(t, e.to_string());
                     }
@@ -290,6 +303,9 @@ impl TargetRunner for ConnectionPool {
         if let Some(msg) = self.open_all(&[target], 1).remove(target) {
             return Ok(failure(msg));
         }
+        if let Some(outcome) = self.call_agentless(target, module, args, settings) {
+            return outcome;
+        }
         let Some(mut handle) = self.open.remove(target) else {
             return Err(Unreachable(
                 self.dead
@@ -340,6 +356,14 @@ impl TargetRunner for ConnectionPool {
         if let Some(msg) = self.open_all(&[target], 1).remove(target) {
             return Ok(Err(msg));
         }
+        if let Some(host) = self.agentless.get_mut(target) {
+            let outcome = host.run_python(call);
+            if let Err(Unreachable(msg)) = &outcome {
+                self.agentless.remove(target);
+                self.dead.insert(target.clone(), msg.clone());
+            }
+            return outcome;
+        }
         let Some(mut handle) = self.open.remove(target) else {
             return Err(Unreachable(self.dead_reason(target)));
         };
@@ -373,6 +397,7 @@ impl TargetRunner for ConnectionPool {
 
     fn forget(&mut self, target: &TargetSpec) -> bool {
         self.dead.remove(target);
+        self.agentless.remove(target);
         self.last_used.remove(target);
         if let Some(handle) = self.open.remove(target) {
             let _ = handle.close();
@@ -385,6 +410,7 @@ impl TargetRunner for ConnectionPool {
             .open
             .keys()
             .chain(self.dead.keys())
+            .chain(self.agentless.keys())
             .filter(|t| t.host == host)
             .cloned()
             .collect();
@@ -411,7 +437,17 @@ impl TargetRunner for ConnectionPool {
     }
 
     fn start_call(&mut self, ticket: CallTicket, call: &PlannedCall) -> Option<CallOutcome> {
+        // Agentless hosts answer at once: each module is its own session.
+        if let Some(outcome) =
+            self.call_agentless(&call.target, &call.module, &call.args, &call.settings)
+        {
+            return Some(outcome);
+        }
         self.start_background(ticket, call)
+    }
+
+    fn set_module_sources(&mut self, sources: ModuleSources) {
+        self.agentless_shared.sources = std::sync::Arc::new(sources);
     }
 
     fn wait_call(&mut self, block: bool) -> Option<(CallTicket, CallOutcome)> {
@@ -427,6 +463,42 @@ impl TargetRunner for ConnectionPool {
 }
 
 impl ConnectionPool {
+    /// Records that `target`'s machine cannot run the agent, warning once
+    /// per host, Ansible-style, that its modules run through Python.
+    fn go_agentless(&mut self, target: TargetSpec, why: String) {
+        if self.warned_agentless.insert(target.host.clone()) {
+            eprint!(
+                "{}",
+                crate::output::display::warning(
+                    &agentless::warning_text(&target.host, &why),
+                    crate::output::display::DEFAULT_COLUMNS,
+                )
+            );
+        }
+        let spec = self.conn_spec(&target);
+        self.agentless.insert(
+            target.clone(),
+            agentless::AgentlessHost::new(target.host, spec, why),
+        );
+    }
+
+    /// Runs a call on an agentless target; None when the target has the agent.
+    fn call_agentless(
+        &mut self,
+        target: &TargetSpec,
+        module: &str,
+        args: &Value,
+        settings: &CallSettings,
+    ) -> Option<CallOutcome> {
+        let host = self.agentless.get_mut(target)?;
+        let outcome = host.call(target, module, args, settings, &self.agentless_shared);
+        if let Err(Unreachable(msg)) = &outcome {
+            self.agentless.remove(target);
+            self.dead.insert(target.clone(), msg.clone());
+        }
+        Some(outcome)
+    }
+
     /// Why `target` has no connection: its recorded failure, if any.
     fn dead_reason(&self, target: &TargetSpec) -> String {
         self.dead
@@ -450,12 +522,21 @@ impl ConnectionPool {
         let become_failed = self.open_all(&pending, forks);
         // One unit of work per target: its handle and its calls, in order.
         let mut work: Vec<(TargetSpec, AgentHandle, Vec<usize>)> = Vec::new();
+        let mut agentless_work: Vec<(TargetSpec, agentless::AgentlessHost, Vec<usize>)> =
+            Vec::new();
         for (i, call) in calls.iter().enumerate() {
             if outcomes[i].is_some() {
                 continue;
             }
             if let Some(msg) = become_failed.get(&call.target) {
                 outcomes[i] = Some(Ok(failure(msg.clone())));
+            } else if let Some(unit) = agentless_work
+                .iter_mut()
+                .find(|(t, _, _)| *t == call.target)
+            {
+                unit.2.push(i);
+            } else if let Some(host) = self.agentless.remove(&call.target) {
+                agentless_work.push((call.target.clone(), host, vec![i]));
             } else if let Some(unit) = work.iter_mut().find(|(t, _, _)| *t == call.target) {
                 unit.2.push(i);
             } else if let Some(handle) = self.open.remove(&call.target) {
@@ -495,6 +576,21 @@ impl ConnectionPool {
                 });
             }
         });
+        let shared = self.agentless_shared.clone();
+        for (target, host, results) in agentless::run_units(agentless_work, calls, forks, &shared) {
+            let lost = results.iter().find_map(|(_, o)| o.as_ref().err().cloned());
+            for (i, outcome) in results {
+                outcomes[i] = Some(outcome);
+            }
+            match lost {
+                Some(Unreachable(msg)) => {
+                    self.dead.insert(target, msg);
+                }
+                None => {
+                    self.agentless.insert(target, host);
+                }
+            }
+        }
         for (target, handle, results) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
             let last = results.last().map(|(_, o)| o.clone());
             for (i, outcome) in results {

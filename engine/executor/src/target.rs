@@ -31,6 +31,9 @@ pub struct TargetSpec {
     pub timeout: Option<u64>,
     /// `ansible_ssh_retries`; None: the run's `retries` setting.
     pub retries: Option<u32>,
+    /// `ansible_python_interpreter` when set to a path (not a discovery
+    /// mode): what hosts without the agent run their modules with.
+    pub python_interpreter: Option<String>,
 }
 
 /// A Python-module payload run: the zip, its hash (the agent keeps payloads
@@ -155,6 +158,12 @@ pub trait TargetRunner {
 
     /// Closes every connection (end of run).
     fn close_all(&mut self) {}
+
+    /// Where ansible-core's and the collections' modules are on the
+    /// controller: hosts that cannot run the agent run those.
+    fn set_module_sources(&mut self, sources: crate::connection_pool::ModuleSources) {
+        let _ = sources;
+    }
 }
 
 /// Names a call started with `TargetRunner::start_call`.

@@ -20,6 +20,8 @@ struct Finished {
     /// The connection, open and usable, unless opening it failed.
     handle: Option<AgentHandle>,
     outcome: Result<CallOutcome, ConnError>,
+    /// The call, made again without the agent when the host cannot run it.
+    call: PlannedCall,
 }
 
 pub(super) struct Background {
@@ -74,6 +76,7 @@ impl ConnectionPool {
         self.background.running += 1;
         let sender = self.background.sender.clone();
         let call = call.clone();
+        let retained = call.clone();
         std::thread::spawn(move || {
             let target = call.target.clone();
             let work = std::panic::AssertUnwindSafe(|| run_in_background(handle, spec, &call));
@@ -90,6 +93,7 @@ impl ConnectionPool {
                 target,
                 handle,
                 outcome,
+                call: retained,
             });
         });
         None
@@ -118,6 +122,12 @@ impl ConnectionPool {
                 outcome
             }
             (_, Err(ConnError::Become(msg))) => Ok(failure(msg)),
+            (_, Err(ConnError::NoAgent(why))) => {
+                let call = finished.call;
+                self.go_agentless(finished.target.clone(), why);
+                self.call_agentless(&call.target, &call.module, &call.args, &call.settings)
+                    .unwrap_or_else(|| Err(Unreachable("connection lost".into())))
+            }
             (_, Err(e)) => {
                 let msg = e.to_string();
                 self.dead.insert(finished.target.clone(), msg.clone());

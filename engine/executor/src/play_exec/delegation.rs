@@ -214,6 +214,8 @@ impl<'a, S: Sink> Executor<'a, S> {
             }),
             timeout: get("ansible_ssh_timeout").and_then(|t| t.trim().parse().ok()),
             retries: get("ansible_ssh_retries").and_then(|r| r.trim().parse().ok()),
+            python_interpreter: get("ansible_python_interpreter")
+                .filter(|p| !rsible_pymodule::interpreter::is_discovery_mode(p)),
         }
     }
 

@@ -278,6 +278,11 @@ impl<'a, S: Sink> Executor<'a, S> {
     /// Gives the executor the loader that read the playbook, for `include_tasks`.
     pub fn with_loader(mut self, loader: &'a rsible_playbook::Loader<'a>) -> Self {
         self.loader = Some(loader);
+        self.runner
+            .set_module_sources(crate::connection_pool::ModuleSources {
+                ansible_core_dir: loader.modules.ansible_core_dir().map(|d| d.to_path_buf()),
+                collection_roots: loader.modules.collection_roots(),
+            });
         self
     }
 

@@ -240,6 +240,7 @@ mod tests {
             become_flags: None,
             timeout: None,
             retries: None,
+            python_interpreter: None,
         };
         assert_eq!(direct_ssh_address(&t).map(|a| a[0].port()), Some(2222));
         t.ssh_common_args = Some("-o ProxyCommand=\"ssh -W %h:%p bastion\"".into());
