@@ -192,6 +192,10 @@ fn run(program: &Path, dir: &Path, root: &Path, venv: Option<&Path>) -> Run {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&root.display().to_string(), "<ROOT>");
+    let times = regex::Regex::new(r#""(delta|start|end)": "[0-9:. -]+""#).expect("valid regex");
+    let stdout = times
+        .replace_all(&stdout, r#""$1": "<masked>""#)
+        .into_owned();
     Run {
         stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
