@@ -789,3 +789,105 @@ fn apt_key_matches_the_reference() {
     };
     assert_steps_match_in("apt_key_matches_the_reference", steps, &extra);
 }
+
+/// iptables inside the sandbox's own network namespace (`unshare --net`): rules
+/// appended, inserted and removed, policies, flushes (Kubespray's reset), user chains,
+/// LOG options, ip6tables, and bad input. The machine's tables are never touched.
+#[test]
+fn iptables_matches_the_reference() {
+    let i = "iptables";
+    let ssh = json!({"chain": "INPUT", "protocol": "tcp", "destination_port": "22",
+        "ctstate": ["NEW", "ESTABLISHED"], "jump": "ACCEPT", "comment": "ssh in"});
+    let drop = json!({"chain": "INPUT", "action": "insert", "rule_num": "1",
+        "source": "10.0.0.0/8", "jump": "DROP"});
+    let web = json!({"chain": "INPUT", "protocol": "tcp", "match": ["conntrack"],
+        "ctstate": "NEW", "destination_ports": ["80", "443:445"], "jump": "ACCEPT",
+        "in_interface": "!lo"});
+    let rules = || show(&["sh", "-c", "iptables -S; iptables -t nat -S; ip6tables -S"]);
+    let steps = [
+        vec![checked(i, ssh.clone())],
+        twice(i, ssh.clone()),
+        twice(i, drop.clone()),
+        twice(i, web),
+        twice(i, json!({"chain": "INPUT", "log_prefix": "rsible: ", "log_level": "4", "limit": "5/min"})),
+        twice(i, json!({"chain": "INPUT", "ip_version": "ipv6", "protocol": "ipv6-icmp", "icmp_type": "echo-request", "jump": "ACCEPT"})),
+        twice(i, json!({"chain": "POSTROUTING", "table": "nat", "out_interface": "lo", "jump": "MASQUERADE"})),
+        vec![rules()],
+        vec![checked(i, json!({"chain": "INPUT", "source": "10.0.0.0/8", "jump": "DROP", "state": "absent"}))],
+        twice(i, json!({"chain": "INPUT", "source": "10.0.0.0/8", "jump": "DROP", "state": "absent"})),
+        vec![checked(i, json!({"chain": "FORWARD", "policy": "DROP"}))],
+        twice(i, json!({"chain": "FORWARD", "policy": "DROP"})),
+        twice(i, json!({"chain": "RSIBLE", "chain_management": true})),
+        twice(i, json!({"chain": "RSIBLE2"})),
+        vec![rules()],
+        twice(i, json!({"chain": "RSIBLE", "chain_management": true, "state": "absent"})),
+        // Kubespray's reset: flush tables, then open the policies.
+        vec![checked(i, json!({"table": "filter", "flush": true}))],
+        twice(i, json!({"table": "filter", "flush": true})),
+        twice(i, json!({"table": "nat", "flush": true, "ip_version": "ipv4"})),
+        twice(i, json!({"chain": "FORWARD", "policy": "ACCEPT", "ip_version": "ipv6"})),
+        twice(i, json!({"chain": "FORWARD", "policy": "ACCEPT"})),
+        vec![
+            rules(),
+            step(i, json!({"chain": "INPUT", "flush": true, "policy": "DROP"})),
+            step(i, json!({"table": "filter"})),
+            step(i, json!({"chain": "INPUT", "jump": "TEE"})),
+            step(i, json!({"chain": "INPUT", "set_dscp_mark": "1"})),
+            step(i, json!({"chain": "INPUT", "log_prefix": "x", "jump": "ACCEPT"})),
+            step(i, json!({"chain": "INPUT", "table": "bogus"})),
+            step(i, json!({"chain": "INPUT", "bogus": 1})),
+            step(i, json!({"chain": "NOSUCH", "protocol": "tcp", "jump": "ACCEPT"})),
+            step(i, json!({"chain": "NOSUCH", "policy": "DROP"})),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        net: true,
+        ..Extra::default()
+    };
+    assert_steps_match_in("iptables_matches_the_reference", steps, &extra);
+}
+
+/// yum_repository on a sandboxed /etc/yum.repos.d (made by the first step: Debian has
+/// none): Kubespray's repositories, changes, a second section in one file, removal (the
+/// emptied file deleted), mode, check mode and bad input.
+#[test]
+fn yum_repository_matches_the_reference() {
+    let y = "yum_repository";
+    let crio = json!({"name": "devel_kubic_libcontainers_stable", "description": "Stable Releases of Upstream github.com/containers packages",
+        "baseurl": "http://download.opensuse.org/repositories/devel:/kubic:/libcontainers:/stable/CentOS_8/",
+        "gpgcheck": true, "gpgkey": "http://download.opensuse.org/repositories/devel:/kubic:/libcontainers:/stable/CentOS_8/repodata/repomd.xml.key",
+        "keepcache": "0"});
+    let docker = json!({"name": "docker-ce", "description": "Docker CE", "file": "docker",
+        "baseurl": ["https://download.docker.com/linux/centos/8/x86_64/stable", "https://mirror.example/docker"],
+        "enabled": "yes", "gpgcheck": 1, "repo_gpgcheck": false, "skip_if_unavailable": true,
+        "exclude": ["docker-ce-1*", "containerd"], "mode": "0600"});
+    let steps = [
+        vec![
+            step(y, json!({"name": "x", "description": "x", "baseurl": "http://x"})),
+            show(&["sh", "-c", "mkdir -p /etc/yum.repos.d && printf '[existing]\\n# kept?\\nName=Old\\nbaseurl=http://old/\\n  http://old2/\\n' > /etc/yum.repos.d/docker.repo"]),
+        ],
+        vec![checked(y, crio.clone())],
+        twice(y, crio),
+        twice(y, docker.clone()),
+        twice(y, json!({"name": "docker-ce", "description": "Docker CE (changed)", "file": "docker", "baseurl": "https://download.docker.com/linux/centos/8/x86_64/stable", "enabled": false})),
+        vec![checked(y, json!({"name": "existing", "file": "docker", "state": "absent"}))],
+        twice(y, json!({"name": "existing", "file": "docker", "state": "absent"})),
+        twice(y, json!({"name": "docker-ce", "file": "docker", "state": "absent"})),
+        twice(y, json!({"name": "devel_kubic_libcontainers_stable", "state": "absent"})),
+        vec![
+            step(y, json!({"name": "r", "baseurl": "http://x"})),
+            step(y, json!({"name": "r", "description": "r"})),
+            step(y, json!({"description": "r", "baseurl": "http://x"})),
+            step(y, json!({"name": "r", "description": "r", "baseurl": "http://x", "bogus": 1})),
+            step(y, json!({"name": "r", "description": "r", "baseurl": "http://x", "failovermethod": "bogus"})),
+            step(y, json!({"name": "r", "description": "r", "baseurl": "http://x", "reposdir": "/rsible/none"})),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        watched: &["/etc/yum.repos.d"],
+        ..Extra::default()
+    };
+    assert_steps_match_in("yum_repository_matches_the_reference", steps, &extra);
+}

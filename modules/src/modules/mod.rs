@@ -17,6 +17,7 @@ mod find;
 mod group;
 mod hostname;
 mod ini_file;
+mod iptables;
 mod lineinfile;
 mod modprobe;
 mod mount;
@@ -33,6 +34,7 @@ mod tempfile;
 mod unarchive;
 mod user;
 mod wait_for;
+mod yum_repository;
 
 pub use args::{validate, Kind, Param, ParamDefault};
 
@@ -225,6 +227,16 @@ const NATIVE: &[NativeModule] = &[
         name: "apt_key",
         spec: apt_key::SPEC,
         run: apt_key::run_module,
+    },
+    NativeModule {
+        name: "iptables",
+        spec: iptables::SPEC,
+        run: iptables::run_module,
+    },
+    NativeModule {
+        name: "yum_repository",
+        spec: yum_repository::SPEC,
+        run: yum_repository::run_module,
     },
     NativeModule {
         name: "dpkg_selections",
