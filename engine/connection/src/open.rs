@@ -2,7 +2,7 @@
 
 use crate::agent_unusable::classify_exec_failure;
 use crate::become_cmd;
-use crate::bootstrap::{parse_marker, script, AgentPayload, Marker};
+use crate::bootstrap::{parse_marker, script, AgentPayload, Check, Marker};
 use crate::child::BecomeFailure;
 use crate::child::{spawn, Spawned};
 use crate::handle::{dead_connection_error, AgentHandle};
@@ -29,25 +29,58 @@ impl Connection {
             ))
         })?;
         let mut attempt = 0u32;
+        let mut check = Check::Cached;
         loop {
-            match open_once(spec, &payload) {
-                Err(ConnError::Unreachable(m))
-                    if spec.connection == ConnKind::Ssh && attempt < spec.retries =>
-                {
-                    let pause = (2u64.pow(attempt.min(5)) - 1).min(30);
-                    std::thread::sleep(Duration::from_secs(pause));
-                    attempt += 1;
-                    let _ = m;
+            match open_once(spec, &payload, check) {
+                Err(Failure::CachedAgentDidNotStart(_)) if check == Check::Cached => {
+                    // A cached entry that does not run here (a home shared with a
+                    // machine of another architecture, a damaged binary): once more
+                    // with the architecture tested and the binary hashed.
+                    check = Check::Verify;
                 }
-                other => return other,
+                Err(Failure::CachedAgentDidNotStart(e) | Failure::Other(e)) => match e {
+                    ConnError::Unreachable(m)
+                        if spec.connection == ConnKind::Ssh && attempt < spec.retries =>
+                    {
+                        let pause = (2u64.pow(attempt.min(5)) - 1).min(30);
+                        std::thread::sleep(Duration::from_secs(pause));
+                        attempt += 1;
+                        let _ = m;
+                    }
+                    other => return Err(other),
+                },
+                Ok(handle) => return Ok(handle),
             }
         }
     }
 }
 
-fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, ConnError> {
+/// Why one attempt failed.
+enum Failure {
+    /// The script found the agent cached and exec'd it, but it never said hello and
+    /// the session ended otherwise than by an ssh failure: worth one verified retry.
+    CachedAgentDidNotStart(ConnError),
+    Other(ConnError),
+}
+
+impl From<ConnError> for Failure {
+    fn from(e: ConnError) -> Failure {
+        Failure::Other(e)
+    }
+}
+
+fn open_once(
+    spec: &ConnSpec,
+    payload: &AgentPayload,
+    check: Check,
+) -> Result<AgentHandle, Failure> {
     let mut clock = PhaseClock::start(&spec.host);
-    let boot = script(payload, spec.remote_cache_dir.as_deref(), &spec.agent_args);
+    let boot = script(
+        payload,
+        spec.remote_cache_dir.as_deref(),
+        &spec.agent_args,
+        check,
+    );
     let password = spec
         .become_
         .as_ref()
@@ -101,14 +134,14 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
     }
     let uploaded = if bootstraps {
         match run_bootstrap(&mut proc, payload, spec.connection, &mut clock) {
-            Ok(u) => u,
+            Ok(u) => Some(u),
             Err(e) => {
                 proc.kill();
-                return Err(e);
+                return Err(e.into());
             }
         }
     } else {
-        false
+        None
     };
     if let Some(established) = turn.as_deref_mut() {
         *established = true;
@@ -120,9 +153,9 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         Ok(Frame::Json(v)) if v["op"] == "hello" => v,
         Ok(other) => {
             proc.kill();
-            return Err(ConnError::Protocol(format!(
+            return Err(Failure::Other(ConnError::Protocol(format!(
                 "agent did not say hello: {other:?}"
-            )));
+            ))));
         }
         Err(_) => {
             let code = proc.wait_for_exit(Duration::from_secs(2));
@@ -136,7 +169,14 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
                 None => failure_before_agent(&proc, spec.connection, code),
             };
             proc.kill();
-            return Err(err);
+            // An agent this machine cannot run is that, however verified.
+            let ssh_failed = spec.connection == ConnKind::Ssh && code == Some(255);
+            let retry = !ssh_failed && !matches!(err, ConnError::NoAgent(_));
+            return Err(if uploaded == Some(false) && retry {
+                Failure::CachedAgentDidNotStart(err)
+            } else {
+                Failure::Other(err)
+            });
         }
     };
     proc.agent_started
@@ -145,7 +185,7 @@ fn open_once(spec: &ConnSpec, payload: &AgentPayload) -> Result<AgentHandle, Con
         proc,
         kind: spec.connection,
         next_id: 0,
-        uploaded,
+        uploaded: uploaded.unwrap_or(false),
         agent_pid: hello["pid"].as_u64().unwrap_or(0) as u32,
         agent_euid: hello["euid"].as_u64().unwrap_or(0) as u32,
         dead: None,
