@@ -70,6 +70,37 @@ fn tampered_cache_entry_is_replaced_not_run() {
     assert_eq!(r["ping"], json!("pong"));
 }
 
+/// The builtins-only shortcut trusts an entry its owner changed with the mtime set
+/// back; when that entry does not start an agent, the connection is retried once in
+/// verify mode, which hashes the entry and replaces it.
+#[test]
+fn cached_entry_that_does_not_start_is_verified_and_replaced() {
+    let sshd = TestSshd::start().expect("sshd");
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_for(&sshd, tmp.path());
+    Connection::open(&spec).unwrap().close().unwrap();
+    let entry = fs::read_dir(tmp.path().join("cache"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("agent-"))
+        .expect("cached agent")
+        .path();
+    let before = fs::metadata(&entry).unwrap().modified().unwrap();
+    fs::write(&entry, "#!/bin/sh\nexit 3\n").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&entry)
+        .and_then(|f| f.set_modified(before - Duration::from_secs(60)))
+        .unwrap();
+    let mut h = Connection::open(&spec).unwrap_or_else(|e| panic!("{e} / {}", sshd.log()));
+    assert!(h.uploaded_agent(), "the verify retry must re-upload");
+    assert_eq!(fs::read(&entry).unwrap(), fs::read(agent_binary()).unwrap());
+    let r = h
+        .call("ping", &Map::new(), &CallOptions::default())
+        .unwrap();
+    assert_eq!(r["ping"], json!("pong"));
+}
+
 #[test]
 fn modules_run_through_the_agent() {
     let sshd = TestSshd::start().expect("sshd");
