@@ -18,6 +18,10 @@ pub enum Kind {
     List,
     /// Anything, unconverted.
     Raw,
+    /// A list of ints (`type='list', elements='int'`); a scalar becomes a one-item list.
+    IntList,
+    /// A dictionary (`type='dict'`).
+    Dict,
 }
 
 /// A default value usable in a `const` spec.
@@ -28,6 +32,8 @@ pub enum ParamDefault {
     Str(&'static str),
     Int(i64),
     List(&'static [&'static str]),
+    IntList(&'static [i64]),
+    EmptyDict,
 }
 
 /// One parameter of a module's argument spec.
@@ -107,6 +113,10 @@ pub fn validate(
                 ParamDefault::List(items) => {
                     Value::Array(items.iter().map(|s| Value::String(s.to_string())).collect())
                 }
+                ParamDefault::IntList(items) => {
+                    Value::Array(items.iter().map(|i| Value::from(*i)).collect())
+                }
+                ParamDefault::EmptyDict => Value::Object(Map::new()),
             },
         };
         params.insert(p.name.to_string(), value);
@@ -222,6 +232,35 @@ fn convert(p: &Param, v: Value, env: &BTreeMap<String, String>) -> Result<Value,
     };
     match p.kind {
         Kind::Raw => Ok(v),
+        Kind::Dict => match &v {
+            Value::Object(_) => Ok(v.clone()),
+            _ => Err(fail(
+                "dict",
+                "dictionary requested, could not parse JSON or key=value".into(),
+            )),
+        },
+        Kind::IntList => {
+            let items = match &v {
+                Value::Array(items) => items.clone(),
+                Value::String(s) => s.split(',').map(|x| Value::String(x.to_string())).collect(),
+                other => vec![other.clone()],
+            };
+            let int = Param::new(p.name, Kind::Int);
+            items
+                .into_iter()
+                .map(|item| {
+                    convert(&int, item.clone(), env).map_err(|_| {
+                        ModuleFail::msg(format!(
+                            "Elements value for option '{}' is of type {} and we were unable to convert to int: \"{}\" cannot be converted to an int",
+                            p.name,
+                            py_type(&item),
+                            py_repr(&item)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
         Kind::Str => Ok(Value::String(py_str(&v))),
         Kind::Path => Ok(Value::String(expand_path(&py_str(&v), env))),
         Kind::Bool => match to_bool(&v) {

@@ -32,6 +32,8 @@ mod sysctl;
 mod systemd;
 mod tempfile;
 mod unarchive;
+mod uri;
+mod url_common;
 mod user;
 mod wait_for;
 mod yum_repository;
@@ -68,6 +70,10 @@ impl ModuleFail {
         self
     }
 }
+
+/// A result key (removed before the result leaves the agent) whose entries replace
+/// parameters in `invocation.module_args`.
+pub(crate) const INVOCATION_UPDATES: &str = "_rsible_invocation_updates";
 
 /// What a module returns: exit_json keys, or fail_json keys.
 pub type ModuleOutcome = Result<Map<String, Value>, ModuleFail>;
@@ -244,6 +250,11 @@ const NATIVE: &[NativeModule] = &[
         run: dpkg_selections::run_module,
     },
     NativeModule {
+        name: "uri",
+        spec: uri::SPEC,
+        run: uri::run,
+    },
+    NativeModule {
         name: "setup",
         spec: setup::SPEC,
         run: setup::run,
@@ -293,6 +304,7 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
         "blockinfile" => blockinfile::declines(args),
         "find" => find::declines(args),
         "wait_for" => wait_for::declines(args),
+        "uri" => uri::declines(args),
         _ => None,
     };
     declined.is_none()
@@ -328,7 +340,17 @@ pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) 
             return finish(outcome, None);
         }
     }
-    let (params, invocation) = match validate(short, native.spec, &args, &ctx.env) {
+    if native.name == "uri" {
+        if let Some(outcome) = uri::action_plugin(ctx) {
+            return finish(outcome, None);
+        }
+    }
+    // Modules Ansible runs from their action plugin are named ansible.legacy.X in messages.
+    let shown = match short {
+        "uri" => "ansible.legacy.uri",
+        other => other,
+    };
+    let (params, invocation) = match validate(shown, native.spec, &args, &ctx.env) {
         Ok(v) => v,
         Err(fail) => return finish(Err(fail), None),
     };
@@ -361,7 +383,13 @@ fn finish(outcome: ModuleOutcome, invocation: Option<Map<String, Value>>) -> Val
             }
         }
     }
-    if let Some(inv) = invocation {
+    // Parameters the module changed while running (Ansible reports module.params
+    // as they are at exit, e.g. the Content-Type header uri adds).
+    let updates = result.remove(INVOCATION_UPDATES);
+    if let Some(mut inv) = invocation {
+        if let Some(Value::Object(updates)) = updates {
+            inv.extend(updates);
+        }
         result.insert("invocation".into(), json!({ "module_args": inv }));
     }
     Value::Object(result)

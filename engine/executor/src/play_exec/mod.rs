@@ -56,6 +56,7 @@ mod results;
 mod retries;
 mod start_at;
 mod step;
+mod uri_action;
 mod vars_files;
 mod wait_for_connection;
 

@@ -60,6 +60,13 @@ impl<S: Sink> Executor<'_, S> {
         match action {
             "package" if !is_library_override(&resolved) => self.package_action(call, args),
             "service" if !is_library_override(&resolved) => self.service_action(call, args),
+            "uri" if !is_library_override(&resolved) => {
+                let check_mode = self.ctl.call_settings.check_mode;
+                match super::uri_action::check_mode_skip(&call.task.action, check_mode) {
+                    Some(skipped) => skipped,
+                    None => self.run_resolved(call, &resolved, &call.task.action, args),
+                }
+            }
             _ => self.run_resolved(call, &resolved, &call.task.action, args),
         }
     }

@@ -1,0 +1,502 @@
+//! Differential test for the native `uri` (and `get_url`) against ansible-core 2.18,
+//! with a loopback HTTP/HTTPS server the test starts itself (`http/server.py`; its
+//! certificates are made with `openssl` here: a CA, a server certificate for
+//! 127.0.0.1, a client certificate; one HTTPS port requires the client certificate).
+//!
+//! Each case has a directory; its steps (module calls, with `@D@` for the case
+//! directory, `@H@`/`@S@`/`@C@` for the plain, HTTPS and client-certificate HTTPS
+//! base URLs and `@P@` for the certificate directory) run through the reference in
+//! one `ansible-playbook` run (json callback) and through `rsible_modules::run_module`.
+//! Compared: every result key except timing, `invocation` included, and each case
+//! directory's files (content and mode) at the end.
+//!
+//! Needs RSIBLE_REF_BIN, python3 and openssl; without RSIBLE_REF_BIN the test fails
+//! unless RSIBLE_SKIP_DIFFERENTIAL=1.
+
+use rsible_modules::{run_module, ModuleContext};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Step {
+    module: &'static str,
+    args: Value,
+    check_mode: bool,
+    /// Keys whose values differ by nature (temporary names): only their presence is compared.
+    volatile: &'static [&'static str],
+}
+
+fn step(module: &'static str, args: Value) -> Step {
+    Step {
+        module,
+        args,
+        check_mode: false,
+        volatile: &[],
+    }
+}
+
+fn checked(module: &'static str, args: Value) -> Step {
+    Step {
+        check_mode: true,
+        ..step(module, args)
+    }
+}
+
+struct Case {
+    files: Vec<(&'static str, &'static str)>,
+    steps: Vec<Step>,
+}
+
+/// The server and its certificates; killed when dropped.
+struct Server {
+    child: Child,
+    dir: tempfile::TempDir,
+    ports: Vec<u16>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn make_certs(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=rsible test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+    for who in ["server", "client"] {
+        let key = format!("{who}.key");
+        let csr = format!("{who}.csr");
+        let crt = format!("{who}.crt");
+        let ext = format!("{who}.ext");
+        let subj = format!("/CN=rsible test {who}");
+        let mut req = vec!["req"];
+        req.extend(ec);
+        req.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ],
+        );
+    }
+}
+
+fn start_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http/server.py");
+    let child = Command::new("python3")
+        .arg(&script)
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start python3 test server");
+    let mut server = Server {
+        child,
+        dir,
+        ports: Vec::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ports_file = server.dir.path().join("ports");
+    while Instant::now() < deadline {
+        if let Ok(text) = fs::read_to_string(&ports_file) {
+            server.ports = text
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.ports.len(), 3, "the test server did not start");
+    server
+}
+
+/// A loopback port nothing listens on: bound, then closed.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn case_dir(root: &Path, i: usize) -> PathBuf {
+    root.join(format!("case{i}"))
+}
+
+fn prepare(root: &Path, cases: &[Case]) {
+    for (i, c) in cases.iter().enumerate() {
+        let d = case_dir(root, i);
+        fs::create_dir_all(&d).unwrap();
+        for (name, content) in &c.files {
+            let p = d.join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, content).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+}
+
+struct Env<'a> {
+    server: &'a Server,
+    refused: u16,
+}
+
+fn args_for(env: &Env, root: &Path, i: usize, s: &Step) -> Map<String, Value> {
+    let d = case_dir(root, i).display().to_string();
+    let p = env.server.ports.clone();
+    let text = s
+        .args
+        .to_string()
+        .replace("@D@", &d)
+        .replace("@H@", &format!("http://127.0.0.1:{}", p[0]))
+        .replace("@S@", &format!("https://127.0.0.1:{}", p[1]))
+        .replace("@C@", &format!("https://127.0.0.1:{}", p[2]))
+        .replace("@X@", &format!("http://127.0.0.1:{}", env.refused))
+        .replace("@P@", &env.server.dir.path().display().to_string());
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn run_reference(bin: &str, env: &Env, root: &Path, cases: &[Case]) -> Vec<Value> {
+    let mut tasks = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        for (j, s) in c.steps.iter().enumerate() {
+            let mut t = Map::new();
+            t.insert("name".into(), json!(format!("case {i} step {j}")));
+            t.insert(s.module.into(), Value::Object(args_for(env, root, i, s)));
+            t.insert("ignore_errors".into(), json!(true));
+            t.insert("check_mode".into(), json!(s.check_mode));
+            tasks.push(Value::Object(t));
+        }
+    }
+    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
+    let playbook = root.join("play.yml");
+    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
+    let out = Command::new(format!("{bin}/ansible-playbook"))
+        .args(["-i", "localhost,", "-c", "local", "-e"])
+        .arg(format!("ansible_python_interpreter={bin}/python"))
+        .arg(&playbook)
+        .env("ANSIBLE_STDOUT_CALLBACK", "json")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_PIPELINING", "true")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .output()
+        .expect("run reference ansible-playbook");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "reference output is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let tasks = report["plays"][0]["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(tasks.len(), play[0]["tasks"].as_array().map_or(0, Vec::len));
+    tasks
+        .into_iter()
+        .map(|t| t["hosts"]["localhost"].clone())
+        .collect()
+}
+
+fn run_ours(env: &Env, root: &Path, cases: &[Case]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        for s in &c.steps {
+            let ctx = ModuleContext {
+                check_mode: s.check_mode,
+                ..Default::default()
+            };
+            out.push(run_module(s.module, &args_for(env, root, i, s), &ctx));
+        }
+    }
+    out
+}
+
+/// What is compared of a result: paths as `@R@`, ports as `@PORT@`, the
+/// `(_ssl.c:NNNN)` suffix of OpenSSL messages (a line of the Python build) and
+/// controller-added and timing keys dropped.
+fn view(result: &Value, root: &Path, env: &Env, volatile: &[&str]) -> Value {
+    let mut text = result
+        .to_string()
+        .replace(&root.display().to_string(), "@R@")
+        .replace(&env.server.dir.path().display().to_string(), "@P@");
+    for port in env.server.ports.iter().chain(std::iter::once(&env.refused)) {
+        text = text.replace(&format!(":{port}"), ":@PORT@");
+    }
+    let ssl_line = regex::Regex::new(r" \(_ssl\.c:\d+\)").unwrap();
+    let text = ssl_line.replace_all(&text, "").into_owned();
+    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+    for k in [
+        "_ansible_no_log",
+        "action",
+        "warnings",
+        "deprecations",
+        "exception",
+        "_ansible_verbose_always",
+    ] {
+        v.remove(k);
+    }
+    // Argument errors: the agent's validation reports no `invocation` (a known
+    // difference of all native modules); the message is compared.
+    let msg = v.get("msg").and_then(Value::as_str).unwrap_or("");
+    if msg.starts_with("Unsupported parameters") || msg.starts_with("Elements value") {
+        v.remove("invocation");
+    }
+    if let Some(b) = v.get_mut("backup_file") {
+        *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
+    }
+    for k in volatile {
+        if let Some(x) = v.get_mut(*k) {
+            *x = json!("<volatile>");
+        }
+    }
+    Value::Object(v)
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let rel = p.strip_prefix(dir).unwrap().display().to_string();
+        let Ok(meta) = fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let mode = format!("{:o}", meta.permissions().mode() & 0o7777);
+        if rel.ends_with('~') {
+            *out.entry("<backups>".into()).or_insert_with(String::new) += "b";
+        } else if meta.is_dir() {
+            out.insert(rel, format!("dir {mode}"));
+        } else {
+            let content = fs::read(&p).unwrap_or_default();
+            out.insert(rel, format!("{mode} {}", String::from_utf8_lossy(&content)));
+        }
+    }
+    out
+}
+
+fn reference_bin() -> Option<String> {
+    match std::env::var("RSIBLE_REF_BIN") {
+        Ok(bin) => Some(bin),
+        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
+            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
+            None
+        }
+        Err(_) => panic!(
+            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
+        ),
+    }
+}
+
+fn assert_cases_match(cases: Vec<Case>) {
+    let Some(bin) = reference_bin() else { return };
+    let server = start_server();
+    let env = Env {
+        server: &server,
+        refused: closed_port(),
+    };
+    let ref_root = tempfile::tempdir().unwrap();
+    let our_root = tempfile::tempdir().unwrap();
+    prepare(ref_root.path(), &cases);
+    prepare(our_root.path(), &cases);
+    let reference = run_reference(&bin, &env, ref_root.path(), &cases);
+    let ours = run_ours(&env, our_root.path(), &cases);
+    let mut mismatches = Vec::new();
+    let mut n = 0;
+    for (i, c) in cases.iter().enumerate() {
+        for (j, s) in c.steps.iter().enumerate() {
+            let want = view(&reference[n], ref_root.path(), &env, s.volatile);
+            let got = view(&ours[n], our_root.path(), &env, s.volatile);
+            n += 1;
+            if want != got {
+                mismatches.push(format!(
+                    "case {i} step {j} ({} {}):\n  reference: {want}\n  rsible:    {got}",
+                    s.module, s.args
+                ));
+            }
+        }
+        let (want, got) = (
+            tree(&case_dir(ref_root.path(), i)),
+            tree(&case_dir(our_root.path(), i)),
+        );
+        if want != got {
+            mismatches.push(format!(
+                "case {i} files:\n  reference: {want:?}\n  rsible:    {got:?}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} differences:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+fn uri_cases() -> Vec<Case> {
+    let uri = "uri";
+    vec![
+        Case {
+            files: vec![],
+            steps: vec![
+                step(uri, json!({"url": "@H@/text"})),
+                step(uri, json!({"url": "@H@/text", "return_content": true})),
+                step(uri, json!({"url": "@H@/json"})),
+                step(uri, json!({"url": "@H@/missing"})),
+                step(
+                    uri,
+                    json!({"url": "@H@/missing", "status_code": [200, "404"], "return_content": true}),
+                ),
+                step(uri, json!({"url": "@H@/problem", "status_code": 500})),
+                step(uri, json!({"url": "@X@/refused"})),
+                step(uri, json!({"url": "@H@/redirect"})),
+                step(
+                    uri,
+                    json!({"url": "@H@/redirect", "follow_redirects": "none", "status_code": 302}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@H@/redirect", "method": "POST", "body": "x"}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@H@/echo", "method": "POST", "body_format": "json",
+                    "body": {"a": 1, "b": ["é", true]}, "headers": {"X-Custom": 5}}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@H@/echo", "method": "PUT", "body_format": "form-urlencoded",
+                    "body": {"name": "a b", "v": ["1", "2"]}}),
+                ),
+                step(uri, json!({"url": "@H@/echo", "method": "get"})),
+                step(
+                    uri,
+                    json!({"url": "@H@/auth", "url_username": "user", "url_password": "s3cret-pw"}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@H@/echo", "url_username": "user", "url_password": "s3cret-pw",
+                    "force_basic_auth": true}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@H@/auth", "url_username": "user", "url_password": "wrong"}),
+                ),
+                step(uri, json!({"url": "@H@/text", "creates": "@D@"})),
+                step(uri, json!({"url": "@H@/text", "removes": "@D@/nothing"})),
+                step(uri, json!({"url": "@H@/text", "bogus": 1})),
+                step(uri, json!({"url": "@H@/text", "status_code": "abc"})),
+                checked(uri, json!({"url": "@H@/text"})),
+            ],
+        },
+        // dest: a file written (changed each time, as Ansible), a directory.
+        Case {
+            files: vec![("sub/keep", "x")],
+            steps: vec![
+                step(
+                    uri,
+                    json!({"url": "@H@/text", "dest": "@D@/out.txt", "mode": "0600"}),
+                ),
+                step(uri, json!({"url": "@H@/attach", "dest": "@D@/sub"})),
+                step(
+                    uri,
+                    json!({"url": "@H@/files/data.bin", "dest": "@D@/sub/"}),
+                ),
+            ],
+        },
+        // TLS: trusted through ca_path, unknown CA, validate_certs off, client certificates.
+        Case {
+            files: vec![],
+            steps: vec![
+                step(uri, json!({"url": "@S@/text", "ca_path": "@P@/ca.crt"})),
+                step(uri, json!({"url": "@S@/text"})),
+                step(uri, json!({"url": "@S@/json", "validate_certs": false})),
+                step(
+                    uri,
+                    json!({"url": "@C@/text", "ca_path": "@P@/ca.crt",
+                    "client_cert": "@P@/client.crt", "client_key": "@P@/client.key"}),
+                ),
+                step(
+                    uri,
+                    json!({"url": "@C@/text", "validate_certs": "no",
+                    "client_cert": "@P@/client.crt", "client_key": "@P@/client.key"}),
+                ),
+            ],
+        },
+    ]
+}
+
+#[test]
+fn uri_matches_the_reference() {
+    assert_cases_match(uri_cases());
+}
