@@ -3,7 +3,7 @@
 //! skipped there, as the plugin does); controller-side `src` files and
 //! `form-multipart` bodies are left to the Python module (`declines`).
 
-use super::file::file_common_params;
+use super::file::with_file_common_params;
 use super::url_common::{b, declines_common, elapsed_secs, mask_secret, request, s, URL_COMMON};
 use super::{
     Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault, INVOCATION_UPDATES,
@@ -18,9 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const FILE_COMMON: [Param; 9] = file_common_params!();
-
-pub const SPEC: &[Param] = &[
+pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("url", Kind::Str),
     URL_COMMON[0],
     URL_COMMON[1],
@@ -57,15 +55,6 @@ pub const SPEC: &[Param] = &[
     Param::new("decompress", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("ciphers", Kind::List),
     Param::new("use_netrc", Kind::Bool).default(ParamDefault::Bool(true)),
-    FILE_COMMON[0],
-    FILE_COMMON[1],
-    FILE_COMMON[2],
-    FILE_COMMON[3],
-    FILE_COMMON[4],
-    FILE_COMMON[5],
-    FILE_COMMON[6],
-    FILE_COMMON[7],
-    FILE_COMMON[8],
 ];
 
 /// Calls the native module does not take: they run ansible-core's module.
