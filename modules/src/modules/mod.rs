@@ -14,6 +14,7 @@ mod copy;
 mod dpkg_selections;
 mod file;
 mod find;
+mod get_url;
 mod group;
 mod hostname;
 mod ini_file;
@@ -250,6 +251,11 @@ const NATIVE: &[NativeModule] = &[
         run: dpkg_selections::run_module,
     },
     NativeModule {
+        name: "get_url",
+        spec: get_url::SPEC,
+        run: get_url::run,
+    },
+    NativeModule {
         name: "uri",
         spec: uri::SPEC,
         run: uri::run,
@@ -305,6 +311,7 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
         "find" => find::declines(args),
         "wait_for" => wait_for::declines(args),
         "uri" => uri::declines(args),
+        "get_url" => get_url::declines(args),
         _ => None,
     };
     declined.is_none()
