@@ -25,6 +25,8 @@ command -v sudo >/dev/null || need_pkgs+=(sudo)
 # The become tests run the reference's modules as another user, with the system Python.
 [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
 command -v ssh-keygen >/dev/null || need_pkgs+=(openssh-client)
+# The uri/get_url differential test makes its certificates with openssl.
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 # System-module differential tests: the reference's apt_repository needs python3-apt in
 # the system Python (else it would install it itself); iptables runs in a private network
 # namespace; apt_key needs apt-key, gpg and the Debian archive keys.
