@@ -6,6 +6,7 @@
 //! values), `mutable` (containers Python methods can change), `methods`,
 //! `filters`, `tests_plugins`.
 
+mod big_int;
 mod catalog;
 mod context;
 mod detect;
@@ -28,6 +29,7 @@ mod tests_plugins;
 mod value_conv;
 mod vars;
 
+pub use big_int::{big_int_digits, int_from_digits};
 pub use context::record_undefined_reason;
 pub use error::{ErrorKind, TemplateError};
 pub use literal_eval::literal_eval;

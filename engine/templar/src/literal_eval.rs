@@ -137,12 +137,18 @@ impl Parser<'_> {
                 let neg = self.s[self.pos] == b'-';
                 self.pos += 1;
                 let v = self.expr()?;
-                if !v.is_number() || v.kind() == minijinja::value::ValueKind::Bool {
+                let big = crate::big_int::big_int_digits(&v).is_some();
+                if (!v.is_number() && !big) || v.kind() == minijinja::value::ValueKind::Bool {
                     return None;
                 }
                 if neg {
-                    if let Some(i) = v.as_i64() {
-                        return Some(Value::from(-(i as i128)));
+                    if big || v.is_integer() {
+                        // negated on its digits: exact at any size
+                        let digits = v.to_string();
+                        return match digits.strip_prefix('-') {
+                            Some(positive) => crate::big_int::int_from_digits(positive),
+                            None => crate::big_int::int_from_digits(&format!("-{digits}")),
+                        };
                     }
                     let f = f64::try_from(v).ok()?;
                     return Some(Value::from(-f));
@@ -361,7 +367,8 @@ impl Parser<'_> {
             if text.len() > 1 && text.starts_with('0') && text.chars().any(|c| c != '0') {
                 return None;
             }
-            text.parse::<i128>().ok().map(Value::from)
+            // Python's ints have no size limit
+            crate::big_int::int_from_digits(&text)
         }
     }
 }
@@ -389,6 +396,15 @@ mod tests {
         assert_eq!(ev("[1] x"), None);
         assert_eq!(ev("{[1]: 2}"), None);
         assert_eq!(ev("[01]"), None);
+    }
+
+    #[test]
+    fn integers_of_any_size() {
+        let big = "3402823669209384634633746074317682114650";
+        assert_eq!(
+            ev(&format!("[{big}, -{big}, -18446744073709551623]")).as_deref(),
+            Some(format!("[{big}, -{big}, -18446744073709551623]").as_str())
+        );
     }
 
     #[test]

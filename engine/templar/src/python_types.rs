@@ -6,6 +6,9 @@ pub fn type_name(value: &Value) -> &'static str {
     if crate::value_conv::vault_ciphertext(value).is_some() {
         return "AnsibleVaultEncryptedUnicode";
     }
+    if crate::big_int::big_int_digits(value).is_some() {
+        return "int";
+    }
     match value.kind() {
         ValueKind::Undefined => "AnsibleUndefined",
         ValueKind::None => "NoneType",

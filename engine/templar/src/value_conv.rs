@@ -112,6 +112,9 @@ pub fn from_json(data: &serde_json::Value) -> Value {
                 Value::from(i)
             } else if let Some(u) = n.as_u64() {
                 Value::from(u)
+            } else if let Some(big) = crate::big_int::int_from_digits(&n.to_string()) {
+                // serde_json keeps the digits (arbitrary_precision)
+                big
             } else {
                 Value::from(n.as_f64().unwrap_or(0.0))
             }
@@ -134,6 +137,10 @@ pub fn to_json(value: &Value) -> serde_json::Value {
     use minijinja::value::ValueKind;
     if let Some(c) = vault_ciphertext(value) {
         return serde_json::Value::String(c.to_string());
+    }
+    if let Some(digits) = crate::big_int::big_int_digits(value) {
+        // exact with serde_json's arbitrary_precision
+        return serde_json::from_str(digits).unwrap_or(serde_json::Value::Null);
     }
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => serde_json::Value::Null,

@@ -91,6 +91,11 @@ fn python_number(n: &serde_json::Number) -> String {
     if let Some(u) = n.as_u64() {
         return u.to_string();
     }
+    let text = n.to_string();
+    if !text.contains(['.', 'e', 'E']) {
+        // an integer beyond 64 bits, its digits kept (arbitrary_precision)
+        return text;
+    }
     json_float(n.as_f64().unwrap_or(f64::NAN))
 }
 

@@ -476,9 +476,16 @@ pub fn int(
         ValueKind::Bool => Value::from(value.is_true() as i64),
         ValueKind::Number if value.is_integer() => value,
         ValueKind::Number => Value::from(f64::try_from(value).unwrap_or(0.0).trunc() as i64),
+        _ if crate::big_int::big_int_digits(&value).is_some() => value,
         _ => {
             let s = str_of(&value);
             let t = s.trim().replace('_', "");
+            if base == 10 {
+                // Python's int() has no size limit
+                if let Some(big) = crate::big_int::int_from_digits(&t) {
+                    return Ok(big);
+                }
+            }
             let parsed = if base == 10 {
                 t.parse::<i128>().ok().or_else(|| {
                     t.parse::<f64>()

@@ -11,22 +11,56 @@ use crate::value_conv::{from_json, to_json};
 pub fn json_query(data: Value, expr: String) -> Result<Value, Error> {
     let compiled = jmespath::compile(&elided_literals(&expr))
         .map_err(|e| err(format!("JMESPathError in json_query filter plugin:\n{}", e)))?;
-    let input = jmespath::Variable::try_from(to_json(&data)).map_err(|e| {
-        err(format!(
-            "Error in jmespath.search in json_query filter plugin:\n{}",
-            e
-        ))
-    })?;
-    let found = compiled
-        .search(input)
+    let input = json_to_variable(&to_json(&data));
+    // `search` would take the input through serde (see json_to_variable)
+    let mut ctx = jmespath::Context::new(&expr, &jmespath::DEFAULT_RUNTIME);
+    let found = jmespath::interpret(&jmespath::Rcvar::new(input), compiled.as_ast(), &mut ctx)
         .map_err(|e| err(format!("JMESPathError in json_query filter plugin:\n{}", e)))?;
-    let json = serde_json::to_value(&*found).map_err(|e| {
-        err(format!(
-            "Error in jmespath.search in json_query filter plugin:\n{}",
-            e
-        ))
-    })?;
-    Ok(from_json(&json))
+    Ok(from_json(&variable_to_json(&found)))
+}
+
+/// The search input, built directly (the crate's own conversion goes
+/// through serde, which `arbitrary_precision` breaks for numbers).
+fn json_to_variable(data: &serde_json::Value) -> jmespath::Variable {
+    use jmespath::Variable as V;
+    use serde_json::Value as J;
+    match data {
+        J::Null => V::Null,
+        J::String(s) => V::String(s.clone()),
+        J::Bool(b) => V::Bool(*b),
+        J::Number(n) => V::Number(n.clone()),
+        J::Array(items) => V::Array(
+            items
+                .iter()
+                .map(|i| jmespath::Rcvar::new(json_to_variable(i)))
+                .collect(),
+        ),
+        J::Object(map) => V::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), jmespath::Rcvar::new(json_to_variable(v))))
+                .collect(),
+        ),
+    }
+}
+
+/// The search result as JSON, built directly: serde's round trip would turn
+/// numbers into maps under serde_json's `arbitrary_precision`.
+fn variable_to_json(found: &jmespath::Variable) -> serde_json::Value {
+    use jmespath::Variable as V;
+    use serde_json::Value as J;
+    match found {
+        V::Null => J::Null,
+        V::String(s) => J::String(s.clone()),
+        V::Bool(b) => J::Bool(*b),
+        V::Number(n) => J::Number(n.clone()),
+        V::Array(items) => J::Array(items.iter().map(|i| variable_to_json(i)).collect()),
+        V::Object(map) => J::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), variable_to_json(v)))
+                .collect(),
+        ),
+        V::Expref(e) => J::String(format!("<expression: {e:?}>")),
+    }
 }
 
 /// Python's jmespath still accepts the deprecated JSON literals with elided
