@@ -4,6 +4,7 @@
 //! `deb`, `upgrade`, `build-dep`, `fixed`, `clean`, `autoclean`, wildcards and
 //! `policy_rc_d` fail as not implemented natively.
 
+use super::apt_manual;
 use super::apt_query::PackageQuery;
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::bin_path::get_bin_path;
@@ -394,15 +395,25 @@ impl Apt<'_> {
         Ok(s)
     }
 
-    /// dpkg's and apt's answers for every package the specs name, asked once.
-    fn query(&self, specs: &[String]) -> Result<PackageQuery, ModuleFail> {
+    /// dpkg's answers for every package the specs name, asked once, and apt's
+    /// (candidate versions) when some spec needs them: only a package that is not
+    /// installed, a version spec or an upgrade (`upgrade`: state=latest) makes the
+    /// module's outcome depend on a candidate. Ansible's module reads both from
+    /// python-apt; here apt-cache would first rebuild apt's binary cache when it
+    /// is older than the package lists (seconds), so it is left out when dpkg
+    /// alone answers.
+    fn query(&self, specs: &[String], upgrade: bool) -> Result<PackageQuery, ModuleFail> {
         let names: Vec<String> = specs.iter().map(|s| package_split(s).0).collect();
-        PackageQuery::load(
-            &names,
-            required_bin("dpkg-query")?,
-            required_bin("apt-cache")?,
-            |argv| self.run(argv),
-        )
+        let mut query =
+            PackageQuery::load_dpkg(&names, required_bin("dpkg-query")?, |argv| self.run(argv))?;
+        let needs_candidates = specs.iter().any(|spec| {
+            let (name, cmp, _) = package_split(spec);
+            upgrade || cmp.is_some() || !query.installed(&name)
+        });
+        if needs_candidates {
+            query.load_policy(&names, required_bin("apt-cache")?, |argv| self.run(argv))?;
+        }
+        Ok(query)
     }
 
     fn is_virtual(&self, name: &str) -> Result<bool, ModuleFail> {
@@ -453,7 +464,7 @@ impl Apt<'_> {
         upgrade: bool,
     ) -> Result<(bool, Map<String, Value>), ModuleFail> {
         let only_upgrade = self.flag("only_upgrade");
-        let query = self.query(specs)?;
+        let query = self.query(specs, upgrade)?;
         let mut pkg_list = Vec::new();
         let mut names = Vec::new();
         for spec in specs {
@@ -539,7 +550,15 @@ impl Apt<'_> {
             r.insert("stdout".into(), json!(o.out));
             r.insert("stderr".into(), json!(o.err));
         }
-        if !self.ctx.check_mode && !names.is_empty() {
+        // Nothing installed and every package already manual: apt-mark would
+        // change nothing (see apt_manual.rs). Evaluated last, only when it matters.
+        let nothing_to_mark = || {
+            pkg_list.is_empty()
+                && apt_manual::already_manual(&names, &query, get_bin_path("apt-config"), |argv| {
+                    self.run(argv)
+                })
+        };
+        if !self.ctx.check_mode && !names.is_empty() && !nothing_to_mark() {
             if let Some(mark) = get_bin_path("apt-mark") {
                 let mut cmd = vec![mark, "manual".into()];
                 cmd.extend(names.iter().cloned());
@@ -559,7 +578,7 @@ impl Apt<'_> {
 
     fn remove(&self, specs: &[String]) -> ModuleOutcome {
         let purge = self.flag("purge");
-        let query = self.query(specs)?;
+        let query = self.query(specs, false)?;
         let mut pkg_list = Vec::new();
         for spec in specs {
             let (name, cmp, version) = package_split(spec);

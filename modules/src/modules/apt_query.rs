@@ -25,12 +25,13 @@ pub struct PackageQuery {
 }
 
 impl PackageQuery {
-    /// Asks dpkg-query and apt-cache about `names` (literal names, no globs),
-    /// one process each; `run` executes an argv.
-    pub fn load(
+    /// Asks dpkg-query about `names` (literal names, no globs), one process;
+    /// `run` executes an argv. apt's side is asked by `load_policy`, only when
+    /// some answer needs it: `apt-cache` opens apt's binary cache, which it
+    /// first rebuilds (seconds) when the package lists are newer than it.
+    pub fn load_dpkg(
         names: &[String],
         dpkg_query: String,
-        apt_cache: String,
         run: impl Fn(Vec<String>) -> Result<Output, ModuleFail>,
     ) -> Result<Self, ModuleFail> {
         if names.is_empty() {
@@ -45,10 +46,31 @@ impl PackageQuery {
         argv.extend(names.iter().cloned());
         // rc 1 only says that some name is unknown to dpkg; the known ones are listed.
         let dpkg = parse_dpkg(&run(argv)?.out);
+        Ok(Self {
+            dpkg,
+            policy: HashMap::new(),
+        })
+    }
+
+    /// Adds `apt-cache policy`'s answers for `names`, one process.
+    pub fn load_policy(
+        &mut self,
+        names: &[String],
+        apt_cache: String,
+        run: impl Fn(Vec<String>) -> Result<Output, ModuleFail>,
+    ) -> Result<(), ModuleFail> {
+        if names.is_empty() {
+            return Ok(());
+        }
         let mut argv = vec![apt_cache, "policy".into()];
         argv.extend(names.iter().cloned());
-        let policy = parse_policy(&run(argv)?.out);
-        Ok(Self { dpkg, policy })
+        self.policy = parse_policy(&run(argv)?.out);
+        Ok(())
+    }
+
+    /// Whether dpkg has `name` fully installed (python-apt's CURSTATE_INSTALLED).
+    pub fn installed(&self, name: &str) -> bool {
+        self.dpkg(name).is_some_and(|r| r.status == "installed")
     }
 
     /// dpkg's record, None when dpkg has never heard of the package.

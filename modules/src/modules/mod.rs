@@ -3,6 +3,7 @@
 
 mod apt;
 mod apt_key;
+mod apt_manual;
 mod apt_query;
 mod apt_repository;
 mod args;
