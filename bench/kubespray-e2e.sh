@@ -142,7 +142,7 @@ EOF
         python3 "$BENCH/sandbox/task-results.py" "$OUT/$engine/stdout" \
             "$OUT/$engine/tasks.tsv" "$OUT/$engine/recap.txt"
         python3 "$BENCH/sandbox/snapshot.py" --again "$BENCH/sandbox/volatile-paths.txt" \
-            "$OUT/$engine/files.tsv" "$OUT/$engine/files.tsv"
+            "$OUT/$engine/files.tsv" "$OUT/$engine/files.tsv" "$SANDBOX_DIR/pristine"
     done
     echo "== $PLAYBOOK: ansible-playbook vs rsible-playbook"
     compare "task results" tasks.tsv || status=1

@@ -2,7 +2,7 @@
 """What a run changed in the sandbox hosts' root filesystems.
 
     snapshot.py RULES_FILE HOSTS_DIR OUT
-    snapshot.py --again RULES_FILE LISTING OUT
+    snapshot.py --again RULES_FILE LISTING OUT [PRISTINE_DIR]
 
 The second form applies the rules of today to a listing written earlier (a
 recorded reference run), so that both sides of a comparison are read alike.
@@ -17,6 +17,15 @@ kind is file, dir, link, deleted (an overlay whiteout) or other; content is the
 sha256 of a file, the target of a link, empty otherwise. Paths matching a rule
 of RULES_FILE (fnmatch globs on the path, '#' comments) are left out: their
 content or existence depends on the clock or on the engine, not on the playbook.
+
+A directory that exists in the pristine tree with the same mode and owner is in
+the upper layer only because something beneath it was written (overlayfs copies
+the parents up); when everything beneath it is left out by the rules, it says
+nothing about the run and is left out too. (A directory deleted and made again
+in the same mode, an opaque one in the overlay, was never told apart from a
+copied-up one: the listing has no column for it.) Otherwise one engine's write of a left-out file
+(apt's binary cache, say) would show as a difference in its parents. The
+pristine tree is HOSTS_DIR/../pristine, or PRISTINE_DIR for --again.
 """
 import fnmatch
 import hashlib
@@ -67,7 +76,7 @@ def describe(full):
 
 def main(rules_path, hosts_dir, out_path):
     rules, content_rules = load_rules(rules_path)
-    lines = []
+    lines, entries = [], []
     for host in sorted(os.listdir(hosts_dir)):
         upper = os.path.join(hosts_dir, host, "upper")
         if not os.path.isdir(upper):
@@ -85,9 +94,48 @@ def main(rules_path, hosts_dir, out_path):
                 path = os.path.join(rel_dir, name)
                 if excluded(path, rules):
                     continue
-                kind, mode, owner, content = describe(os.path.join(dirpath, name))
-                lines.append(listing_line(host, path, kind, mode, owner, content, content_rules))
+                full = os.path.join(dirpath, name)
+                kind, mode, owner, content = describe(full)
+                entries.append((host, path, kind, mode, owner, content))
+    pristine = os.path.join(os.path.dirname(os.path.abspath(hosts_dir)), "pristine")
+    for entry in without_bare_parents(entries, pristine):
+        lines.append(listing_line(*entry, content_rules))
     write_sorted(lines, out_path)
+
+
+def without_bare_parents(entries, pristine):
+    """entries minus the directories that are only parents of left-out paths
+    (see the module's docstring), deepest first so that a chain of them goes."""
+    if not pristine or not os.path.isdir(pristine):
+        return entries
+    children = {}
+    for host, path, *_ in entries:
+        key = (host, os.path.dirname(path))
+        children[key] = children.get(key, 0) + 1
+    dropped = set()
+    dirs = [e for e in entries if e[2] == "dir"]
+    for host, path, _, mode, owner, _ in sorted(dirs, key=lambda e: -e[1].count("/")):
+        if (
+            children.get((host, path), 0)
+            or not same_in_pristine(pristine, path, mode, owner)
+        ):
+            continue
+        dropped.add((host, path))
+        key = (host, os.path.dirname(path))
+        children[key] -= 1
+    return [e for e in entries if (e[0], e[1]) not in dropped]
+
+
+def same_in_pristine(pristine, path, mode, owner):
+    try:
+        st = os.lstat(os.path.join(pristine, path.lstrip("/")))
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(st.st_mode)
+        and f"{stat.S_IMODE(st.st_mode):04o}" == mode
+        and f"{st.st_uid}:{st.st_gid}" == owner
+    )
 
 
 def listing_line(host, path, kind, mode, owner, content, content_rules):
@@ -103,21 +151,22 @@ def write_sorted(lines, out_path):
         f.writelines(line + "\n" for line in lines)
 
 
-def again(rules_path, listing_path, out_path):
+def again(rules_path, listing_path, out_path, pristine=None):
     rules, content_rules = load_rules(rules_path)
-    lines = []
+    entries = []
     with open(listing_path, encoding="utf-8") as f:
         for raw in f:
             host, path, kind, mode, owner, content = raw.rstrip("\n").split("\t")
             if not excluded(path, rules):
-                lines.append(listing_line(host, path, kind, mode, owner, content, content_rules))
+                entries.append((host, path, kind, mode, owner, content))
+    lines = [listing_line(*e, content_rules) for e in without_bare_parents(entries, pristine)]
     write_sorted(lines, out_path)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--again":
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--again":
         again(*sys.argv[2:])
     elif len(sys.argv) == 4:
         main(*sys.argv[1:])
     else:
-        sys.exit("usage: snapshot.py RULES_FILE HOSTS_DIR OUT | --again RULES_FILE LISTING OUT")
+        sys.exit("usage: snapshot.py RULES_FILE HOSTS_DIR OUT | --again RULES_FILE LISTING OUT [PRISTINE_DIR]")
