@@ -24,6 +24,7 @@ fn python_syntax_for_the_linear_engine() {
     assert_eq!(linear("(?m)end$"), "(?m)end$");
     assert_eq!(linear("a\\Z(?#note)"), "a\\z");
     assert_eq!(linear("[]$]"), "[]$]");
+    assert_eq!(linear("[.](a)[^]]"), "[.](a)[^]]");
     assert_eq!(linear("[\\b]\\0\\012"), "[\\x08]\\x{00}\\x{0A}");
     assert_eq!(linear("(?P<n>a)"), "(?P<n>a)");
     let refused = |p: &str| translate(p, Engine::Linear, Subject::Text).unwrap_err();

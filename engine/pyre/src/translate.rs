@@ -174,7 +174,8 @@ impl<'p> Translator<'p> {
                         self.out.push('^');
                         i += 1;
                     }
-                    class_start = i + 1;
+                    // The index of the class's first member.
+                    class_start = i;
                 }
                 // Python's `$` also matches before a final newline, without taking it:
                 // only a look-ahead says that.

@@ -49,6 +49,8 @@ const CASES: &[(bool, &str, &str, &str, bool)] = &[
     (false, "(?=a)|b", "bab", "-", true),
     (false, "(?<=é)\\w", "éa éb", "!", true),
     (false, "x$", "ax\n", "Y", true),
+    (false, "([0-9]+)[.]([0-9]+)", "1.29.3", "\\2.\\1", true),
+    (false, "[]a]+[^]]", "]a]b", "-", true),
     (false, "(?i)(?<=A)b", "aB ab", "z", true),
     // Refused natively: Python decides (or raises its own error).
     (

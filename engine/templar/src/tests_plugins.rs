@@ -3,7 +3,6 @@
 
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
-use regex::Regex;
 
 use crate::python_repr::str_of;
 
@@ -56,23 +55,24 @@ fn regex_test(value: Value, pattern: String, kwargs: Kwargs, mode: &str) -> Resu
     let multiline: Option<bool> = kwargs.get("multiline")?;
     let match_type: Option<String> = kwargs.get("match_type")?;
     let mode = match_type.as_deref().unwrap_or(mode).to_string();
+    // Python's re.match / re.fullmatch anchor at the start of the text whatever
+    // MULTILINE says: `\A`, not `^`.
     let anchored = match mode.as_str() {
-        "match" => format!("^(?:{})", pattern),
-        "fullmatch" => format!("^(?:{})$", pattern),
+        "match" => format!("\\A(?:{pattern})"),
+        "fullmatch" => format!("\\A(?:{pattern})\\Z"),
         _ => pattern,
     };
-    let re = regex::RegexBuilder::new(&anchored)
-        .case_insensitive(ignorecase.unwrap_or(false))
-        .multi_line(multiline.unwrap_or(false))
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("invalid regular expression: {}", e),
-            )
-        })?;
-    let _: Option<&Regex> = None;
-    Ok(re.is_match(&str_of(&value)))
+    let re = crate::filters::regex::compile(
+        &anchored,
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    )?;
+    re.is_match(&str_of(&value)).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("invalid regular expression: {e}"),
+        )
+    })
 }
 
 /// Ansible's `version` test (LooseVersion-like comparison, `strict`/`semver` accepted).

@@ -1,44 +1,45 @@
 //! `regex_replace`, `regex_search`, `regex_findall`, `regex_escape` with
-//! Python's regex flavour translated to the `regex` crate where they differ.
+//! Python's `re` semantics: patterns compiled by `rsible_pyre` (the `regex` crate,
+//! or `fancy-regex` for look-around and back-references).
 
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Error, ErrorKind};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use regex::{Regex, RegexBuilder};
+use rsible_pyre::{GroupSpans, PyRegex, Template};
 
 use crate::python_repr::str_of;
 
-/// Compiled patterns by (pattern, ignorecase, multiline): templates apply
-/// the same few patterns for every host and every item, and compiling one
-/// costs far more than matching it. Bounded: cleared when full.
-type RegexCache = HashMap<(String, bool, bool), Regex>;
+/// Compiled patterns by flags and pattern: templates apply the same few patterns
+/// for every host and every item, and compiling one costs far more than matching
+/// it. Bounded: cleared when full.
+type RegexCache = HashMap<String, PyRegex>;
 static COMPILED: Mutex<Option<RegexCache>> = Mutex::new(None);
 const MAX_COMPILED: usize = 512;
 
-fn build(pattern: &str, kwargs: &Kwargs) -> Result<Regex, Error> {
-    let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
-    let multiline: Option<bool> = kwargs.get("multiline")?;
-    let key = (
-        pattern.to_string(),
-        ignorecase.unwrap_or(false),
-        multiline.unwrap_or(false),
-    );
+fn invalid(e: String) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("invalid regular expression: {e}"),
+    )
+}
+
+/// Compile a Python pattern with `re.I`/`re.M` as the flags arguments give them
+/// (shared by the regex filters and the `match`/`search`/`regex` tests).
+pub(crate) fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<PyRegex, Error> {
+    let flags = match (ignorecase, multiline) {
+        (true, true) => "(?im)",
+        (true, false) => "(?i)",
+        (false, true) => "(?m)",
+        (false, false) => "",
+    };
+    let key = format!("{flags}{pattern}");
     let lock = || COMPILED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(re) = lock().as_ref().and_then(|m| m.get(&key)) {
         return Ok(re.clone());
     }
-    let re = RegexBuilder::new(pattern)
-        .case_insensitive(key.1)
-        .multi_line(key.2)
-        .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("invalid regular expression: {}", e),
-            )
-        })?;
+    let re = PyRegex::new(&key).map_err(invalid)?;
     let mut cache = lock();
     let map = cache.get_or_insert_with(HashMap::new);
     if map.len() >= MAX_COMPILED {
@@ -48,55 +49,23 @@ fn build(pattern: &str, kwargs: &Kwargs) -> Result<Regex, Error> {
     Ok(re)
 }
 
-/// Translates a Python replacement string (`\1`, `\g<1>`, `\g<name>`) to the
-/// regex crate's (`${1}`, `${name}`), escaping literal `$`.
-pub fn python_replacement(rep: &str) -> String {
-    let mut out = String::new();
-    let mut chars = rep.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '$' => out.push_str("$$"),
-            '\\' => match chars.peek().copied() {
-                Some(d) if d.is_ascii_digit() => {
-                    let mut num = String::new();
-                    while let Some(&d) = chars.peek() {
-                        if d.is_ascii_digit() && num.len() < 2 {
-                            num.push(d);
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    out.push_str(&format!("${{{}}}", num));
-                }
-                Some('g') => {
-                    chars.next();
-                    if chars.peek() == Some(&'<') {
-                        chars.next();
-                        let name: String = chars.by_ref().take_while(|c| *c != '>').collect();
-                        out.push_str(&format!("${{{}}}", name));
-                    } else {
-                        out.push_str("\\g");
-                    }
-                }
-                Some('n') => {
-                    chars.next();
-                    out.push('\n');
-                }
-                Some('t') => {
-                    chars.next();
-                    out.push('\t');
-                }
-                Some('\\') => {
-                    chars.next();
-                    out.push('\\');
-                }
-                _ => out.push('\\'),
-            },
-            c => out.push(c),
-        }
-    }
-    out
+fn build(pattern: &str, kwargs: &Kwargs) -> Result<PyRegex, Error> {
+    let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
+    let multiline: Option<bool> = kwargs.get("multiline")?;
+    compile(
+        pattern,
+        ignorecase.unwrap_or(false),
+        multiline.unwrap_or(false),
+    )
+}
+
+/// The text of group `g` of a match in `text` (None when it did not take part).
+fn group<'t>(text: &'t str, spans: &GroupSpans, g: usize) -> Option<&'t str> {
+    spans
+        .get(g)
+        .copied()
+        .flatten()
+        .and_then(|(s, e)| text.get(s..e))
 }
 
 pub fn regex_replace(
@@ -108,11 +77,13 @@ pub fn regex_replace(
     let count: Option<usize> = kwargs.get("count")?;
     let re = build(&pattern.unwrap_or_default(), &kwargs)?;
     let text = str_of(&value);
-    let rep = python_replacement(&replacement.unwrap_or_default());
-    Ok(Value::from(
-        re.replacen(&text, count.unwrap_or(0), rep.as_str())
-            .into_owned(),
-    ))
+    // Python's replacement template (`\1`, `\g<name>`), with Python's errors.
+    let template =
+        Template::parse(&replacement.unwrap_or_default(), &re.capture_names()).map_err(invalid)?;
+    let (replaced, _) = re
+        .subn(&template, &text, count.unwrap_or(0))
+        .map_err(invalid)?;
+    Ok(Value::from(replaced))
 }
 
 pub fn regex_search(
@@ -123,31 +94,32 @@ pub fn regex_search(
 ) -> Result<Value, Error> {
     let re = build(&pattern, &kwargs)?;
     let text = str_of(&value);
-    let Some(caps) = re.captures(&text) else {
+    let Some(caps) = re.captures_at(&text, 0).map_err(invalid)? else {
         return Ok(Value::from(()));
     };
     if groups.is_empty() {
-        return Ok(Value::from(caps.get(0).map(|m| m.as_str()).unwrap_or("")));
+        return Ok(Value::from(group(&text, &caps, 0).unwrap_or("")));
     }
+    let names = re.capture_names();
     let mut out = Vec::new();
     for g in groups.iter() {
         let m = if let Some(n) = g.strip_prefix("\\g<").and_then(|r| r.strip_suffix('>')) {
             match n.parse::<usize>() {
-                Ok(i) => caps.get(i),
-                Err(_) => caps.name(n),
+                Ok(i) => group(&text, &caps, i),
+                Err(_) => names
+                    .iter()
+                    .position(|name| name.as_deref() == Some(n))
+                    .and_then(|i| group(&text, &caps, i)),
             }
         } else if let Some(i) = g.strip_prefix('\\').and_then(|n| n.parse::<usize>().ok()) {
-            caps.get(i)
+            group(&text, &caps, i)
         } else {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
                 format!("Unknown argument: {}", g),
             ));
         };
-        out.push(
-            m.map(|m| Value::from(m.as_str()))
-                .unwrap_or(Value::from(())),
-        );
+        out.push(m.map(Value::from).unwrap_or(Value::from(())));
     }
     Ok(Value::from(out))
 }
@@ -155,17 +127,16 @@ pub fn regex_search(
 pub fn regex_findall(value: Value, pattern: String, kwargs: Kwargs) -> Result<Value, Error> {
     let re = build(&pattern, &kwargs)?;
     let text = str_of(&value);
-    let groups = re.captures_len() - 1;
+    let groups = re.capture_names().len().saturating_sub(1);
     let mut out = Vec::new();
-    for caps in re.captures_iter(&text) {
+    // Python's `re.findall`: the whole match without groups, the group with one,
+    // a tuple of all groups with more; a group that did not take part is ''.
+    for caps in re.find_all(&text, 0).map_err(invalid)? {
+        let text_of = |g: usize| Value::from(group(&text, &caps, g).unwrap_or(""));
         let item = match groups {
-            0 => Value::from(caps.get(0).map(|m| m.as_str()).unwrap_or("")),
-            1 => Value::from(caps.get(1).map(|m| m.as_str()).unwrap_or("")),
-            _ => Value::from(
-                (1..=groups)
-                    .map(|i| Value::from(caps.get(i).map(|m| m.as_str()).unwrap_or("")))
-                    .collect::<Vec<_>>(),
-            ),
+            0 => text_of(0),
+            1 => text_of(1),
+            _ => Value::from((1..=groups).map(text_of).collect::<Vec<_>>()),
         };
         out.push(item);
     }
@@ -184,13 +155,4 @@ pub fn regex_escape(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
         out.push(c);
     }
     Ok(Value::from(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn replacements() {
-        assert_eq!(python_replacement(r"\1-\g<2>-$"), "${1}-${2}-$$");
-    }
 }
