@@ -37,10 +37,13 @@ fn python_syntax_for_the_linear_engine() {
 
 #[test]
 fn python_syntax_for_the_backtracking_engine() {
-    assert_eq!(fancy("(?P<c>x)(?P=c)\\1$"), "(?P<c>x)\\k<c>\\1(?=\\n?\\z)");
+    assert_eq!(
+        fancy("(?P<c>x)(?P=c)\\1$"),
+        "(?P<c>x)\\k<c>\\k<1>(?=\\n?\\z)"
+    );
     assert_eq!(fancy("(?<=a)(?!b)"), "(?<=a)(?!b)");
     assert_eq!(fancy("(?>a+)b"), "(?>a+)b");
-    assert_eq!(fancy("(a)?(?(1)b|c)"), "(a)?(?(1)b|c)");
+    assert_eq!(fancy("(a)?(?(1)b|c)"), "(a)?(?(<1>)b|c)");
     assert_eq!(fancy("(?P<q>')?x(?(q)')"), "(?P<q>')?x(?(<q>)')");
     let refused = |p: &str| translate(p, Engine::Backtracking, Subject::Text).unwrap_err();
     // Python rejects a third branch in a conditional: leave the message to it.

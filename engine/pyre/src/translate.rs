@@ -13,7 +13,7 @@
 //!   (`U`) are refused, so the caller leaves the pattern to Python, which reports them.
 //!
 //! The backtracking engine (`fancy_regex`) also takes look-ahead, look-behind,
-//! back-references (`\N`, `(?P=name)` spelled `\k<name>`), atomic groups, possessive
+//! back-references (`\N` and `(?P=name)` spelled `\k<N>`, `\k<name>`), atomic groups, possessive
 //! quantifiers and conditionals (`(?(1)yes|no)`, `(?(name)...)` spelled
 //! `(?(<name>)...)`). For bytes patterns it runs on a Latin-1 view of the bytes (one
 //! char per byte), so non-ASCII pattern text becomes byte escapes and `\w`, `\d`, `\s`,
@@ -258,6 +258,12 @@ impl<'p> Translator<'p> {
                         .unsupported("a multi-digit back-reference (\\NN)")
                         .map(|_| 0)
                 }
+                // fancy-regex refuses `\\1` once the pattern has a named group (Python
+                // does not); `\\k<1>` is the same reference without that rule.
+                '1'..='9' => {
+                    self.out.push_str(&format!("\\k<{n}>"));
+                    return Ok(2);
+                }
                 'Z' => {
                     self.out.push_str("\\z");
                     return Ok(2);
@@ -407,11 +413,8 @@ impl<'p> Translator<'p> {
                 .unsupported("a conditional group of this form")
                 .map(|_| 0);
         }
-        if numbered {
-            self.out.push_str(&format!("(?({id})"));
-        } else {
-            self.out.push_str(&format!("(?(<{id}>)"));
-        }
+        // `(?(<1>)` rather than `(?(1)`: see `\\k<1>` in `escape`.
+        self.out.push_str(&format!("(?(<{id}>)"));
         Ok(4 + k)
     }
 

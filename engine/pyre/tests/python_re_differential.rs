@@ -21,6 +21,15 @@ const CASES: &[(bool, &str, &str, &str, bool)] = &[
     ),
     (false, "(?P<c>\\w)(?P=c)", "xx yy xyz", "<\\g<0>>", true),
     (false, "(\\w+) \\1", "hello hello world world", "\\1", true),
+    // Numbered references next to named groups (fancy-regex alone refuses the mix).
+    (
+        false,
+        "(\\w+) \\1 (?P<next>\\w+)",
+        "kube kube proxy",
+        "\\g<next>",
+        true,
+    ),
+    (false, "(?P<a>x)?(?(1)y|z)", "xy z", "-", true),
     (
         false,
         "^search\\s[^#]*(?=# BEGIN)",
