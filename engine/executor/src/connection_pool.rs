@@ -522,8 +522,7 @@ impl ConnectionPool {
         let become_failed = self.open_all(&pending, forks);
         // One unit of work per target: its handle and its calls, in order.
         let mut work: Vec<(TargetSpec, AgentHandle, Vec<usize>)> = Vec::new();
-        let mut agentless_work: Vec<(TargetSpec, agentless::AgentlessHost, Vec<usize>)> =
-            Vec::new();
+        let mut agentless_work: Vec<agentless::Unit> = Vec::new();
         for (i, call) in calls.iter().enumerate() {
             if outcomes[i].is_some() {
                 continue;

@@ -124,10 +124,7 @@ impl AgentlessHost {
             Ok(p) => p,
             Err(msg) => return Ok(failure(msg)),
         };
-        let (interpreter, warnings) = match self.interpreter(target) {
-            Ok(v) => v,
-            Err(e) => return Err(e),
-        };
+        let (interpreter, warnings) = self.interpreter(target)?;
         // copy/template content: transferred to a temporary file first.
         let mut cleanup = None;
         if short == "copy" {
@@ -375,14 +372,19 @@ fn add_warnings(result: &mut Map<String, Value>, warnings: Vec<String>) {
     }
 }
 
+/// A host's calls to run (indexes into the planned calls).
+pub(super) type Unit = (TargetSpec, AgentlessHost, Vec<usize>);
+/// A host after its calls, with their outcomes.
+pub(super) type UnitDone = (TargetSpec, AgentlessHost, Vec<(usize, CallOutcome)>);
+
 /// Runs agentless hosts' calls, one thread per host (at most `forks` at a
 /// time), each host's calls in order, stopping at an unreachable outcome.
 pub(super) fn run_units(
-    units: Vec<(TargetSpec, AgentlessHost, Vec<usize>)>,
+    units: Vec<Unit>,
     calls: &[crate::target::PlannedCall],
     forks: usize,
     shared: &Shared,
-) -> Vec<(TargetSpec, AgentlessHost, Vec<(usize, CallOutcome)>)> {
+) -> Vec<UnitDone> {
     let queue = Mutex::new(units);
     let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
