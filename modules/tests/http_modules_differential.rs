@@ -13,6 +13,7 @@
 //! Needs RSIBLE_REF_BIN, python3 and openssl; without RSIBLE_REF_BIN the test fails
 //! unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::reference_bin;
 
 struct Step {
     module: &'static str,
@@ -248,22 +250,7 @@ fn run_reference(bin: &str, env: &Env, root: &Path, cases: &[Case]) -> Vec<Value
         .env_remove("HTTPS_PROXY")
         .output()
         .expect("run reference ansible-playbook");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "reference output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let tasks = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(tasks.len(), play[0]["tasks"].as_array().map_or(0, Vec::len));
-    tasks
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect()
+    support::localhost_results(&out, play[0]["tasks"].as_array().map_or(0, Vec::len))
 }
 
 fn run_ours(env: &Env, root: &Path, cases: &[Case]) -> Vec<Value> {
@@ -349,19 +336,6 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-fn reference_bin() -> Option<String> {
-    match std::env::var("RSIBLE_REF_BIN") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
-            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-            None
-        }
-        Err(_) => panic!(
-            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
-        ),
-    }
 }
 
 fn assert_cases_match(cases: Vec<Case>) {

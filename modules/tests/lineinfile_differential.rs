@@ -9,6 +9,7 @@
 //! Needs RSIBLE_REF_BIN (e.g. /tmp/ref/bin); without it the test fails unless
 //! RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::fs;
@@ -373,26 +374,7 @@ fn run_reference(bin: &str, root: &Path, cases: &[Case]) -> Vec<Value> {
         .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
         .output()
         .expect("run reference ansible-playbook");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "reference output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let tasks = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(
-        tasks.len(),
-        cases.len(),
-        "reference ran every case: {report}"
-    );
-    tasks
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect()
+    support::localhost_results(&out, cases.len())
 }
 
 /// The compared view of a result, with the case directory written as `<DIR>`.

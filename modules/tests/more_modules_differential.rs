@@ -10,6 +10,7 @@
 //!
 //! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::reference_bin;
 
 #[derive(Clone)]
 struct Step {
@@ -361,22 +363,7 @@ fn run_reference(bin: &str, root: &Path, cases: &[Case], wrapper: &[&str]) -> Ve
         .env("ANSIBLE_PIPELINING", "true")
         .output()
         .expect("run reference ansible-playbook");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "reference output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let tasks = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(tasks.len(), play[0]["tasks"].as_array().map_or(0, Vec::len));
-    tasks
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect()
+    support::localhost_results(&out, play[0]["tasks"].as_array().map_or(0, Vec::len))
 }
 
 /// What is compared of a result: paths as `@D@`, backup names reduced to whether one
@@ -452,19 +439,6 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-fn reference_bin() -> Option<String> {
-    match std::env::var("RSIBLE_REF_BIN") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
-            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-            None
-        }
-        Err(_) => panic!(
-            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
-        ),
-    }
 }
 
 /// Our results for every step of every case, in order.

@@ -13,6 +13,7 @@
 //! Needs root, `unshare` and RSIBLE_REF_BIN; without RSIBLE_REF_BIN the test fails
 //! unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
+use support::reference_bin;
 
 #[derive(Clone)]
 struct Step {
@@ -94,19 +96,6 @@ fn in_root(root: &Path, real: &str, extra: &Extra) -> std::path::PathBuf {
         }
     }
     panic!("{real} is not inside the sandbox (add it to Extra::copies)");
-}
-
-fn reference_bin() -> Option<String> {
-    match std::env::var("RSIBLE_REF_BIN") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
-            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-            None
-        }
-        Err(_) => panic!(
-            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
-        ),
-    }
 }
 
 /// A fresh sandbox root: a copy of `etc` (one snapshot of /etc for both sides, since
@@ -226,22 +215,7 @@ fn run_reference(bin: &str, root: &Path, steps: &[Step]) -> Vec<Value> {
         .output()
         .expect("run reference ansible-playbook");
     let _ = fs::remove_file(&playbook);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "reference output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let tasks = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(tasks.len(), steps.len());
-    tasks
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect()
+    support::localhost_results(&out, steps.len())
 }
 
 /// Set in the re-executed test process: the sandbox root our side runs in.

@@ -7,25 +7,14 @@
 //!
 //! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-
-fn reference_bin() -> Option<String> {
-    match std::env::var("RSIBLE_REF_BIN") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
-            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-            None
-        }
-        Err(_) => panic!(
-            "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
-        ),
-    }
-}
+use support::reference_bin;
 
 /// A listener that accepts forever; with a banner, every client is sent it.
 fn serve(banner: Option<&'static [u8]>) -> u16 {
@@ -199,21 +188,7 @@ fn wait_for_matches_the_reference() {
         .collect();
 
     let out = reference.wait_with_output().expect("reference finished");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "reference output is not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let results: Vec<Value> = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect();
-    assert_eq!(results.len(), cases.len(), "one reference result per case");
+    let results = support::localhost_results(&out, cases.len());
 
     let mut mismatches = Vec::new();
     for (i, ((want, got), (args, _))) in results.iter().zip(&ours).zip(&cases).enumerate() {
