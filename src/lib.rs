@@ -92,7 +92,9 @@ pub fn run_playbook(args: PlaybookArgs, config: Config) -> ExitCode {
     if let Err(code) = install_vault_secrets(&args.vault, &config) {
         return code;
     }
-    run::playbook::run(&args, &config)
+    let code = run::playbook::run(&args, &config);
+    run::interrupt::wait_if_interrupted();
+    code
 }
 
 /// `rsible-inventory`: not wired to the inventory output yet.
@@ -139,5 +141,7 @@ pub fn run_adhoc(args: AdhocArgs, config: Config) -> ExitCode {
     if let Err(code) = install_vault_secrets(&args.vault, &config) {
         return code;
     }
-    run::adhoc::run(&args, &config)
+    let code = run::adhoc::run(&args, &config);
+    run::interrupt::wait_if_interrupted();
+    code
 }

@@ -234,8 +234,17 @@ fn agentless_host_runs_modules_through_python_like_ansible() {
     let shim = uname_shim(dir.path());
     let normal = TestSshd::start()
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+    // A home of its own, as another machine has: a cached agent that passes the
+    // bootstrap's builtins-only check (owner, mode, stamp) is exec'd without asking
+    // `uname`, and the normal host's cache holds one that really runs here.
+    let arm_home = dir.path().join("arm-home");
+    fs::create_dir(&arm_home).unwrap();
     let arm = TestSshd::start_with(&SshdOptions {
-        extra_config: vec![format!("SetEnv PATH={}:/usr/bin:/bin", shim.display())],
+        extra_config: vec![format!(
+            "SetEnv PATH={}:/usr/bin:/bin HOME={}",
+            shim.display(),
+            arm_home.display()
+        )],
         ..SshdOptions::default()
     })
     .expect("a second loopback sshd must start");

@@ -22,6 +22,9 @@ pub(crate) struct Spawned {
     pub stdin: Arc<Mutex<Option<ChildStdin>>>,
     pub stdout: BufReader<ChildStdout>,
     pub stderr: Arc<Mutex<Vec<u8>>>,
+    /// Set by the stderr watcher when it reached the end of the pipe: everything the
+    /// process wrote there has been collected.
+    stderr_closed: Arc<std::sync::atomic::AtomicBool>,
     pub become_failure: Arc<Mutex<BecomeFailure>>,
     pub prompt: Option<String>,
     /// `sudo` or `su` when the process was started through become: Ansible
@@ -66,7 +69,9 @@ pub(crate) fn spawn(
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let become_failure = Arc::new(Mutex::new(BecomeFailure::None));
     let agent_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stderr_closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
+        let closed = Arc::clone(&stderr_closed);
         let started = Arc::clone(&agent_started);
         let stderr = Arc::clone(&stderr);
         let stdin = Arc::clone(&stdin);
@@ -78,7 +83,10 @@ pub(crate) fn spawn(
             let mut buf = [0u8; 4096];
             loop {
                 let n = match err_pipe.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) | Err(_) => {
+                        closed.store(true, std::sync::atomic::Ordering::Release);
+                        break;
+                    }
                     Ok(n) => n,
                 };
                 let text = {
@@ -129,6 +137,7 @@ pub(crate) fn spawn(
         stdin,
         stdout: BufReader::new(stdout),
         stderr,
+        stderr_closed,
         become_failure,
         prompt,
         become_name: "sudo",
@@ -179,8 +188,19 @@ impl Spawned {
 
     /// stderr collected so far, with our sudo prompt removed.
     pub fn stderr_text(&self) -> String {
-        // Give the watcher a moment to drain what the dead process wrote last.
-        thread::sleep(Duration::from_millis(50));
+        // Every report of a dead process reads its stderr first.
+        crate::live::hold_if_interrupting();
+        // Wait for the watcher to drain what the process wrote last (on a loaded
+        // machine a fixed pause lost ssh's "Connection refused"), but not for long: a
+        // descendant that outlives it (a daemonised job) may hold the pipe open.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !self
+            .stderr_closed
+            .load(std::sync::atomic::Ordering::Acquire)
+            && Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(5));
+        }
         let mut text = String::from_utf8_lossy(&lock(&self.stderr)).into_owned();
         if let Some(p) = &self.prompt {
             text = text.replace(p.as_str(), "");

@@ -4,9 +4,24 @@
 //! terminal's SIGINT never reaches them: stopping them is our job.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 static LIVE: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
+
+/// Set when [`interrupt_all`] starts: the process is about to exit.
+static INTERRUPTING: AtomicBool = AtomicBool::new(false);
+
+/// A connection that ended because an interrupt is stopping every connection must
+/// not be reported as UNREACHABLE (Ansible prints nothing more after Ctrl-C): the
+/// thread that reports it waits here until the interrupt ends the process.
+pub(crate) fn hold_if_interrupting() {
+    if INTERRUPTING.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 fn with_live<R>(f: impl FnOnce(&mut HashSet<u32>) -> R) -> R {
     let mut guard = LIVE.lock().unwrap_or_else(|p| p.into_inner());
@@ -26,6 +41,7 @@ pub(crate) fn unregister(pid: u32) {
 /// what it runs), SIGKILL for those still there after `grace`. Returns how
 /// many groups were signalled.
 pub fn interrupt_all(grace: std::time::Duration) -> usize {
+    INTERRUPTING.store(true, Ordering::SeqCst);
     let pids: Vec<u32> = with_live(|s| s.iter().copied().collect());
     for pid in &pids {
         // SAFETY: signalling process groups we created; no memory effects.
