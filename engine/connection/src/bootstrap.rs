@@ -16,6 +16,7 @@
 //!   binary was hashed (hashing a real agent takes longer than a timestamp tick), so any
 //!   later write to the binary (which moves its mtime), even within the stamp's tick,
 //!   sends the script on to the full checks.
+//!
 //! No architecture test on this path: the entry was stored after `uname -m` passed on a
 //! machine using this cache directory. A home shared between machines of different
 //! architectures makes the exec fail with "exec format error", which the controller
