@@ -60,25 +60,7 @@ const PLAYBOOK: &str = r#"---
 "#;
 
 fn ensure_user() {
-    let exists = Command::new("id")
-        .arg(TEST_USER)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !exists {
-        let out = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", TEST_USER])
-            .output()
-            .expect("prerequisite missing: useradd");
-        let created_elsewhere = Command::new("id")
-            .arg(TEST_USER)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            out.status.success() || created_elsewhere,
-            "prerequisite missing: cannot create user {TEST_USER}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    rsible_testsupport::ensure_local_user(TEST_USER);
 }
 
 fn run(program: &Path, dir: &Path) -> (String, Option<i32>) {

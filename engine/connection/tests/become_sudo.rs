@@ -16,26 +16,7 @@ fn ensure_test_user() -> u32 {
         Command::new("sudo").arg("-V").output().is_ok(),
         "prerequisite missing: sudo is not installed"
     );
-    let exists = Command::new("id")
-        .arg(TEST_USER)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !exists {
-        let out = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", TEST_USER])
-            .output()
-            .expect("prerequisite missing: useradd");
-        // A parallel test may have created it meanwhile.
-        let created_elsewhere = Command::new("id")
-            .arg(TEST_USER)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            out.status.success() || created_elsewhere,
-            "prerequisite missing: cannot create user {TEST_USER}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    rsible_testsupport::ensure_local_user(TEST_USER);
     let out = Command::new("id").args(["-u", TEST_USER]).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
         .trim()

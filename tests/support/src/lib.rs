@@ -5,12 +5,14 @@
 //! `ssh` against it without touching the machine's own sshd configuration or service.
 //! [`run_playbook`] runs either engine on a test's files the same way.
 
+mod local_user;
 mod loopback;
 mod playbook_run;
 mod procs;
 mod reference;
 mod sshd;
 
+pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
 pub use playbook_run::{run_playbook, write_files, PlaybookRun};
 pub use procs::{descendants, Proc};
