@@ -112,19 +112,25 @@ fn serve(reader: &mut dyn Read, writer: &mut dyn Write, watch_stdin: bool) -> i3
                     diff: call.diff,
                     env: call.env.clone(),
                 };
-                let _watch = watch_stdin.then(watchdog::CallWatch::start);
-                let resp = match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
-                    Ok(()) => Response::Result {
-                        id: call.id,
-                        result: match &call.async_job {
-                            Some(job) => jobs.start_native(&call, job),
-                            None => run_module(&call.module, &call.args, &ctx),
+                // The watch ends before the answer is written: once it is out, the
+                // controller may send its next request at once, and a watch still
+                // running would take that for a hang-up and stop the process group
+                // (under sudo that ended the session: the host went UNREACHABLE).
+                let resp = {
+                    let _watch = watch_stdin.then(watchdog::CallWatch::start);
+                    match enter_cwd(call.cwd.as_deref(), start_dir.as_deref(), &mut moved) {
+                        Ok(()) => Response::Result {
+                            id: call.id,
+                            result: match &call.async_job {
+                                Some(job) => jobs.start_native(&call, job),
+                                None => run_module(&call.module, &call.args, &ctx),
+                            },
                         },
-                    },
-                    Err(msg) => Response::Error {
-                        id: Some(call.id),
-                        msg,
-                    },
+                        Err(msg) => Response::Error {
+                            id: Some(call.id),
+                            msg,
+                        },
+                    }
                 };
                 write_json_frame(writer, &resp.to_value())
             }

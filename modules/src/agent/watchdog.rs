@@ -26,7 +26,8 @@ impl CallWatch {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&done);
         // Detached: it ends within POLL_MS of `done`, and checks `done` before acting,
-        // so the controller's next request (sent only after our answer) never trips it.
+        // so the controller's next request never trips it: it comes only after our
+        // answer, and the caller drops the watch before writing the answer.
         std::thread::spawn(move || watch(&flag));
         CallWatch { done }
     }
