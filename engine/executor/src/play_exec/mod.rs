@@ -54,6 +54,7 @@ mod reboot_batch;
 mod refresh_inventory;
 mod results;
 mod retries;
+mod script_action;
 mod start_at;
 mod step;
 mod uri_action;
@@ -918,6 +919,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             "reboot" => self.reboot_action(&task.action, host, scope, delegate, &args),
             "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
+            "script" => self.script_action(ctx, task, frame, host, scope, delegate, &args),
             "async_status" => self.async_status_action(host, scope, delegate, &json_args),
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,

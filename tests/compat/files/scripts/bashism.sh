@@ -1,0 +1,2 @@
+words=(alpha beta)
+echo "bash array: ${words[1]} ${#words[@]}"

@@ -1,0 +1,2 @@
+import sys
+print("python args", sys.argv[1:])

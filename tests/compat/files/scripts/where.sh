@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "pwd=$(pwd)" | sed "s#.*/\.work/#WORK/#"
+touch made-by-script

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "from the role's files/ as $1"
