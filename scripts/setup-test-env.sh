@@ -34,6 +34,9 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
 command -v gpg >/dev/null || need_pkgs+=(gpg)
 [ -e /usr/share/keyrings/debian-archive-bookworm-stable.gpg ] || need_pkgs+=(debian-archive-keyring)
+# The reference's ansible.posix.selinux needs libselinux's Python binding (it respawns
+# into the system Python to find it).
+/usr/bin/python3 -c 'import selinux' 2>/dev/null || need_pkgs+=(python3-selinux)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq

@@ -69,11 +69,19 @@ const BINDS: &[(&str, &str)] = &[
 /// directories bind-mounted over the real ones (dpkg's database, apt's lists), paths
 /// whose content is compared at the end (files, or directories read recursively), and
 /// whether the sandbox gets its own network namespace (`unshare --net`: firewall tests).
+///
+/// `files` are written into the sandbox before the steps run (a path ending in `/` is a
+/// directory); `programs` are scripts (name, text) in a directory put first in the
+/// sandbox's PATH, standing in for tools that would change the machine (hwclock) or
+/// need a running systemd (timedatectl); `warnings` compares the results' warnings.
 #[derive(Default)]
 struct Extra {
     copies: &'static [&'static str],
     watched: &'static [&'static str],
     net: bool,
+    files: &'static [(&'static str, &'static str)],
+    programs: &'static [(&'static str, &'static str)],
+    warnings: bool,
 }
 
 /// Marks a sandbox root that wants a network namespace.
@@ -127,6 +135,15 @@ fn make_root(etc: &Path, extra: &Extra) -> tempfile::TempDir {
     if extra.net {
         fs::write(root.path().join(NET_MARK), "").unwrap();
     }
+    if !extra.programs.is_empty() {
+        let bin = root.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        for (name, script) in extra.programs {
+            let path = bin.join(name);
+            fs::write(&path, script).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
     // A known starting point for the files the modules edit.
     fs::write(root.path().join("etc/hostname"), "rsible-sandbox\n").unwrap();
     fs::write(
@@ -138,6 +155,17 @@ fn make_root(etc: &Path, extra: &Extra) -> tempfile::TempDir {
          LABEL=data /srv/data ext4 defaults 0 2\n",
     )
     .unwrap();
+    for (real, content) in extra.files {
+        let path = in_root(root.path(), real, extra);
+        if real.ends_with('/') {
+            fs::create_dir_all(&path).unwrap();
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&path, content).unwrap();
+    }
     root
 }
 
@@ -155,6 +183,8 @@ fn sandboxed(root: &Path, argv: &[String]) -> Command {
         // A fresh network namespace: only a loopback interface, its own firewall tables.
         script += "ip link set lo up 2>/dev/null || true\n";
     }
+    // Stand-in programs (see `Extra::programs`) come first in PATH, for both sides.
+    script += "if [ -d \"$SANDBOX/bin\" ]; then PATH=\"$SANDBOX/bin:$PATH\"; export PATH; fi\n";
     script += "hostname rsible-sandbox\nexec \"$@\"\n";
     let mut cmd = Command::new("unshare");
     cmd.args(["--mount", "--uts"]);
@@ -169,11 +199,25 @@ fn sandboxed(root: &Path, argv: &[String]) -> Command {
     cmd
 }
 
+/// The base URL (`http://127.0.0.1:PORT`) of the key server a test started; the
+/// re-executed test process reads it from the environment.
+static HTTP_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+const HTTP_BASE_ENV: &str = "RSIBLE_TEST_HTTP_BASE";
+
+fn http_base() -> String {
+    HTTP_BASE
+        .get()
+        .cloned()
+        .or_else(|| std::env::var(HTTP_BASE_ENV).ok())
+        .unwrap_or_default()
+}
+
 fn args_for(root: &Path, s: &Step) -> Map<String, Value> {
     let text = s
         .args
         .to_string()
-        .replace("@R@", &root.display().to_string());
+        .replace("@R@", &root.display().to_string())
+        .replace("@U@", &http_base());
     serde_json::from_str::<Value>(&text)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -246,6 +290,7 @@ fn run_ours(test_name: &str, root: &Path) -> Vec<Value> {
     ];
     let child = sandboxed(root, &argv)
         .env(CHILD_ROOT, root)
+        .env(HTTP_BASE_ENV, http_base())
         .output()
         .expect("run our side in the sandbox");
     assert!(
@@ -261,16 +306,18 @@ fn run_ours(test_name: &str, root: &Path) -> Vec<Value> {
 }
 
 /// What is compared of a result.
-fn view(result: &Value, root: &Path) -> Value {
+fn view(result: &Value, root: &Path, extra: &Extra) -> Value {
     let text = result
         .to_string()
         .replace(&root.display().to_string(), "@R@");
     let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+    if !extra.warnings {
+        v.remove("warnings");
+    }
     for k in [
         "invocation",
         "_ansible_no_log",
         "action",
-        "warnings",
         "deprecations",
         "start",
         "end",
@@ -376,13 +423,13 @@ fn assert_steps_match_in(test_name: &str, steps: Vec<Step>, extra: &Extra) {
     let ours = run_ours(test_name, our_root.path());
     if std::env::var_os("RSIBLE_TEST_SHOW").is_some() {
         for (j, r) in reference.iter().enumerate() {
-            eprintln!("step {j} reference: {}", view(r, ref_root.path()));
+            eprintln!("step {j} reference: {}", view(r, ref_root.path(), extra));
         }
     }
     let mut mismatches = Vec::new();
     for (j, s) in steps.iter().enumerate() {
-        let want = view(&reference[j], ref_root.path());
-        let got = view(&ours[j], our_root.path());
+        let want = view(&reference[j], ref_root.path(), extra);
+        let got = view(&ours[j], our_root.path(), extra);
         if want != got {
             mismatches.push(format!(
                 "step {j} ({} {}{}):\n  reference: {want}\n  rsible:    {got}",
@@ -655,7 +702,7 @@ fn dpkg_selections_matches_the_reference() {
     let extra = Extra {
         copies: &["/var/lib/dpkg"],
         watched: &["/var/lib/dpkg/status"],
-        net: false,
+        ..Extra::default()
     };
     assert_steps_match_in("dpkg_selections_matches_the_reference", steps, &extra);
 }
@@ -712,6 +759,7 @@ fn apt_repository_matches_the_reference() {
         copies: &["/var/lib/apt", "/var/cache/apt"],
         watched: &["/etc/apt/sources.list.d", "/etc/apt/sources.list"],
         net: true,
+        ..Extra::default()
     };
     assert_steps_match_in("apt_repository_matches_the_reference", steps, &extra);
 }
@@ -864,4 +912,242 @@ fn yum_repository_matches_the_reference() {
         ..Extra::default()
     };
     assert_steps_match_in("yum_repository_matches_the_reference", steps, &extra);
+}
+
+/// A loopback HTTP server for the keys `apt_key` fetches by url: `path -> body`,
+/// 404 for anything else, one request per connection. It lives as long as the test.
+fn serve_keys(files: Vec<(&'static str, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+            let (status, body) = match files.iter().find(|(p, _)| *p == path) {
+                Some((_, body)) => ("200 OK", body.clone()),
+                None => ("404 Not Found", b"no such key\n".to_vec()),
+            };
+            let mut out = &stream;
+            let _ = write!(
+                out,
+                "HTTP/1.0 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = out.write_all(&body);
+        }
+    });
+    base
+}
+
+/// apt_key with `url`: armored and binary keys fetched over HTTP (with and without an
+/// id, check mode, the second run), a missing key (404), a refused connection and a
+/// body that is no key. The keyring is the sandbox's.
+#[test]
+fn apt_key_url_matches_the_reference() {
+    if std::env::var(CHILD_ROOT).is_err() && reference_bin().is_some() {
+        let armored = fs::read("/etc/apt/trusted.gpg.d/debian-archive-trixie-stable.asc")
+            .expect("the Debian archive keys (debian-archive-keyring)");
+        let binary = fs::read("/usr/share/keyrings/debian-archive-bookworm-stable.gpg")
+            .expect("the Debian archive keys (debian-archive-keyring)");
+        let base = serve_keys(vec![
+            ("/trixie.asc", armored),
+            ("/bookworm.gpg", binary),
+            ("/garbage", b"this is not a key\n".to_vec()),
+        ]);
+        let _ = HTTP_BASE.set(base);
+    }
+    let k = "apt_key";
+    let ring = "/etc/apt/keyrings/rsible-url.gpg";
+    let steps = [
+        vec![checked(
+            k,
+            json!({"url": "@U@/trixie.asc", "keyring": ring}),
+        )],
+        twice(k, json!({"url": "@U@/trixie.asc", "keyring": ring})),
+        vec![checked(
+            k,
+            json!({"url": "@U@/bookworm.gpg", "id": "F8D2585B8783D481", "keyring": ring}),
+        )],
+        twice(
+            k,
+            json!({"url": "@U@/bookworm.gpg", "id": "F8D2585B8783D481", "keyring": ring}),
+        ),
+        vec![
+            step(k, json!({"url": "@U@/missing.asc", "keyring": ring})),
+            step(
+                k,
+                json!({"url": "@U@/missing.asc", "id": "0EBFCD88", "keyring": ring}),
+            ),
+            step(
+                k,
+                json!({"url": "http://127.0.0.1:9/k.asc", "keyring": ring}),
+            ),
+            step(k, json!({"url": "@U@/garbage", "keyring": ring})),
+            step(k, json!({"url": "@U@/trixie.asc", "file": "/x.gpg"})),
+        ],
+    ]
+    .concat();
+    assert_steps_match_in(
+        "apt_key_url_matches_the_reference",
+        steps,
+        &Extra::default(),
+    );
+}
+
+/// The SELinux configuration in the sandbox's /etc/selinux (no selinuxfs here: the
+/// running system counts as disabled, as libselinux sees it): state and policy
+/// changes in the default and in another `configfile`, check mode, second runs, the
+/// reboot warnings, and bad input.
+#[test]
+fn selinux_matches_the_reference() {
+    let k = "ansible.posix.selinux";
+    let other = "/etc/selinux/other.conf";
+    let steps = [
+        vec![checked(
+            k,
+            json!({"policy": "targeted", "state": "permissive"}),
+        )],
+        twice(k, json!({"policy": "targeted", "state": "permissive"})),
+        twice(k, json!({"state": "disabled"})),
+        vec![checked(k, json!({"policy": "mls", "state": "enforcing"}))],
+        vec![step(k, json!({"policy": "mls", "state": "enforcing"}))],
+        vec![checked(
+            k,
+            json!({"policy": "targeted", "state": "enforcing", "configfile": other}),
+        )],
+        twice(
+            k,
+            json!({"policy": "targeted", "state": "enforcing", "conf": other}),
+        ),
+        vec![
+            step(k, json!({"state": "enforcing"})),
+            step(k, json!({"state": "disabled", "file": "/etc/selinux/none"})),
+            step(
+                k,
+                json!({"policy": "targeted", "state": "permissive", "update_kernel_param": true}),
+            ),
+            step(k, json!({"policy": "targeted", "state": "on"})),
+            step(k, json!({"policy": "targeted"})),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        files: &[
+            (
+                "/etc/selinux/config",
+                "# This file controls the state of SELinux on the system.\n\
+                 SELINUX=enforcing\n\
+                 # SELINUXTYPE= can take one of these values\n\
+                 SELINUXTYPE=targeted\n",
+            ),
+            ("/etc/selinux/other.conf", "SELINUX=disabled\n\n# end"),
+            ("/etc/selinux/targeted/policy/", ""),
+        ],
+        watched: &["/etc/selinux/config", "/etc/selinux/other.conf"],
+        warnings: true,
+        ..Extra::default()
+    };
+    assert_steps_match_in("selinux_matches_the_reference", steps, &extra);
+}
+
+/// hwclock stand-in: records its arguments and writes /etc/adjtime as
+/// `hwclock --systohc` does (the real one would set the machine's clock).
+const FAKE_HWCLOCK: &str = "#!/bin/sh\n\
+echo \"$*\" >> /etc/rsible-hwclock.log\n\
+case \"$*\" in *--localtime*) m=LOCAL ;; *) m=UTC ;; esac\n\
+printf '0.0 0 0.0\\n0\\n%s\\n' \"$m\" > /etc/adjtime\n";
+
+/// The files the timezone tests compare at the end.
+const TIMEZONE_FILES: &[&str] = &[
+    "/etc/timezone",
+    "/etc/localtime",
+    "/etc/default/rcS",
+    "/etc/adjtime",
+    "/etc/rsible-hwclock.log",
+    "/etc/rsible-timedatectl",
+];
+
+/// timezone on a Debian host without systemd (timedatectl fails here): /etc/timezone,
+/// the /etc/localtime link and `dpkg-reconfigure tzdata` on a copy of debconf's
+/// database, hwclock through /etc/default/rcS and /etc/adjtime (hwclock itself a
+/// stand-in); check mode, diff, second runs and bad input.
+#[test]
+fn timezone_matches_the_reference() {
+    let k = "community.general.timezone";
+    let steps = [
+        vec![checked(k, json!({"name": "Asia/Tokyo"}))],
+        twice(k, json!({"name": "Asia/Tokyo"})),
+        vec![checked(k, json!({"hwclock": "local"}))],
+        twice(k, json!({"rtc": "local"})),
+        twice(k, json!({"name": "Europe/Paris", "hwclock": "UTC"})),
+        vec![
+            step(k, json!({"name": "Not/AZone"})),
+            step(k, json!({})),
+            step(k, json!({"hwclock": "bogus"})),
+        ],
+    ]
+    .concat();
+    let extra = Extra {
+        copies: &["/var/cache/debconf"],
+        watched: TIMEZONE_FILES,
+        programs: &[("hwclock", FAKE_HWCLOCK)],
+        ..Extra::default()
+    };
+    assert_steps_match_in("timezone_matches_the_reference", steps, &extra);
+}
+
+/// timedatectl stand-in for a host with systemd: `status` shows the zone and RTC
+/// setting kept in /etc/rsible-timedatectl; set-timezone checks the zone file.
+const FAKE_TIMEDATECTL: &str = r#"#!/bin/sh
+state=/etc/rsible-timedatectl
+[ -f $state ] || printf 'Etc/UTC no\n' > $state
+read zone rtc < $state
+case "$1" in
+  ""|status)
+    printf '               Local time: Thu 2026-01-01 00:00:00 UTC\n'
+    printf '           Universal time: Thu 2026-01-01 00:00:00 UTC\n'
+    printf '                Time zone: %s (UTC, +0000)\n' "$zone"
+    printf 'System clock synchronized: yes\n'
+    printf '          RTC in local TZ: %s\n' "$rtc" ;;
+  set-timezone)
+    [ -f "/usr/share/zoneinfo/$2" ] || { echo "Failed to set time zone: Invalid or not installed time zone '$2'" >&2; exit 1; }
+    printf '%s %s\n' "$2" "$rtc" > $state ;;
+  set-local-rtc)
+    printf '%s %s\n' "$zone" "$2" > $state ;;
+  *) echo "Unknown command verb $1." >&2; exit 1 ;;
+esac
+"#;
+
+/// timezone on a systemd host, through a timedatectl stand-in: the status parsing,
+/// set-timezone/set-local-rtc, check mode, diff, messages and a failing command.
+#[test]
+fn timezone_with_timedatectl_matches_the_reference() {
+    let k = "community.general.timezone";
+    let steps = [
+        vec![checked(
+            k,
+            json!({"name": "America/New_York", "hwclock": "local"}),
+        )],
+        twice(k, json!({"name": "America/New_York", "hwclock": "local"})),
+        twice(k, json!({"hwclock": "UTC"})),
+        vec![step(k, json!({"name": "Nowhere/Atlantis"}))],
+    ]
+    .concat();
+    let extra = Extra {
+        watched: TIMEZONE_FILES,
+        programs: &[("timedatectl", FAKE_TIMEDATECTL)],
+        ..Extra::default()
+    };
+    assert_steps_match_in(
+        "timezone_with_timedatectl_matches_the_reference",
+        steps,
+        &extra,
+    );
 }

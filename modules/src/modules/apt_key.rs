@@ -1,8 +1,9 @@
 //! `apt_key`: add or remove an APT signing key with `apt-key`, as ansible-core 2.18's
 //! module does (key ids compared in long or short form, keys from a file, inline data
-//! or a keyserver). Keys given by `url` need an HTTP(S) client, which the agent does
-//! not have: those calls run the Python module (`declines`).
+//! or a keyserver). Keys given by an http(s) `url` are fetched by the agent's HTTP
+//! client (`apt_key_download.rs`); other schemes run the Python module (`declines`).
 
+use super::apt_key_download::{download_key, natively_fetched};
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::locale::best_parsable_locale;
 use crate::util::run::{required_bin, run, Output};
@@ -24,11 +25,13 @@ pub const SPEC: &[Param] = &[
         .choices(&["absent", "present"]),
 ];
 
-/// Keys fetched by URL run ansible-core's module (it downloads them itself).
+/// Keys at ftp:// or file:// URLs run ansible-core's module (the agent's client
+/// speaks http and https only).
 pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
     args.get("url")
-        .filter(|v| !v.is_null())
-        .map(|_| "apt_key: keys from a url run the Python module")
+        .and_then(Value::as_str)
+        .filter(|url| !natively_fetched(url))
+        .map(|_| "apt_key: keys from a non-http url run the Python module")
 }
 
 const NO_ERROR: &str =
@@ -82,7 +85,7 @@ impl AptKey {
     }
 
     /// The first key id `gpg --with-colons` finds in a file or inline data.
-    fn key_id_from(&self, file: &str, data: Option<&str>) -> Result<Option<String>, ModuleFail> {
+    fn key_id_from(&self, file: &str, data: Option<&[u8]>) -> Result<Option<String>, ModuleFail> {
         let mut cmd = Command::new(&self.gpg);
         cmd.args(["--with-colons", file])
             .envs(&self.ctx.env)
@@ -103,8 +106,8 @@ impl AptKey {
             .map_err(|e| ModuleFail::msg(format!("failed to run {}: {e}", self.gpg)))?;
         if let (Some(d), Some(mut stdin)) = (data, child.stdin.take()) {
             // Armored text gets run_command's trailing newline; binary data does not.
-            let mut bytes = d.as_bytes().to_vec();
-            if d.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") && !d.ends_with('\n') {
+            let mut bytes = d.to_vec();
+            if String::from_utf8_lossy(d).contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
                 bytes.push(b'\n');
             }
             let _ = stdin.write_all(&bytes);
@@ -127,12 +130,12 @@ impl AptKey {
         Ok(parse_keys(&stdout, false).into_iter().next())
     }
 
-    fn add_key(&self, file: Option<&str>, data: Option<&str>) -> Result<(), ModuleFail> {
+    fn add_key(&self, file: Option<&str>, data: Option<&[u8]>) -> Result<(), ModuleFail> {
         let ring = self.keyring_opt();
         if let Some(data) = data {
             let cmd = format!("{}{ring} add -", self.apt_key);
             let argv = shlex::split(&cmd).map_err(ModuleFail::msg)?;
-            let o = run_binary(&argv, &self.ctx, data.as_bytes())?;
+            let o = run_binary(&argv, &self.ctx, data)?;
             if o.rc != 0 {
                 return Err(ModuleFail::msg("Unable to add a key from binary data")
                     .with("cmd", json!(cmd))
@@ -319,7 +322,14 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
             "parameters are mutually exclusive: data|file|keyserver|url",
         ));
     }
-    let (url, data, file, keyserver) = (s("url"), s("data"), s("file"), s("keyserver"));
+    let (url, file, keyserver) = (s("url"), s("file"), s("keyserver"));
+    // Inline text, or the bytes downloaded from `url` (`elif data:` in the module:
+    // empty data counts as none).
+    let mut data: Option<Vec<u8>> = s("data").map(String::into_bytes);
+    let validate_certs = params
+        .get("validate_certs")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let state = s("state").unwrap_or_else(|| "present".into());
     let apt_key = required_bin("apt-key")?;
     let gpg = required_bin("gpg")?;
@@ -343,10 +353,8 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
         if keyserver.is_some() {
             return Err(ModuleFail::msg("Missing key_id, required with keyserver."));
         }
-        if url.is_some() {
-            return Err(ModuleFail::msg(
-                "rsible agent: apt_key with a url is not implemented natively",
-            ));
+        if let Some(u) = url.as_deref().filter(|u| !u.is_empty()) {
+            data = Some(download_key(u, validate_certs, ctx)?);
         }
         if let Some(f) = &file {
             key_id = m.key_id_from(f, None)?;
@@ -389,6 +397,10 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
                     m.import_key(ks, &key_id)?;
                 } else if let Some(d) = data.as_deref().filter(|d| !d.is_empty()) {
                     m.add_key(None, Some(d))?;
+                } else if let Some(u) = url.as_deref().filter(|u| !u.is_empty()) {
+                    // Reached only when an id was given with the url.
+                    let downloaded = download_key(u, validate_certs, ctx)?;
+                    m.add_key(None, Some(&downloaded))?;
                 } else {
                     return Err(fail_with(
                         "No key to add ... how did i get here?!?!".into(),

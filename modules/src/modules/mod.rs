@@ -3,6 +3,7 @@
 
 mod apt;
 mod apt_key;
+mod apt_key_download;
 mod apt_manual;
 mod apt_query;
 mod apt_repository;
@@ -26,6 +27,7 @@ mod mount;
 mod package_facts;
 mod ping;
 mod replace;
+mod selinux;
 mod service_facts;
 mod setup;
 mod slurp;
@@ -33,6 +35,7 @@ mod stat;
 mod sysctl;
 mod systemd;
 mod tempfile;
+mod timezone;
 mod unarchive;
 mod uri;
 mod url_common;
@@ -174,6 +177,16 @@ const NATIVE: &[NativeModule] = &[
         name: "ansible.posix.sysctl",
         spec: sysctl::SPEC,
         run: sysctl::run,
+    },
+    NativeModule {
+        name: "ansible.posix.selinux",
+        spec: selinux::SPEC,
+        run: selinux::run_module,
+    },
+    NativeModule {
+        name: "community.general.timezone",
+        spec: timezone::SPEC,
+        run: timezone::run_module,
     },
     NativeModule {
         name: "hostname",

@@ -7,6 +7,7 @@ pub mod child_guard;
 pub mod expand;
 pub mod fs_attrs;
 pub mod http;
+pub mod libselinux;
 pub mod locale;
 pub mod mode;
 pub mod pytime;

@@ -61,6 +61,24 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// Python's `shlex.quote`: words of safe characters as they are, others in single
+/// quotes (how run_command shows a failed command's `cmd`).
+pub fn quote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".to_string();
+    }
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if s.chars().all(safe) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+/// `' '.join(shlex.quote(a) for a in argv)`.
+pub fn join(argv: &[String]) -> String {
+    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
