@@ -1087,6 +1087,21 @@ fn timezone_matches_the_reference() {
         vec![checked(k, json!({"hwclock": "local"}))],
         twice(k, json!({"rtc": "local"})),
         twice(k, json!({"name": "Europe/Paris", "hwclock": "UTC"})),
+        // /etc/localtime as a copy of the zone file instead of a link.
+        vec![show(&[
+            "cp",
+            "--remove-destination",
+            "/usr/share/zoneinfo/Europe/Paris",
+            "/etc/localtime",
+        ])],
+        vec![checked(k, json!({"name": "Europe/Paris"}))],
+        vec![show(&[
+            "cp",
+            "--remove-destination",
+            "/usr/share/zoneinfo/Asia/Tokyo",
+            "/etc/localtime",
+        ])],
+        twice(k, json!({"name": "Europe/Paris"})),
         vec![
             step(k, json!({"name": "Not/AZone"})),
             step(k, json!({})),
@@ -1117,6 +1132,7 @@ case "$1" in
     printf 'System clock synchronized: yes\n'
     printf '          RTC in local TZ: %s\n' "$rtc" ;;
   set-timezone)
+    [ "$2" = Etc/GMT+5 ] && { echo "Failed to set time zone: Access denied" >&2; exit 1; }
     [ -f "/usr/share/zoneinfo/$2" ] || { echo "Failed to set time zone: Invalid or not installed time zone '$2'" >&2; exit 1; }
     printf '%s %s\n' "$2" "$rtc" > $state ;;
   set-local-rtc)
@@ -1138,6 +1154,7 @@ fn timezone_with_timedatectl_matches_the_reference() {
         twice(k, json!({"name": "America/New_York", "hwclock": "local"})),
         twice(k, json!({"hwclock": "UTC"})),
         vec![step(k, json!({"name": "Nowhere/Atlantis"}))],
+        vec![step(k, json!({"name": "Etc/GMT+5", "hwclock": "local"}))],
     ]
     .concat();
     let extra = Extra {
