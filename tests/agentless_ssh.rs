@@ -112,6 +112,14 @@ const PLAYBOOK: &str = r#"---
       become_method: su
       become_user: rsibletest
 
+    - name: A controller script with arguments
+      ansible.builtin.script: greet.sh "{{ inventory_hostname }}" 'two words'
+      register: greeted
+
+    - name: Its lines
+      ansible.builtin.debug:
+        var: greeted.stdout_lines
+
     - name: A module without a native twin
       ansible.builtin.getent:
         database: passwd
@@ -268,6 +276,11 @@ fn agentless_host_runs_modules_through_python_like_ansible() {
     .unwrap();
     fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
     fs::write(dir.path().join("source.txt"), "controller file\n").unwrap();
+    fs::write(
+        dir.path().join("greet.sh"),
+        "#!/bin/sh\nfor a in \"$@\"; do echo \"hello [$a]\"; done\n",
+    )
+    .unwrap();
     fs::write(
         dir.path().join("node.j2"),
         "name={{ inventory_hostname }}\nsum={{ 40 + 2 }}\n",
