@@ -22,12 +22,17 @@ struct Run {
 }
 
 /// Timing values differ between any two runs: `"delta": "0:00:00.005972"`,
-/// `"start": ...`, `"end": ...` are replaced by a fixed text, and so are the
+/// `"start": ...`, `"end": ...`, the whole seconds of `"elapsed": 0` (uri, get_url,
+/// wait_for: 1 on a slow run) are replaced by a fixed text, and so are the
 /// `profile_tasks` callback's timestamp lines and summary durations (the
 /// summary, ordered by duration, is sorted by name).
 fn mask_times(text: &str) -> String {
     let re = regex::Regex::new(r#""(delta|start|end)": "[0-9:. -]+""#).expect("valid regex");
-    let text = re.replace_all(text, r#""$1": "<masked>""#).into_owned();
+    let text = re.replace_all(text, r#""$1": "<masked>""#);
+    let elapsed = regex::Regex::new(r#""elapsed": [0-9]+\b"#).expect("valid regex");
+    let text = elapsed
+        .replace_all(&text, r#""elapsed": <masked>"#)
+        .into_owned();
     mask_profile_tasks(&mask_async_jobs(&text))
 }
 
@@ -99,7 +104,7 @@ fn reference_venv() -> PathBuf {
 /// inventory order; rsible prints in that order whatever its forks, and runs
 /// with several so that its parallel path (`play_exec/prefetch.rs`) is the one
 /// compared.
-fn run(program: &Path, playbook: &str, forks: &str) -> Run {
+fn run(program: &Path, playbook: &str, forks: &str, fixture_env: &[(String, String)]) -> Run {
     // Playbooks keep their files under .work/; each engine starts without it.
     let _ = std::fs::remove_dir_all(compat_dir().join(".work"));
     let out = Command::new(program)
@@ -113,6 +118,7 @@ fn run(program: &Path, playbook: &str, forks: &str) -> Run {
         // reference venv, as the Kubespray scripts do.
         .env("VIRTUAL_ENV", reference_venv())
         .envs(playbook_env(playbook))
+        .envs(fixture_env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     Run {
@@ -120,6 +126,39 @@ fn run(program: &Path, playbook: &str, forks: &str) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code(),
     }
+}
+
+/// Fixtures a playbook asks for in its first lines (`# compat-fixture: http-server`),
+/// started once for both engines' runs so that both see the same server, and the
+/// environment that tells the playbook about them. `http-server`: a plain-HTTP
+/// loopback server with fixed answers (`modules/tests/http/server.py`), its port in
+/// `RSIBLE_COMPAT_HTTP_PORT`.
+fn start_fixtures(
+    playbook: &str,
+) -> (
+    Vec<rsible_testsupport::TestHttpServer>,
+    Vec<(String, String)>,
+) {
+    let text = std::fs::read_to_string(compat_dir().join(playbook)).unwrap_or_default();
+    let mut servers = Vec::new();
+    let mut env = Vec::new();
+    for name in text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# compat-fixture:"))
+        .flat_map(|rest| rest.split_whitespace())
+    {
+        match name {
+            "http-server" => {
+                let server = rsible_testsupport::TestHttpServer::start()
+                    .unwrap_or_else(|e| panic!("{playbook}: {e}"));
+                env.push(("RSIBLE_COMPAT_HTTP_PORT".into(), server.port().to_string()));
+                servers.push(server);
+            }
+            other => panic!("{playbook}: unknown compat-fixture {other}"),
+        }
+    }
+    (servers, env)
 }
 
 /// Options a playbook asks for in a first line `# compat-args: --diff -vv`,
@@ -173,8 +212,9 @@ fn compat_playbooks_match_ansible() {
     }
     let mut different = Vec::new();
     for pb in &playbooks {
-        let want = run(&ansible, pb, "1");
-        let got = run(&rsible, pb, "5");
+        let (_servers, fixture_env) = start_fixtures(pb);
+        let want = run(&ansible, pb, "1", &fixture_env);
+        let got = run(&rsible, pb, "5", &fixture_env);
         if want.stdout != got.stdout || want.code != got.code {
             different.push(format!(
                 "{pb}: exit {:?} vs {:?}; {}\n  rsible stderr: {}",

@@ -1,7 +1,9 @@
 """Loopback HTTP/HTTPS server for the uri/get_url differential tests.
 
 Usage: server.py DIR  (DIR holds ca.crt, server.crt, server.key made by the test)
-Writes DIR/ports as "http https https_client_cert" once listening. Stops by itself
+Writes DIR/ports as "http https https_client_cert" once listening. Without
+DIR/server.crt only plain HTTP is served and DIR/ports holds its port alone (the
+tests/compat playbooks' fixture). Stops by itself
 after a time limit, or when the test kills it. Every response carries fixed
 Date/Server headers so that both engines see identical results.
 """
@@ -93,7 +95,8 @@ def main():
     servers = []
     plain = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     servers.append(plain)
-    for require_client in (False, True):
+    with_tls = os.path.exists(os.path.join(d, "server.crt"))
+    for require_client in (False, True) if with_tls else ():
         srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))

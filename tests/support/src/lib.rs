@@ -4,7 +4,9 @@
 //! client key and config in a temporary directory, so integration tests can run real
 //! `ssh` against it without touching the machine's own sshd configuration or service.
 //! [`run_playbook`] runs either engine on a test's files the same way.
+//! [`TestHttpServer`] serves fixed HTTP answers on loopback.
 
+mod http_server;
 mod local_user;
 mod loopback;
 mod playbook_run;
@@ -12,6 +14,7 @@ mod procs;
 mod reference;
 mod sshd;
 
+pub use http_server::TestHttpServer;
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
 pub use playbook_run::{run_playbook, write_files, PlaybookRun};

@@ -275,9 +275,16 @@ fn items_in_callback_order<'r>(task: &Task, items: &'r [Json]) -> Vec<&'r Json> 
     order
 }
 
+/// Marks a result an action plugin raised (AnsibleActionSkip/Fail): Ansible's
+/// TaskExecutor returns those as they are, without the defaults below.
+pub(super) const RAISED_BY_ACTION: &str = "_rsible_raised_by_action";
+
 /// TaskExecutor's defaults for an executed action: `failed` from a non-zero
 /// `rc` when the module did not say, `changed` false when absent.
 pub(super) fn normalize_result(result: &mut Map<String, Json>) {
+    if result.remove(RAISED_BY_ACTION).is_some() {
+        return;
+    }
     if result.contains_key("unreachable") {
         return;
     }

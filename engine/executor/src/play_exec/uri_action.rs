@@ -11,12 +11,15 @@ pub(super) fn check_mode_skip(task_action: &str, check_mode: bool) -> Option<Map
     if !check_mode {
         return None;
     }
+    // Raised as AnsibleActionSkip: the result has no `failed` key.
     let result = json!({
         "changed": false,
         "skipped": true,
         "msg": format!("This action ({task_action}) does not support check mode."),
     });
-    result.as_object().cloned()
+    let mut result = result.as_object().cloned()?;
+    result.insert(super::results::RAISED_BY_ACTION.into(), Value::Bool(true));
+    Some(result)
 }
 
 #[cfg(test)]
