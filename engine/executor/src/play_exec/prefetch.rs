@@ -58,8 +58,9 @@ const NOT_PREFETCHED: &[&str] = &[
     "reboot",
 ];
 
-/// Actions the executor carries out through native modules of another name.
-const EXECUTOR_ACTIONS: &[&str] = &["template", "copy"];
+/// Actions the executor carries out through native modules of another name
+/// (`script`: stat, command, copy, file).
+const EXECUTOR_ACTIONS: &[&str] = &["template", "copy", "script"];
 
 /// Rounds of calls per task at most: a walk repeats the calls before its
 /// round, so a long loop costs its length squared in (controller) walks;
