@@ -765,8 +765,8 @@ fn apt_repository_matches_the_reference() {
 }
 
 /// apt_key with apt-key on a sandboxed /etc/apt, into a keyring of its own: keys from a
-/// file and from inline armored data, by id, removal, and bad input. (Keys by `url`
-/// run ansible-core's module: the agent has no HTTP client.)
+/// file and from inline armored data, by id, removal, and bad input. (Keys by `url`:
+/// `apt_key_url_matches_the_reference`.)
 #[test]
 fn apt_key_matches_the_reference() {
     let k = "apt_key";
