@@ -1026,13 +1026,19 @@ fn selinux_matches_the_reference() {
             k,
             json!({"policy": "targeted", "state": "enforcing", "conf": other}),
         ),
+        // Kernel command lines through the grubby stand-in: inconsistent at first.
+        vec![checked(
+            k,
+            json!({"policy": "targeted", "state": "permissive", "update_kernel_param": true}),
+        )],
+        twice(
+            k,
+            json!({"policy": "targeted", "state": "permissive", "update_kernel_param": true}),
+        ),
+        twice(k, json!({"state": "disabled", "update_kernel_param": true})),
         vec![
             step(k, json!({"state": "enforcing"})),
             step(k, json!({"state": "disabled", "file": "/etc/selinux/none"})),
-            step(
-                k,
-                json!({"policy": "targeted", "state": "permissive", "update_kernel_param": true}),
-            ),
             step(k, json!({"policy": "targeted", "state": "on"})),
             step(k, json!({"policy": "targeted"})),
         ],
@@ -1050,12 +1056,37 @@ fn selinux_matches_the_reference() {
             ("/etc/selinux/other.conf", "SELINUX=disabled\n\n# end"),
             ("/etc/selinux/targeted/policy/", ""),
         ],
-        watched: &["/etc/selinux/config", "/etc/selinux/other.conf"],
+        watched: &[
+            "/etc/selinux/config",
+            "/etc/selinux/other.conf",
+            "/etc/rsible-grubby",
+        ],
+        programs: &[("grubby", FAKE_GRUBBY)],
         warnings: true,
         ..Extra::default()
     };
     assert_steps_match_in("selinux_matches_the_reference", steps, &extra);
 }
+
+/// grubby stand-in: the kernels' command lines, one a line, in /etc/rsible-grubby
+/// (two kernels, only one with selinux=0 at first).
+const FAKE_GRUBBY: &str = r#"#!/bin/sh
+state=/etc/rsible-grubby
+[ -f $state ] || printf 'ro quiet\nro quiet selinux=0\n' > $state
+case "$1" in
+  --info=ALL)
+    i=0
+    while read -r line; do
+      printf 'index=%s\nkernel="/boot/vmlinuz-%s"\nargs="%s"\n' $i $i "$line"
+      i=$((i+1))
+    done < $state ;;
+  --update-kernel=ALL)
+    sed -i 's/ selinux=0//g' $state
+    [ "$2" = --args ] && sed -i 's/$/ selinux=0/' $state
+    exit 0 ;;
+  *) exit 1 ;;
+esac
+"#;
 
 /// hwclock stand-in: records its arguments and writes /etc/adjtime as
 /// `hwclock --systohc` does (the real one would set the machine's clock).
