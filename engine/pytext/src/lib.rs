@@ -8,9 +8,11 @@
 mod float;
 mod json;
 mod lines;
+mod space;
 mod string;
 
 pub use float::float_repr;
 pub use json::{json_float, write_json_string};
 pub use lines::{splitlines, splitlines_keepends};
+pub use space::is_space;
 pub use string::{list_repr, str_repr};

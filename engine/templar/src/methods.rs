@@ -72,12 +72,27 @@ fn str_method(
             let max = pos.get(1).and_then(|v| v.as_i64()).unwrap_or(-1);
             Value::from(python_split(s, sep.as_deref(), max, name == "rsplit")?)
         }
-        "splitlines" => Value::from(s.lines().map(Value::from).collect::<Vec<_>>()),
+        "splitlines" => {
+            // Python breaks lines at \r, \v, \f, \x1c-\x1e, \x85, \u2028 and \u2029
+            // too, not only at \n and \r\n as Rust's `lines()` does.
+            let keepends = pos.first().cloned().or_else(|| {
+                all.iter()
+                    .find(|a| a.is_kwargs())
+                    .and_then(|k| Kwargs::try_from(k.clone()).ok())
+                    .and_then(|k| k.get::<Value>("keepends").ok())
+            });
+            let lines = if keepends.is_some_and(|v| v.is_true()) {
+                rsible_pytext::splitlines_keepends(s)
+            } else {
+                rsible_pytext::splitlines(s)
+            };
+            Value::from(lines.into_iter().map(Value::from).collect::<Vec<_>>())
+        }
         "strip" | "lstrip" | "rstrip" => {
             let chars = arg_str(pos, 0);
             let is_strip = |c: char| match &chars {
                 Some(set) => set.contains(c),
-                None => c.is_whitespace(),
+                None => rsible_pytext::is_space(c),
             };
             Value::from(match name {
                 "strip" => s.trim_matches(is_strip),
@@ -146,7 +161,7 @@ fn str_method(
         "isupper" => {
             Value::from(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
         }
-        "isspace" => Value::from(!s.is_empty() && s.chars().all(char::is_whitespace)),
+        "isspace" => Value::from(!s.is_empty() && s.chars().all(rsible_pytext::is_space)),
         "removeprefix" => {
             let p = arg_str(pos, 0).unwrap_or_default();
             Value::from(s.strip_prefix(p.as_str()).unwrap_or(s))
@@ -220,20 +235,26 @@ pub fn python_split(
             }
         }
         None => {
-            // whitespace split: runs of whitespace, no empty strings
-            let words: Vec<&str> = s.split_whitespace().collect();
-            if words.len() <= max.saturating_add(1) || max == usize::MAX {
+            // Whitespace split: runs of whitespace, no empty strings; once
+            // `max` splits are made the rest is one item, as it stands.
+            let words: Vec<&str> = s
+                .split(rsible_pytext::is_space)
+                .filter(|w| !w.is_empty())
+                .collect();
+            if words.len() <= max {
                 words.iter().map(|w| w.to_string()).collect()
             } else if from_right {
                 let keep = words.len() - max;
                 let head_end = nth_word_end(s, keep);
-                let mut v = vec![s[..head_end].trim_start().to_string()];
+                // Python keeps the head's leading whitespace.
+                let mut v = vec![s[..head_end].to_string()];
                 v.extend(words[keep..].iter().map(|w| w.to_string()));
                 v
             } else {
                 let start = nth_word_start(s, max);
                 let mut v: Vec<String> = words[..max].iter().map(|w| w.to_string()).collect();
-                v.push(s[start..].trim_end().to_string());
+                // Python keeps the rest as it is, trailing whitespace included.
+                v.push(s[start..].to_string());
                 v
             }
         }
@@ -245,7 +266,7 @@ fn nth_word_start(s: &str, n: usize) -> usize {
     let mut count = 0;
     let mut in_word = false;
     for (i, c) in s.char_indices() {
-        if c.is_whitespace() {
+        if rsible_pytext::is_space(c) {
             in_word = false;
         } else if !in_word {
             if count == n {
@@ -262,7 +283,7 @@ fn nth_word_end(s: &str, n: usize) -> usize {
     let mut count = 0;
     let mut in_word = false;
     for (i, c) in s.char_indices() {
-        if c.is_whitespace() {
+        if rsible_pytext::is_space(c) {
             if in_word {
                 count += 1;
                 if count == n {

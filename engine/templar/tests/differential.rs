@@ -8,7 +8,8 @@ mod reference;
 const VARS: &str = r#"{"a": "{{ b }}", "b": 1, "d": {"x": 1, "y": [1, 2]}, "l": [3, 1, 2, 1],
  "s": "Hello World", "n": null, "t": true, "f": 1.5, "ip": "10.0.0.1", "ver": "1.29.3",
  "res": {"changed": true, "failed": false, "rc": 0}, "items": [{"name": "a", "v": 1}, {"name": "b", "v": 2}],
- "multi": "nameserver 1.1.1.1\nnameserver 8.8.8.8\n", "path": "/etc/kubernetes/admin.conf", "u": "é"}"#;
+ "multi": "nameserver 1.1.1.1\nnameserver 8.8.8.8\n", "path": "/etc/kubernetes/admin.conf", "u": "é",
+ "breaks": "a\rb\r\nc\u000bd\u000ce\u2028f\n\n", "seps": "\u001c a\u001db \u001f"}"#;
 
 const CORPUS: &[&str] = &[
     "{{ 5 }}",
@@ -82,6 +83,21 @@ const CORPUS: &[&str] = &[
     "{{ 42 | string }}",
     "{{ [1, 'a'] | string }}",
     "{{ s.split() }}",
+    "{{ multi.splitlines() }}",
+    "{{ breaks.splitlines() }}",
+    "{{ breaks.splitlines(True) }}",
+    "{{ breaks.splitlines(keepends=true) }}",
+    "{{ seps.strip() }}",
+    "{{ seps.split() }}",
+    "{{ seps.split(None, 1) }}",
+    "{{ seps.rsplit(None, 1) }}",
+    "{{ seps[0].isspace() }}",
+    "{{ ' a b '.split(None, 0) }}",
+    "{{ ' a b '.rsplit(None, 0) }}",
+    "{{ ' a b c '.split(None, 1) }}",
+    "{{ ' a b c '.rsplit(None, 1) }}",
+    "{{ ' a b '.split(None, 5) }}",
+    "{{ '   '.split(None, 0) }}",
     "{{ s.startswith('He') }}",
     "{{ d.keys() | list }}",
     "{{ d.items() | list }}",
