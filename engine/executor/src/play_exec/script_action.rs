@@ -216,8 +216,10 @@ impl<'a, S: Sink> Executor<'a, S> {
         result
     }
 
-    /// `test -e` on the target (without following `~`: Ansible quotes the
-    /// path). `Err` carries an unreachable result.
+    /// `test -e` on the target, with the path as written: Ansible quotes
+    /// it, so neither `~` nor `$VAR` is expanded. It runs in check mode
+    /// too (creates/removes decide what check mode reports). `Err` carries
+    /// an unreachable result.
     fn remote_exists(
         &mut self,
         host: &str,
@@ -225,26 +227,19 @@ impl<'a, S: Sink> Executor<'a, S> {
         delegate: Option<&str>,
         path: &str,
     ) -> Result<bool, Map<String, Json>> {
+        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
         let r = self.module_call(
             host,
             scope,
             delegate,
-            "stat",
-            json!({
-                "path": path,
-                "follow": true,
-                "get_checksum": false,
-                "get_mime": false,
-                "get_attributes": false,
-            }),
+            "command",
+            json!({"argv": ["test", "-e", path], "expand_argument_vars": false}),
         );
+        self.ctl.call_settings.check_mode = check_mode;
         if r.contains_key("unreachable") {
             return Err(r);
         }
-        Ok(r.get("stat")
-            .and_then(|s| s.get("exists"))
-            .and_then(Json::as_bool)
-            .unwrap_or(false))
+        Ok(r.get("rc").and_then(Json::as_i64) == Some(0))
     }
 
     /// A private directory under the (become) user's `~/.ansible/tmp`, as
