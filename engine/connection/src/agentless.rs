@@ -69,15 +69,7 @@ pub fn run_piped(spec: &ConnSpec, command: &str, input: &[u8]) -> Result<RawOutp
     proc.close_stdin();
     let mut out = Vec::new();
     let _ = proc.stdout.read_to_end(&mut out);
-    let status = proc.child.wait();
-    crate::live::unregister(proc.child.id());
-    let rc = match status {
-        Ok(s) => {
-            use std::os::unix::process::ExitStatusExt;
-            s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0))
-        }
-        Err(_) => -1,
-    };
+    let rc = proc.wait_until_exit();
     let stderr = proc.stderr_text();
     if spec.connection == ConnKind::Ssh && rc == 255 {
         return Err(ConnError::Unreachable(format!(

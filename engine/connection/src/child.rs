@@ -1,9 +1,16 @@
-//! A spawned ssh/agent process: stdin shared with the stderr watcher (which answers the
-//! become prompt), stdout buffered for markers then frames, stderr collected.
+//! A running session: an `ssh` (or local agent) process, or a session opened on an
+//! ssh ControlMaster from this process (`mux`). stdin shared with the stderr watcher
+//! (which answers the become prompt), stdout buffered for markers then frames,
+//! stderr collected.
 
+use crate::mux::route::{session_env, term, MuxRoute};
+use crate::mux::session::{open_session, ExitWatch, NotOpened, SessionRequest};
 use crate::ConnError;
+use std::fs::File;
 use std::io::{BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,10 +24,43 @@ pub(crate) enum BecomeFailure {
     IncorrectPassword,
 }
 
+/// What carries the session.
+pub(crate) enum Runner {
+    Process(Child),
+    /// A session of an ssh master: the control socket says when it ended, and how.
+    Mux {
+        watch: ExitWatch,
+        live_token: u64,
+    },
+}
+
+/// How to end a session from another thread (a become prompt answered wrong: sudo
+/// would wait for another try forever).
+enum Stopper {
+    /// The process group of our child.
+    Group(u32),
+    /// The session's control socket: shutting it down makes the master end the session.
+    Mux(UnixStream),
+}
+
+impl Stopper {
+    fn stop(&self) {
+        match self {
+            // SAFETY: kill on our own child's process group has no memory effects.
+            Stopper::Group(pid) => unsafe {
+                libc::kill(-(*pid as libc::pid_t), libc::SIGTERM);
+            },
+            Stopper::Mux(control) => {
+                let _ = control.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+}
+
 pub(crate) struct Spawned {
-    pub child: Child,
-    pub stdin: Arc<Mutex<Option<ChildStdin>>>,
-    pub stdout: BufReader<ChildStdout>,
+    runner: Runner,
+    pub stdin: Arc<Mutex<Option<File>>>,
+    pub stdout: BufReader<File>,
     pub stderr: Arc<Mutex<Vec<u8>>>,
     /// Set by the stderr watcher when it reached the end of the pipe: everything the
     /// process wrote there has been collected.
@@ -57,15 +97,65 @@ pub(crate) fn spawn(
         .spawn()
         .map_err(|e| ConnError::Local(format!("cannot run {program}: {e}")))?;
     crate::live::register(child.id());
-    let stdin = Arc::new(Mutex::new(child.stdin.take()));
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| ConnError::Local("child has no stdout".into()))?;
-    let mut err_pipe = child
-        .stderr
-        .take()
-        .ok_or_else(|| ConnError::Local("child has no stderr".into()))?;
+    let missing = || ConnError::Local("child has no stdin/stdout/stderr".into());
+    let stdin = File::from(OwnedFd::from(child.stdin.take().ok_or_else(missing)?));
+    let stdout = File::from(OwnedFd::from(child.stdout.take().ok_or_else(missing)?));
+    let stderr = File::from(OwnedFd::from(child.stderr.take().ok_or_else(missing)?));
+    let stopper = Stopper::Group(child.id());
+    Ok(assemble(
+        Runner::Process(child),
+        (stdin, stdout, stderr),
+        stopper,
+        prompt,
+        password,
+    ))
+}
+
+/// Opens `command` as a session of the ssh master `route` names, without an `ssh`
+/// process. Err: no session was opened (no master listening, a refusal); nothing ran
+/// on the target and the caller runs `ssh` instead.
+pub(crate) fn spawn_mux(
+    route: &MuxRoute,
+    command: &str,
+    timeout: Duration,
+    prompt: Option<String>,
+    password: Option<String>,
+) -> Result<Spawned, NotOpened> {
+    let env = session_env(route);
+    let term = term(route);
+    let opened = open_session(
+        &route.control_path,
+        &SessionRequest {
+            command,
+            term: &term,
+            escape_char: route.escape_char,
+            forward_x11: route.forward_x11,
+            forward_agent: route.forward_agent,
+            env: &env,
+        },
+        timeout,
+    )?;
+    let watch = ExitWatch::new(opened.control, opened.session_id)?;
+    let stopper = watch.stopper()?;
+    let live_token = crate::live::register_mux(watch.stopper()?);
+    Ok(assemble(
+        Runner::Mux { watch, live_token },
+        (opened.stdin, opened.stdout, opened.stderr),
+        Stopper::Mux(stopper),
+        prompt,
+        password,
+    ))
+}
+
+/// Starts the stderr watcher and puts the session together.
+fn assemble(
+    runner: Runner,
+    (stdin, stdout, mut err_pipe): (File, File, File),
+    stopper: Stopper,
+    prompt: Option<String>,
+    password: Option<String>,
+) -> Spawned {
+    let stdin = Arc::new(Mutex::new(Some(stdin)));
     let stderr = Arc::new(Mutex::new(Vec::new()));
     let become_failure = Arc::new(Mutex::new(BecomeFailure::None));
     let agent_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -77,7 +167,6 @@ pub(crate) fn spawn(
         let stdin = Arc::clone(&stdin);
         let failure = Arc::clone(&become_failure);
         let prompt = prompt.clone();
-        let pid = child.id();
         thread::spawn(move || {
             let mut prompts_seen = 0usize;
             let mut buf = [0u8; 4096];
@@ -122,18 +211,14 @@ pub(crate) fn spawn(
                     };
                     if let Some(v) = verdict {
                         *lock(&failure) = v;
-                        // sudo would wait for another try forever: stop it.
-                        // SAFETY: kill on our own child's pid has no memory effects.
-                        unsafe {
-                            libc::kill(-(pid as libc::pid_t), libc::SIGTERM);
-                        }
+                        stopper.stop();
                     }
                 }
             }
         });
     }
-    Ok(Spawned {
-        child,
+    Spawned {
+        runner,
         stdin,
         stdout: BufReader::new(stdout),
         stderr,
@@ -142,7 +227,7 @@ pub(crate) fn spawn(
         prompt,
         become_name: "sudo",
         agent_started,
-    })
+    }
 }
 
 impl Spawned {
@@ -166,22 +251,57 @@ impl Spawned {
         lock(&self.stdin).take();
     }
 
-    /// Wait up to `limit` for the child to exit; returns its exit code if it did.
-    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
-        loop {
-            match self.child.try_wait() {
+    /// The exit code if the session has ended (reaped and unregistered then).
+    fn try_exit(&mut self) -> Option<i32> {
+        match &mut self.runner {
+            Runner::Process(child) => match child.try_wait() {
                 Ok(Some(status)) => {
                     use std::os::unix::process::ExitStatusExt;
-                    crate::live::unregister(self.child.id());
-                    return Some(
+                    crate::live::unregister(child.id());
+                    Some(
                         status
                             .code()
                             .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
-                    );
+                    )
                 }
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-                _ => return None,
+                Ok(None) => None,
+                // Already reaped: nothing will say more.
+                Err(_) => Some(-1),
+            },
+            Runner::Mux { watch, live_token } => {
+                let code = watch.poll()?;
+                crate::live::unregister_mux(*live_token);
+                Some(code)
+            }
+        }
+    }
+
+    /// Wait up to `limit` for the session to end; returns its exit code if it did.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        loop {
+            match self.try_exit() {
+                Some(code) => return Some(code),
+                None if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                None => return None,
+            }
+        }
+    }
+
+    /// Wait for the session to end, however long it takes.
+    pub fn wait_until_exit(&mut self) -> i32 {
+        if let Runner::Process(child) = &mut self.runner {
+            use std::os::unix::process::ExitStatusExt;
+            let status = child.wait();
+            crate::live::unregister(child.id());
+            return match status {
+                Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+                Err(_) => -1,
+            };
+        }
+        loop {
+            if let Some(code) = self.wait_for_exit(Duration::from_secs(60)) {
+                return code;
             }
         }
     }
@@ -212,17 +332,26 @@ impl Spawned {
         *lock(&self.become_failure)
     }
 
-    /// Stop the child for good.
+    /// Stop the session for good.
     pub fn kill(&mut self) {
         self.close_stdin();
-        if self.wait_for_exit(Duration::from_millis(500)).is_none() {
-            // SAFETY: signalling our child's process group; no memory effects.
-            unsafe {
-                libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
+        if self.wait_for_exit(Duration::from_millis(500)).is_some() {
+            return;
+        }
+        match &mut self.runner {
+            Runner::Process(child) => {
+                // SAFETY: signalling our child's process group; no memory effects.
+                unsafe {
+                    libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                crate::live::unregister(child.id());
             }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            crate::live::unregister(self.child.id());
+            Runner::Mux { watch, live_token } => {
+                watch.close();
+                crate::live::unregister_mux(*live_token);
+            }
         }
     }
 }

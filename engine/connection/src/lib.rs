@@ -10,6 +10,7 @@
 //! - [`agent_unusable`], [`agentless`]: hosts that cannot run the agent, driven
 //!   one ssh session per module with Python on stdin (as Ansible pipelines).
 //! - `master_gate`: aliases of one machine wait for the first to set up the ssh master.
+//! - `mux`: later sessions on that master opened from this process, without `ssh`.
 //! - [`fd_limit`]: the open-files limit and how many connections it allows.
 //! - [`Connection::open`] ties them together.
 
@@ -23,6 +24,7 @@ pub mod fd_limit;
 pub mod handle;
 mod live;
 mod master_gate;
+mod mux;
 mod open;
 pub mod python;
 pub mod raw;

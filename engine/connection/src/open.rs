@@ -4,7 +4,7 @@ use crate::agent_unusable::classify_exec_failure;
 use crate::become_cmd;
 use crate::bootstrap::{parse_marker, script, AgentPayload, Check, Marker};
 use crate::child::BecomeFailure;
-use crate::child::{spawn, Spawned};
+use crate::child::{spawn, spawn_mux, Spawned};
 use crate::handle::{dead_connection_error, AgentHandle};
 use crate::master_gate;
 use crate::spec::{BecomeMethod, BecomeSpec, ConnKind, ConnSpec};
@@ -123,8 +123,16 @@ fn open_once(
     } else {
         "gate-shared"
     });
-    let mut proc = spawn(&program, &args, prompt, password)?;
-    clock.mark("spawn");
+    // Once the master is up, later sessions on it need no `ssh` process.
+    let route = (turn.is_none() && gate.is_some())
+        .then(|| through_master(spec, &program, &args))
+        .flatten();
+    let (proc, phase) = match route {
+        Some(route) => mux_or_spawn(&route, spec, &args, &clock, prompt, password),
+        None => (spawn(&program, &args, prompt, password), "spawn"),
+    };
+    clock.mark(phase);
+    let mut proc = proc?;
     if let Some(BecomeSpec {
         method: BecomeMethod::Su,
         ..
@@ -191,6 +199,50 @@ fn open_once(
         dead: None,
         payloads: Default::default(),
     })
+}
+
+/// The master to open this connection's session on without an `ssh` process: when
+/// another connection with the same ssh command line has set the master up, ssh's
+/// configuration lets us (mux::route) and `RSIBLE_SSH_MUX` is not `0`.
+fn through_master(
+    spec: &ConnSpec,
+    program: &str,
+    args: &[String],
+) -> Option<std::sync::Arc<crate::mux::route::MuxRoute>> {
+    if spec.connection != ConnKind::Ssh
+        || std::env::var_os("RSIBLE_SSH_MUX").is_some_and(|v| v == "0")
+    {
+        return None;
+    }
+    crate::mux::route::route_for(program, args)
+}
+
+/// A session on the master, or the `ssh` process when the master would not open
+/// one (gone, refusing): then ssh sets up a new master or reports why it cannot.
+/// The phase name says which.
+fn mux_or_spawn(
+    route: &crate::mux::route::MuxRoute,
+    spec: &ConnSpec,
+    args: &[String],
+    clock: &PhaseClock,
+    prompt: Option<String>,
+    password: Option<String>,
+) -> (Result<Spawned, ConnError>, &'static str) {
+    let command = args.last().map(String::as_str).unwrap_or_default();
+    match spawn_mux(
+        route,
+        command,
+        spec.timeout,
+        prompt.clone(),
+        password.clone(),
+    ) {
+        Ok(proc) => (Ok(proc), "mux-session"),
+        Err(why) => {
+            clock.note(&format!("no master session: {}", why.0));
+            let proc = spawn(&spec.ssh_executable, args, prompt, password);
+            (proc, "spawn-after-mux")
+        }
+    }
 }
 
 /// Follow the script's markers; upload when asked. Returns whether we uploaded.

@@ -46,4 +46,13 @@ impl PhaseClock {
         );
         self.last = now;
     }
+
+    /// A remark about the current phase (why a master session was not used).
+    pub(crate) fn note(&self, text: &str) {
+        let Some(host) = &self.host else { return };
+        eprintln!(
+            "rsible-timing {:.1} {host} note {text}",
+            Instant::now().duration_since(epoch()).as_secs_f64() * 1000.0
+        );
+    }
 }
