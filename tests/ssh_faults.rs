@@ -33,6 +33,12 @@ struct Bed {
 impl Bed {
     /// `naps`: seconds each host sleeps in the first task (kube1, kube2).
     fn new(naps: (&str, &str)) -> Bed {
+        Bed::with_kube2_at(naps, "127.0.0.2")
+    }
+
+    /// As [`Bed::new`], kube2 at `address`: with 127.0.0.1 both hosts are aliases
+    /// of one machine, and kube2's session goes through kube1's ssh master.
+    fn with_kube2_at(naps: (&str, &str), address: &str) -> Bed {
         let sshd = TestSshd::start_with(&SshdOptions {
             extra_addresses: vec!["127.0.0.2".into()],
             ..SshdOptions::default()
@@ -40,7 +46,7 @@ impl Bed {
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
         let dir = tempfile::tempdir().expect("temp dir");
         let inventory = format!(
-            "[nodes]\nkube1 ansible_host=127.0.0.1 nap={}\nkube2 ansible_host=127.0.0.2 nap={}\n\n\
+            "[nodes]\nkube1 ansible_host=127.0.0.1 nap={}\nkube2 ansible_host={address} nap={}\n\n\
              [nodes:vars]\nansible_port={}\nansible_user={}\nansible_ssh_private_key_file={}\n\
              ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
             naps.0,
@@ -293,4 +299,99 @@ fn killed_ssh_session_makes_the_host_unreachable_and_the_retry_reruns_it() {
         rerun.stdout
     );
     assert!(!rerun.stdout.contains("[kube2]"), "{}", rerun.stdout);
+}
+
+/// This run's ssh client processes to 127.0.0.1 (the first connection's, which set
+/// up the master; later sessions on the master need none).
+fn ssh_clients(run_pid: u32) -> usize {
+    descendants(run_pid)
+        .into_iter()
+        .filter(|p| p.argv.first().is_some_and(|a| a.ends_with("ssh")))
+        .filter(|p| p.argv.iter().any(|a| a == "127.0.0.1"))
+        .count()
+}
+
+/// Waits until `count` processes on the target run `marker`.
+fn wait_for_count(bed: &Bed, marker: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while descendants(bed.sshd.pid())
+        .iter()
+        .filter(|p| p.cmdline.starts_with(marker))
+        .count()
+        < count
+    {
+        assert!(Instant::now() < deadline, "{count} x '{marker}' never ran");
+        sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn interrupt_stops_sessions_opened_on_the_master_too() {
+    let bed = Bed::with_kube2_at(("41.75", "41.75"), "127.0.0.1");
+    let mut child = bed.start(&[]);
+    let pid = child.id();
+    bed.wait_for_remote(&mut child, "sleep 41.75");
+    wait_for_count(&bed, "sleep 41.75", 2);
+    assert_eq!(
+        ssh_clients(pid),
+        1,
+        "kube2's session goes through kube1's master, without an ssh process: {:#?}",
+        descendants(pid)
+    );
+    signal(pid, "-INT");
+    let run = finish(child, Duration::from_secs(5));
+    assert_eq!(run.code, Some(99), "stderr: {}", run.stderr);
+    assert!(run.took < Duration::from_secs(2), "took {:?}", run.took);
+    assert!(
+        run.stderr.contains(" [ERROR]: User interrupted execution"),
+        "{}",
+        run.stderr
+    );
+    bed.assert_nothing_left("sleep 41.75", Duration::from_secs(2));
+}
+
+/// The ssh master of kube1 and kube2, found by its control socket (rsible's
+/// default ControlPath, `~/.rsible/cp/%C`, expanded by `ssh -G`): ssh retitles
+/// the master `ssh: <socket> [mux]`.
+fn kill_master(bed: &Bed) {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+    let out = Command::new("ssh")
+        .args(["-G", "-o", &format!("ControlPath={home}/.rsible/cp/%C")])
+        .args(["-o", &format!("Port={}", bed.sshd.port)])
+        .args(["-o", &format!("User={}", bed.sshd.user), "127.0.0.1"])
+        .output()
+        .expect("ssh -G");
+    let config = String::from_utf8_lossy(&out.stdout).into_owned();
+    let socket = config
+        .lines()
+        .find_map(|l| l.strip_prefix("controlpath "))
+        .unwrap_or_else(|| panic!("no controlpath in ssh -G output: {config}"))
+        .to_string();
+    let masters: Vec<u32> = descendants(1)
+        .into_iter()
+        .filter(|p| p.cmdline.contains(&socket) && p.cmdline.contains("[mux]"))
+        .map(|p| p.pid)
+        .collect();
+    assert_eq!(masters.len(), 1, "one master on {socket}");
+    signal(masters[0], "-KILL");
+}
+
+#[test]
+fn a_killed_master_makes_its_hosts_unreachable() {
+    let bed = Bed::with_kube2_at(("42.75", "42.75"), "127.0.0.1");
+    let mut child = bed.start(&[]);
+    bed.wait_for_remote(&mut child, "sleep 42.75");
+    wait_for_count(&bed, "sleep 42.75", 2);
+    kill_master(&bed);
+    let run = finish(child, Duration::from_secs(60));
+    assert_eq!(run.code, Some(4), "{}\n{}", run.stdout, run.stderr);
+    for host in ["kube1", "kube2"] {
+        assert!(
+            run.stdout
+                .contains(&format!("fatal: [{host}]: UNREACHABLE!")),
+            "{}",
+            run.stdout
+        );
+    }
+    bed.assert_nothing_left("sleep 42.75", Duration::from_secs(3));
 }
