@@ -267,19 +267,8 @@ fn execute(
         diff: args.check_diff.diff,
         verbosity: args.verbosity.verbosity,
         limit,
-        become_default: args.become_args.become_ || config.become_,
-        become_user: args
-            .become_args
-            .become_user
-            .clone()
-            .or_else(|| Some(config.become_user.clone())),
-        become_method: args
-            .become_args
-            .become_method
-            .clone()
-            .or_else(|| Some(config.become_method.clone())),
         gathering: "explicit".into(),
-        ..RunOptions::default()
+        ..executor_setup::become_defaults(&args.become_args, config)
     };
     let mut executor = Executor::new(
         Arc::new(Templar::new()),

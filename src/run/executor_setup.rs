@@ -1,6 +1,7 @@
 //! What `rsible-playbook` and `rsible` (ad hoc) both hand the executor:
 //! connection defaults from options and ansible.cfg, the become password
-//! (`-K`, `--become-password-file`), the module registry, stdout.
+//! (`-K`, `--become-password-file`) and become defaults, the module registry,
+//! stdout, exit codes.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use rsible_config::Config;
 use rsible_connection::Secret;
 use rsible_executor::connection_pool::{ConnectionDefaults, ConnectionPool};
 use rsible_executor::output::default_callback::Sink;
+use rsible_executor::RunOptions;
 use rsible_playbook::ModuleRegistry;
 
 use crate::cli::common::{BecomeArgs, ConnectionArgs};
@@ -50,6 +52,26 @@ impl Sink for Stdout {
     }
     fn err(&mut self, text: &str) {
         eprint!("{text}");
+    }
+}
+
+/// Run options holding only the play-wide become defaults, the command line's
+/// `-b`/`--become-user`/`--become-method` over ansible.cfg's: the same for
+/// `ansible` and `ansible-playbook`, so both start their options from here.
+pub fn become_defaults(args: &BecomeArgs, config: &Config) -> RunOptions {
+    RunOptions {
+        become_default: args.become_ || config.become_,
+        become_user: Some(
+            args.become_user
+                .clone()
+                .unwrap_or_else(|| config.become_user.clone()),
+        ),
+        become_method: Some(
+            args.become_method
+                .clone()
+                .unwrap_or_else(|| config.become_method.clone()),
+        ),
+        ..RunOptions::default()
     }
 }
 

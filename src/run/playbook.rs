@@ -113,36 +113,11 @@ pub fn run(args: &PlaybookArgs, config: &Config) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("{}", e.render().trim_end_matches('\n'));
-                exit_from(e.exit_code)
+                executor_setup::exit_from(e.exit_code)
             }
         };
     }
     execute(args, config, &cwd, inventory, limit, extra_vars, &registry)
-}
-
-fn exit_from(code: i32) -> ExitCode {
-    match code {
-        0 => ExitCode::Ok,
-        2 => ExitCode::HostFailed,
-        4 => ExitCode::Parse,
-        5 => ExitCode::BadOption,
-        99 => ExitCode::Interrupted,
-        250 => ExitCode::Unexpected,
-        _ => ExitCode::Error,
-    }
-}
-
-struct Stdout;
-
-impl Sink for Stdout {
-    fn out(&mut self, text: &str) {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
-    }
-    fn err(&mut self, text: &str) {
-        eprint!("{text}");
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -186,7 +161,7 @@ fn execute(
             Ok(p) => p,
             Err(e) => {
                 eprintln!("{}", e.render().trim_end_matches('\n'));
-                return exit_from(e.exit_code);
+                return executor_setup::exit_from(e.exit_code);
             }
         };
         if let Err(msg) = super::not_implemented::refuse(config, &playbook) {
@@ -215,7 +190,7 @@ fn execute(
                 show_custom_stats: config.show_custom_stats,
                 ..CallbackOptions::default()
             },
-            Stdout,
+            executor_setup::Stdout,
         );
         super::callbacks::select_stdout(&mut callback, config);
         if let Err(msg) = super::callbacks::enable(&mut callback, &config.callbacks_enabled) {
@@ -242,17 +217,6 @@ fn execute(
             skip_tags: args.skip_tags(),
             limit: limit.clone(),
             force_handlers: args.force_handlers,
-            become_default: args.become_args.become_ || config.become_,
-            become_user: args
-                .become_args
-                .become_user
-                .clone()
-                .or_else(|| Some(config.become_user.clone())),
-            become_method: args
-                .become_args
-                .become_method
-                .clone()
-                .or_else(|| Some(config.become_method.clone())),
             gathering: config.gathering.clone(),
             flush_cache: args.flush_cache,
             start_at_task: args.start_at_task.clone(),
@@ -264,6 +228,7 @@ fn execute(
             async_dir: Some(config.async_dir.clone()),
             poll_interval: Some(config.poll_interval),
             step: args.step,
+            ..executor_setup::become_defaults(&args.become_args, config)
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {
             plugin: config.fact_caching.clone(),
@@ -301,7 +266,7 @@ fn execute(
                 retry_hosts.extend(outcome.unreachable_hosts.iter().cloned());
                 let code = match outcome.exit_code() {
                     4 => ExitCode::Unreachable,
-                    other => exit_from(other),
+                    other => executor_setup::exit_from(other),
                 };
                 if code != ExitCode::Ok && any_failed == ExitCode::Ok {
                     any_failed = code;
@@ -321,7 +286,7 @@ fn execute(
                 // Ansible prints no recap when an error stops the run.
                 executor.runner.close_all();
                 print_error(&e.message);
-                return exit_from(e.exit_code);
+                return executor_setup::exit_from(e.exit_code);
             }
         }
     }
