@@ -16,6 +16,8 @@ FORKS="${FORKS:-20}"
 REFERENCE_MAX="${REFERENCE_MAX:-100}"
 # shellcheck source=bench/lib/loopback-sshd.sh
 . "$REPO_ROOT/bench/lib/loopback-sshd.sh"
+# shellcheck source=bench/lib/loopback-hosts.sh
+. "$REPO_ROOT/bench/lib/loopback-hosts.sh"
 [ "$#" -gt 0 ] || set -- 1 20 100
 (cd "$REPO_ROOT" && cargo build --release -q --bins)
 RSIBLE_RELEASE="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release"
@@ -39,16 +41,7 @@ forks = $FORKS
 pipelining = True
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null
 CFG
-    {
-        echo "[bench]"
-        for i in $(seq -f '%04g' 1 "$n"); do
-            echo "h$i ansible_host=127.0.0.1 work_dir=$dir/hosts/h$i"
-        done
-        echo "[bench:vars]"
-        echo "ansible_port=$SSHD_PORT"
-        echo "ansible_user=root"
-        echo "ansible_ssh_private_key_file=$SSHD_KEY"
-    } > "$dir/inventory.ini"
+    write_loopback_inventory "$dir/inventory.ini" bench "$n" "$dir"
     cat > "$dir/templates/bench.conf.j2" <<'J2'
 # {{ inventory_hostname }} ({{ engine }})
 {% for k in ['alpha', 'beta', 'gamma'] %}
@@ -96,20 +89,13 @@ PLAY
 }
 
 run_engine() { # ENGINE N [LABEL] -> prints "seconds peak_kib"
-    local engine="$1" n="$2" dir="$work/$1-$2${3:+-$3}" bin out rc
+    local engine="$1" n="$2" dir="$work/$1-$2${3:+-$3}" bin
     write_project "$dir" "$n" "$engine"
     bin="$REF_BIN/ansible-playbook"
     [ "$engine" = rsible ] && bin="$RSIBLE_RELEASE/rsible-playbook"
-    local start end
-    start=$(date +%s.%N)
-    set +e
-    (cd "$dir" && ANSIBLE_CONFIG="$dir/ansible.cfg" /usr/bin/time -f '%M' -o "$dir/rss" \
-        "$bin" -i inventory.ini play.yml > "$dir/out.log" 2>&1)
-    rc=$?
-    set -e
-    end=$(date +%s.%N)
-    if [ "$rc" -ne 0 ] || ! grep -q "failed=0" "$dir/out.log"; then
-        echo "$engine failed on N=$n (exit $rc); last lines:" >&2
+    timed_playbook "$dir" "$bin"
+    if [ "$TIMED_RC" -ne 0 ] || ! grep -q "failed=0" "$dir/out.log"; then
+        echo "$engine failed on N=$n (exit $TIMED_RC); last lines:" >&2
         tail -20 "$dir/out.log" >&2
         exit 1
     fi
@@ -120,7 +106,7 @@ run_engine() { # ENGINE N [LABEL] -> prints "seconds peak_kib"
         echo "$engine: expected $n hosts with ok=10 in the recap, found $recaps" >&2
         exit 1
     fi
-    python3 -c "print(f'{$end - $start:.2f} $(tail -1 "$dir/rss")')"
+    python3 -c "print(f'{$TIMED_SECONDS:.2f} $TIMED_RSS_KIB')"
 }
 
 # Not timed: one 1-host run per engine first. After a new build rsible sends

@@ -25,6 +25,8 @@ PROFILE="${RSIBLE_BENCH_PROFILE:-release}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 # shellcheck source=bench/lib/loopback-sshd.sh
 . "$REPO_ROOT/bench/lib/loopback-sshd.sh"
+# shellcheck source=bench/lib/loopback-hosts.sh
+. "$REPO_ROOT/bench/lib/loopback-hosts.sh"
 [ "$#" -gt 0 ] || set -- 10 100 1000
 if [ -n "${RSIBLE_BENCH_NO_BUILD:-}" ]; then
     :
@@ -56,16 +58,7 @@ forks = $FORKS
 [ssh_connection]
 ssh_args = -o ControlMaster=no -o UserKnownHostsFile=/dev/null
 CFG
-    {
-        echo "[scale]"
-        for i in $(seq -f '%04g' 1 "$n"); do
-            echo "h$i ansible_host=127.0.0.1 work_dir=$dir/hosts/h$i"
-        done
-        echo "[scale:vars]"
-        echo "ansible_port=$SSHD_PORT"
-        echo "ansible_user=root"
-        echo "ansible_ssh_private_key_file=$SSHD_KEY"
-    } > "$dir/inventory.ini"
+    write_loopback_inventory "$dir/inventory.ini" scale "$n" "$dir"
     cat > "$dir/templates/node.conf.j2" <<'J2'
 # {{ inventory_hostname }}
 {% for k in ['alpha', 'beta', 'gamma'] %}
@@ -105,22 +98,16 @@ echo "rsible-playbook ($PROFILE), forks=$FORKS, $TASKS tasks per host"
 for n in "$@"; do
     dir="$work/n$n"
     write_project "$dir" "$n"
-    start=$(date +%s.%N)
-    set +e
-    (cd "$dir" && ANSIBLE_CONFIG="$dir/ansible.cfg" /usr/bin/time -f '%M' -o "$dir/rss" \
-        "$BIN" -i inventory.ini play.yml > "$dir/out.log" 2>&1)
-    rc=$?
-    set -e
-    end=$(date +%s.%N)
+    timed_playbook "$dir" "$BIN"
     recaps=$(grep -c "^h[0-9]* *: ok=$TASKS .*failed=0" "$dir/out.log" || true)
-    if [ "$rc" -ne 0 ] || [ "$recaps" -ne "$n" ]; then
-        echo "N=$n failed (exit $rc, $recaps of $n hosts completed); last lines:" >&2
+    if [ "$TIMED_RC" -ne 0 ] || [ "$recaps" -ne "$n" ]; then
+        echo "N=$n failed (exit $TIMED_RC, $recaps of $n hosts completed); last lines:" >&2
         tail -20 "$dir/out.log" >&2
         exit 1
     fi
-    rss_kib=$(tail -1 "$dir/rss")
+    rss_kib=$TIMED_RSS_KIB
     python3 -c "
-t = $end - $start
+t = $TIMED_SECONDS
 print(f'N={$n}: {t:.1f} s ({t / $n * 1000:.0f} ms/host), peak RSS {$rss_kib / 1024:.1f} MiB ({$rss_kib / $n:.0f} KiB/host)')"
     rm -rf "$dir/hosts"
 done
