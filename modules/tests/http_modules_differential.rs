@@ -14,44 +14,16 @@
 //! unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
 mod support;
-use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::reference_bin;
-
-struct Step {
-    module: &'static str,
-    args: Value,
-    check_mode: bool,
-    /// Keys whose values differ by nature (temporary names): only their presence is compared.
-    volatile: &'static [&'static str],
-}
-
-fn step(module: &'static str, args: Value) -> Step {
-    Step {
-        module,
-        args,
-        check_mode: false,
-        volatile: &[],
-    }
-}
-
-fn checked(module: &'static str, args: Value) -> Step {
-    Step {
-        check_mode: true,
-        ..step(module, args)
-    }
-}
-
-struct Case {
-    files: Vec<(&'static str, &'static str)>,
-    steps: Vec<Step>,
-}
+use support::cases::{case, case_dir, compare, prepare, reference_tasks, run_ours, Case};
+use support::reference::{playbook_command, write_localhost_play};
+use support::result_view::{backup_made, mark_volatile, remove_keys, CONTROLLER_KEYS};
+use support::steps::{checked, step, substituted, Step};
+use support::{assert_no_differences, reference_bin};
 
 /// The server and its certificates; killed when dropped.
 struct Server {
@@ -181,90 +153,40 @@ fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn case_dir(root: &Path, i: usize) -> PathBuf {
-    root.join(format!("case{i}"))
-}
-
-fn prepare(root: &Path, cases: &[Case]) {
-    for (i, c) in cases.iter().enumerate() {
-        let d = case_dir(root, i);
-        fs::create_dir_all(&d).unwrap();
-        for (name, content) in &c.files {
-            let p = d.join(name);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(&p, content).unwrap();
-            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
-        }
-    }
-}
-
 struct Env<'a> {
     server: &'a Server,
     refused: u16,
 }
 
+/// The step's arguments with the case directory, the server's URLs and its
+/// certificate directory filled in.
 fn args_for(env: &Env, root: &Path, i: usize, s: &Step) -> Map<String, Value> {
-    let d = case_dir(root, i).display().to_string();
-    let p = env.server.ports.clone();
-    let text = s
-        .args
-        .to_string()
-        .replace("@D@", &d)
-        .replace("@H@", &format!("http://127.0.0.1:{}", p[0]))
-        .replace("@S@", &format!("https://127.0.0.1:{}", p[1]))
-        .replace("@C@", &format!("https://127.0.0.1:{}", p[2]))
-        .replace("@X@", &format!("http://127.0.0.1:{}", env.refused))
-        .replace("@P@", &env.server.dir.path().display().to_string());
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+    let p = &env.server.ports;
+    substituted(
+        &s.args,
+        &[
+            ("@D@", &case_dir(root, i).display().to_string()),
+            ("@H@", &format!("http://127.0.0.1:{}", p[0])),
+            ("@S@", &format!("https://127.0.0.1:{}", p[1])),
+            ("@C@", &format!("https://127.0.0.1:{}", p[2])),
+            ("@X@", &format!("http://127.0.0.1:{}", env.refused)),
+            ("@P@", &env.server.dir.path().display().to_string()),
+        ],
+    )
 }
 
 fn run_reference(bin: &str, env: &Env, root: &Path, cases: &[Case]) -> Vec<Value> {
-    let mut tasks = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for (j, s) in c.steps.iter().enumerate() {
-            let mut t = Map::new();
-            t.insert("name".into(), json!(format!("case {i} step {j}")));
-            t.insert(s.module.into(), Value::Object(args_for(env, root, i, s)));
-            t.insert("ignore_errors".into(), json!(true));
-            t.insert("check_mode".into(), json!(s.check_mode));
-            tasks.push(Value::Object(t));
-        }
-    }
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
-    let playbook = root.join("play.yml");
-    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
-    let out = Command::new(format!("{bin}/ansible-playbook"))
-        .args(["-i", "localhost,", "-c", "local", "-e"])
-        .arg(format!("ansible_python_interpreter={bin}/python"))
-        .arg(&playbook)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_PIPELINING", "true")
+    let tasks = reference_tasks(cases, false, |i, s| args_for(env, root, i, s));
+    let expected = tasks.len();
+    let playbook = write_localhost_play(root, tasks);
+    let out = playbook_command(bin, &playbook, &[])
         .env_remove("http_proxy")
         .env_remove("https_proxy")
         .env_remove("HTTP_PROXY")
         .env_remove("HTTPS_PROXY")
         .output()
         .expect("run reference ansible-playbook");
-    support::localhost_results(&out, play[0]["tasks"].as_array().map_or(0, Vec::len))
-}
-
-fn run_ours(env: &Env, root: &Path, cases: &[Case]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for s in &c.steps {
-            let ctx = ModuleContext {
-                check_mode: s.check_mode,
-                ..Default::default()
-            };
-            out.push(run_module(s.module, &args_for(env, root, i, s), &ctx));
-        }
-    }
-    out
+    support::localhost_results(&out, expected)
 }
 
 /// What is compared of a result: paths as `@R@`, ports as `@PORT@`, the
@@ -281,61 +203,20 @@ fn view(result: &Value, root: &Path, env: &Env, volatile: &[&str]) -> Value {
     let ssl_line = regex::Regex::new(r" \(_ssl\.c:\d+\)").unwrap();
     let text = ssl_line.replace_all(&text, "").into_owned();
     let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-    for k in [
-        "_ansible_no_log",
-        "action",
-        "warnings",
-        "deprecations",
-        "exception",
-        "_ansible_verbose_always",
-    ] {
-        v.remove(k);
-    }
+    remove_keys(&mut v, &CONTROLLER_KEYS);
     // Argument errors: the agent's validation reports no `invocation` (a known
     // difference of all native modules); the message is compared.
     let msg = v.get("msg").and_then(Value::as_str).unwrap_or("");
     if msg.starts_with("Unsupported parameters") || msg.starts_with("Elements value") {
         v.remove("invocation");
     }
-    if let Some(b) = v.get_mut("backup_file") {
-        *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
-    }
+    backup_made(&mut v, &["backup_file"]);
     // get_url's `src` names a temporary file of each engine.
     if v.contains_key("checksum_src") {
-        if let Some(x) = v.get_mut("src") {
-            *x = json!("<volatile>");
-        }
+        mark_volatile(&mut v, &["src"]);
     }
-    for k in volatile {
-        if let Some(x) = v.get_mut(*k) {
-            *x = json!("<volatile>");
-        }
-    }
+    mark_volatile(&mut v, volatile);
     Value::Object(v)
-}
-
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let rel = p.strip_prefix(dir).unwrap().display().to_string();
-        let Ok(meta) = fs::symlink_metadata(&p) else {
-            continue;
-        };
-        let mode = format!("{:o}", meta.permissions().mode() & 0o7777);
-        if rel.ends_with('~') {
-            *out.entry("<backups>".into()).or_insert_with(String::new) += "b";
-        } else if meta.is_dir() {
-            out.insert(rel, format!("dir {mode}"));
-        } else {
-            let content = fs::read(&p).unwrap_or_default();
-            out.insert(rel, format!("{mode} {}", String::from_utf8_lossy(&content)));
-        }
-    }
-    out
 }
 
 fn assert_cases_match(cases: Vec<Case>) {
@@ -350,45 +231,23 @@ fn assert_cases_match(cases: Vec<Case>) {
     prepare(ref_root.path(), &cases);
     prepare(our_root.path(), &cases);
     let reference = run_reference(&bin, &env, ref_root.path(), &cases);
-    let ours = run_ours(&env, our_root.path(), &cases);
-    let mut mismatches = Vec::new();
-    let mut n = 0;
-    for (i, c) in cases.iter().enumerate() {
-        for (j, s) in c.steps.iter().enumerate() {
-            let want = view(&reference[n], ref_root.path(), &env, s.volatile);
-            let got = view(&ours[n], our_root.path(), &env, s.volatile);
-            n += 1;
-            if want != got {
-                mismatches.push(format!(
-                    "case {i} step {j} ({} {}):\n  reference: {want}\n  rsible:    {got}",
-                    s.module, s.args
-                ));
-            }
-        }
-        let (want, got) = (
-            tree(&case_dir(ref_root.path(), i)),
-            tree(&case_dir(our_root.path(), i)),
-        );
-        if want != got {
-            mismatches.push(format!(
-                "case {i} files:\n  reference: {want:?}\n  rsible:    {got:?}"
-            ));
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "{} differences:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    let ours = run_ours(&cases, false, |i, s| args_for(&env, our_root.path(), i, s));
+    assert_no_differences(&compare(
+        &cases,
+        ref_root.path(),
+        &reference,
+        our_root.path(),
+        &ours,
+        |result, root, s| view(result, root, &env, s.volatile),
+    ));
 }
 
 fn uri_cases() -> Vec<Case> {
     let uri = "uri";
     vec![
-        Case {
-            files: vec![],
-            steps: vec![
+        case(
+            &[],
+            vec![
                 step(uri, json!({"url": "@H@/text"})),
                 step(uri, json!({"url": "@H@/text", "return_content": true})),
                 step(uri, json!({"url": "@H@/json"})),
@@ -438,11 +297,11 @@ fn uri_cases() -> Vec<Case> {
                 step(uri, json!({"url": "@H@/text", "status_code": "abc"})),
                 checked(uri, json!({"url": "@H@/text"})),
             ],
-        },
+        ),
         // dest: a file written (changed each time, as Ansible), a directory.
-        Case {
-            files: vec![("sub/keep", "x")],
-            steps: vec![
+        case(
+            &[("sub/keep", "x")],
+            vec![
                 step(
                     uri,
                     json!({"url": "@H@/text", "dest": "@D@/out.txt", "mode": "0600"}),
@@ -453,11 +312,11 @@ fn uri_cases() -> Vec<Case> {
                     json!({"url": "@H@/files/data.bin", "dest": "@D@/sub/"}),
                 ),
             ],
-        },
+        ),
         // TLS: trusted through ca_path, unknown CA, validate_certs off, client certificates.
-        Case {
-            files: vec![],
-            steps: vec![
+        case(
+            &[],
+            vec![
                 step(uri, json!({"url": "@S@/text", "ca_path": "@P@/ca.crt"})),
                 step(uri, json!({"url": "@S@/text"})),
                 step(uri, json!({"url": "@S@/json", "validate_certs": false})),
@@ -472,7 +331,7 @@ fn uri_cases() -> Vec<Case> {
                     "client_cert": "@P@/client.crt", "client_key": "@P@/client.key"}),
                 ),
             ],
-        },
+        ),
     ]
 }
 
@@ -481,9 +340,9 @@ fn get_url_cases() -> Vec<Case> {
     let sum = "sha256:0e5b2b2f4e0bd0dd5d1d9e1d1b0b2a0e7c3bb0b5f4d1d3b5f1f0a9b4b0f5c3a1";
     vec![
         // A new file, then unchanged (If-Modified-Since: 304), then forced.
-        Case {
-            files: vec![],
-            steps: vec![
+        case(
+            &[],
+            vec![
                 checked(
                     g,
                     json!({"url": "@H@/files/data.bin", "dest": "@D@/data.bin"}),
@@ -507,11 +366,11 @@ fn get_url_cases() -> Vec<Case> {
                     )
                 },
             ],
-        },
+        ),
         // Checksums: from a checksum file, matching the existing file, wrong.
-        Case {
-            files: vec![("old.bin", "old\n")],
-            steps: vec![
+        case(
+            &[("old.bin", "old\n")],
+            vec![
                 Step {
                     volatile: &["src"],
                     ..step(
@@ -542,11 +401,11 @@ fn get_url_cases() -> Vec<Case> {
                     json!({"url": "@H@/files/data.bin", "dest": "@D@/x.bin", "checksum": "sha256:zz"}),
                 ),
             ],
-        },
+        ),
         // A directory as dest (name from Content-Disposition), errors, auth, TLS.
-        Case {
-            files: vec![("sub/keep", "x")],
-            steps: vec![
+        case(
+            &[("sub/keep", "x")],
+            vec![
                 Step {
                     volatile: &["src"],
                     ..step(g, json!({"url": "@H@/attach", "dest": "@D@/sub"}))
@@ -575,7 +434,7 @@ fn get_url_cases() -> Vec<Case> {
                     )
                 },
             ],
-        },
+        ),
     ]
 }
 

@@ -14,7 +14,8 @@ use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::reference::{playbook_command, write_localhost_play};
+use support::reference_bin;
 
 struct Case {
     module: &'static str,
@@ -358,20 +359,8 @@ fn run_reference(bin: &str, root: &Path, cases: &[Case]) -> Vec<Value> {
             Value::Object(t)
         })
         .collect();
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
-    let playbook = root.join("play.yml");
-    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
-    let out = Command::new(format!("{bin}/ansible-playbook"))
-        .arg("-i")
-        .arg("localhost,")
-        .arg("-c")
-        .arg("local")
-        .arg("-e")
-        .arg(format!("ansible_python_interpreter={bin}/python"))
-        .arg(&playbook)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+    let playbook = write_localhost_play(root, tasks);
+    let out = playbook_command(bin, &playbook, &[])
         .output()
         .expect("run reference ansible-playbook");
     support::localhost_results(&out, cases.len())
@@ -407,13 +396,7 @@ fn view(result: &Value, root: &Path, file: Option<Vec<u8>>) -> Value {
 
 #[test]
 fn file_editing_modules_match_reference() {
-    let Ok(bin) = std::env::var("RSIBLE_REF_BIN") else {
-        if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-            eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-            return;
-        }
-        panic!("set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)");
-    };
+    let Some(bin) = reference_bin() else { return };
     let cases = cases();
     let ref_root = tempfile::tempdir().unwrap();
     let our_root = tempfile::tempdir().unwrap();

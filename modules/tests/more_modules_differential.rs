@@ -11,60 +11,18 @@
 //! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
 mod support;
-use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::reference_bin;
-
-#[derive(Clone)]
-struct Step {
-    module: &'static str,
-    args: Value,
-    check_mode: bool,
-    /// Keys whose values differ by nature (random names): only their presence is compared.
-    volatile: &'static [&'static str],
-}
-
-#[derive(Clone)]
-struct Case {
-    files: Vec<(&'static str, Vec<u8>)>,
-    steps: Vec<Step>,
-}
-
-fn step(module: &'static str, args: Value) -> Step {
-    Step {
-        module,
-        args,
-        check_mode: false,
-        volatile: &[],
-    }
-}
-
-fn checked(module: &'static str, args: Value) -> Step {
-    Step {
-        check_mode: true,
-        ..step(module, args)
-    }
-}
-
-fn case(files: &[(&'static str, &str)], steps: Vec<Step>) -> Case {
-    Case {
-        files: files
-            .iter()
-            .map(|(n, c)| (*n, c.as_bytes().to_vec()))
-            .collect(),
-        steps,
-    }
-}
-
-/// A step run twice: the second run must report what the reference reports (no change).
-fn twice(module: &'static str, args: Value) -> Vec<Step> {
-    vec![step(module, args.clone()), step(module, args)]
-}
+use support::cases::{case, case_dir, compare, prepare, reference_tasks, run_ours, Case};
+use support::reference::{playbook_command, write_localhost_play};
+use support::result_view::{
+    backup_made, mark_volatile, remove_keys, with_placeholder, CONTROLLER_KEYS, TIMING_KEYS,
+};
+use support::steps::{checked, step, substituted, twice, Step};
+use support::{assert_no_differences, reference_bin};
 
 fn ini_cases() -> Vec<Case> {
     let ini = "community.general.ini_file";
@@ -306,187 +264,46 @@ fn tempfile_cases() -> Vec<Case> {
     )]
 }
 
-fn case_dir(root: &Path, i: usize) -> PathBuf {
-    root.join(format!("case{i}"))
-}
-
-fn prepare(root: &Path, cases: &[Case]) {
-    for (i, c) in cases.iter().enumerate() {
-        let d = case_dir(root, i);
-        fs::create_dir_all(&d).unwrap();
-        for (name, content) in &c.files {
-            let p = d.join(name);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(&p, content).unwrap();
-            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
-        }
-    }
-}
-
 /// The step's arguments with `@D@` replaced by the case directory.
 fn args_for(root: &Path, i: usize, s: &Step) -> Map<String, Value> {
-    let d = case_dir(root, i).display().to_string();
-    let text = s.args.to_string().replace("@D@", &d);
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+    substituted(
+        &s.args,
+        &[("@D@", &case_dir(root, i).display().to_string())],
+    )
 }
 
+/// All steps through the reference in one run (`wrapper` in front of it, when any).
 fn run_reference(bin: &str, root: &Path, cases: &[Case], wrapper: &[&str]) -> Vec<Value> {
-    let mut tasks = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for (j, s) in c.steps.iter().enumerate() {
-            let mut t = Map::new();
-            t.insert("name".into(), json!(format!("case {i} step {j}")));
-            t.insert(s.module.into(), Value::Object(args_for(root, i, s)));
-            t.insert("ignore_errors".into(), json!(true));
-            t.insert("check_mode".into(), json!(s.check_mode));
-            t.insert("diff".into(), json!(true));
-            tasks.push(Value::Object(t));
-        }
-    }
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
-    let playbook = root.join("play.yml");
-    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
-    let playbook_cmd = format!("{bin}/ansible-playbook");
-    let mut argv: Vec<&str> = wrapper.to_vec();
-    argv.push(&playbook_cmd);
-    let out = Command::new(argv[0])
-        .args(&argv[1..])
-        .args(["-i", "localhost,", "-c", "local", "-e"])
-        .arg(format!("ansible_python_interpreter={bin}/python"))
-        .arg(&playbook)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_PIPELINING", "true")
+    let tasks = reference_tasks(cases, true, |i, s| args_for(root, i, s));
+    let expected = tasks.len();
+    let playbook = write_localhost_play(root, tasks);
+    let out = playbook_command(bin, &playbook, wrapper)
         .output()
         .expect("run reference ansible-playbook");
-    support::localhost_results(&out, play[0]["tasks"].as_array().map_or(0, Vec::len))
-}
-
-/// What is compared of a result: paths as `@D@`, backup names reduced to whether one
-/// was made, controller-added and timing keys dropped.
-fn view(result: &Value, root: &Path, volatile: &[&str]) -> Value {
-    let text = result
-        .to_string()
-        .replace(&root.display().to_string(), "@R@");
-    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-    for k in [
-        "invocation",
-        "_ansible_no_log",
-        "action",
-        "warnings",
-        "deprecations",
-        "start",
-        "end",
-        "delta",
-        "exception",
-        "_ansible_verbose_always",
-    ] {
-        v.remove(k);
-    }
-    for k in ["backup_file", "backup"] {
-        if let Some(b) = v.get_mut(k) {
-            *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
-        }
-    }
-    // Per-file stat values that differ between two copies of a tree.
-    if let Some(Value::Array(files)) = v.get_mut("files") {
-        for f in files.iter_mut().filter_map(Value::as_object_mut) {
-            for k in ["inode", "dev", "atime", "mtime", "ctime"] {
-                f.remove(k);
-            }
-        }
-    }
-    for k in volatile {
-        if let Some(x) = v.get_mut(*k) {
-            *x = json!("<volatile>");
-        }
-    }
-    Value::Object(v)
-}
-
-/// Files under a case directory: relative path -> (mode, content); backups by count.
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            let Ok(meta) = fs::symlink_metadata(&p) else {
-                continue;
-            };
-            let mode = format!("{:o}", meta.permissions().mode() & 0o7777);
-            if rel.ends_with('~') {
-                // Backup names carry a pid and a timestamp.
-                *out.entry("<backups>".into()).or_insert_with(String::new) += "b";
-            } else if meta.is_dir() {
-                out.insert(rel, format!("dir {mode}"));
-                stack.push(p);
-            } else if meta.file_type().is_symlink() {
-                let target = fs::read_link(&p).unwrap_or_default();
-                out.insert(rel, format!("link {}", target.display()));
-            } else {
-                let content = fs::read(&p).unwrap_or_default();
-                out.insert(rel, format!("{mode} {}", String::from_utf8_lossy(&content)));
-            }
-        }
-    }
-    out
+    support::localhost_results(&out, expected)
 }
 
 /// Our results for every step of every case, in order.
-fn run_ours(root: &Path, cases: &[Case]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for s in &c.steps {
-            let ctx = ModuleContext {
-                check_mode: s.check_mode,
-                diff: true,
-                ..Default::default()
-            };
-            out.push(run_module(s.module, &args_for(root, i, s), &ctx));
-        }
-    }
-    out
+fn run_ours_in(root: &Path, cases: &[Case]) -> Vec<Value> {
+    run_ours(cases, true, |i, s| args_for(root, i, s))
 }
 
-/// Every difference between the two sides: step results and final files.
-fn compare(
-    cases: &[Case],
-    ref_root: &Path,
-    reference: &[Value],
-    our_root: &Path,
-    ours: &[Value],
-) -> Vec<String> {
-    let mut mismatches = Vec::new();
-    let mut n = 0;
-    for (i, c) in cases.iter().enumerate() {
-        for (j, s) in c.steps.iter().enumerate() {
-            let want = view(&reference[n], ref_root, s.volatile);
-            let got = view(&ours[n], our_root, s.volatile);
-            n += 1;
-            if want != got {
-                mismatches.push(format!(
-                    "case {i} step {j} ({} {}):\n  reference: {want}\n  rsible:    {got}",
-                    s.module, s.args
-                ));
-            }
-        }
-        let (want, got) = (tree(&case_dir(ref_root, i)), tree(&case_dir(our_root, i)));
-        if want != got {
-            mismatches.push(format!(
-                "case {i} files:\n  reference: {want:?}\n  rsible:    {got:?}"
-            ));
+/// What is compared of a result: paths as `@R@`, backup names reduced to whether one
+/// was made, controller-added and timing keys dropped.
+fn view(result: &Value, root: &Path, s: &Step) -> Value {
+    let mut v = with_placeholder(result, root, "@R@");
+    remove_keys(&mut v, &["invocation"]);
+    remove_keys(&mut v, &CONTROLLER_KEYS);
+    remove_keys(&mut v, &TIMING_KEYS);
+    backup_made(&mut v, &["backup_file", "backup"]);
+    // Per-file stat values that differ between two copies of a tree.
+    if let Some(Value::Array(files)) = v.get_mut("files") {
+        for f in files.iter_mut().filter_map(Value::as_object_mut) {
+            remove_keys(f, &["inode", "dev", "atime", "mtime", "ctime"]);
         }
     }
-    mismatches
+    mark_volatile(&mut v, s.volatile);
+    Value::Object(v)
 }
 
 /// Run `cases` on both sides and fail with every difference.
@@ -497,14 +314,15 @@ fn assert_cases_match(cases: Vec<Case>) {
     prepare(ref_root.path(), &cases);
     prepare(our_root.path(), &cases);
     let reference = run_reference(&bin, ref_root.path(), &cases, &[]);
-    let ours = run_ours(our_root.path(), &cases);
-    let mismatches = compare(&cases, ref_root.path(), &reference, our_root.path(), &ours);
-    assert!(
-        mismatches.is_empty(),
-        "{} differences:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    let ours = run_ours_in(our_root.path(), &cases);
+    assert_no_differences(&compare(
+        &cases,
+        ref_root.path(),
+        &reference,
+        our_root.path(),
+        &ours,
+        view,
+    ));
 }
 
 // One test per module so that the reference runs of each proceed in parallel.
@@ -564,7 +382,7 @@ const NETNS_CHILD: &str = "RSIBLE_TEST_NETNS_RESULTS";
 fn sysctl_set_and_reload_match_the_reference_in_private_net_namespaces() {
     let cases = netns_cases();
     if let Ok(root) = std::env::var(NETNS_CHILD) {
-        let ours = run_ours(Path::new(&root), &cases);
+        let ours = run_ours_in(Path::new(&root), &cases);
         fs::write(
             Path::new(&root).join("results.json"),
             json!(ours).to_string(),
@@ -599,11 +417,12 @@ fn sysctl_set_and_reload_match_the_reference_in_private_net_namespaces() {
         serde_json::from_slice(&fs::read(our_root.path().join("results.json")).unwrap()).unwrap();
     let _ = fs::remove_file(our_root.path().join("results.json"));
     let _ = fs::remove_file(ref_root.path().join("play.yml"));
-    let mismatches = compare(&cases, ref_root.path(), &reference, our_root.path(), &ours);
-    assert!(
-        mismatches.is_empty(),
-        "{} differences:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_no_differences(&compare(
+        &cases,
+        ref_root.path(),
+        &reference,
+        our_root.path(),
+        &ours,
+        view,
+    ));
 }

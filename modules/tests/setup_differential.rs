@@ -11,9 +11,11 @@
 //!
 //! Needs RSIBLE_REF_BIN; without it the test fails unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
+mod support;
 use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::process::Command;
+use support::reference_bin;
 
 /// Facts Kubespray reads (magic_vars.txt sections B and D): must be equal.
 const KUBESPRAY_FACTS: &[&str] = &[
@@ -48,19 +50,6 @@ const VOLATILE: &[&str] = &[
     "env",
     "devices",
 ];
-
-fn ref_bin() -> Option<String> {
-    match std::env::var("RSIBLE_REF_BIN") {
-        Ok(b) if !b.is_empty() => Some(b),
-        _ => {
-            if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-                eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
-                return None;
-            }
-            panic!("set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)");
-        }
-    }
-}
 
 /// Runs every case's `setup` arguments as one task each in one
 /// ansible-playbook run (json callback) and returns each task's facts.
@@ -143,7 +132,7 @@ fn normalise(name: &str, v: &Value) -> Value {
 
 #[test]
 fn setup_matches_ansible_on_this_machine() {
-    let Some(bin) = ref_bin() else { return };
+    let Some(bin) = reference_bin() else { return };
     let reference = reference_facts(&bin, &[json!({})]).remove(0);
     let ours = our_facts(json!({}));
     let mut problems = Vec::new();
@@ -197,7 +186,7 @@ fn setup_matches_ansible_on_this_machine() {
 
 #[test]
 fn subsets_and_filters_match_ansible() {
-    let Some(bin) = ref_bin() else { return };
+    let Some(bin) = reference_bin() else { return };
     let cases: &[(&str, Value)] = &[
         ("gather_subset=!all", json!({"gather_subset": ["!all"]})),
         (

@@ -14,41 +14,18 @@
 //! unless RSIBLE_SKIP_DIFFERENTIAL=1.
 
 mod support;
-use rsible_modules::{run_module, ModuleContext};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
-use support::reference_bin;
-
-#[derive(Clone)]
-struct Step {
-    module: &'static str,
-    args: Value,
-    check_mode: bool,
-}
-
-fn step(module: &'static str, args: Value) -> Step {
-    Step {
-        module,
-        args,
-        check_mode: false,
-    }
-}
-
-fn checked(module: &'static str, args: Value) -> Step {
-    Step {
-        check_mode: true,
-        ..step(module, args)
-    }
-}
-
-/// A step run twice: the second run shows idempotence.
-fn twice(module: &'static str, args: Value) -> Vec<Step> {
-    vec![step(module, args.clone()), step(module, args)]
-}
+use support::reference::{playbook_argv, with_json_callback, write_localhost_play};
+use support::result_view::{
+    backup_made, remove_keys, with_placeholder, CONTROLLER_KEYS, TIMING_KEYS,
+};
+use support::steps::{checked, step, substituted, twice, Step};
+use support::{assert_no_differences, reference_bin};
 
 /// The files of the sandbox's /etc compared at the end (with the shadow-utils
 /// backups, `passwd-` ..., which Kubespray's end-to-end comparison sees too).
@@ -213,49 +190,20 @@ fn http_base() -> String {
 }
 
 fn args_for(root: &Path, s: &Step) -> Map<String, Value> {
-    let text = s
-        .args
-        .to_string()
-        .replace("@R@", &root.display().to_string())
-        .replace("@U@", &http_base());
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+    substituted(
+        &s.args,
+        &[("@R@", &root.display().to_string()), ("@U@", &http_base())],
+    )
 }
 
 fn run_reference(bin: &str, root: &Path, steps: &[Step]) -> Vec<Value> {
     let tasks: Vec<Value> = steps
         .iter()
         .enumerate()
-        .map(|(j, s)| {
-            let mut t = Map::new();
-            t.insert("name".into(), json!(format!("step {j}")));
-            t.insert(s.module.into(), Value::Object(args_for(root, s)));
-            t.insert("ignore_errors".into(), json!(true));
-            t.insert("check_mode".into(), json!(s.check_mode));
-            t.insert("diff".into(), json!(true));
-            Value::Object(t)
-        })
+        .map(|(j, s)| s.reference_task(format!("step {j}"), args_for(root, s), true))
         .collect();
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
-    let playbook = root.join("play.yml");
-    fs::write(&playbook, serde_json::to_string_pretty(&play).unwrap()).unwrap();
-    let argv = vec![
-        format!("{bin}/ansible-playbook"),
-        "-i".into(),
-        "localhost,".into(),
-        "-c".into(),
-        "local".into(),
-        "-e".into(),
-        format!("ansible_python_interpreter={bin}/python"),
-        playbook.display().to_string(),
-    ];
-    let out = sandboxed(root, &argv)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_PIPELINING", "true")
+    let playbook = write_localhost_play(root, tasks);
+    let out = with_json_callback(&mut sandboxed(root, &playbook_argv(bin, &playbook)))
         .output()
         .expect("run reference ansible-playbook");
     let _ = fs::remove_file(&playbook);
@@ -268,14 +216,7 @@ const CHILD_ROOT: &str = "RSIBLE_TEST_SANDBOX_ROOT";
 fn run_ours_here(root: &Path, steps: &[Step]) {
     let results: Vec<Value> = steps
         .iter()
-        .map(|s| {
-            let ctx = ModuleContext {
-                check_mode: s.check_mode,
-                diff: true,
-                ..Default::default()
-            };
-            run_module(s.module, &args_for(root, s), &ctx)
-        })
+        .map(|s| s.run_ours(&args_for(root, s), true))
         .collect();
     fs::write(root.join("results.json"), json!(results).to_string()).unwrap();
 }
@@ -307,28 +248,15 @@ fn run_ours(test_name: &str, root: &Path) -> Vec<Value> {
 
 /// What is compared of a result.
 fn view(result: &Value, root: &Path, extra: &Extra) -> Value {
-    let text = result
-        .to_string()
-        .replace(&root.display().to_string(), "@R@");
-    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-    if !extra.warnings {
-        v.remove("warnings");
-    }
-    for k in [
-        "invocation",
-        "_ansible_no_log",
-        "action",
-        "deprecations",
-        "start",
-        "end",
-        "delta",
-        "exception",
-        "_ansible_verbose_always",
-    ] {
-        v.remove(k);
-    }
-    if let Some(b) = v.get_mut("backup_file") {
-        *b = json!(b.as_str().is_some_and(|s| !s.is_empty()));
+    let mut v = with_placeholder(result, root, "@R@");
+    // Compared only where the test asks (`Extra::warnings`).
+    let warnings = v.remove("warnings");
+    remove_keys(&mut v, &["invocation"]);
+    remove_keys(&mut v, &CONTROLLER_KEYS);
+    remove_keys(&mut v, &TIMING_KEYS);
+    backup_made(&mut v, &["backup_file"]);
+    if let Some(w) = warnings.filter(|_| extra.warnings) {
+        v.insert("warnings".into(), w);
     }
     Value::Object(v)
 }
@@ -453,12 +381,7 @@ fn assert_steps_match_in(test_name: &str, steps: Vec<Step>, extra: &Extra) {
             ));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} differences:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_no_differences(&mismatches);
 }
 
 fn show(argv: &[&str]) -> Step {

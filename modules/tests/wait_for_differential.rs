@@ -13,8 +13,10 @@ use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
-use support::reference_bin;
+use support::reference::{playbook_command, write_localhost_play};
+use support::result_view::{remove_keys, with_placeholder, CONTROLLER_KEYS};
+use support::steps::substituted;
+use support::{assert_no_differences, reference_bin};
 
 /// A listener that accepts forever; with a banner, every client is sent it.
 fn serve(banner: Option<&'static [u8]>) -> u16 {
@@ -100,11 +102,7 @@ fn cases(open: u16, banner: u16, closed: u16) -> Vec<(Value, bool)> {
 }
 
 fn args_for(dir: &Path, args: &Value) -> Map<String, Value> {
-    let text = args.to_string().replace("@D@", &dir.display().to_string());
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+    substituted(args, &[("@D@", &dir.display().to_string())])
 }
 
 fn prepare(dir: &Path) {
@@ -114,21 +112,9 @@ fn prepare(dir: &Path) {
 /// What is compared: paths as `@D@`, no invocation or controller-added keys; the
 /// elapsed seconds are returned apart.
 fn view(result: &Value, dir: &Path) -> (Value, Option<i64>) {
-    let text = result
-        .to_string()
-        .replace(&dir.display().to_string(), "@D@");
-    let mut v: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-    for k in [
-        "invocation",
-        "_ansible_no_log",
-        "action",
-        "warnings",
-        "deprecations",
-        "exception",
-        "_ansible_verbose_always",
-    ] {
-        v.remove(k);
-    }
+    let mut v = with_placeholder(result, dir, "@D@");
+    remove_keys(&mut v, &["invocation"]);
+    remove_keys(&mut v, &CONTROLLER_KEYS);
     let elapsed = v.remove("elapsed").and_then(|e| e.as_i64());
     (Value::Object(v), elapsed)
 }
@@ -155,21 +141,8 @@ fn wait_for_matches_the_reference() {
                    "ignore_errors": true, "check_mode": check})
         })
         .collect();
-    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
-    let playbook = ref_dir.path().join("play.yml");
-    std::fs::write(
-        &playbook,
-        serde_json::to_string_pretty(&play).expect("json"),
-    )
-    .expect("write");
-    let reference = Command::new(format!("{bin}/ansible-playbook"))
-        .args(["-i", "localhost,", "-c", "local", "-e"])
-        .arg(format!("ansible_python_interpreter={bin}/python"))
-        .arg(&playbook)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_PIPELINING", "true")
+    let playbook = write_localhost_play(ref_dir.path(), tasks);
+    let reference = playbook_command(&bin, &playbook, &[])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -204,10 +177,5 @@ fn wait_for_matches_the_reference() {
             ));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} differences:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_no_differences(&mismatches);
 }

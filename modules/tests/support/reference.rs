@@ -1,8 +1,9 @@
-//! What the modules crate's differential tests share: finding the reference Ansible and
-//! reading its per-task results out of a `json` stdout callback run on `localhost`.
-#![allow(dead_code)] // each test file uses its own subset
+//! The reference Ansible: finding it, running a `localhost` playbook through it with
+//! the `json` stdout callback, and reading each task's result back.
 
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The reference Ansible's bin directory from RSIBLE_REF_BIN; `None` only when the run
@@ -10,23 +11,66 @@ use std::process::{Command, Output};
 /// differential test never passes quietly without its reference.
 pub fn reference_bin() -> Option<String> {
     match std::env::var("RSIBLE_REF_BIN") {
-        Ok(bin) => Some(bin),
-        Err(_) if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
+        Ok(bin) if !bin.is_empty() => Some(bin),
+        _ if std::env::var("RSIBLE_SKIP_DIFFERENTIAL").as_deref() == Ok("1") => {
             eprintln!("RSIBLE_SKIP_DIFFERENTIAL=1: skipping the differential test");
             None
         }
-        Err(_) => panic!(
+        _ => panic!(
             "set RSIBLE_REF_BIN to the reference Ansible's bin directory (or RSIBLE_SKIP_DIFFERENTIAL=1)"
         ),
     }
 }
 
+/// Writes `tasks` as the one play of `<dir>/play.yml` (localhost, no fact gathering)
+/// and returns the playbook's path.
+pub fn write_localhost_play(dir: &Path, tasks: Vec<Value>) -> PathBuf {
+    let play = json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}]);
+    let playbook = dir.join("play.yml");
+    fs::write(
+        &playbook,
+        serde_json::to_string_pretty(&play).expect("json"),
+    )
+    .expect("write play.yml");
+    playbook
+}
+
+/// The command line that runs `playbook` on `localhost` over the local connection with
+/// the reference's own Python (its collections and libraries live there).
+pub fn playbook_argv(bin: &str, playbook: &Path) -> Vec<String> {
+    vec![
+        format!("{bin}/ansible-playbook"),
+        "-i".into(),
+        "localhost,".into(),
+        "-c".into(),
+        "local".into(),
+        "-e".into(),
+        format!("ansible_python_interpreter={bin}/python"),
+        playbook.display().to_string(),
+    ]
+}
+
 /// The environment every reference run gets: json callback, no localhost warning, no
-/// retry files.
+/// retry files, pipelining (one Python process a task: faster, same results).
 pub fn with_json_callback(cmd: &mut Command) -> &mut Command {
     cmd.env("ANSIBLE_STDOUT_CALLBACK", "json")
         .env("ANSIBLE_LOCALHOST_WARNING", "false")
         .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_PIPELINING", "true")
+}
+
+/// The reference run of `playbook`, ready to start: `wrapper` (e.g. `unshare --net`)
+/// in front of `ansible-playbook` when not empty.
+pub fn playbook_command(bin: &str, playbook: &Path, wrapper: &[&str]) -> Command {
+    let argv: Vec<String> = wrapper
+        .iter()
+        .map(|w| w.to_string())
+        .chain(playbook_argv(bin, playbook))
+        .collect();
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    with_json_callback(&mut cmd);
+    cmd
 }
 
 /// The localhost result of each task of the first play, in task order; panics with the
