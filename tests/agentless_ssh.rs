@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rsible_testsupport::{SshdOptions, TestSshd};
+use rsible_testsupport::{SshdOptions, SudoPasswordUser, TestSshd};
 
 const TEST_USER: &str = "rsibletest";
 
@@ -339,6 +339,198 @@ fn agentless_host_runs_modules_through_python_like_ansible() {
             .any(|(p, _, t)| *p == "/become.txt" && t == "from rsibletest\n"),
         "{arm_files:?}"
     );
+
+    let Some(reference) = reference else {
+        return;
+    };
+    let ansible_root = dir.path().join("nodes-ansible");
+    let want = run(
+        &reference.join("ansible-playbook"),
+        dir.path(),
+        &ansible_root,
+        None,
+    );
+    assert_eq!(
+        want.code,
+        Some(0),
+        "ansible-playbook failed:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    assert_eq!(
+        got.stdout, want.stdout,
+        "stdout differs from ansible-playbook"
+    );
+    assert_eq!(tree(&rsible_root), tree(&ansible_root), "files differ");
+}
+
+/// Everything as root through sudo with a password, on an agentless host.
+const SUDO_PLAYBOOK: &str = r#"---
+- name: Agentless host with sudo
+  hosts: nodes
+  gather_facts: false
+  become: true
+  vars:
+    node_dir: "{{ nodes_root }}/{{ inventory_hostname }}"
+  tasks:
+    - name: Who runs the modules
+      ansible.builtin.command: id -un
+      register: who
+      changed_when: false
+
+    - name: Show the user
+      ansible.builtin.debug:
+        var: who.stdout
+
+    - name: A root-only directory
+      ansible.builtin.file:
+        path: "{{ node_dir }}"
+        state: directory
+        mode: "0700"
+
+    - name: Copy content as root
+      ansible.builtin.copy:
+        content: "root's {{ inventory_hostname }}\n"
+        dest: "{{ node_dir }}/root.txt"
+        mode: "0600"
+
+    - name: Stat it
+      ansible.builtin.stat:
+        path: "{{ node_dir }}/root.txt"
+      register: st
+
+    - name: Show the owner
+      ansible.builtin.debug:
+        msg: "{{ st.stat.pw_name }} {{ st.stat.mode }} {{ st.stat.size }}"
+
+    - name: A module without a native twin
+      ansible.builtin.getent:
+        database: passwd
+        key: root
+      register: ent
+
+    - name: Show its result
+      ansible.builtin.debug:
+        msg: "{{ ent.ansible_facts.getent_passwd.root[4] }}"
+
+    - name: No command line holds the password while a module runs
+      ansible.builtin.command: ps -eo args
+      register: procs
+      changed_when: false
+      failed_when: ansible_become_password in procs.stdout
+
+- name: The same host under the free strategy (its calls in the background)
+  hosts: nodes
+  gather_facts: false
+  become: true
+  strategy: free
+  tasks:
+    - name: A command as root
+      ansible.builtin.command: id -un
+      register: who_free
+      changed_when: false
+
+    - name: Show the user
+      ansible.builtin.debug:
+        var: who_free.stdout
+
+    - name: A module without a native twin, retried
+      ansible.builtin.getent:
+        database: passwd
+        key: root
+      register: ent_free
+      until: ent_free is not failed
+      retries: 1
+      delay: 0
+"#;
+
+#[test]
+fn agentless_host_becomes_root_through_sudo_with_a_password() {
+    let rsible = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
+    let dir = tempfile::tempdir().unwrap();
+    let shim = uname_shim(dir.path());
+    // A real aarch64 host shows aarch64 under sudo too: this user's sudo
+    // keeps the shim first in its secure_path, and its HOME (root's would
+    // hold the agent other tests cached, exec'd without asking `uname`).
+    let user = SudoPasswordUser::create(
+        "rsbag",
+        &[
+            format!(
+                "secure_path=\"{}:/usr/sbin:/usr/bin:/sbin:/bin\"",
+                shim.display()
+            ),
+            "env_keep+=HOME".to_string(),
+        ],
+    );
+    let arm = TestSshd::start_with(&SshdOptions {
+        extra_config: vec![format!("SetEnv PATH={}:/usr/bin:/bin", shim.display())],
+        ..SshdOptions::default()
+    })
+    .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
+    // sshd reads the authorized keys as the logging-in user.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(arm.dir(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        arm.dir().join("authorized_keys"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let python = "/usr/bin/python3";
+    assert!(Path::new(python).exists(), "prerequisite missing: {python}");
+    fs::write(
+        dir.path().join("inventory.ini"),
+        format!(
+            "[nodes]\n\
+             armnode ansible_host=127.0.0.1 ansible_port={} ansible_ssh_private_key_file={}\n\n\
+             [nodes:vars]\nansible_user={}\nansible_python_interpreter={python}\n\
+             ansible_become_password={}\n",
+            arm.port,
+            arm.client_key_path.display(),
+            user.name,
+            user.password,
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("ansible.cfg"),
+        "[defaults]\nhost_key_checking = False\nretry_files_enabled = False\n\
+         [ssh_connection]\npipelining = True\nssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=auto -o ControlPersist=60s\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("site.yml"), SUDO_PLAYBOOK).unwrap();
+
+    let reference = rsible_testsupport::reference_bin_dir();
+    let venv = reference.as_deref().and_then(Path::parent);
+    let rsible_root = dir.path().join("nodes-rsible");
+    let got = run(&rsible, dir.path(), &rsible_root, venv);
+    assert_eq!(
+        got.code,
+        Some(0),
+        "rsible failed:\n{}\n{}",
+        got.stdout,
+        got.stderr
+    );
+    assert_eq!(
+        got.stderr
+            .matches("The rsible agent cannot run on host armnode")
+            .count(),
+        1,
+        "the host must be found agentless once:\n{}",
+        got.stderr
+    );
+    assert!(
+        got.stdout.contains("\"who.stdout\": \"root\"")
+            && got.stdout.contains("\"who_free.stdout\": \"root\""),
+        "sudo did not make the modules run as root:\n{}",
+        got.stdout
+    );
+    assert!(
+        !got.stdout.contains(&user.password) && !got.stderr.contains(&user.password),
+        "the become password reached the output"
+    );
+    let root_file = rsible_root.join("armnode/root.txt");
+    let meta = fs::metadata(&root_file).expect("root.txt written");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
 
     let Some(reference) = reference else {
         return;

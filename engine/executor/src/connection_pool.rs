@@ -12,8 +12,8 @@ use rsible_connection::{
 use serde_json::{Map, Value};
 
 use crate::target::{
-    CallOutcome, CallSettings, CallTicket, PlannedCall, PythonCall, PythonOutput, RawCall,
-    RawOutcome, TargetRunner, TargetSpec, Unreachable,
+    CallOutcome, CallSettings, CallTicket, PlannedCall, PythonCall, PythonOutcome, PythonOutput,
+    RawCall, RawOutcome, TargetRunner, TargetSpec, Unreachable,
 };
 
 mod agentless;
@@ -282,6 +282,37 @@ fn call_on(
     }
 }
 
+/// Runs one planned call (a native module or a Python payload) on an open
+/// connection.
+fn call_planned(handle: &mut AgentHandle, call: &PlannedCall) -> CallOutcome {
+    match &call.python {
+        Some(py) => crate::target::python_outcome_as_call(python_on(handle, &py.as_call())),
+        None => call_on(handle, &call.module, &call.args, &call.settings),
+    }
+}
+
+/// Runs a Python-module payload on an open connection.
+fn python_on(handle: &mut AgentHandle, call: &PythonCall) -> PythonOutcome {
+    let run = rsible_connection::python::PythonRun {
+        payload: call.payload,
+        sha256: call.sha256,
+        interpreter: call.interpreter,
+        stdin: call.stdin,
+        env: call.env,
+        cwd: None,
+        async_job: call.async_job,
+    };
+    match handle.run_python(&run) {
+        Ok(out) => Ok(Ok(PythonOutput {
+            rc: out.rc,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })),
+        Err(e) if e.is_unreachable() => Err(Unreachable(e.to_string())),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
 fn failure(msg: String) -> Map<String, Value> {
     Map::from_iter([
         ("failed".to_string(), Value::Bool(true)),
@@ -367,29 +398,11 @@ impl TargetRunner for ConnectionPool {
         let Some(mut handle) = self.open.remove(target) else {
             return Err(Unreachable(self.dead_reason(target)));
         };
-        let run = rsible_connection::python::PythonRun {
-            payload: call.payload,
-            sha256: call.sha256,
-            interpreter: call.interpreter,
-            stdin: call.stdin,
-            env: call.env,
-            cwd: None,
-            async_job: call.async_job,
-        };
-        let (settled, result) = match handle.run_python(&run) {
-            Ok(out) => (
-                Ok(Map::new()),
-                Ok(Ok(PythonOutput {
-                    rc: out.rc,
-                    stdout: out.stdout,
-                    stderr: out.stderr,
-                })),
-            ),
-            Err(e) if e.is_unreachable() => {
-                let msg = e.to_string();
-                (Err(Unreachable(msg.clone())), Err(Unreachable(msg)))
-            }
-            Err(e) => (Ok(Map::new()), Ok(Err(e.to_string()))),
+        let result = python_on(&mut handle, call);
+        // The connection is kept unless it was lost.
+        let settled = match &result {
+            Err(u) => Err(u.clone()),
+            Ok(_) => Ok(Map::new()),
         };
         self.settle(target, handle, &settled);
         result
@@ -436,14 +449,13 @@ impl TargetRunner for ConnectionPool {
         }
     }
 
-    fn start_call(&mut self, ticket: CallTicket, call: &PlannedCall) -> Option<CallOutcome> {
-        // Agentless hosts answer at once: each module is its own session.
-        if let Some(outcome) =
-            self.call_agentless(&call.target, &call.module, &call.args, &call.settings)
-        {
-            return Some(outcome);
-        }
-        self.start_background(ticket, call)
+    fn start_call(
+        &mut self,
+        ticket: CallTicket,
+        call: &PlannedCall,
+        wait: Duration,
+    ) -> Option<CallOutcome> {
+        self.start_background(ticket, call, wait)
     }
 
     fn set_module_sources(&mut self, sources: ModuleSources) {
@@ -561,8 +573,7 @@ impl ConnectionPool {
                     };
                     let mut results = Vec::new();
                     for i in indexes {
-                        let c = &calls[i];
-                        let outcome = call_on(&mut handle, &c.module, &c.args, &c.settings);
+                        let outcome = call_planned(&mut handle, &calls[i]);
                         let lost = outcome.is_err();
                         results.push((i, outcome));
                         if lost {

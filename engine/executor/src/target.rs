@@ -82,6 +82,95 @@ pub struct PlannedCall {
     pub module: String,
     pub args: Value,
     pub settings: CallSettings,
+    /// A Python-module payload run instead of the native `module` (the
+    /// `free` strategy runs those in the background too); its outcome is
+    /// carried as `python_outcome_as_call` writes it.
+    pub python: Option<std::sync::Arc<OwnedPythonCall>>,
+}
+
+/// A `PythonCall` that owns its parts, to travel to another thread.
+pub struct OwnedPythonCall {
+    pub payload: std::sync::Arc<rsible_pymodule::Payload>,
+    pub interpreter: String,
+    pub stdin: String,
+    pub env: BTreeMap<String, String>,
+    pub async_job: Option<rsible_modules::protocol::AsyncJob>,
+}
+
+impl OwnedPythonCall {
+    pub fn as_call(&self) -> PythonCall<'_> {
+        PythonCall {
+            payload: &self.payload.bytes,
+            sha256: &self.payload.sha256,
+            interpreter: &self.interpreter,
+            stdin: &self.stdin,
+            env: &self.env,
+            async_job: self.async_job.as_ref(),
+        }
+    }
+}
+
+/// The module's input (its arguments, maybe secrets) is never printed.
+impl std::fmt::Debug for OwnedPythonCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedPythonCall")
+            .field("module", &self.payload.python_name)
+            .field("interpreter", &self.interpreter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `run_python` gave.
+pub type PythonOutcome = Result<Result<PythonOutput, String>, Unreachable>;
+
+/// Key marking a Python run the agent refused (`Ok(Err(msg))`) inside a
+/// `CallOutcome`.
+const PYTHON_REFUSED: &str = "_rsible_python_refused";
+
+/// A Python run's outcome in the shape of a module call's, so that it can
+/// wait among them (`PlannedCall::python`); `call_outcome_as_python` undoes it.
+pub fn python_outcome_as_call(outcome: PythonOutcome) -> CallOutcome {
+    let out = outcome?;
+    let mut map = Map::new();
+    match out {
+        Ok(out) => {
+            map.insert("rc".into(), Value::from(out.rc));
+            map.insert("stdout".into(), Value::String(out.stdout));
+            map.insert("stderr".into(), Value::String(out.stderr));
+        }
+        Err(msg) => {
+            map.insert(PYTHON_REFUSED.into(), Value::Bool(true));
+            map.insert("msg".into(), Value::String(msg));
+        }
+    }
+    Ok(map)
+}
+
+pub fn call_outcome_as_python(outcome: CallOutcome) -> PythonOutcome {
+    let map = outcome?;
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if map.contains_key(PYTHON_REFUSED) || !map.contains_key("rc") {
+        let msg = match text("msg") {
+            m if m.is_empty() => "the Python module's run gave no outcome".to_string(),
+            m => m,
+        };
+        return Ok(Err(msg));
+    }
+    let rc = map
+        .get("rc")
+        .and_then(Value::as_i64)
+        .and_then(|rc| i32::try_from(rc).ok())
+        .unwrap_or(1);
+    Ok(Ok(PythonOutput {
+        rc,
+        stdout: text("stdout"),
+        stderr: text("stderr"),
+    }))
 }
 
 /// What a module call gave: its result, or the host was unreachable.
@@ -128,24 +217,37 @@ pub trait TargetRunner {
         RawOutcome::Failed("raw commands are not available through this target runner".into())
     }
 
+    /// Runs one planned call: its Python payload when it has one, else its
+    /// native module.
+    fn run_planned(&mut self, call: &PlannedCall) -> CallOutcome {
+        match &call.python {
+            Some(py) => python_outcome_as_call(self.run_python(&call.target, &py.as_call())),
+            None => self.run_module(&call.target, &call.module, &call.args, &call.settings),
+        }
+    }
+
     /// Runs several calls, at most `forks` at a time, and returns their
     /// outcomes in the order of `calls`. Calls to the same target run one
     /// after the other. The default runs them all in turn.
     fn run_many(&mut self, calls: &[PlannedCall], forks: usize) -> Vec<CallOutcome> {
         let _ = forks;
-        calls
-            .iter()
-            .map(|c| self.run_module(&c.target, &c.module, &c.args, &c.settings))
-            .collect()
+        calls.iter().map(|c| self.run_planned(c)).collect()
     }
 
     /// Starts `call` without waiting for it (the `free` strategy lets each
     /// host go on as soon as its own call is done). Returns its outcome when
     /// it is already there, else None: `wait_call` gives it later under
-    /// `ticket`. The default runs the call at once.
-    fn start_call(&mut self, ticket: CallTicket, call: &PlannedCall) -> Option<CallOutcome> {
+    /// `ticket`. The call is made `wait` from now (a retry's delay, an async
+    /// job's poll interval). The default sleeps, then runs the call at once.
+    fn start_call(
+        &mut self,
+        ticket: CallTicket,
+        call: &PlannedCall,
+        wait: std::time::Duration,
+    ) -> Option<CallOutcome> {
         let _ = ticket;
-        Some(self.run_module(&call.target, &call.module, &call.args, &call.settings))
+        std::thread::sleep(wait);
+        Some(self.run_planned(call))
     }
 
     /// The outcome of a call `start_call` left running: the next one to

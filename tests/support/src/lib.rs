@@ -13,6 +13,7 @@ mod playbook_run;
 mod procs;
 mod reference;
 mod sshd;
+mod sudo_user;
 
 pub use http_server::TestHttpServer;
 pub use local_user::ensure_local_user;
@@ -21,3 +22,4 @@ pub use playbook_run::{run_playbook, write_files, PlaybookRun};
 pub use procs::{descendants, Proc};
 pub use reference::reference_bin_dir;
 pub use sshd::{SshdOptions, TestSshd};
+pub use sudo_user::SudoPasswordUser;

@@ -186,6 +186,25 @@ impl AgentlessHost {
         Ok(result)
     }
 
+    /// A planned call: its Python payload when it has one, else the module
+    /// its native call names.
+    pub fn call_planned(
+        &mut self,
+        call: &crate::target::PlannedCall,
+        shared: &Shared,
+    ) -> CallOutcome {
+        match &call.python {
+            Some(py) => crate::target::python_outcome_as_call(self.run_python(&py.as_call())),
+            None => self.call(
+                &call.target,
+                &call.module,
+                &call.args,
+                &call.settings,
+                shared,
+            ),
+        }
+    }
+
     /// A Python-module payload the executor packed (the fallback), run in
     /// its own session.
     pub fn run_python(
@@ -396,8 +415,7 @@ pub(super) fn run_units(
                 };
                 let mut results = Vec::new();
                 for i in indexes {
-                    let c = &calls[i];
-                    let outcome = host.call(&c.target, &c.module, &c.args, &c.settings, shared);
+                    let outcome = host.call_planned(&calls[i], shared);
                     let lost = outcome.is_err();
                     results.push((i, outcome));
                     if lost {

@@ -3,14 +3,20 @@
 //! opens the target's connection when it has none, makes the call and hands
 //! the connection back with the outcome. A target has one call running at
 //! a time; a second call to it waits for the first (its agent answers one
-//! request at a time).
+//! request at a time). A host that cannot run the agent is handed to the
+//! thread likewise (its `AgentlessHost`: each module its own ssh session).
+//! A call may ask to wait before it runs (an `until` retry's `delay`, an
+//! async job's poll interval): its thread sleeps first, holding its fork
+//! as an Ansible worker does.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::time::Duration;
 
 use rsible_connection::{AgentHandle, ConnError, ConnSpec, Connection};
 
-use super::{call_on, failure, ConnectionPool};
+use super::agentless::AgentlessHost;
+use super::{call_planned, failure, ConnectionPool};
 use crate::target::{CallOutcome, CallTicket, PlannedCall, TargetSpec, Unreachable};
 
 /// What a background call's thread sends back.
@@ -22,6 +28,8 @@ struct Finished {
     outcome: Result<CallOutcome, ConnError>,
     /// The call, made again without the agent when the host cannot run it.
     call: PlannedCall,
+    /// The agentless host the call ran on, handed back.
+    agentless: Option<AgentlessHost>,
 }
 
 pub(super) struct Background {
@@ -31,8 +39,9 @@ pub(super) struct Background {
     running: usize,
     /// Targets with a call running.
     busy: HashSet<TargetSpec>,
-    /// Calls to a busy target, started when it is free, in order.
-    queued: VecDeque<(CallTicket, PlannedCall)>,
+    /// Calls to a busy target, started when it is free, in order (with
+    /// the wait each asked for).
+    queued: VecDeque<(CallTicket, PlannedCall, Duration)>,
     /// Outcomes known without running (a dead target), not yet collected.
     ready: VecDeque<(CallTicket, CallOutcome)>,
 }
@@ -56,30 +65,42 @@ impl ConnectionPool {
         &mut self,
         ticket: CallTicket,
         call: &PlannedCall,
+        wait: Duration,
     ) -> Option<CallOutcome> {
         if let Some(outcome) = self.precheck(&call.target) {
             return Some(outcome);
         }
         if self.background.busy.contains(&call.target) {
-            self.background.queued.push_back((ticket, call.clone()));
+            self.background
+                .queued
+                .push_back((ticket, call.clone(), wait));
             return None;
         }
-        let handle = self.open.remove(&call.target);
-        let spec = match handle {
+        let agentless = self.agentless.remove(&call.target);
+        let handle = match agentless {
             Some(_) => None,
-            None => {
+            None => self.open.remove(&call.target),
+        };
+        let spec = match (&agentless, &handle) {
+            (None, None) => {
                 self.make_room(1);
                 Some(self.conn_spec(&call.target))
             }
+            _ => None,
         };
         self.background.busy.insert(call.target.clone());
         self.background.running += 1;
         let sender = self.background.sender.clone();
+        let shared = self.agentless_shared.clone();
         let call = call.clone();
-        let retained = call.clone();
         std::thread::spawn(move || {
             let target = call.target.clone();
-            let work = std::panic::AssertUnwindSafe(|| run_in_background(handle, spec, &call));
+            std::thread::sleep(wait);
+            let mut agentless = agentless;
+            let work = std::panic::AssertUnwindSafe(|| match agentless.as_mut() {
+                Some(host) => (None, Ok(host.call_planned(&call, &shared))),
+                None => run_in_background(handle, spec, &call),
+            });
             let (handle, outcome) = std::panic::catch_unwind(work).unwrap_or_else(|_| {
                 (
                     None,
@@ -93,7 +114,8 @@ impl ConnectionPool {
                 target,
                 handle,
                 outcome,
-                call: retained,
+                call,
+                agentless,
             });
         });
         None
@@ -116,6 +138,21 @@ impl ConnectionPool {
         };
         self.background.running -= 1;
         self.background.busy.remove(&finished.target);
+        if let Some(host) = finished.agentless {
+            let outcome = finished
+                .outcome
+                .unwrap_or_else(|e| Err(Unreachable(e.to_string())));
+            match &outcome {
+                Err(Unreachable(msg)) => {
+                    self.dead.insert(finished.target.clone(), msg.clone());
+                }
+                Ok(_) => {
+                    self.agentless.insert(finished.target.clone(), host);
+                }
+            }
+            self.start_queued_for(&finished.target);
+            return Some((finished.ticket, outcome));
+        }
         let outcome = match (finished.handle, finished.outcome) {
             (Some(handle), Ok(outcome)) => {
                 self.settle(&finished.target, handle, &outcome);
@@ -123,10 +160,14 @@ impl ConnectionPool {
             }
             (_, Err(ConnError::Become(msg))) => Ok(failure(msg)),
             (_, Err(ConnError::NoAgent(why))) => {
-                let call = finished.call;
+                // Made again, in the background, without the agent.
                 self.go_agentless(finished.target.clone(), why);
-                self.call_agentless(&call.target, &call.module, &call.args, &call.settings)
-                    .unwrap_or_else(|| Err(Unreachable("connection lost".into())))
+                let ticket = finished.ticket;
+                let again = self.start_background(ticket, &finished.call, Duration::ZERO);
+                return match again {
+                    Some(outcome) => Some((ticket, outcome)),
+                    None => self.wait_background(block),
+                };
             }
             (_, Err(e)) => {
                 let msg = e.to_string();
@@ -145,11 +186,12 @@ impl ConnectionPool {
             .background
             .queued
             .iter()
-            .position(|(_, c)| c.target == *target);
-        let Some((ticket, call)) = position.and_then(|i| self.background.queued.remove(i)) else {
+            .position(|(_, c, _)| c.target == *target);
+        let Some((ticket, call, wait)) = position.and_then(|i| self.background.queued.remove(i))
+        else {
             return;
         };
-        if let Some(outcome) = self.start_background(ticket, &call) {
+        if let Some(outcome) = self.start_background(ticket, &call, wait) {
             self.background.ready.push_back((ticket, outcome));
         }
     }
@@ -169,6 +211,6 @@ fn run_in_background(
         },
         (None, None) => return (None, Err(ConnError::Local("no connection to use".into()))),
     };
-    let outcome = call_on(&mut handle, &call.module, &call.args, &call.settings);
+    let outcome = call_planned(&mut handle, call);
     (Some(handle), Ok(outcome))
 }

@@ -156,7 +156,7 @@ impl<S: Sink> Executor<'_, S> {
         } else {
             async_ok_line(host, &outcome)
         };
-        self.async_line(&mut plan, line);
+        self.async_line(&mut plan, host, line);
         failed_as_bool(&mut outcome);
         super::results::normalize_result(&mut outcome);
         if !plan.lines.is_empty() {
@@ -176,14 +176,14 @@ impl<S: Sink> Executor<'_, S> {
     }
 
     /// Printed now, or kept for the loop item's result. A walk that only
-    /// records calls (prefetch.rs) prints nothing: the real walk will.
-    fn async_line(&mut self, plan: &mut AsyncPlan, line: String) {
-        if self.prefetch.is_recording() {
-            return;
-        }
+    /// records calls (prefetch.rs) prints nothing, the real walk will;
+    /// under `free` the first walk that gets here prints it.
+    fn async_line(&mut self, plan: &mut AsyncPlan, host: &str, line: String) {
         if plan.in_loop {
-            plan.lines.push(line);
-        } else {
+            if !self.prefetch.is_recording() {
+                plan.lines.push(line);
+            }
+        } else if self.prefetch.progress_line_due(host) {
             self.callback.async_line(&line);
         }
     }
@@ -236,7 +236,7 @@ impl<S: Sink> Executor<'_, S> {
             }
             time_left -= plan.poll as i64;
             let line = async_poll_line(host, &status);
-            self.async_line(plan, line);
+            self.async_line(plan, host, line);
         }
         if status.get("finished").map(int_of) != Some(1) {
             return obj(json!({

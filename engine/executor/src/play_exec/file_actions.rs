@@ -157,6 +157,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             module: module.to_string(),
             args,
             settings,
+            python: None,
         };
         let outcome = match self.prefetch.intercept(host, planned.clone()) {
             Intercept::Recorded(placeholder) => return placeholder,

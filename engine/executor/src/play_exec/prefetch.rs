@@ -121,6 +121,14 @@ struct HostCalls {
     wait: Option<Duration>,
     /// The wait that goes with `next`.
     next_wait: Option<Duration>,
+    /// Progress lines (`until` retries, async polls) are printed by the
+    /// first walk that reaches them, recording or not (the `free`
+    /// strategy: as they happen); else only by the real walk.
+    live_lines: bool,
+    /// How many progress lines were printed, and how many the current walk
+    /// reached.
+    lines_shown: usize,
+    lines_walked: usize,
 }
 
 #[derive(Default)]
@@ -132,6 +140,13 @@ pub(super) struct PrefetchState {
     pub(super) memo: super::prefetch_memo::TemplatedOnce,
     /// A `reboot` task's hosts rebooting side by side (`reboot_batch.rs`).
     pub(super) reboots: super::reboot_batch::RebootBatch,
+    /// Python-module runs are recorded like native calls (the `free`
+    /// strategy's walks, `record_next_call`); else a walk reaching one
+    /// leaves the batch.
+    python_recordable: bool,
+    /// The interpreter a recording walk discovered, by host: the walk goes
+    /// on with it without writing the fact, which the real walk does.
+    discovered: HashMap<String, String>,
 }
 
 /// What `module_call` should do with a call.
@@ -251,9 +266,53 @@ impl PrefetchState {
         self.recording
     }
 
+    /// Whether the progress line (an `until` retry, an async poll) the walk
+    /// of `host` reached is to be printed now (see `live_lines`).
+    pub(super) fn progress_line_due(&mut self, host: &str) -> bool {
+        let recording = self.recording;
+        match self.hosts.get_mut(host) {
+            Some(calls) if calls.live_lines => {
+                // Past a placeholder the walk has no real outcome to tell of.
+                if recording && (calls.left || calls.next.is_some()) {
+                    return false;
+                }
+                let reached = calls.lines_walked;
+                calls.lines_walked += 1;
+                if reached < calls.lines_shown {
+                    return false;
+                }
+                calls.lines_shown = reached + 1;
+                true
+            }
+            _ => !recording,
+        }
+    }
+
+    /// Whether a Python-module run is recorded as a call now (see
+    /// `python_recordable`).
+    pub(super) fn records_python(&self) -> bool {
+        self.recording && self.python_recordable
+    }
+
+    /// The interpreter discovered for `host` earlier in this recording walk.
+    pub(super) fn discovered_in_walk(&self, host: &str) -> Option<String> {
+        if !self.recording {
+            return None;
+        }
+        self.discovered.get(host).cloned()
+    }
+
+    /// Keeps what a recording walk discovered (see `discovered`).
+    pub(super) fn remember_discovered(&mut self, host: &str, interpreter: &str) {
+        self.discovered
+            .insert(host.to_string(), interpreter.to_string());
+    }
+
     /// Drops outcomes no execution took (a host that left the batch).
     pub(super) fn clear(&mut self) {
         self.recording = false;
+        self.python_recordable = false;
+        self.discovered.clear();
         self.hosts.clear();
         self.memo.clear();
         self.reboots.clear();
@@ -374,6 +433,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             match self.prefetch.hosts.get_mut(host) {
                 Some(entry) if !entry.left => {
                     entry.cursor = 0;
+                    entry.lines_walked = 0;
                     entry.next = None;
                 }
                 _ => continue,
@@ -407,47 +467,97 @@ impl ParkedCalls {
 
 impl<'a, S: Sink> Executor<'a, S> {
     /// Step 1 for one host: walks it once with the outcomes in `parked` and
-    /// returns the next call it asks for; None when it needs no further
-    /// call (or left the batch: its remaining calls are made by the walk).
+    /// returns the next call it asks for, with the wait it asked for before
+    /// it; None when it needs no further call (or left the batch: its
+    /// remaining calls are made by the walk), or after `max_rounds` calls.
+    /// Python-module runs are recorded as calls here.
     pub(super) fn record_next_call(
         &mut self,
         host: &str,
         parked: &mut ParkedCalls,
+        max_rounds: usize,
         mut walk: impl FnMut(&mut Self, &str),
-    ) -> Option<PlannedCall> {
-        if parked.0.done.len() >= MAX_ROUNDS {
+    ) -> Option<(PlannedCall, Duration)> {
+        if parked.0.done.len() >= max_rounds {
             return None;
         }
         self.prefetch.clear();
-        self.prefetch
-            .hosts
-            .insert(host.to_string(), std::mem::take(&mut parked.0));
+        let mut calls = std::mem::take(&mut parked.0);
+        calls.live_lines = true;
+        self.prefetch.hosts.insert(host.to_string(), calls);
+        self.prefetch.python_recordable = true;
         self.record_round(&[host.to_string()], &mut walk);
         let mut calls = self.prefetch.hosts.remove(host).unwrap_or_default();
         self.prefetch.clear();
         let next = calls.next.take().filter(|_| !calls.left);
+        let wait = calls.next_wait.take().unwrap_or_default();
         calls.cursor = 0;
         parked.0 = calls;
-        next
+        next.map(|call| (call, wait))
     }
 
     /// Step 3 for one host: its outcomes in place for the walk that follows.
-    pub(super) fn install_parked(&mut self, host: &str, parked: ParkedCalls) {
+    pub(super) fn install_parked(&mut self, host: &str, mut parked: ParkedCalls) {
         self.prefetch.clear();
-        if !parked.0.done.is_empty() {
+        if !parked.0.done.is_empty() || parked.0.lines_shown > 0 {
+            parked.0.lines_walked = 0;
             self.prefetch.hosts.insert(host.to_string(), parked.0);
         }
     }
 }
 
 /// A task whose calls the `free` strategy can record ahead, one call at a
-/// time (`strategy/free_run.rs`): as `qualifies_in_rounds`, but not an
-/// `async` task (its polls need the waits `prefetch_rounds` makes) nor a
-/// loop over a command's output (items computed once need the memo).
+/// time (`strategy/free_run.rs`): a module of the agent, `template`/`copy`,
+/// or a Python module (the fallback), with or without a loop, `until`,
+/// `async` or `throttle` (the scheduler honours it); not a loop over a
+/// command's output (items computed once need the memo), nor the actions
+/// the executor carries out itself (controller actions, `raw`, `reboot`,
+/// `package`/`service`, which pick their module from facts).
 pub(super) fn qualifies(task: &Task, frame: &Frame) -> bool {
-    qualifies_in_rounds(task, frame)
-        && !is_async(task, frame)
-        && !matches!(task.loop_with.as_deref(), Some("lines" | "pipe"))
+    if task.kind != rsible_playbook::TaskKind::Module
+        || frame.keyword(task, "run_once").is_some()
+        || matches!(task.loop_with.as_deref(), Some("lines" | "pipe"))
+        || (task.loop_items.is_some() && !loop_qualifies(task, frame))
+    {
+        return false;
+    }
+    let resolved = task.resolved_action.as_deref().unwrap_or(&task.action);
+    let action = short_action(resolved);
+    if super::python_fallback::is_library_override(resolved)
+        || EXECUTOR_ACTIONS.contains(&action.as_str())
+    {
+        return true;
+    }
+    !NOT_PREFETCHED.contains(&action.as_str()) && !FREE_FOREGROUND.contains(&action.as_str())
+}
+
+/// Actions the executor carries out itself beside `NOT_PREFETCHED`: run
+/// when the host reaches them under `free`.
+const FREE_FOREGROUND: &[&str] = &[
+    "package",
+    "service",
+    "raw",
+    "async_status",
+    "script",
+    "gather_facts",
+    "include_tasks",
+    "include_role",
+    "import_tasks",
+    "import_role",
+];
+
+/// How many calls the `free` strategy records for one task at most: each
+/// walk answers all earlier calls again, so a long loop costs its length
+/// squared in walks; `until` retries and async polls are short walks.
+pub(super) fn free_max_rounds(task: &Task, frame: &Frame) -> usize {
+    let repeats = ["until", "retries"]
+        .iter()
+        .any(|k| frame.keyword(task, k).is_some());
+    if repeats || is_async(task, frame) {
+        MAX_ASYNC_ROUNDS
+    } else {
+        MAX_ROUNDS
+    }
 }
 
 fn is_async(task: &Task, frame: &Frame) -> bool {

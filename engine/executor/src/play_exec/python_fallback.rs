@@ -18,10 +18,11 @@ use rsible_pymodule::{PayloadCache, SearchRoots};
 use rsible_templar::{Value, VarSource};
 use serde_json::{json, Map, Value as Json};
 
+use super::prefetch::Intercept;
 use super::{obj, Executor};
 use crate::frame::Frame;
 use crate::output::default_callback::Sink;
-use crate::target::PythonCall;
+use crate::target::{call_outcome_as_python, OwnedPythonCall, PlannedCall};
 use crate::vars::VarLayers;
 
 /// What the fallback keeps for the run.
@@ -100,7 +101,9 @@ impl<S: Sink> Executor<'_, S> {
         called_as: &str,
         args: Map<String, Json>,
     ) -> Map<String, Json> {
-        if self.prefetch.refuse_while_recording(call.host) {
+        // Linear's rounds cannot carry a Python run (the host leaves them);
+        // the free strategy's walks record it as a call.
+        if !self.prefetch.records_python() && self.prefetch.refuse_while_recording(call.host) {
             return failed("(prefetch placeholder)".into());
         }
         let Some(registry) = self.loader.map(|l| l.modules) else {
@@ -151,18 +154,27 @@ impl<S: Sink> Executor<'_, S> {
         };
         let stdin = document(&args, &settings);
         let spec = self.target_spec(call.host, call.scope, call.delegate);
-        let env = task_settings.env;
-        let outcome = self.runner.run_python(
-            &spec,
-            &PythonCall {
-                payload: &payload.bytes,
-                sha256: &payload.sha256,
-                interpreter: &interpreter,
-                stdin: &stdin,
-                env: &env,
-                async_job: task_settings.async_job.as_ref(),
-            },
-        );
+        let env = task_settings.env.clone();
+        let run = std::sync::Arc::new(OwnedPythonCall {
+            payload: payload.clone(),
+            interpreter: interpreter.clone(),
+            stdin,
+            env,
+            async_job: task_settings.async_job.clone(),
+        });
+        let planned = PlannedCall {
+            target: spec,
+            module: format!("python:{fqcn}"),
+            args: Json::Null,
+            settings: task_settings.clone(),
+            python: Some(run.clone()),
+        };
+        // Through the record of the free strategy's walks, as native calls.
+        let outcome = match self.prefetch.intercept(call.host, planned.clone()) {
+            Intercept::Recorded(placeholder) => return placeholder,
+            Intercept::Ready(outcome) => call_outcome_as_python(outcome),
+            Intercept::Call => self.runner.run_python(&planned.target, &run.as_call()),
+        };
         let mut result = match outcome {
             Err(u) => return obj(json!({"unreachable": true, "msg": u.0, "changed": false})),
             Ok(Err(msg)) => return failed(msg),
@@ -204,6 +216,12 @@ impl<S: Sink> Executor<'_, S> {
         if let Some(known) = known.and_then(|v| v.as_str().map(str::to_string)) {
             return Ok((known, None));
         }
+        if let Some(found) = self
+            .prefetch
+            .discovered_in_walk(call.delegate.unwrap_or(call.host))
+        {
+            return Ok((found, None));
+        }
         let candidates: Vec<String> = match call.scope.get("ansible_interpreter_python_fallback") {
             Some(raw) => match self.templar.template(&raw, call.scope) {
                 Ok(v) => v
@@ -233,9 +251,18 @@ impl<S: Sink> Executor<'_, S> {
         if probe.contains_key("unreachable") {
             return Err(probe);
         }
+        // A recording walk without the probe's outcome yet: it stops here.
+        if self.prefetch.walk_can_stop(call.host) {
+            return Err(probe);
+        }
         let stdout = probe.get("stdout").and_then(Json::as_str).unwrap_or("");
         let host = call.delegate.unwrap_or(call.host);
         let found = choose(stdout, &mode, host, &candidates);
+        if self.prefetch.is_recording() {
+            // The real walk writes the fact, from the same probe outcome.
+            self.prefetch.remember_discovered(host, &found.interpreter);
+            return Ok((found.interpreter, Some(found.warnings)));
+        }
         let st = self.state(host);
         std::sync::Arc::make_mut(&mut st.facts).insert(
             "discovered_interpreter_python".into(),

@@ -91,7 +91,10 @@ impl<'a, S: Sink> Executor<'a, S> {
             result.insert("_ansible_retry".into(), Json::Bool(true));
             result.insert("retries".into(), json!(policy.total));
             super::control::stamp_no_log(&mut result, no_log);
-            if let Some(view) = self.ctl.current_view.clone() {
+            // Printed once, by the first walk that gets here (prefetch.rs):
+            // under `free`, as the retry happens.
+            let view = self.ctl.current_view.clone();
+            if let Some(view) = view.filter(|_| self.prefetch.progress_line_due(host)) {
                 let shown = super::results::clean_copy(&result);
                 self.callback.runner_retry(&ResultView {
                     host,
@@ -99,7 +102,11 @@ impl<'a, S: Sink> Executor<'a, S> {
                     result: &shown,
                 });
             }
-            std::thread::sleep(policy.delay);
+            // Recorded walks leave the wait to the call's start (the free
+            // strategy's hosts wait side by side).
+            if self.prefetch.wait_before_call(host, policy.delay) {
+                std::thread::sleep(policy.delay);
+            }
             attempt += 1;
         }
     }

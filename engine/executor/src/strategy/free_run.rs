@@ -3,17 +3,22 @@
 //! one is done, whatever the other hosts are doing.
 //!
 //! The controller stays single-threaded; what runs side by side are the
-//! module calls. A task whose calls can be recorded ahead (the same tasks
-//! `prefetch.rs` runs side by side under `linear`) is walked for its host
-//! with the runner guarded, and the call it asks for is started in the
-//! background (`TargetRunner::start_call`), at most `forks` at a time. When
+//! module calls. A task whose calls can be recorded ahead (`prefetch.rs`'s
+//! `qualifies`: native and Python modules, `template`/`copy`, with loops,
+//! `until`, `async`, `throttle`) is walked for its host with the runner
+//! guarded, and the call it asks for is started in the background
+//! (`TargetRunner::start_call`, after the wait the walk asked for: an
+//! `until` delay, an async poll interval), at most `forks` at a time. When
 //! a call's outcome arrives, the host's walk is recorded again with it: a
 //! next call is started, or the task is run for real, its outcomes taken
 //! from the record, and its result printed. The implicit fact gathering
 //! and handlers (a host's flush is a series of steps, one per handler) go
-//! the same way. Other tasks (controller actions, includes, Python
-//! modules, `until`, `async`) run at once when the host reaches them; what
-//! an include brings goes to the host's cursor.
+//! the same way. Other tasks (controller actions, includes, `raw`,
+//! `package`/`service`) run at once when the host reaches them; what an
+//! include brings goes to the host's cursor.
+//!
+//! `throttle: N` as 2.18's free strategy: a host whose next task already
+//! runs on N hosts waits, and so do the hosts after it in the pass.
 //!
 //! Hosts are visited in passes, in inventory order, one step each, as
 //! 2.18's free strategy does: with `-f 1` or quick tasks the output is the
@@ -26,7 +31,7 @@ use rsible_playbook::{Item, Role, Task, TaskKind};
 
 use super::super::gather::gather_task;
 use super::super::notify::HandlerEntry;
-use super::super::prefetch::{qualifies, ParkedCalls};
+use super::super::prefetch::{free_max_rounds, qualifies, ParkedCalls};
 use super::super::{Executor, FatalError, PlayCtx};
 use super::cursor::{HostCursor, Step};
 use crate::frame::Frame;
@@ -65,6 +70,12 @@ enum Deferred {
     Flush,
 }
 
+/// The batch's other hosts, beside the one being advanced.
+struct Others<'r> {
+    before: &'r [HostRun],
+    after: &'r [HostRun],
+}
+
 /// One host going through the batch.
 struct HostRun {
     name: String,
@@ -73,6 +84,8 @@ struct HostRun {
     waiting: Option<Waiting>,
     /// The handler flush it is in, if any.
     flushing: Option<HandlerPass>,
+    /// Its next task, held back by the task's `throttle`.
+    throttled: Option<(Rc<Task>, Frame)>,
     done: bool,
 }
 
@@ -118,6 +131,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 cursor: HostCursor::new(ctx.play, base),
                 waiting: None,
                 flushing: None,
+                throttled: None,
                 done: false,
             })
             .collect();
@@ -138,6 +152,7 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) -> Result<(), FatalError> {
         let forks = self.options.forks.max(1);
         loop {
+            let mut held_back = false;
             for i in 0..runs.len() {
                 if runs[i].done || runs[i].waiting.is_some() {
                     continue;
@@ -146,13 +161,35 @@ impl<'a, S: Sink> Executor<'a, S> {
                 while self.free.in_flight >= forks {
                     self.free_collect(ctx, runs, true)?;
                 }
-                self.free_advance(ctx, base, &mut runs[i])?;
+                if runs[i].waiting.is_some() {
+                    continue;
+                }
+                match runs[i].throttled.take() {
+                    Some((task, frame)) => {
+                        self.free_start_throttled(ctx, runs, i, task, frame)?;
+                    }
+                    None => {
+                        let (before, rest) = runs.split_at_mut(i);
+                        let (run, after) = rest.split_first_mut().expect("i < len");
+                        let others = Others { before, after };
+                        self.free_advance(ctx, base, run, &others)?;
+                    }
+                }
+                // Throttled: this pass ends here, as in 2.18.
+                if runs[i].throttled.is_some() {
+                    held_back = true;
+                    break;
+                }
             }
             if runs.iter().all(|r| r.done) {
                 return Ok(());
             }
-            let idle = runs.iter().any(|r| !r.done && r.waiting.is_none());
-            self.free_collect(ctx, runs, !idle)?;
+            // A host held back by `throttle` waits for a call of its task
+            // to finish (one is running: that is what holds it back).
+            let idle = runs
+                .iter()
+                .any(|r| !r.done && r.waiting.is_none() && r.throttled.is_none());
+            self.free_collect(ctx, runs, held_back || !idle)?;
         }
     }
 
@@ -198,6 +235,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         ctx: &PlayCtx,
         base: &Frame,
         run: &mut HostRun,
+        others: &Others,
     ) -> Result<(), FatalError> {
         if let Some(entry) = self.free_next_handler(run) {
             return self.free_start_handler(ctx, run, entry);
@@ -222,10 +260,72 @@ impl<'a, S: Sink> Executor<'a, S> {
                     if !self.is_active(&run.name) || !self.tags_allow(&frame, &task) {
                         continue;
                     }
+                    if self.free_throttle_reached(ctx, run, &task, &frame, others) {
+                        run.throttled = Some((task, frame));
+                        return Ok(());
+                    }
                     return self.free_start_task(ctx, run, task, frame);
                 }
             }
         }
+    }
+
+    /// A host held back by `throttle` tries its task again.
+    fn free_start_throttled(
+        &mut self,
+        ctx: &PlayCtx,
+        runs: &mut [HostRun],
+        i: usize,
+        task: Rc<Task>,
+        frame: Frame,
+    ) -> Result<(), FatalError> {
+        let (before, rest) = runs.split_at_mut(i);
+        let (run, after) = rest.split_first_mut().expect("i < len");
+        let others = Others { before, after };
+        if self.free_throttle_reached(ctx, run, &task, &frame, &others) {
+            run.throttled = Some((task, frame));
+            return Ok(());
+        }
+        self.free_start_task(ctx, run, task, frame)
+    }
+
+    /// Whether `task`'s `throttle` (templated for `run`'s host) is reached:
+    /// as many other hosts have a call of it running.
+    fn free_throttle_reached(
+        &mut self,
+        ctx: &PlayCtx,
+        run: &HostRun,
+        task: &Rc<Task>,
+        frame: &Frame,
+        others: &Others,
+    ) -> bool {
+        let Some(node) = frame.keyword(task, "throttle") else {
+            return false;
+        };
+        let scope = self.scope_for(ctx, &run.name, frame, Some(task));
+        let limit = self
+            .templar
+            .template(&rsible_templar::from_yaml(node), &scope)
+            .ok()
+            .and_then(|v| {
+                v.as_str()
+                    .map(|s| s.trim().parse::<i64>().ok())
+                    .unwrap_or_else(|| i64::try_from(v).ok())
+            })
+            .unwrap_or(0);
+        if limit <= 0 {
+            return false;
+        }
+        let running = others
+            .before
+            .iter()
+            .chain(others.after.iter())
+            .filter(|r| {
+                matches!(&r.waiting, Some(Waiting { work: Work::Task(t, _), .. })
+                    if Rc::ptr_eq(t, task))
+            })
+            .count();
+        running as i64 >= limit
     }
 
     fn free_start_task(
@@ -341,22 +441,29 @@ impl<'a, S: Sink> Executor<'a, S> {
         work: Work,
         mut parked: ParkedCalls,
     ) -> Result<(), FatalError> {
+        let max_rounds = match &work {
+            Work::Task(task, frame) | Work::Handler(task, frame, _) => free_max_rounds(task, frame),
+            Work::Gather(task, frame) => free_max_rounds(task, frame),
+        };
         loop {
-            let next = self.record_next_call(&run.name, &mut parked, |ex, host| match &work {
-                Work::Task(task, frame) => {
-                    let scope = ex.scope_for(ctx, host, frame, Some(task));
-                    let _ = ex.run_on_host(ctx, task, frame, host, &scope);
-                }
-                Work::Gather(task, frame) => {
-                    let scope = ex.scope_for(ctx, host, frame, Some(task));
-                    let _ = ex.gather_call(ctx, task, frame, host, &scope);
-                }
-                Work::Handler(task, frame, _) => {
-                    let scope = ex.scope_for(ctx, host, frame, Some(task));
-                    let _ = ex.run_on_host(ctx, task, frame, host, &scope);
-                }
-            });
-            let Some(call) = next else {
+            let next =
+                self.record_next_call(&run.name, &mut parked, max_rounds, |ex, host| match &work {
+                    Work::Task(task, frame) => {
+                        let scope = ex.scope_for(ctx, host, frame, Some(task));
+                        ex.free_progress_view(task, frame, &scope, "TASK");
+                        let _ = ex.run_on_host(ctx, task, frame, host, &scope);
+                    }
+                    Work::Gather(task, frame) => {
+                        let scope = ex.scope_for(ctx, host, frame, Some(task));
+                        let _ = ex.gather_call(ctx, task, frame, host, &scope);
+                    }
+                    Work::Handler(task, frame, _) => {
+                        let scope = ex.scope_for(ctx, host, frame, Some(task));
+                        ex.free_progress_view(task, frame, &scope, "RUNNING HANDLER");
+                        let _ = ex.run_on_host(ctx, task, frame, host, &scope);
+                    }
+                });
+            let Some((call, wait)) = next else {
                 return match work {
                     Work::Task(task, frame) => {
                         self.free_finish_task(ctx, run, task, frame, Some(parked))
@@ -375,7 +482,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             };
             self.free.next_ticket += 1;
             let ticket = self.free.next_ticket;
-            match self.runner.start_call(ticket, &call) {
+            match self.runner.start_call(ticket, &call, wait) {
                 Some(outcome) => parked.push(call, outcome),
                 None => {
                     self.free.in_flight += 1;
@@ -389,6 +496,21 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
         }
+    }
+
+    /// The task a recording walk runs, for the progress lines it prints
+    /// (`until` retries, async polls: as they happen).
+    fn free_progress_view(
+        &mut self,
+        task: &Task,
+        frame: &Frame,
+        scope: &crate::vars::VarLayers,
+        prefix: &'static str,
+    ) {
+        let delegate = self.delegate_label(task, frame, scope);
+        let mut view = self.task_view(task, prefix, delegate);
+        view.name = self.templated_task_name(task, scope);
+        self.ctl.current_view = Some(view);
     }
 
     /// Runs `task` for `run`'s host as the linear walk runs it for one host
