@@ -538,7 +538,6 @@ const FREE_FOREGROUND: &[&str] = &[
     "service",
     "raw",
     "async_status",
-    "script",
     "gather_facts",
     "include_tasks",
     "include_role",
