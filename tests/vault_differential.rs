@@ -385,7 +385,7 @@ fn password_scripts_get_no_password_on_their_command_line() {
 }
 
 /// The playbook under test: inline values from both tools' encrypt_string,
-/// a vaulted group_vars file, vaulted copy and template sources.
+/// a vaulted group_vars file, vaulted copy, template and script sources.
 fn playbook_fixture(f: &Fixture) {
     let by_rsible = ok(
         &f.run(
@@ -432,6 +432,10 @@ fn playbook_fixture(f: &Fixture) {
     );
     f.write("files/secret.txt", "copied secret\n");
     f.write(
+        "files/secret.sh",
+        "#!/bin/sh\necho \"vaulted script: $1\"\n",
+    );
+    f.write(
         "templates/secret.j2",
         "token={{ api_token }} db={{ db_password }}\n",
     );
@@ -445,7 +449,9 @@ fn playbook_fixture(f: &Fixture) {
              \x20   - set_fact: copied=\"{{{{ api_token }}}}\"\n\
              \x20   - assert:\n        that: [\"copied == api_token\", \"db_password == 'hunter2'\"]\n\
              \x20   - copy: src=secret.txt dest=\"{{{{ playbook_dir }}}}/out/copied.txt\"\n\
-             \x20   - template: src=secret.j2 dest=\"{{{{ playbook_dir }}}}/out/rendered.txt\"\n",
+             \x20   - template: src=secret.j2 dest=\"{{{{ playbook_dir }}}}/out/rendered.txt\"\n\
+             \x20   - script: secret.sh \"two words\"\n      register: ran\n\
+             \x20   - debug: var=ran.stdout_lines\n",
             indent(&by_rsible),
             indent(&by_ansible)
         ),
@@ -453,6 +459,7 @@ fn playbook_fixture(f: &Fixture) {
     for (file, opts) in [
         ("group_vars/web.yml", ["--vault-id", "prod@prod-pw"]),
         ("files/secret.txt", ["--vault-password-file", "pw"]),
+        ("files/secret.sh", ["--vault-password-file", "pw"]),
         ("templates/secret.j2", ["--vault-password-file", "pw"]),
     ] {
         let mut args = vec!["encrypt", file];
@@ -496,6 +503,11 @@ fn playbook_with_vaulted_values_and_files_runs_identically() {
     assert_eq!(a.1, Some(0), "ansible-playbook failed:\n{}", a.0);
     assert_eq!(r.0, a.0, "output differs");
     assert_eq!(r.1, a.1);
+    assert!(
+        r.0.contains("\"vaulted script: two words\""),
+        "the vaulted script ran decrypted:\n{}",
+        r.0
+    );
     assert_eq!(
         (r.2.as_str(), r.3.as_str()),
         ("copied secret\n", "token={{ not templated }} db=hunter2\n")

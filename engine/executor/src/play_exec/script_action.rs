@@ -94,9 +94,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             Ok(p) => p,
             Err(msg) => return not_found_failure(msg),
         };
-        let bytes = match rsible_vault::read_file(&source) {
+        let bytes = match read_script(&source) {
             Ok(b) => b,
-            Err(e) => return action_failure(&e.to_string(), false),
+            Err(r) => return r,
         };
         if self.ctl.call_settings.check_mode {
             // Past creates/removes the script would run: with either of them
@@ -402,6 +402,27 @@ fn find_script(ctx: &PlayCtx, task: &Task, frame: &Frame, needle: &str) -> Resul
         "Could not find or access '{needle}'\nSearched in:\n\t{} on the Ansible Controller.\n{tail}",
         list.join("\n\t")
     ))
+}
+
+/// The script's bytes, decrypted when vaulted (2.18's `decrypt` default);
+/// a failure as the loader raises it.
+fn read_script(path: &Path) -> Result<Vec<u8>, Map<String, Json>> {
+    use rsible_vault::{ReadError, VaultError};
+    rsible_vault::read_file(path).map_err(|e| {
+        let (class, msg) = match e {
+            ReadError::Vault(VaultError::NoSecrets) => (
+                "ansible.errors.AnsibleParserError",
+                format!(
+                    "A vault password or secret must be specified to decrypt {}",
+                    path.display()
+                ),
+            ),
+            ReadError::Vault(v) => ("ansible.parsing.vault.AnsibleVaultError", v.to_string()),
+            ReadError::Io(io) => ("ansible.errors.AnsibleError", io.to_string()),
+        };
+        let exception = format!("{class}: {msg}\n");
+        obj(json!({"failed": true, "changed": false, "msg": msg, "exception": exception}))
+    })
 }
 
 fn expand_home(path: &str) -> String {
