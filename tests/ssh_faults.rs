@@ -7,11 +7,14 @@
 use std::fs;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use rsible_testsupport::{descendants, SshdOptions, TestSshd};
+use rsible_testsupport::{
+    agents_and_commands, assert_none_left, descendants, finish, spawn_playbook, SshdOptions,
+    TestSshd,
+};
 
 const PLAYBOOK: &str = r#"---
 - name: Nap
@@ -47,13 +50,11 @@ impl Bed {
         let dir = tempfile::tempdir().expect("temp dir");
         let inventory = format!(
             "[nodes]\nkube1 ansible_host=127.0.0.1 nap={}\nkube2 ansible_host={address} nap={}\n\n\
-             [nodes:vars]\nansible_port={}\nansible_user={}\nansible_ssh_private_key_file={}\n\
-             ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
+             [nodes:vars]\nansible_port={}\n{}",
             naps.0,
             naps.1,
             sshd.port,
-            sshd.user,
-            sshd.client_key_path.display(),
+            sshd.inventory_login_vars(),
         );
         fs::write(dir.path().join("inventory.ini"), inventory).unwrap();
         fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
@@ -70,26 +71,12 @@ impl Bed {
     }
 
     fn start(&self, extra: &[&str]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_rsible-playbook"))
-            .args(["-i", "inventory.ini", "site.yml"])
-            .args(extra)
-            .current_dir(self.path())
-            .env("ANSIBLE_CONFIG", self.path().join("ansible.cfg"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("rsible-playbook runs")
-    }
-
-    /// What the sshd started that is still running and is ours: agents and
-    /// the commands they run (a ControlPersist master session may remain, by design).
-    fn leftovers(&self, marker: &str) -> Vec<String> {
-        descendants(self.sshd.pid())
-            .into_iter()
-            .filter(|p| p.cmdline.contains(marker) || p.argv.get(1).is_some_and(|a| a == "agent"))
-            .map(|p| format!("{} {}", p.pid, p.cmdline))
-            .collect()
+        let args = ["-i", "inventory.ini", "site.yml"].iter().chain(extra);
+        spawn_playbook(
+            Path::new(env!("CARGO_BIN_EXE_rsible-playbook")),
+            self.path(),
+            args,
+        )
     }
 
     /// Waits until a process started through the sshd runs `marker`.
@@ -125,52 +112,7 @@ impl Bed {
 
     /// Waits up to `limit` for nothing of ours to be left on the target side.
     fn assert_nothing_left(&self, marker: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = self.leftovers(marker);
-            if left.is_empty() {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("still running on the target after {limit:?}: {left:#?}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-/// Waits up to `limit` for the run to end (kills it and fails otherwise).
-fn finish(mut child: Child, limit: Duration) -> Finished {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let mut stdout = String::new();
-            let mut stderr = String::new();
-            if let Some(mut o) = child.stdout.take() {
-                let _ = o.read_to_string(&mut stdout);
-            }
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut stderr);
-            }
-            return Finished {
-                code: status.code(),
-                stdout,
-                stderr,
-                took: start.elapsed(),
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("rsible-playbook still running {limit:?} after it should have stopped");
-        }
-        sleep(Duration::from_millis(20));
+        assert_none_left(limit, || agents_and_commands(self.sshd.pid(), marker));
     }
 }
 
@@ -261,23 +203,8 @@ fn killed_ssh_session_makes_the_host_unreachable_and_the_retry_reruns_it() {
         "{}",
         run.stdout
     );
-    let recap_line = |host: &str| {
-        run.stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("{host} ")))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    };
-    assert!(
-        recap_line("kube1").starts_with("kube1 : ok=0 changed=0 unreachable=1 failed=0"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        recap_line("kube2").starts_with("kube2 : ok=2 changed=2 unreachable=0 failed=0"),
-        "{}",
-        run.stdout
-    );
+    run.assert_recap("kube1", "ok=0 changed=0 unreachable=1 failed=0");
+    run.assert_recap("kube2", "ok=2 changed=2 unreachable=0 failed=0");
     assert_eq!(retry_file(&bed).as_deref(), Some("kube1\n"));
     // The agent that ran kube1's sleep saw its controller go and stopped it.
     bed.assert_nothing_left("sleep 42.5", Duration::from_secs(3));

@@ -12,13 +12,16 @@ use std::fs;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, sleep};
 use std::time::{Duration, Instant};
 
-use rsible_testsupport::{descendants, SshdOptions, TestSshd};
+use rsible_testsupport::{
+    agents_and_commands, assert_none_left, descendants, finish, spawn_playbook, PlaybookRun,
+    SshdOptions, TestSshd,
+};
 
 /// A project (inventory, playbook, ansible.cfg) and the sshd its hosts use.
 struct Bed {
@@ -45,11 +48,9 @@ impl Bed {
             inventory.push_str(&format!("{line} work_dir={}\n", work.display()));
         }
         inventory.push_str(&format!(
-            "\n[nodes:vars]\nansible_port={}\nansible_user={}\nansible_ssh_private_key_file={}\n\
-             ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
+            "\n[nodes:vars]\nansible_port={}\n{}",
             sshd.port,
-            sshd.user,
-            sshd.client_key_path.display(),
+            sshd.inventory_login_vars(),
         ));
         fs::write(dir.path().join("inventory.ini"), inventory).unwrap();
         fs::write(dir.path().join("site.yml"), playbook).unwrap();
@@ -70,33 +71,22 @@ impl Bed {
     }
 
     fn start(&self, extra: &[&str]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_rsible-playbook"))
-            .args(["-i", "inventory.ini", "site.yml", "-f", "5"])
-            .args(extra)
-            .current_dir(self.path())
-            .env("ANSIBLE_CONFIG", self.path().join("ansible.cfg"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("rsible-playbook runs")
+        let args = ["-i", "inventory.ini", "site.yml", "-f", "5"]
+            .iter()
+            .chain(extra);
+        spawn_playbook(
+            Path::new(env!("CARGO_BIN_EXE_rsible-playbook")),
+            self.path(),
+            args,
+        )
     }
 
-    fn run(&self, extra: &[&str]) -> Finished {
+    fn run(&self, extra: &[&str]) -> PlaybookRun {
         finish(self.start(extra), Duration::from_secs(90))
     }
 
     fn retry_file(&self) -> Option<String> {
         fs::read_to_string(self.path().join("site.retry")).ok()
-    }
-
-    /// Agents, and commands containing `marker`, still running under the sshd.
-    fn leftovers(&self, marker: &str) -> Vec<String> {
-        descendants(self.sshd.pid())
-            .into_iter()
-            .filter(|p| p.cmdline.contains(marker) || p.argv.get(1).is_some_and(|a| a == "agent"))
-            .map(|p| format!("{} {}", p.pid, p.cmdline))
-            .collect()
     }
 
     /// Every process on the machine running `marker` (orphans included: a
@@ -109,99 +99,14 @@ impl Bed {
             .collect()
     }
 
+    /// Waits up to `limit` for no agent or `marker` command of ours to be
+    /// left, under the sshd or anywhere else.
     fn assert_nothing_left(&self, marker: &str, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let mut left = self.leftovers(marker);
+        assert_none_left(limit, || {
+            let mut left = agents_and_commands(self.sshd.pid(), marker);
             left.extend(Self::anywhere(marker));
-            if left.is_empty() {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("still running after {limit:?}: {left:#?}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Finished {
-    /// The recap line of `host`, whitespace collapsed.
-    fn recap(&self, host: &str) -> String {
-        let tail = self.stdout.split("PLAY RECAP").nth(1).unwrap_or_default();
-        tail.lines()
-            .find(|l| l.starts_with(&format!("{host} ")))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    }
-
-    fn assert_recap(&self, host: &str, expected: &str) {
-        assert!(
-            self.recap(host)
-                .starts_with(&format!("{host} : {expected}")),
-            "recap of {host}: want '{expected}'\n{}",
-            self.describe()
-        );
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.took, self.stdout, self.stderr
-        )
-    }
-
-    /// The `fatal: [host]: ...` line.
-    fn fatal_line(&self, host: &str) -> String {
-        self.stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("fatal: [{host}]")))
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-fn finish(mut child: Child, limit: Duration) -> Finished {
-    let start = Instant::now();
-    // Drain the pipes while waiting: a chatty run must not block on a full pipe.
-    let mut out_pipe = child.stdout.take().expect("stdout piped");
-    let mut err_pipe = child.stderr.take().expect("stderr piped");
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let took = start.elapsed();
-            return Finished {
-                code: status.code(),
-                stdout: out_reader.join().unwrap_or_default(),
-                stderr: err_reader.join().unwrap_or_default(),
-                took,
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "rsible-playbook still running after {limit:?}; stdout so far:\n{}",
-                out_reader.join().unwrap_or_default()
-            );
-        }
-        sleep(Duration::from_millis(20));
+            left
+        });
     }
 }
 
@@ -388,10 +293,8 @@ fn ssh_retries_reconnect_with_backoff_until_the_host_answers() {
         inventory.push_str(&format!("{line} work_dir={}\n", work.display()));
     }
     inventory.push_str(&format!(
-        "\n[nodes:vars]\nansible_user={}\nansible_ssh_private_key_file={}\n\
-         ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n",
-        bed.sshd.user,
-        bed.sshd.client_key_path.display(),
+        "\n[nodes:vars]\n{}",
+        bed.sshd.inventory_login_vars()
     ));
     fs::write(bed.path().join("inventory.ini"), inventory).unwrap();
     fs::write(bed.path().join("site.yml"), TWO_FILES).unwrap();

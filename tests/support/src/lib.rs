@@ -14,12 +14,14 @@ mod procs;
 mod reference;
 mod sshd;
 mod sudo_user;
+mod watched_run;
 
 pub use http_server::TestHttpServer;
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
 pub use playbook_run::{run_playbook, write_files, PlaybookRun};
-pub use procs::{descendants, Proc};
+pub use procs::{agents_and_commands, assert_none_left, descendants, Proc};
 pub use reference::reference_bin_dir;
 pub use sshd::{SshdOptions, TestSshd};
 pub use sudo_user::SudoPasswordUser;
+pub use watched_run::{finish, spawn_playbook};

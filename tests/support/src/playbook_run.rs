@@ -17,6 +17,44 @@ pub struct PlaybookRun {
     pub took: Duration,
 }
 
+impl PlaybookRun {
+    /// The PLAY RECAP line of `host`, whitespace collapsed (empty when none).
+    pub fn recap(&self, host: &str) -> String {
+        let tail = self.stdout.split("PLAY RECAP").nth(1).unwrap_or_default();
+        tail.lines()
+            .find(|l| l.starts_with(&format!("{host} ")))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
+
+    /// Asserts that `host`'s recap line starts with `host : expected`.
+    pub fn assert_recap(&self, host: &str, expected: &str) {
+        assert!(
+            self.recap(host)
+                .starts_with(&format!("{host} : {expected}")),
+            "recap of {host}: want '{expected}'\n{}",
+            self.describe()
+        );
+    }
+
+    /// Exit code, time and both outputs, for failure messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit {:?} after {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.took, self.stdout, self.stderr
+        )
+    }
+
+    /// The `fatal: [host]: ...` line (empty when none).
+    pub fn fatal_line(&self, host: &str) -> String {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("fatal: [{host}]")))
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
 /// Writes each `(name, content)` into `dir`; panics naming the file that
 /// could not be written.
 pub fn write_files(dir: &Path, files: &[(&str, &str)]) {

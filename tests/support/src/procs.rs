@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
 
 /// A live process: its id and its command line (arguments joined by spaces).
 #[derive(Debug, Clone)]
@@ -65,4 +67,32 @@ pub fn descendants(root: u32) -> Vec<Proc> {
     }
     out.sort_by_key(|p| p.pid);
     out
+}
+
+/// What is still running under `root` (a test sshd) that a run of ours
+/// started: rsible agents, and commands containing `marker`; as `PID CMDLINE`.
+/// A ControlPersist master session may remain, by design, and is not listed.
+pub fn agents_and_commands(root: u32, marker: &str) -> Vec<String> {
+    descendants(root)
+        .into_iter()
+        .filter(|p| p.cmdline.contains(marker) || p.argv.get(1).is_some_and(|a| a == "agent"))
+        .map(|p| format!("{} {}", p.pid, p.cmdline))
+        .collect()
+}
+
+/// Waits up to `limit` for `left()` (processes described as text) to be
+/// empty; panics listing what is still running then. Processes take a moment
+/// to notice their controller went away, hence the wait.
+pub fn assert_none_left(limit: Duration, left: impl Fn() -> Vec<String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let still = left();
+        if still.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!("still running after {limit:?}: {still:#?}");
+        }
+        sleep(Duration::from_millis(50));
+    }
 }
