@@ -59,7 +59,7 @@ const NOT_PREFETCHED: &[&str] = &[
 ];
 
 /// Actions the executor carries out through native modules of another name
-/// (`script`: stat, command, copy, file).
+/// (`script`: command, copy, file).
 const EXECUTOR_ACTIONS: &[&str] = &["template", "copy", "script"];
 
 /// Rounds of calls per task at most: a walk repeats the calls before its

@@ -1,6 +1,6 @@
 //! The `script` action: a script found on the controller is sent to the
 //! target and run there with its arguments, as Ansible's script action
-//! plugin does. The agent does the target's part: `stat` for
+//! plugin does. The agent does the target's part: `test -e` for
 //! `creates`/`removes`, a private temporary directory, `copy` of the
 //! script's bytes (mode 0700), the shell that runs it (as the become user,
 //! with the task's environment), and the directory's removal.
