@@ -37,6 +37,13 @@ command -v gpg >/dev/null || need_pkgs+=(gpg)
 # The reference's ansible.posix.selinux needs libselinux's Python binding (it respawns
 # into the system Python to find it).
 /usr/bin/python3 -c 'import selinux' 2>/dev/null || need_pkgs+=(python3-selinux)
+# The dnf differential test builds test rpms (rpmbuild), a local repository
+# (createrepo_c) and installs into a throwaway installroot with the dnf CLI (rsible)
+# and dnf's Python bindings (the reference module, under /usr/bin/python3).
+command -v rpmbuild >/dev/null || need_pkgs+=(rpm)
+command -v createrepo_c >/dev/null || need_pkgs+=(createrepo-c)
+command -v dnf >/dev/null || need_pkgs+=(dnf)
+/usr/bin/python3 -c 'import dnf' 2>/dev/null || need_pkgs+=(python3-dnf)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq

@@ -123,7 +123,11 @@ impl ModuleRegistry {
     pub fn builtin_only() -> Self {
         ModuleRegistry {
             builtin: BUILTIN_FALLBACK.iter().map(|s| s.to_string()).collect(),
-            builtin_redirects: HashMap::new(),
+            // ansible-core 2.18's action redirect (the yum module is gone).
+            builtin_redirects: HashMap::from([(
+                "yum".to_string(),
+                "ansible.builtin.dnf".to_string(),
+            )]),
             library: RefCell::new(HashSet::new()),
             library_dirs: RefCell::new(LibraryDirs::default()),
             core: None,
@@ -434,6 +438,7 @@ fn scan_module_redirects(text: &str) -> Option<HashMap<String, String>> {
     let mut out = HashMap::new();
     let mut in_routing = false;
     let mut in_modules = false;
+    let mut in_action = false;
     let mut current: Option<&str> = None;
     for line in text.lines() {
         let trimmed = line.trim_end();
@@ -447,7 +452,10 @@ fn scan_module_redirects(text: &str) -> Option<HashMap<String, String>> {
                 in_modules = false;
             }
             2 if in_routing => {
-                in_modules = trimmed.trim_start() == "modules:";
+                // Action redirects name actions too (`yum` -> the dnf action); a
+                // module redirect of the same name wins.
+                in_modules = matches!(trimmed.trim_start(), "modules:" | "action:");
+                in_action = trimmed.trim_start() == "action:";
                 current = None;
             }
             4 if in_modules => current = trimmed.trim_start().strip_suffix(':'),
@@ -455,10 +463,10 @@ fn scan_module_redirects(text: &str) -> Option<HashMap<String, String>> {
                 if let (Some(name), Some(target)) =
                     (current, trimmed.trim_start().strip_prefix("redirect:"))
                 {
-                    out.insert(
-                        name.to_string(),
-                        target.trim().trim_matches(['"', '\'']).to_string(),
-                    );
+                    let target = target.trim().trim_matches(['"', '\'']).to_string();
+                    if !in_action || !out.contains_key(name) {
+                        out.insert(name.to_string(), target);
+                    }
                 }
             }
             _ => {}
@@ -540,6 +548,7 @@ mod tests {
         );
         assert_eq!(r.resolve("no_such_module"), None);
         assert_eq!(r.resolve("community.general.ini_file"), None);
+        assert_eq!(r.resolve("yum").as_deref(), Some("ansible.builtin.dnf"));
     }
 
     #[test]
@@ -551,6 +560,17 @@ mod tests {
             Some("ansible.posix.sysctl")
         );
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn runtime_scan_reads_action_redirects_after_module_ones() {
+        let text = "plugin_routing:\n  modules:\n    a:\n      redirect: x.y.module_a\n  action:\n    a:\n      redirect: x.y.action_a\n    yum:\n      redirect: ansible.builtin.dnf\n";
+        let map = scan_module_redirects(text).unwrap();
+        assert_eq!(
+            map.get("yum").map(String::as_str),
+            Some("ansible.builtin.dnf")
+        );
+        assert_eq!(map.get("a").map(String::as_str), Some("x.y.module_a"));
     }
 
     #[test]

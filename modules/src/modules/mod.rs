@@ -13,6 +13,9 @@ mod backup;
 mod blockinfile;
 mod command;
 mod copy;
+mod dnf;
+mod dnf_cli;
+mod dnf_plan;
 mod dpkg_selections;
 mod file;
 mod find;
@@ -240,6 +243,11 @@ const NATIVE: &[NativeModule] = &[
         run: apt::run,
     },
     NativeModule {
+        name: "dnf",
+        spec: dnf::SPEC,
+        run: dnf::run,
+    },
+    NativeModule {
         name: "apt_repository",
         spec: apt_repository::SPEC,
         run: apt_repository::run_module,
@@ -318,6 +326,7 @@ pub fn runs_natively(module: &str, args: &Map<String, Value>) -> bool {
         "apt" => apt::declines(args),
         "apt_repository" => apt_repository::declines(args),
         "apt_key" => apt_key::declines(args),
+        "dnf" => dnf::declines(args),
         "package_facts" => package_facts::declines(args),
         "replace" => replace::declines(args),
         "lineinfile" => lineinfile::declines(args),

@@ -18,6 +18,8 @@ use rsible_pymodule::{PayloadCache, SearchRoots};
 use rsible_templar::{Value, VarSource};
 use serde_json::{json, Map, Value as Json};
 
+mod dnf_action;
+
 use super::prefetch::Intercept;
 use super::{obj, Executor};
 use crate::frame::Frame;
@@ -33,7 +35,7 @@ pub struct FallbackState {
 
 /// Action plugins of ansible-core that only run their module in the cases
 /// rsible lets through (named in the check below).
-const PASS_THROUGH_ACTIONS: &[&str] = &["uri", "unarchive"];
+const PASS_THROUGH_ACTIONS: &[&str] = &["uri", "unarchive", "dnf"];
 
 /// One module execution: which task asks, for which host.
 pub(super) struct ModuleCallCtx<'t> {
@@ -60,6 +62,7 @@ impl<S: Sink> Executor<'_, S> {
             .unwrap_or_else(|| call.task.action.clone());
         match action {
             "package" if !is_library_override(&resolved) => self.package_action(call, args),
+            "dnf" if !is_library_override(&resolved) => self.dnf_action(call, args),
             "service" if !is_library_override(&resolved) => self.service_action(call, args),
             "uri" if !is_library_override(&resolved) => {
                 let check_mode = self.ctl.call_settings.check_mode;
@@ -475,6 +478,9 @@ fn action_passes_through(fqcn: &str, short: &str, args: &Map<String, Json>) -> b
     match short {
         "uri" => !args.contains_key("src"),
         "unarchive" => args.get("remote_src").is_some_and(super::json_truthy),
+        // Reached after the dnf action (dnf_action.rs) chose the backend, or from
+        // the package action, which runs the module directly as Ansible's does.
+        "dnf" => true,
         _ => false,
     }
 }
