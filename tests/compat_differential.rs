@@ -33,7 +33,22 @@ fn mask_times(text: &str) -> String {
     let text = elapsed
         .replace_all(&text, r#""elapsed": <masked>"#)
         .into_owned();
-    mask_profile_tasks(&mask_async_jobs(&text))
+    mask_profile_tasks(&mask_async_jobs(&sort_valid_booleans(&text)))
+}
+
+/// Ansible lists the valid booleans of a conversion error from a Python set,
+/// in an order that changes with every run: the items are sorted.
+fn sort_valid_booleans(text: &str) -> String {
+    let re = regex::Regex::new(
+        r"Valid booleans include: ((?:'[a-z0-9]+'|[0-9])(?:, (?:'[a-z0-9]+'|[0-9]))*)",
+    )
+    .expect("valid regex");
+    re.replace_all(text, |c: &regex::Captures| {
+        let mut items: Vec<&str> = c[1].split(", ").collect();
+        items.sort_unstable();
+        format!("Valid booleans include: {}", items.join(", "))
+    })
+    .into_owned()
 }
 
 /// Async job ids (`j<random>.<pid>`, also inside `results_file` paths) and
@@ -231,6 +246,15 @@ fn compat_playbooks_match_ansible() {
         different.len()
     );
     assert!(different.is_empty(), "different:\n{}", different.join("\n"));
+}
+
+#[test]
+fn valid_booleans_are_sorted() {
+    let text = "not a valid boolean.  Valid booleans include: 'yes', 1, 0, 'n'\"}";
+    assert_eq!(
+        sort_valid_booleans(text),
+        "not a valid boolean.  Valid booleans include: 'n', 'yes', 0, 1\"}"
+    );
 }
 
 #[test]

@@ -94,6 +94,24 @@ pub fn validate(
     env: &BTreeMap<String, String>,
 ) -> Result<Validated, ModuleFail> {
     check_supported(module, spec, args)?;
+    // Ansible checks required parameters before converting any type.
+    let given = |p: &Param| {
+        std::iter::once(p.name)
+            .chain(p.aliases.iter().copied())
+            .any(|k| args.get(k).is_some_and(|v| !v.is_null()))
+    };
+    let mut missing: Vec<&str> = spec
+        .iter()
+        .filter(|p| p.required && !given(p))
+        .map(|p| p.name)
+        .collect();
+    missing.sort_unstable();
+    if !missing.is_empty() {
+        return Err(ModuleFail::msg(format!(
+            "missing required arguments: {}",
+            missing.join(", ")
+        )));
+    }
     let mut params = Map::new();
     // Keys given under an alias stay visible too, as in Ansible's module_args.
     for (k, v) in args {
@@ -120,17 +138,6 @@ pub fn validate(
             },
         };
         params.insert(p.name.to_string(), value);
-    }
-    let missing: Vec<&str> = spec
-        .iter()
-        .filter(|p| p.required && params.get(p.name).is_none_or(Value::is_null))
-        .map(|p| p.name)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ModuleFail::msg(format!(
-            "missing required arguments: {}",
-            missing.join(", ")
-        )));
     }
     for p in spec.iter().filter(|p| !p.choices.is_empty()) {
         if let Some(Value::String(s)) = params.get(p.name) {
@@ -208,14 +215,29 @@ fn py_type(v: &Value) -> &'static str {
     }
 }
 
-/// Python's `str(value)` for scalars converted to strings.
+/// Python's `str(value)`, as `type='str'` converts any value (containers
+/// print as their repr: `{'a': 1}`, `[1, 'x']`).
 fn py_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::Null => "None".into(),
-        other => other.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => rsible_pytext::float_repr(f),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(py_repr).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", rsible_pytext::str_repr(k), py_repr(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
     }
 }
 
@@ -263,6 +285,11 @@ fn convert(p: &Param, v: Value, env: &BTreeMap<String, String>) -> Result<Value,
         }
         Kind::Str => Ok(Value::String(py_str(&v))),
         Kind::Path => Ok(Value::String(expand_path(&py_str(&v), env))),
+        // check_type_bool: only strings and numbers go through boolean().
+        Kind::Bool if matches!(v, Value::Array(_) | Value::Object(_)) => Err(fail(
+            "bool",
+            format!("{} cannot be converted to a bool", py_type(&v)),
+        )),
         Kind::Bool => match to_bool(&v) {
             Some(b) => Ok(Value::Bool(b)),
             None => Err(fail(
@@ -329,7 +356,7 @@ const VALID_BOOLEANS: &str =
 
 fn py_repr(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("'{s}'"),
+        Value::String(s) => rsible_pytext::str_repr(s),
         other => py_str(other),
     }
 }
@@ -406,6 +433,35 @@ mod tests {
         assert_eq!(p["algo"], json!("sha1"));
         assert_eq!(p["secret"], json!("pw"));
         assert_eq!(inv["secret"], json!("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"));
+    }
+
+    #[test]
+    fn containers_convert_as_python_and_required_comes_first() {
+        // Reference: file path=x follow=[true]; a str parameter given a dict.
+        let e = validate(
+            "x",
+            SPEC,
+            &args(json!({"path": "/x", "follow": [true]})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.0["msg"], json!("argument 'follow' is of type <class 'list'> and we were unable to convert to bool: <class 'list'> cannot be converted to a bool"));
+        let (p, _) = validate(
+            "x",
+            SPEC,
+            &args(json!({"path": "/x", "secret": {"a": [1, "b", null, 1.5]}})),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(p["secret"], json!("{'a': [1, 'b', None, 1.5]}"));
+        let e = validate(
+            "x",
+            SPEC,
+            &args(json!({"follow": "maybe"})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.0["msg"], json!("missing required arguments: path"));
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let chdir = s(params, "chdir");
     if let Some(dir) = chdir {
         if let Err(e) = std::fs::read_dir(dir) {
-            let text = crate::util::fs_attrs::py_os_error(&e, std::path::Path::new(dir));
+            let text = crate::util::fs_attrs::py_os_error_bytes(&e, std::path::Path::new(dir));
             return fail(
                 r,
                 &format!("Unable to change directory before execution: {text}"),

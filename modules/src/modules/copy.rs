@@ -17,16 +17,13 @@ pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("content", Kind::Str).no_log(),
     Param::new("dest", Kind::Path).required(),
     Param::new("backup", Kind::Bool).default(ParamDefault::Bool(false)),
-    Param::new("force", Kind::Bool)
-        .default(ParamDefault::Bool(true))
-        .aliases(&["thirsty"]),
+    Param::new("force", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("validate", Kind::Str),
     Param::new("directory_mode", Kind::Raw),
     Param::new("remote_src", Kind::Bool),
     Param::new("local_follow", Kind::Bool),
     Param::new("checksum", Kind::Str),
     Param::new("follow", Kind::Bool).default(ParamDefault::Bool(false)),
-    Param::new("decrypt", Kind::Bool).default(ParamDefault::Bool(true)),
     Param::new("_original_basename", Kind::Str),
 ];
 

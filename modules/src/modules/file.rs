@@ -3,7 +3,9 @@
 //! implemented rather than guessed.)
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
-use crate::util::fs_attrs::{py_os_error, set_fs_attributes_if_different, FileArgs};
+use crate::util::fs_attrs::{
+    py_os_error, py_os_error_bytes, set_fs_attributes_if_different, FileArgs,
+};
 use crate::util::pytime::epoch_float;
 use serde_json::{json, Map, Value};
 use std::fs;
@@ -456,7 +458,10 @@ fn touch(
         }
         fs::File::create(p).map_err(|e| {
             fail_path(
-                format!("Error, could not touch target: {}", py_os_error(&e, p)),
+                format!(
+                    "Error, could not touch target: {}",
+                    py_os_error_bytes(&e, p)
+                ),
                 path,
             )
         })?;

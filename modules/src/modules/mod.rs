@@ -354,6 +354,11 @@ pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) 
     };
     // The shell module is the command module with `_uses_shell` set, as in Ansible.
     let mut args = args.clone();
+    // The name the task called the module by, which its messages use.
+    let called_as = match args.remove("_ansible_module_name") {
+        Some(Value::String(name)) => name,
+        _ => short.to_string(),
+    };
     if short == "shell" {
         args.insert("_uses_shell".into(), Value::Bool(true));
     }
@@ -363,6 +368,10 @@ pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) 
         if let Some(cmd) = args.remove("cmd") {
             args.insert("_raw_params".into(), cmd);
         }
+    }
+    // The copy action keeps `decrypt` for itself (the module has no such parameter).
+    if native.name == "copy" {
+        args.remove("decrypt");
     }
     // Checks Ansible's action plugins make on the controller before the module runs.
     if native.name == "unarchive" {
@@ -376,9 +385,12 @@ pub fn run_module(module: &str, args: &Map<String, Value>, ctx: &ModuleContext) 
         }
     }
     // Modules Ansible runs from their action plugin are named ansible.legacy.X in messages.
-    let shown = match short {
+    let shown = match native.name {
+        "command" | "shell" => "ansible.legacy.command",
+        "copy" => "ansible.legacy.copy",
+        "unarchive" => "ansible.legacy.unarchive",
         "uri" => "ansible.legacy.uri",
-        other => other,
+        _ => called_as.as_str(),
     };
     let (params, invocation) = match validate(shown, native.spec, &args, &ctx.env) {
         Ok(v) => v,

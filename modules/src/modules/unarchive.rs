@@ -244,7 +244,12 @@ fn list(params: &Map<String, Value>, k: &str) -> Vec<String> {
 /// runs: `copy` (the old name of `remote_src`, inverted), src and dest given, `creates`,
 /// dest an existing directory. Some(outcome) ends the task there.
 pub fn action_plugin(args: &mut Map<String, Value>) -> Option<ModuleOutcome> {
-    let fail = |msg: &str| Some(Err(ModuleFail::msg(msg)));
+    // AnsibleActionFail: the result carries its (empty) traceback.
+    let fail = |msg: &str| {
+        Some(Err(
+            ModuleFail::msg(msg).with("exception", Value::String("NoneType: None\n".into()))
+        ))
+    };
     if let Some(copy) = args.remove("copy") {
         if args.contains_key("remote_src") {
             return fail("parameters are mutually exclusive: ('copy', 'remote_src')");

@@ -121,6 +121,17 @@ pub fn set_fs_attributes_if_different(
 }
 
 /// Python's rendering of an OSError: "[Errno 2] No such file or directory: '/x'".
+/// [`py_os_error`] for a path Python held as bytes (`b'/x'`), as the modules
+/// that call `os.chdir`/`os.utime` on `to_bytes(path)` print it.
+pub fn py_os_error_bytes(e: &std::io::Error, path: &Path) -> String {
+    let text = py_os_error(e, path);
+    let quoted = format!(": '{}'", path.display());
+    match text.strip_suffix(&quoted) {
+        Some(head) if e.raw_os_error().is_some() => format!("{head}: b'{}'", path.display()),
+        _ => text,
+    }
+}
+
 pub fn py_os_error(e: &std::io::Error, path: &Path) -> String {
     match e.raw_os_error() {
         Some(code) => {

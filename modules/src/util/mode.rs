@@ -37,8 +37,18 @@ pub fn resolve_mode(
         other => {
             return Err(ModeError {
                 msg: "mode must be in octal or symbolic form".into(),
-                details: format!("unsupported mode value {other}"),
-            })
+                // The module calls mode.split(',') on what is not an int.
+                details: format!(
+                    "'{}' object has no attribute 'split'",
+                    match other {
+                        Value::Array(_) => "list",
+                        Value::Object(_) => "dict",
+                        Value::Number(_) => "float",
+                        Value::Null => "NoneType",
+                        _ => "bool",
+                    }
+                ),
+            });
         }
     };
     if wanted & !PERM_BITS != 0 {

@@ -259,10 +259,24 @@ impl<S: Sink> Executor<'_, S> {
         delegate: Option<&str>,
         args: &Map<String, Json>,
     ) -> Map<String, Json> {
+        // The action plugin's argument spec check, in ArgumentSpecValidator's
+        // order (unknown, required, choices), raised as AnsibleActionFail.
+        let mut unknown: Vec<&str> = args
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "jid" && *k != "mode")
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            return super::action_fail::action_fail(&format!(
+                "Unsupported parameters for (ansible_collections.ansible.builtin.plugins.action.async_status) module: {}. Supported parameters include: jid, mode.",
+                unknown.join(", ")
+            ));
+        }
         let jid = match args.get("jid") {
             Some(Json::String(s)) => s.clone(),
             Some(Json::Null) | None => {
-                return obj(json!({"failed": true, "msg": "missing required arguments: jid"}))
+                return super::action_fail::action_fail("missing required arguments: jid")
             }
             Some(other) => python_str_of(other),
         };
@@ -271,16 +285,9 @@ impl<S: Sink> Executor<'_, S> {
             Some(v) => python_str_of(v),
         };
         if mode != "status" && mode != "cleanup" {
-            return obj(json!({
-                "failed": true,
-                "msg": format!("value of mode must be one of: status, cleanup, got: {mode}"),
-            }));
-        }
-        if let Some(bad) = args.keys().find(|k| *k != "jid" && *k != "mode") {
-            return obj(json!({
-                "failed": true,
-                "msg": format!("Unsupported parameters for (async_status) module: {bad}. Supported parameters include: jid, mode."),
-            }));
+            return super::action_fail::action_fail(&format!(
+                "value of mode must be one of: status, cleanup, got: {mode}"
+            ));
         }
         let async_dir = match self.async_dir(scope) {
             Ok(d) => d,

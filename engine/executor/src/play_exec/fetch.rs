@@ -32,7 +32,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         };
         let flag = |k: &str, default: bool| args.get(k).map(Value::is_true).unwrap_or(default);
         let (Some(src), Some(dest)) = (text("src"), text("dest")) else {
-            return obj(json!({"failed": true, "msg": "src and dest are required"}));
+            return super::action_fail::action_fail("src and dest are required");
         };
         let fail_on_missing = flag("fail_on_missing", true);
         let validate = flag("validate_checksum", true);
@@ -129,7 +129,7 @@ fn fetch_destination(src: &str, dest: &str, flat: bool, host: &str) -> PathBuf {
         .join(src.trim_start_matches('/'))
 }
 
-fn sha1_hex(data: &[u8]) -> String {
+pub(super) fn sha1_hex(data: &[u8]) -> String {
     let digest = Sha1::digest(data);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -28,13 +28,14 @@ impl<'a, S: Sink> Executor<'a, S> {
         args: &Map<String, Json>,
         delegate: Option<&str>,
     ) -> Map<String, Json> {
-        let Some(src) = args.get("src").and_then(Json::as_str) else {
-            return obj(json!({"failed": true, "msg": "src and dest are required"}));
+        let (Some(src), Some(_)) = (
+            args.get("src").and_then(Json::as_str),
+            args.get("dest").filter(|d| !d.is_null()),
+        ) else {
+            return super::action_fail::action_fail("src and dest are required");
         };
         let Some(path) = find_file(ctx, frame, "templates", src) else {
-            return obj(
-                json!({"failed": true, "msg": format!("Could not find or access '{src}'")}),
-            );
+            return super::action_fail::source_not_found(src);
         };
         let text = match read_source(&path) {
             Ok(t) => t,
@@ -90,9 +91,7 @@ impl<'a, S: Sink> Executor<'a, S> {
     ) -> Map<String, Json> {
         let src = args.get("src").and_then(Json::as_str).unwrap_or("");
         let Some(path) = find_file(ctx, frame, "files", src) else {
-            return obj(
-                json!({"failed": true, "msg": format!("Could not find or access '{src}'")}),
-            );
+            return super::action_fail::source_not_found(src);
         };
         if path.is_dir() {
             return obj(

@@ -22,6 +22,7 @@ use crate::scope::{task_scope, InventoryLayers, PlayLayers};
 use crate::target::TargetRunner;
 use crate::vars::{Layer, VarLayers};
 
+mod action_fail;
 mod async_task;
 mod become_secrets;
 mod control;
@@ -901,6 +902,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                 }
             }
             "template" => self.template_action(ctx, task, frame, host, scope, &json_args, delegate),
+            "copy" if action_fail::copy_args_error(&json_args).is_some() => {
+                action_fail::copy_args_error(&json_args).unwrap_or_default()
+            }
             "copy"
                 if json_args.contains_key("src")
                     && !json_args.get("remote_src").is_some_and(json_truthy) =>

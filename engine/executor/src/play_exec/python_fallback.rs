@@ -86,6 +86,12 @@ impl<S: Sink> Executor<'_, S> {
     ) -> Map<String, Json> {
         if rsible_modules::modules::runs_natively(fqcn, &args) && !is_library_override(fqcn) {
             let short = rsible_modules::modules::short_name(fqcn).to_string();
+            // The name the module's messages use, as Ansible's `_ansible_module_name`.
+            let mut args = args;
+            args.insert(
+                "_ansible_module_name".into(),
+                Json::String(called_as.to_string()),
+            );
             return self.module_call(
                 call.host,
                 call.scope,
