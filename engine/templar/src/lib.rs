@@ -38,8 +38,8 @@ pub use mutable::{new_list, new_map, MutList, MutMap};
 pub use python_types::type_name;
 pub use templar::{JinjaOptions, StringMode, Templar};
 pub use value_conv::{
-    from_json, from_yaml, is_unsafe, to_json, unsafe_string, vault_ciphertext, vault_error,
-    vault_value, VaultString,
+    from_json, from_json_unsafe, from_yaml, is_unsafe, to_json, unsafe_string, vault_ciphertext,
+    vault_error, vault_value, VaultString,
 };
 pub use vars::{MapVars, OverlayVars, VarSource};
 

@@ -103,6 +103,17 @@ pub fn vault_ciphertext(value: &Value) -> Option<&str> {
 
 /// Converts JSON data (e.g. module results) to a runtime value.
 pub fn from_json(data: &serde_json::Value) -> Value {
+    json_value(data, false)
+}
+
+/// Converts what a module returned to a runtime value whose strings are all
+/// unsafe: Ansible never templates a task's result again, so a registered
+/// `stdout` holding `{{ x }}` stays that text wherever it is used.
+pub fn from_json_unsafe(data: &serde_json::Value) -> Value {
+    json_value(data, true)
+}
+
+fn json_value(data: &serde_json::Value, mark_unsafe: bool) -> Value {
     use serde_json::Value as J;
     match data {
         J::Null => Value::from(()),
@@ -119,12 +130,18 @@ pub fn from_json(data: &serde_json::Value) -> Value {
                 Value::from(n.as_f64().unwrap_or(0.0))
             }
         }
+        J::String(s) if mark_unsafe => unsafe_string(s),
         J::String(s) => Value::from(s.as_str()),
-        J::Array(items) => Value::from(items.iter().map(from_json).collect::<Vec<_>>()),
+        J::Array(items) => Value::from(
+            items
+                .iter()
+                .map(|v| json_value(v, mark_unsafe))
+                .collect::<Vec<_>>(),
+        ),
         J::Object(map) => {
             let m: IndexMap<Value, Value> = map
                 .iter()
-                .map(|(k, v)| (Value::from(k.as_str()), from_json(v)))
+                .map(|(k, v)| (Value::from(k.as_str()), json_value(v, mark_unsafe)))
                 .collect();
             Value::from(m)
         }

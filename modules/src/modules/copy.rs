@@ -159,10 +159,16 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         if !parent.as_os_str().is_empty() && !parent.exists() {
-            return Err(ModuleFail::msg(format!(
+            let fail = ModuleFail::msg(format!(
                 "Destination directory {} does not exist",
                 parent.display()
-            )));
+            ));
+            // Ansible's action plugin hands the module the checksum of what it
+            // sent, and the module's failure names it; remote_src sends nothing.
+            return Err(match source {
+                Source::Content(_) => fail.with("checksum", json!(checksum_src)),
+                Source::File(_) => fail,
+            });
         }
     }
     let dest_path = PathBuf::from(&dest);
@@ -340,6 +346,11 @@ mod tests {
         assert_eq!(r["msg"], json!("failed to validate"));
         assert!(!dir.path().join("v").exists());
         let r = call(json!({"content": "x", "dest": dir.path().join("nodir/f")}));
+        // Ansible's module names the source's sha1 in this failure too.
+        assert_eq!(
+            r["checksum"],
+            json!("11f6ad8ec52a2984abaafd7c3b516503785c2072")
+        );
         assert_eq!(
             r["msg"],
             json!(format!(

@@ -47,7 +47,15 @@ impl<'a, S: Sink> Executor<'a, S> {
             let sum = super::fetch::sha1_hex(new.text.as_bytes());
             result.insert("checksum".into(), Json::String(sum));
         }
+        // Ansible's action works its diff out before calling the module, so a
+        // module failure carries it too (an empty list without --diff).
+        let module_failed = result.get("failed") == Some(&Json::Bool(true))
+            && !result.contains_key("unreachable")
+            && !result.contains_key("diff");
         let Some(mut diff) = before else {
+            if module_failed {
+                result.insert("diff".into(), Json::Array(Vec::new()));
+            }
             return result;
         };
         // The module's own diff (attributes only) is kept when the content
@@ -55,7 +63,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let content_changed = result.get("changed") == Some(&Json::Bool(true))
             && !result.contains_key("diff")
             && !result.contains_key("failed");
-        if !content_changed {
+        if !content_changed && !module_failed {
             return result;
         }
         let bytes = new.text.as_bytes();

@@ -72,7 +72,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             header: path.display().to_string(),
         };
         let mut r = self.copy_with_diff(host, scope, delegate, copy_args, new);
-        if !r.contains_key("unreachable") {
+        // The copy module names its source only when it got as far as copying.
+        let failed = r.get("failed").and_then(Json::as_bool) == Some(true);
+        if !r.contains_key("unreachable") && !failed {
             r.insert("src".into(), Json::String(path.display().to_string()));
         }
         r

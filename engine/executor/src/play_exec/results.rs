@@ -67,7 +67,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             let mut top: IndexMap<String, Value> = IndexMap::new();
             top.insert(
                 name.to_string(),
-                crate::scope::json_to_value(&Json::Object(result.clone())),
+                rsible_templar::from_json_unsafe(&Json::Object(result.clone())),
             );
             rscope.push_map("registered result", top);
         }
@@ -210,7 +210,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             strip_item_internal_keys(&mut registered);
             // Ansible's strategy drops `invocation` from registered results.
             registered.remove("invocation");
-            let value = crate::scope::json_to_value(&Json::Object(registered));
+            let value = rsible_templar::from_json_unsafe(&Json::Object(registered));
             for h in applies_to {
                 let st = self.state(h);
                 Arc::make_mut(&mut st.set_facts).insert(name.to_string(), value.clone());
