@@ -172,3 +172,70 @@ fn bad_input_fails_like_ansible() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Runs a one-task play on a host that no ssh could reach, so only the
+/// connection chosen by `-c` or ansible.cfg's `transport` can succeed.
+fn run_unreachable_by_ssh(
+    program: &Path,
+    extra_args: &[&str],
+    env: &[(&str, &str)],
+) -> (String, Option<i32>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("play.yml"),
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n",
+    )
+    .unwrap();
+    let out = Command::new(program)
+        // The interpreter is named: discovery on this machine may find a shim.
+        .args(["-i", "nosuchhost.invalid,", "play.yml"])
+        .args(["-e", "ansible_python_interpreter=/usr/bin/python3"])
+        .args(extra_args)
+        .current_dir(dir.path())
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn connection_option_and_transport_setting_pick_the_connection() {
+    let ours = Path::new(env!("CARGO_BIN_EXE_rsible-playbook"));
+    let cases: [(&[&str], &[(&str, &str)]); 3] = [
+        (&["-c", "local"], &[]),
+        (&[], &[("ANSIBLE_TRANSPORT", "local")]),
+        (
+            &["-c", "ansible.builtin.local"],
+            &[("ANSIBLE_TRANSPORT", "ssh")],
+        ),
+    ];
+    for (args, env) in cases {
+        let got = run_unreachable_by_ssh(ours, args, env);
+        assert_eq!(got.1, Some(0), "{args:?} {env:?}:\n{}", got.0);
+        assert!(got.0.contains("changed: [nosuchhost.invalid]"), "{}", got.0);
+        if let Some(bin) = reference_bin() {
+            let want = run_unreachable_by_ssh(&bin.join("ansible-playbook"), args, env);
+            assert_eq!(want, got, "{args:?} {env:?} differs from ansible-playbook");
+        }
+    }
+    // A connection rsible has no plugin for fails the host; it never runs over ssh.
+    let got = run_unreachable_by_ssh(ours, &["-c", "foo"], &[]);
+    assert_eq!(got.1, Some(2), "{}", got.0);
+    assert!(
+        got.0.contains("the connection plugin 'foo' was not found"),
+        "{}",
+        got.0
+    );
+    let got = run_unreachable_by_ssh(ours, &["-c", "paramiko"], &[]);
+    assert!(
+        got.0
+            .contains("rsible does not support the connection plugin 'paramiko' yet"),
+        "{}",
+        got.0
+    );
+}

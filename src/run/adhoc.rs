@@ -264,6 +264,12 @@ fn execute(
     );
     let options = RunOptions {
         check_mode: args.check_diff.check,
+        connection: Some(
+            args.connection
+                .connection
+                .clone()
+                .unwrap_or_else(|| config.transport.clone()),
+        ),
         diff: args.check_diff.diff,
         verbosity: args.verbosity.verbosity,
         limit,

@@ -218,6 +218,12 @@ fn execute(
             limit: limit.clone(),
             force_handlers: args.force_handlers,
             gathering: config.gathering.clone(),
+            connection: Some(
+                args.connection
+                    .connection
+                    .clone()
+                    .unwrap_or_else(|| config.transport.clone()),
+            ),
             flush_cache: args.flush_cache,
             start_at_task: args.start_at_task.clone(),
             strategy: config.strategy.clone(),

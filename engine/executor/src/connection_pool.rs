@@ -124,6 +124,20 @@ impl ConnectionPool {
         spec
     }
 
+    /// Connections other than ssh and local are refused before connecting,
+    /// never run over ssh instead; a name Ansible has no plugin for gets
+    /// Ansible's message.
+    fn unsupported_connection(t: &TargetSpec) -> Option<String> {
+        const ANSIBLE_CORE_OTHERS: [&str; 4] = ["paramiko", "paramiko_ssh", "psrp", "winrm"];
+        match t.connection.as_str() {
+            "ssh" | "local" => None,
+            c if c.contains('.') || ANSIBLE_CORE_OTHERS.contains(&c) => Some(format!(
+                "rsible does not support the connection plugin '{c}' yet"
+            )),
+            c => Some(format!("the connection plugin '{c}' was not found")),
+        }
+    }
+
     /// Methods other than sudo and su are refused before connecting.
     fn unsupported_become(t: &TargetSpec) -> Option<String> {
         match t.become_method.as_deref() {
@@ -142,7 +156,9 @@ impl ConnectionPool {
         if let Some(msg) = self.dead.get(target) {
             return Some(Err(Unreachable(msg.clone())));
         }
-        Self::unsupported_become(target).map(|msg| Ok(failure(msg)))
+        Self::unsupported_connection(target)
+            .or_else(|| Self::unsupported_become(target))
+            .map(|msg| Ok(failure(msg)))
     }
 
     /// Opens the connections of `targets` that are not open yet, at most
@@ -436,7 +452,9 @@ impl TargetRunner for ConnectionPool {
         if let Some(msg) = self.dead.get(target) {
             return RawOutcome::Unreachable(msg.clone());
         }
-        if let Some(msg) = Self::unsupported_become(target) {
+        if let Some(msg) =
+            Self::unsupported_connection(target).or_else(|| Self::unsupported_become(target))
+        {
             return RawOutcome::Failed(msg);
         }
         let spec = self.conn_spec(target);

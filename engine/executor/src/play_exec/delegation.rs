@@ -179,7 +179,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         let name = delegate.unwrap_or(host).to_string();
         let connection = get("ansible_connection")
             .or_else(|| conn.connection_kw.clone())
-            .map(|c| if c == "smart" { "ssh".to_string() } else { c })
+            .or_else(|| self.options.connection.clone())
+            .map(|c| match c.as_str() {
+                "smart" | "ansible.builtin.ssh" => "ssh".to_string(),
+                "ansible.builtin.local" => "local".to_string(),
+                _ => c,
+            })
             .unwrap_or_else(|| "ssh".into());
         TargetSpec {
             connection,

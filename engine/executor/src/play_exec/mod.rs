@@ -81,6 +81,9 @@ pub struct RunOptions {
     /// `--become-user` / `--become-method` (or their ansible.cfg settings).
     pub become_user: Option<String>,
     pub become_method: Option<String>,
+    /// `-c` / ansible.cfg `transport`: the connection of hosts whose play,
+    /// task and variables name none (None: ssh).
+    pub connection: Option<String>,
     /// The `gathering` setting: implicit, explicit or smart.
     pub gathering: String,
     /// `--flush-cache`: forget cached facts before the first play.
