@@ -70,7 +70,7 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
         keys.iter()
             .find_map(|k| args.get(*k).filter(|v| !v.is_null()))
     };
-    let on = |keys: &[&str]| get(keys).is_some_and(truthy);
+    let on = |keys: &[&str]| get(keys).is_some_and(super::args::loosely_true);
     let text = |keys: &[&str]| get(keys).map(|v| v.as_str().map_or(v.to_string(), str::to_string));
     let state = text(&["state"]).unwrap_or_default();
     let packages: Vec<String> = match get(&["package", "pkg", "name"]) {
@@ -98,19 +98,6 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
         Some("autoremove without packages")
     } else {
         None
-    }
-}
-
-/// Ansible's boolean conversion of a value as written in a task.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => matches!(
-            s.to_lowercase().as_str(),
-            "yes" | "on" | "1" | "true" | "y" | "t" | "1.0"
-        ),
-        _ => false,
     }
 }
 

@@ -362,6 +362,21 @@ fn py_repr(v: &Value) -> String {
 }
 
 /// Ansible's boolean() as used for `type='bool'` parameters.
+/// Whether a value as written in a task counts as true where apt's and dnf's
+/// routing test it before any argument checking: Ansible's true strings
+/// ("1.0" too, as `boolean(v, strict=False)` takes it), or a non-zero number.
+pub fn loosely_true(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(
+            s.to_lowercase().as_str(),
+            "yes" | "on" | "1" | "true" | "y" | "t" | "1.0"
+        ),
+        _ => false,
+    }
+}
+
 pub fn to_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),

@@ -66,7 +66,7 @@ pub const SPEC: &[Param] = &[
 /// as given (aliases, "yes"/"no" strings).
 pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
     let get = |k: &str| args.get(k).filter(|v| !v.is_null());
-    let on = |k: &str| get(k).is_some_and(truthy);
+    let on = |k: &str| get(k).is_some_and(super::args::loosely_true);
     let names = listify(get("name").or_else(|| get("pkg")));
     if get("list").is_some() {
         Some("list")
@@ -88,19 +88,6 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
         Some("groups, environments and modules")
     } else {
         None
-    }
-}
-
-/// Ansible's boolean conversion of a value as written in a task.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => matches!(
-            s.to_lowercase().as_str(),
-            "yes" | "on" | "1" | "true" | "y" | "t" | "1.0"
-        ),
-        _ => false,
     }
 }
 
