@@ -193,6 +193,30 @@ fn run(program: &Path, dir: &Path, root: &Path, venv: Option<&Path>) -> Run {
     }
 }
 
+/// The same play under ansible-playbook (its files under `nodes-ansible`):
+/// it must succeed with rsible's stdout and leave the same files.
+fn assert_same_as_ansible(reference: &Path, dir: &Path, got: &Run, rsible_root: &Path) {
+    let ansible_root = dir.join("nodes-ansible");
+    let want = run(
+        &reference.join("ansible-playbook"),
+        dir,
+        &ansible_root,
+        None,
+    );
+    assert_eq!(
+        want.code,
+        Some(0),
+        "ansible-playbook failed:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    assert_eq!(
+        got.stdout, want.stdout,
+        "stdout differs from ansible-playbook"
+    );
+    assert_eq!(tree(rsible_root), tree(&ansible_root), "files differ");
+}
+
 /// Every file under `root`: relative path, mode and content.
 fn tree(root: &Path) -> Vec<(String, u32, String)> {
     use std::os::unix::fs::PermissionsExt;
@@ -340,28 +364,9 @@ fn agentless_host_runs_modules_through_python_like_ansible() {
         "{arm_files:?}"
     );
 
-    let Some(reference) = reference else {
-        return;
-    };
-    let ansible_root = dir.path().join("nodes-ansible");
-    let want = run(
-        &reference.join("ansible-playbook"),
-        dir.path(),
-        &ansible_root,
-        None,
-    );
-    assert_eq!(
-        want.code,
-        Some(0),
-        "ansible-playbook failed:\n{}\n{}",
-        want.stdout,
-        want.stderr
-    );
-    assert_eq!(
-        got.stdout, want.stdout,
-        "stdout differs from ansible-playbook"
-    );
-    assert_eq!(tree(&rsible_root), tree(&ansible_root), "files differ");
+    if let Some(reference) = reference {
+        assert_same_as_ansible(&reference, dir.path(), &got, &rsible_root);
+    }
 }
 
 /// Everything as root through sudo with a password, on an agentless host.
@@ -532,26 +537,7 @@ fn agentless_host_becomes_root_through_sudo_with_a_password() {
     let meta = fs::metadata(&root_file).expect("root.txt written");
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
 
-    let Some(reference) = reference else {
-        return;
-    };
-    let ansible_root = dir.path().join("nodes-ansible");
-    let want = run(
-        &reference.join("ansible-playbook"),
-        dir.path(),
-        &ansible_root,
-        None,
-    );
-    assert_eq!(
-        want.code,
-        Some(0),
-        "ansible-playbook failed:\n{}\n{}",
-        want.stdout,
-        want.stderr
-    );
-    assert_eq!(
-        got.stdout, want.stdout,
-        "stdout differs from ansible-playbook"
-    );
-    assert_eq!(tree(&rsible_root), tree(&ansible_root), "files differ");
+    if let Some(reference) = reference {
+        assert_same_as_ansible(&reference, dir.path(), &got, &rsible_root);
+    }
 }
