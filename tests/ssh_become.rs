@@ -87,30 +87,7 @@ fn become_matches_ansible() {
     let sshd = TestSshd::start()
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
     let dir = tempfile::tempdir().unwrap();
-    // The system Python runs the reference's modules: the other user cannot
-    // read the reference venv (scripts/test.sh installs python3 if missing).
-    let python = PathBuf::from("/usr/bin/python3");
-    assert!(python.exists(), "prerequisite missing: /usr/bin/python3");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        format!(
-            "[target]\nnode ansible_host=127.0.0.1 ansible_port={} ansible_user={} \
-             ansible_ssh_private_key_file={} ansible_python_interpreter={}\n",
-            sshd.port,
-            sshd.user,
-            sshd.client_key_path.display(),
-            python.display()
-        ),
-    )
-    .unwrap();
-    // Pipelining lets the reference become an unprivileged user without
-    // sharing temporary files; rsible's agent needs no temporary files.
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nhost_key_checking = False\nretry_files_enabled = False\n\
-         [ssh_connection]\npipelining = True\nssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n",
-    )
-    .unwrap();
+    sshd.write_single_node_bed(dir.path());
     fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
 
     let got = run(&rsible, dir.path());

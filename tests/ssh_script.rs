@@ -95,26 +95,7 @@ fn script_runs_as_the_become_user_and_leaves_nothing() {
     let sshd = TestSshd::start()
         .expect("a loopback sshd must start (scripts/test.sh installs openssh-server)");
     let dir = tempfile::tempdir().unwrap();
-    let python = PathBuf::from("/usr/bin/python3");
-    assert!(python.exists(), "prerequisite missing: /usr/bin/python3");
-    fs::write(
-        dir.path().join("inventory.ini"),
-        format!(
-            "[target]\nnode ansible_host=127.0.0.1 ansible_port={} ansible_user={} \
-             ansible_ssh_private_key_file={} ansible_python_interpreter={}\n",
-            sshd.port,
-            sshd.user,
-            sshd.client_key_path.display(),
-            python.display()
-        ),
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("ansible.cfg"),
-        "[defaults]\nhost_key_checking = False\nretry_files_enabled = False\n\
-         [ssh_connection]\npipelining = True\nssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n",
-    )
-    .unwrap();
+    sshd.write_single_node_bed(dir.path());
     fs::write(dir.path().join("site.yml"), PLAYBOOK).unwrap();
     fs::create_dir_all(dir.path().join("files")).unwrap();
     fs::write(dir.path().join("files/who.sh"), SCRIPT).unwrap();

@@ -166,6 +166,37 @@ impl TestSshd {
     }
 }
 
+impl TestSshd {
+    /// Writes `inventory.ini` (one host, `node` in group `target`, logging in to
+    /// this server, modules run by the system `/usr/bin/python3`, which a
+    /// become user can read where a virtualenv may not be) and an `ansible.cfg`
+    /// with pipelining (so the reference can become an unprivileged user without
+    /// sharing temporary files), host keys unchecked and no retry files.
+    pub fn write_single_node_bed(&self, dir: &Path) {
+        let python = Path::new("/usr/bin/python3");
+        assert!(python.exists(), "prerequisite missing: /usr/bin/python3");
+        fs::write(
+            dir.join("inventory.ini"),
+            format!(
+                "[target]\nnode ansible_host=127.0.0.1 ansible_port={} ansible_user={} \
+                 ansible_ssh_private_key_file={} ansible_python_interpreter={}\n",
+                self.port,
+                self.user,
+                self.client_key_path.display(),
+                python.display()
+            ),
+        )
+        .expect("write inventory.ini");
+        fs::write(
+            dir.join("ansible.cfg"),
+            "[defaults]\nhost_key_checking = False\nretry_files_enabled = False\n\
+             [ssh_connection]\npipelining = True\n\
+             ssh_args = -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n",
+        )
+        .expect("write ansible.cfg");
+    }
+}
+
 impl Drop for TestSshd {
     fn drop(&mut self) {
         let _ = self.child.kill();
