@@ -455,8 +455,10 @@ fn agentless_host_becomes_root_through_sudo_with_a_password() {
     let dir = tempfile::tempdir().unwrap();
     let shim = uname_shim(dir.path());
     // A real aarch64 host shows aarch64 under sudo too: this user's sudo
-    // keeps the shim first in its secure_path, and its HOME (root's would
-    // hold the agent other tests cached, exec'd without asking `uname`).
+    // keeps the shim first in its secure_path, and its HOME: root's holds the
+    // agent other tests cached on this machine, which the bootstrap would exec
+    // without asking `uname`. Keeping HOME needs become flags without sudo's
+    // `-H` (the inventory's ansible_become_flags, for both engines).
     let user = SudoPasswordUser::create(
         "rsbag",
         &[
@@ -488,7 +490,7 @@ fn agentless_host_becomes_root_through_sudo_with_a_password() {
             "[nodes]\n\
              armnode ansible_host=127.0.0.1 ansible_port={} ansible_ssh_private_key_file={}\n\n\
              [nodes:vars]\nansible_user={}\nansible_python_interpreter={python}\n\
-             ansible_become_password={}\n",
+             ansible_become_password={}\nansible_become_flags='-S -n'\n",
             arm.port,
             arm.client_key_path.display(),
             user.name,
