@@ -173,6 +173,9 @@ fn bad_input_fails_like_ansible() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// Environment variables for one run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// Runs a one-task play on a host that no ssh could reach, so only the
 /// connection chosen by `-c` or ansible.cfg's `transport` can succeed.
 fn run_unreachable_by_ssh(
@@ -206,7 +209,7 @@ fn run_unreachable_by_ssh(
 #[test]
 fn connection_option_and_transport_setting_pick_the_connection() {
     let ours = Path::new(env!("CARGO_BIN_EXE_rsible-playbook"));
-    let cases: [(&[&str], &[(&str, &str)]); 3] = [
+    let cases: [(&[&str], Env); 3] = [
         (&["-c", "local"], &[]),
         (&[], &[("ANSIBLE_TRANSPORT", "local")]),
         (

@@ -36,24 +36,6 @@ pub(super) fn source_not_found(src: &str) -> Map<String, Json> {
     r
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absolute_sources_get_ansibles_message_and_exception() {
-        let r = source_not_found("/nowhere/a.txt");
-        assert_eq!(
-            r["msg"],
-            json!("Could not find or access '/nowhere/a.txt' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option")
-        );
-        assert!(r["exception"]
-            .as_str()
-            .is_some_and(|e| e.trim_end().ends_with("see the remote_src option")));
-        assert_eq!(action_fail("x")["exception"], json!("NoneType: None\n"));
-    }
-}
-
 /// The copy action's own argument checks, before anything runs (plain failed
 /// results, not raised): src or content, then dest, then not both src and content.
 pub(super) fn copy_args_error(args: &Map<String, Json>) -> Option<Map<String, Json>> {
@@ -75,4 +57,22 @@ pub(super) fn copy_args_error(args: &Map<String, Json>) -> Option<Map<String, Js
     };
     let r = json!({"failed": true, "msg": msg});
     r.as_object().cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_sources_get_ansibles_message_and_exception() {
+        let r = source_not_found("/nowhere/a.txt");
+        assert_eq!(
+            r["msg"],
+            json!("Could not find or access '/nowhere/a.txt' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option")
+        );
+        assert!(r["exception"]
+            .as_str()
+            .is_some_and(|e| e.trim_end().ends_with("see the remote_src option")));
+        assert_eq!(action_fail("x")["exception"], json!("NoneType: None\n"));
+    }
 }
