@@ -7,8 +7,10 @@
 //! - The agent cache directory on the target is 0700, and a tampered cache
 //!   entry is replaced by a fresh upload, never run.
 //!
-//! One test per file concern: the tamper test rewrites the shared cache
-//! entry of this build's agent, so nothing else in this binary runs with it.
+//! The tamper test rewrites the shared cache entry of this build's agent in
+//! place, so no other test in this binary may run the agent meanwhile (CI
+//! once saw the host key test exec the entry mid-rewrite: exit 126). Each
+//! test holds `AGENT_CACHE` for its whole run.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -16,6 +18,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use rsible_testsupport::TestSshd;
+
+/// Held by each test for its whole run: the agent cache entry is shared.
+static AGENT_CACHE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn hold_agent_cache() -> std::sync::MutexGuard<'static, ()> {
+    // A test that failed while holding it poisons it; the next still runs.
+    AGENT_CACHE.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 fn reference() -> Option<PathBuf> {
     rsible_testsupport::reference_bin_dir().map(|dir| dir.join("ansible"))
@@ -73,6 +83,7 @@ fn bed(sshd: &TestSshd, python: &Path) -> tempfile::TempDir {
 
 #[test]
 fn host_keys_are_checked_by_default() {
+    let _cache = hold_agent_cache();
     let ansible = reference();
     let rsible = PathBuf::from(env!("CARGO_BIN_EXE_rsible"));
     let sshd = TestSshd::start().expect("a loopback sshd must start");
@@ -133,6 +144,7 @@ fn sha256(path: &Path) -> String {
 
 #[test]
 fn agent_cache_is_private_and_tampering_is_undone() {
+    let _cache = hold_agent_cache();
     let rsible = PathBuf::from(env!("CARGO_BIN_EXE_rsible"));
     let sshd = TestSshd::start().expect("a loopback sshd must start");
     let dir = bed(&sshd, Path::new("/usr/bin/python3"));
