@@ -31,12 +31,15 @@ mod package_facts;
 mod ping;
 mod replace;
 mod selinux;
+mod service;
 mod service_facts;
 mod setup;
 mod slurp;
 mod stat;
 mod sysctl;
 mod systemd;
+mod sysv_common;
+mod sysvinit;
 mod tempfile;
 mod timezone;
 mod unarchive;
@@ -47,6 +50,7 @@ mod wait_for;
 mod yum_repository;
 
 pub use args::{validate, Kind, Param, ParamDefault};
+pub use service::DECLINED as SERVICE_DECLINED;
 
 use crate::util::fs_attrs::add_path_info;
 use serde_json::{json, Map, Value};
@@ -226,6 +230,18 @@ const NATIVE: &[NativeModule] = &[
         name: "systemd",
         spec: systemd::SPEC,
         run: systemd::run,
+    },
+    // The generic `service` module's OpenRC and SysV paths (its systemd and upstart
+    // paths decline to the Python module, see service.rs).
+    NativeModule {
+        name: "service",
+        spec: service::SPEC,
+        run: service::run,
+    },
+    NativeModule {
+        name: "sysvinit",
+        spec: sysvinit::SPEC,
+        run: sysvinit::run,
     },
     NativeModule {
         name: "service_facts",

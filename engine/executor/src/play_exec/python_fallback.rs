@@ -419,11 +419,39 @@ impl<S: Sink> Executor<'_, S> {
             };
         // The service module itself runs as a module, not as this action again.
         let mut result = if fqcn.ends_with(".service") && fqcn.starts_with("ansible.") {
-            self.python_module(call, &fqcn, &called_as, args)
+            self.generic_service_module(call, &fqcn, &called_as, args)
         } else {
             self.run_resolved(call, &fqcn, &called_as, args)
         };
         add_warnings(&mut result, notes);
+        result
+    }
+
+    /// ansible-core's generic `service` module: natively in the agent for OpenRC
+    /// and SysV init hosts; where the agent finds systemd or upstart it declines
+    /// before running anything and the Python module runs instead.
+    fn generic_service_module(
+        &mut self,
+        call: &ModuleCallCtx,
+        fqcn: &str,
+        called_as: &str,
+        args: Map<String, Json>,
+    ) -> Map<String, Json> {
+        let mut native_args = args.clone();
+        native_args.insert(
+            "_ansible_module_name".into(),
+            Json::String(called_as.to_string()),
+        );
+        let result = self.module_call(
+            call.host,
+            call.scope,
+            call.delegate,
+            "service",
+            Json::Object(native_args),
+        );
+        if result.contains_key(rsible_modules::modules::SERVICE_DECLINED) {
+            return self.python_module(call, fqcn, called_as, args);
+        }
         result
     }
 
