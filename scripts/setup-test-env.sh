@@ -44,6 +44,9 @@ command -v rpmbuild >/dev/null || need_pkgs+=(rpm)
 command -v createrepo_c >/dev/null || need_pkgs+=(createrepo-c)
 command -v dnf >/dev/null || need_pkgs+=(dnf)
 /usr/bin/python3 -c 'import dnf' 2>/dev/null || need_pkgs+=(python3-dnf)
+# tests/service_differential.rs: the real update-rc.d and `service`, ps for `pattern`.
+[ -x /usr/sbin/update-rc.d ] || need_pkgs+=(init-system-helpers)
+command -v ps >/dev/null || need_pkgs+=(procps)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq
