@@ -35,7 +35,7 @@ pub struct FallbackState {
 
 /// Action plugins of ansible-core that only run their module in the cases
 /// rsible lets through (named in the check below).
-const PASS_THROUGH_ACTIONS: &[&str] = &["uri", "unarchive", "dnf"];
+const PASS_THROUGH_ACTIONS: &[&str] = &["uri", "unarchive", "dnf", "service"];
 
 /// One module execution: which task asks, for which host.
 pub(super) struct ModuleCallCtx<'t> {
@@ -515,6 +515,8 @@ fn action_passes_through(fqcn: &str, short: &str, args: &Map<String, Json>) -> b
         // Reached after the dnf action (dnf_action.rs) chose the backend, or from
         // the package action, which runs the module directly as Ansible's does.
         "dnf" => true,
+        // Only reached from the service action, which chose this module.
+        "service" => true,
         _ => false,
     }
 }
