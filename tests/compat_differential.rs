@@ -33,7 +33,18 @@ fn mask_times(text: &str) -> String {
     let text = elapsed
         .replace_all(&text, r#""elapsed": <masked>"#)
         .into_owned();
-    mask_profile_tasks(&mask_async_jobs(&sort_valid_booleans(&text)))
+    mask_profile_tasks(&mask_async_jobs(&sort_valid_booleans(
+        &mask_rendered_files(&text),
+    )))
+}
+
+/// The template action renders into a fresh local directory per task
+/// (`ansible-local-<pid><random>/tmp<random>/`), named in `--diff` headers.
+fn mask_rendered_files(text: &str) -> String {
+    let re = regex::Regex::new(r"/ansible-local-[0-9]+[a-z0-9_]{8}/tmp[a-z0-9_]{8}/")
+        .expect("valid regex");
+    re.replace_all(text, "/ansible-local-<masked>/tmp<masked>/")
+        .into_owned()
 }
 
 /// Ansible lists the valid booleans of a conversion error from a Python set,
@@ -246,6 +257,15 @@ fn compat_playbooks_match_ansible() {
         different.len()
     );
     assert!(different.is_empty(), "different:\n{}", different.join("\n"));
+}
+
+#[test]
+fn rendered_template_paths_are_masked() {
+    let text = "+++ after: /root/.ansible/tmp/ansible-local-3275wtr31fzk/tmpeu0gg1_8/a.j2\n";
+    assert_eq!(
+        mask_rendered_files(text),
+        "+++ after: /root/.ansible/tmp/ansible-local-<masked>/tmp<masked>/a.j2\n"
+    );
 }
 
 #[test]

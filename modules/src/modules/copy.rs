@@ -48,7 +48,11 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             return Err(ModuleFail::msg("src and content are mutually exclusive"))
         }
         (Some(c), None) => {
-            if dest.ends_with('/') || Path::new(&dest).is_dir() {
+            // Content the template or copy action read from a file of its own
+            // (`_original_basename`) goes into a directory dest under that name.
+            if s(params, "_original_basename").is_none()
+                && (dest.ends_with('/') || Path::new(&dest).is_dir())
+            {
                 return Err(ModuleFail::msg("can not use content with a dir as dest"));
             }
             Source::Content(c.as_bytes().to_vec())
@@ -329,6 +333,10 @@ mod tests {
         assert_eq!(fs::read(&dest).unwrap(), b"keep");
         let r = call(json!({"content": "x", "dest": dir.path()}));
         assert_eq!(r["msg"], json!("can not use content with a dir as dest"));
+        // A rendered template (content with its file's name) goes inside.
+        let r = call(json!({"content": "t\n", "dest": dir.path(), "_original_basename": "a.j2"}));
+        assert_eq!(r["changed"], json!(true), "{r}");
+        assert_eq!(fs::read(dir.path().join("a.j2")).unwrap(), b"t\n");
     }
 
     #[test]

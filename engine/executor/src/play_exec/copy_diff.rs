@@ -35,8 +35,27 @@ impl<'a, S: Sink> Executor<'a, S> {
             .and_then(Json::as_str)
             .unwrap_or("")
             .to_string();
+        // A file the action read itself lands in a directory dest under its
+        // own name; the diff is of that file, as the copy action's.
+        let basename = args
+            .get("_original_basename")
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        let dest = match &basename {
+            Some(base) if dest.ends_with('/') => format!("{dest}{base}"),
+            _ => dest,
+        };
         let before = if self.ctl.call_settings.diff && !dest.is_empty() && !dest.ends_with('/') {
-            Some(self.peek_before(host, scope, delegate, &dest))
+            let mut before = self.peek_before(host, scope, delegate, &dest);
+            match (&basename, before.remove("dir")) {
+                (Some(base), Some(_)) => {
+                    let inner = format!("{}/{base}", dest.trim_end_matches('/'));
+                    let mut inside = self.peek_before(host, scope, delegate, &inner);
+                    inside.remove("dir");
+                    Some(inside)
+                }
+                _ => Some(before),
+            }
         } else {
             None
         };
@@ -94,7 +113,16 @@ impl<'a, S: Sink> Executor<'a, S> {
             .get("content")
             .and_then(Json::as_str)
             .and_then(super::fetch::base64_decode);
+        let is_dir = slurped
+            .get("msg")
+            .and_then(Json::as_str)
+            .is_some_and(|m| m.starts_with("source is a directory"));
         match data {
+            // Marks a directory for the caller, which looks inside it.
+            None if is_dir => {
+                diff.insert("dir".into(), json!(true));
+                diff.insert("before".into(), json!(""));
+            }
             None => {
                 diff.insert("before".into(), json!(""));
             }

@@ -28,10 +28,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         args: &Map<String, Json>,
         delegate: Option<&str>,
     ) -> Map<String, Json> {
-        let (Some(src), Some(_)) = (
-            args.get("src").and_then(Json::as_str),
-            args.get("dest").filter(|d| !d.is_null()),
-        ) else {
+        let options = match super::template_options::template_options(args) {
+            Ok(o) => o,
+            Err(msg) => return super::action_fail::action_fail(&msg),
+        };
+        let Some(src) = args.get("src").and_then(Json::as_str) else {
             return super::action_fail::action_fail("src and dest are required");
         };
         let Some(path) = find_file(ctx, frame, "templates", src) else {
@@ -54,22 +55,27 @@ impl<'a, S: Sink> Executor<'a, S> {
         extra.insert("template_host".into(), Value::from(host));
         extra.insert("ansible_managed".into(), self.templar.ansible_managed());
         tscope.push_map("template variables", extra);
-        let rendered =
-            match self
-                .templar
-                .render_file(&text, &tscope, rsible_templar::JinjaOptions::default())
-            {
-                Ok(r) => r,
-                Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
-            };
-        let mut copy_args = args.clone();
+        let rendered = match self.templar.render_file(&text, &tscope, options.jinja) {
+            Ok(r) => r,
+            Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
+        };
+        let rendered = super::template_options::apply_newline_sequence(
+            &text,
+            rendered,
+            options.newline_sequence,
+        );
+        let mut copy_args = super::template_options::without_template_options(args);
         copy_args.remove("src");
+        if copy_args.get("mode").and_then(Json::as_str) == Some("preserve") {
+            if let Some(mode) = super::template_options::preserved_mode(&path) {
+                copy_args.insert("mode".into(), Json::String(mode));
+            }
+        }
         copy_args.insert("content".into(), Json::String(rendered.clone()));
-        // Ansible's header is the temporary file it rendered to; rsible has
-        // none and names the template.
+        insert_original_basename(&mut copy_args, &path);
         let new = NewContent {
             text: &rendered,
-            header: path.display().to_string(),
+            header: super::template_options::rendered_header(&path),
         };
         let mut r = self.copy_with_diff(host, scope, delegate, copy_args, new);
         // The copy module names its source only when it got as far as copying.
@@ -111,6 +117,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut copy_args = args.clone();
         copy_args.remove("src");
         copy_args.insert("content".into(), Json::String(content.clone()));
+        insert_original_basename(&mut copy_args, &path);
         let new = NewContent {
             text: &content,
             header: path.display().to_string(),
@@ -183,6 +190,15 @@ impl<'a, S: Sink> Executor<'a, S> {
         delegate: Option<&str>,
     ) -> TargetSpec {
         self.connection_target(host, scope, delegate)
+    }
+}
+
+/// The name the copy action gives the module for a file it transfers, under
+/// which it lands in a directory `dest`.
+fn insert_original_basename(args: &mut Map<String, Json>, source: &Path) {
+    if let Some(name) = source.file_name() {
+        args.entry("_original_basename")
+            .or_insert_with(|| Json::String(name.to_string_lossy().into_owned()));
     }
 }
 

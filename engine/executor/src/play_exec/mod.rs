@@ -58,6 +58,7 @@ mod retries;
 mod script_action;
 mod start_at;
 mod step;
+mod template_options;
 mod uri_action;
 mod vars_files;
 mod wait_for_connection;

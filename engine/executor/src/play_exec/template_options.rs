@@ -1,0 +1,300 @@
+//! The `template` action's own options (those it removes before calling `copy`):
+//! Jinja whitespace settings, `newline_sequence`, `output_encoding`, the delimiters,
+//! and `mode: preserve`. Checked in the order and with the messages of ansible-core's
+//! template action plugin.
+
+use serde_json::{Map, Value as Json};
+
+use rsible_templar::JinjaOptions;
+
+/// Options the action consumes; `copy` would refuse them as unsupported.
+const TEMPLATE_ONLY: &[&str] = &[
+    "newline_sequence",
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "trim_blocks",
+    "lstrip_blocks",
+    "output_encoding",
+];
+
+/// Jinja's default delimiters: other values need a custom syntax rsible's
+/// template environments are not built with.
+const DEFAULT_DELIMITERS: &[(&str, &str)] = &[
+    ("block_start_string", "{%"),
+    ("block_end_string", "%}"),
+    ("variable_start_string", "{{"),
+    ("variable_end_string", "}}"),
+    ("comment_start_string", "{#"),
+    ("comment_end_string", "#}"),
+];
+
+/// Options the action checks as strings (`ensure_type(value, 'string')`).
+const STRING_OPTIONS: &[&str] = &[
+    "src",
+    "dest",
+    "state",
+    "newline_sequence",
+    "variable_start_string",
+    "variable_end_string",
+    "block_start_string",
+    "block_end_string",
+    "comment_start_string",
+    "comment_end_string",
+];
+
+pub(super) struct TemplateOptions {
+    pub jinja: JinjaOptions,
+    /// What every line end of the rendered text becomes.
+    pub newline_sequence: &'static str,
+}
+
+/// Ansible's `boolean(value, strict=False)`: the true spellings, anything else false.
+fn loose_bool(v: Option<&Json>, default: bool) -> bool {
+    match v {
+        None | Some(Json::Null) => default,
+        Some(Json::Bool(b)) => *b,
+        Some(Json::Number(n)) => n.as_f64() == Some(1.0),
+        Some(Json::String(s)) => matches!(
+            s.to_lowercase().as_str(),
+            "y" | "yes" | "on" | "1" | "true" | "t" | "1.0"
+        ),
+        Some(_) => false,
+    }
+}
+
+/// Python's `type(value)` as the action's message prints it.
+fn python_type(v: &Json) -> &'static str {
+    match v {
+        Json::Bool(_) => "<class 'bool'>",
+        Json::Number(n) if n.is_f64() => "<class 'float'>",
+        Json::Number(_) => "<class 'int'>",
+        Json::Array(_) => "<class 'list'>",
+        Json::Object(_) => "<class 'dict'>",
+        Json::Null => "<class 'NoneType'>",
+        Json::String(_) => "<class 'str'>",
+    }
+}
+
+/// Reads and checks the template-only options; `Err` is the action's failure message.
+pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptions, String> {
+    for name in STRING_OPTIONS {
+        match args.get(*name) {
+            // ensure_type turns ints, floats and bools into their text; lists and
+            // dicts stay what they are and are refused.
+            Some(v @ (Json::Array(_) | Json::Object(_))) => {
+                return Err(format!(
+                    "{name} is expected to be a string, but got {} instead",
+                    python_type(v)
+                ))
+            }
+            _ => {}
+        }
+    }
+    let trim_blocks = loose_bool(args.get("trim_blocks"), true);
+    let lstrip_blocks = loose_bool(args.get("lstrip_blocks"), false);
+    let newline = match args.get("newline_sequence") {
+        None | Some(Json::Null) => "\n".to_string(),
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    // The escaped spellings are accepted for the real sequences.
+    let newline_sequence = match newline.as_str() {
+        "\n" | "\\n" => "\n",
+        "\r" | "\\r" => "\r",
+        "\r\n" | "\\r\\n" => "\r\n",
+        _ => "",
+    };
+    if args.get("state").is_some_and(|s| !s.is_null()) {
+        return Err("'state' cannot be specified on a template".into());
+    }
+    let present = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
+    if !present("src") || !present("dest") {
+        return Err("src and dest are required".into());
+    }
+    if newline_sequence.is_empty() {
+        return Err("newline_sequence needs to be one of: \n, \r or \r\n".into());
+    }
+    for (name, default) in DEFAULT_DELIMITERS {
+        if let Some(v) = args.get(*name).filter(|v| !v.is_null()) {
+            if v.as_str() != Some(default) {
+                return Err(format!(
+                    "template: {name} other than Jinja's default '{default}' is not implemented natively"
+                ));
+            }
+        }
+    }
+    if let Some(enc) = args.get("output_encoding").and_then(Json::as_str) {
+        let e = enc.to_lowercase().replace('_', "-");
+        if !(e.is_empty() || e == "utf-8" || e == "utf8") {
+            return Err(format!(
+                "template: output_encoding '{enc}' is not implemented natively (only utf-8)"
+            ));
+        }
+    }
+    Ok(TemplateOptions {
+        jinja: JinjaOptions {
+            trim_blocks,
+            lstrip_blocks,
+            keep_trailing_newline: false,
+        },
+        newline_sequence,
+    })
+}
+
+/// The arguments `copy` gets: the template-only options removed.
+pub(super) fn without_template_options(args: &Map<String, Json>) -> Map<String, Json> {
+    let mut copy_args = args.clone();
+    for k in TEMPLATE_ONLY {
+        copy_args.remove(*k);
+    }
+    copy_args
+}
+
+/// The template's line ends as `newline_sequence` asks. Jinja rewrites the line ends
+/// of the template's own text and string literals while lexing; rsible rewrites the
+/// rendered text, so line ends inside variable values change too (a documented
+/// difference; the default "\n" changes nothing).
+pub(super) fn apply_newline_sequence(source: &str, rendered: String, sequence: &str) -> String {
+    if sequence == "\n" && !source.contains('\r') {
+        return rendered;
+    }
+    let unified = rendered.replace("\r\n", "\n").replace('\r', "\n");
+    if sequence == "\n" {
+        unified
+    } else {
+        unified.replace('\n', sequence)
+    }
+}
+
+/// `mode: preserve`: the template file's own permission bits, as `0NNN`.
+pub(super) fn preserved_mode(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(format!("0{:03o}", meta.permissions().mode() & 0o7777))
+}
+
+/// The diff's `after` header: Ansible names the file it rendered to, in a fresh
+/// directory under its per-run local temporary directory
+/// (`~/.ansible/tmp/ansible-local-<pid><8>/tmp<8>/<basename>`). rsible renders in
+/// memory and names the same shape, so that diffs read alike.
+pub(super) fn rendered_header(template: &std::path::Path) -> String {
+    static RUN_DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let run_dir = RUN_DIR.get_or_init(|| {
+        let base = std::env::var("ANSIBLE_LOCAL_TEMP")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| {
+                let home = std::env::var("ANSIBLE_HOME")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| {
+                        format!("{}/.ansible", std::env::var("HOME").unwrap_or_default())
+                    });
+                format!("{home}/tmp")
+            });
+        format!(
+            "{}/ansible-local-{}{}",
+            base.trim_end_matches('/'),
+            std::process::id(),
+            random_name()
+        )
+    });
+    let name = template
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{run_dir}/tmp{}/{name}", random_name())
+}
+
+/// Eight characters as Python's `tempfile` picks them.
+fn random_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    let mut n = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (0..8)
+        .map(|_| {
+            let c = CHARS[(n % CHARS.len() as u64) as usize] as char;
+            n /= CHARS.len() as u64;
+            c
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Json) -> Map<String, Json> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_action_checks_in_ansibles_order() {
+        let e = template_options(&args(json!({"src": "a", "dest": "b", "state": "file"})));
+        assert_eq!(
+            e.err().as_deref(),
+            Some("'state' cannot be specified on a template")
+        );
+        let e = template_options(&args(json!({"src": "a"})));
+        assert_eq!(e.err().as_deref(), Some("src and dest are required"));
+        let e = template_options(&args(
+            json!({"src": "a", "dest": "b", "newline_sequence": "x"}),
+        ));
+        assert_eq!(
+            e.err().as_deref(),
+            Some("newline_sequence needs to be one of: \n, \r or \r\n")
+        );
+        let e = template_options(&args(json!({"src": ["a"], "dest": "b"})));
+        assert_eq!(
+            e.err().as_deref(),
+            Some("src is expected to be a string, but got <class 'list'> instead")
+        );
+    }
+
+    #[test]
+    fn whitespace_options_and_escaped_newlines_are_read() {
+        let o = template_options(&args(json!({
+            "src": "a", "dest": "b", "trim_blocks": "no", "lstrip_blocks": true,
+            "newline_sequence": "\\r\\n"
+        })))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!o.jinja.trim_blocks);
+        assert!(o.jinja.lstrip_blocks);
+        assert_eq!(o.newline_sequence, "\r\n");
+    }
+
+    #[test]
+    fn other_delimiters_fail_loudly() {
+        let e = template_options(&args(json!({
+            "src": "a", "dest": "b", "variable_start_string": "[[", "block_start_string": "{%"
+        })));
+        assert!(e
+            .err()
+            .unwrap_or_default()
+            .contains("not implemented natively"));
+    }
+
+    #[test]
+    fn line_ends_become_the_sequence() {
+        assert_eq!(
+            apply_newline_sequence("", "a\nb\n".into(), "\r\n"),
+            "a\r\nb\r\n"
+        );
+        assert_eq!(apply_newline_sequence("a\r\n", "a\r\n".into(), "\n"), "a\n");
+        assert_eq!(apply_newline_sequence("", "a\nb".into(), "\n"), "a\nb");
+        let h = rendered_header(std::path::Path::new("/x/t.conf.j2"));
+        assert!(
+            h.contains("/ansible-local-") && h.ends_with("/t.conf.j2"),
+            "{h}"
+        );
+        let copy = without_template_options(&args(json!({"src": "a", "trim_blocks": true})));
+        assert_eq!(copy.len(), 1);
+    }
+}
