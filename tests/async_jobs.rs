@@ -38,12 +38,17 @@ fn run(dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// The job waits for the test to create `go` (a minute at most) before it
+/// writes `marker`: it cannot end before the run, however slow the machine,
+/// and a run that waited for it would not end within the test's bound.
 const START: &str = r#"---
 - hosts: nodes
   gather_facts: false
   tasks:
     - name: Start a job that ends after this run
-      ansible.builtin.shell: sleep 6; echo later > {{ marker }}
+      ansible.builtin.shell: >-
+        i=0; until [ -e {{ go }} ] || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done;
+        echo later > {{ marker }}
       async: 60
       poll: 0
       register: job
@@ -72,11 +77,14 @@ const READ: &str = r#"---
 fn a_fire_and_forget_job_outlives_the_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     let marker = dir.path().join("marker");
+    let go = dir.path().join("go");
     let jid_file = dir.path().join("jid");
     let async_dir = dir.path().join("jobs");
     let vars = [
         "-e".to_string(),
         format!("marker={}", marker.display()),
+        "-e".to_string(),
+        format!("go={}", go.display()),
         "-e".to_string(),
         format!("jid_file={}", jid_file.display()),
         "-e".to_string(),
@@ -96,7 +104,8 @@ fn a_fire_and_forget_job_outlives_the_run() {
         first,
         serde_json::json!({"started": 1, "finished": 0, "ansible_job_id": jid})
     );
-    // The run (and its agent) ended; the job goes on.
+    // The run (and its agent) ended; the job goes on once told to.
+    fs::write(&go, "").expect("write the go file");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !marker.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
@@ -119,7 +128,7 @@ fn a_fire_and_forget_job_outlives_the_run() {
     let (code, out) = run(dir.path(), &vars);
     assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains("\"msg\": \"finished=1 rc=0 cmd=sleep 6; echo later > "),
+        out.contains("\"msg\": \"finished=1 rc=0 cmd=i=0; until [ -e "),
         "{out}"
     );
 }
@@ -137,14 +146,19 @@ fn a_job_past_its_time_limit_is_killed() {
     - name: Too slow
       ansible.builtin.shell: sleep 4; touch {{ marker }}
       async: 1
-      poll: 3
+      poll: 5
 "#,
     );
     let (code, out) = run(dir.path(), &["-e", &format!("marker={}", marker.display())]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("\"msg\": \"Timeout exceeded\""), "{out}");
     assert!(out.contains("ASYNC FAILED on n1: jid=j"), "{out}");
-    std::thread::sleep(Duration::from_secs(4));
+    // The job is killed at 1 s and its result written a second later: the
+    // poll at 5 s reads it with room to spare on a loaded machine (at 3 s a
+    // late result read as "did not complete within the requested time").
+    // The command would have touched the marker 4 s after it started, before
+    // the run ended; a little more for its shell on a loaded machine.
+    std::thread::sleep(Duration::from_secs(2));
     assert!(!marker.exists(), "the killed job's command went on");
 }
 
@@ -183,7 +197,11 @@ fn jobs_of_several_hosts_are_polled_side_by_side() {
     // Each host's job writes when it started and when it ended (nanoseconds
     // of the controller's clock: the hosts are local). Polled host after host,
     // a job would only start once the previous host's job had ended; side by
-    // side, every job starts before any ends. The output stays that of a
+    // side, every job starts before any ends. Each job waits for the others
+    // to start (so a slow start on a loaded machine cannot end one job before
+    // the last starts; host after host, the first job would wait past its
+    // 20 s limit and fail), then runs 3 s, so that the poll at 1 s finds it
+    // running. The output stays that of a
     // host-by-host run: each host's POLL and OK lines just before its result.
     let dir = tempfile::tempdir().expect("temp dir");
     fs::write(
@@ -202,8 +220,12 @@ fn jobs_of_several_hosts_are_polled_side_by_side() {
 - hosts: nodes
   gather_facts: false
   tasks:
-    - name: Jobs of two seconds
-      ansible.builtin.shell: date +%s%N > {{ log }}/{{ inventory_hostname }}.start; sleep 2; date +%s%N > {{ log }}/{{ inventory_hostname }}.end
+    - name: Jobs that wait for each other, then take three seconds
+      ansible.builtin.shell: >-
+        date +%s%N > {{ log }}/{{ inventory_hostname }}.start;
+        i=0; until [ -e {{ log }}/n1.start ] && [ -e {{ log }}/n2.start ] && [ -e {{ log }}/n3.start ] || [ $i -ge 600 ];
+        do sleep 0.1; i=$((i+1)); done;
+        sleep 3; date +%s%N > {{ log }}/{{ inventory_hostname }}.end
       async: 20
       poll: 1
 "#,

@@ -6,9 +6,11 @@
 //! The same with a block's always section (an include), with the implicit
 //! fact gathering (a slow local fact on one host) and with a handler.
 //! Ansible 2.18 is run on the same playbook (it is its behaviour) and its
-//! stdout compared, which is deterministic here: `b` is through before the
-//! sleep ends (5 s: Ansible's module runs take a second or more on a
-//! loaded machine).
+//! stdout compared, which is deterministic here: the slow host's step waits
+//! until the other host's line is in the log (`await_line.sh`, a minute at
+//! most: under a lockstep walk it waits in vain and the order fails), then
+//! 3 s more, so that the other host's result is printed first however
+//! loaded the machine (a fixed 5 s sleep raced slow module starts).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ const PLAYBOOK: &str = r#"---
   strategy: free
   tasks:
     - name: Slow on a only
-      ansible.builtin.shell: sleep 5 && echo a-task1-end >> {{ log }}
+      ansible.builtin.shell: sh {{ await_line }} b-task2 {{ log }} && sleep 3 && echo a-task1-end >> {{ log }}
       when: inventory_hostname == 'a'
 
     - name: Marker
@@ -36,7 +38,7 @@ const PLAYBOOK: &str = r#"---
     - name: A block
       block:
         - name: Slow on b only, inside a block
-          ansible.builtin.shell: sleep 5 && echo b-block-end >> {{ log }}
+          ansible.builtin.shell: sh {{ await_line }} a-included {{ log }} && sleep 3 && echo b-block-end >> {{ log }}
           when: inventory_hostname == 'b'
       always:
         - name: Included after the block
@@ -67,13 +69,15 @@ const PLAYBOOK: &str = r#"---
   handlers:
     - name: Slow on a
       ansible.builtin.shell: >-
-        {{ 'sleep 5 &&' if inventory_hostname == 'a' else '' }}
+        {{ ('sh ' + await_line + ' b-after-handlers ' + log + ' && sleep 3 &&') if inventory_hostname == 'a' else '' }}
         echo {{ inventory_hostname }}-handler >> {{ log }}
 "#;
 
-/// A local fact of host `a` that takes its time (run by `setup` from `fact_path`).
-const SLOW_FACT: &str =
-    "#!/bin/sh\nsleep 5\necho a-facts-end >> \"$(dirname \"$0\")/../order.log\"\necho '{}'\n";
+/// A local fact of host `a` that takes its time (run by `setup` from
+/// `fact_path`): until `b` went on to its first task, and 3 s more.
+const SLOW_FACT: &str = "#!/bin/sh\nd=\"$(dirname \"$0\")/..\"\n\
+    sh \"$d/await_line.sh\" b-after-facts \"$d/order.log\" >&2 && sleep 3 && \
+    echo a-facts-end >> \"$d/order.log\"\necho '{}'\n";
 
 const INCLUDED: &str = r#"---
 - name: Included marker
@@ -93,6 +97,10 @@ struct Run {
 fn run_logging(program: &Path, dir: &Path, forks: &str) -> Run {
     let log = dir.join("order.log");
     let log_var = format!("log={}", log.display());
+    let await_var = format!(
+        "await_line={}",
+        rsible_testsupport::write_await_line_script(dir).display()
+    );
     let PlaybookRun {
         code,
         stdout,
@@ -109,6 +117,8 @@ fn run_logging(program: &Path, dir: &Path, forks: &str) -> Run {
             forks,
             "-e",
             &log_var,
+            "-e",
+            &await_var,
         ],
     );
     Run {

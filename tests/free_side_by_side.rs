@@ -4,7 +4,11 @@
 //! task between its polls, and a `throttle`d task at most `throttle` at a
 //! time. Each task appends start and end markers to one log file, so the
 //! order of the lines (not wall time, which is flaky under load) shows
-//! whether the two hosts overlapped: both starts before either end.
+//! whether the two hosts overlapped: both starts before either end. A host
+//! writes its end marker only once both start markers are in the log
+//! (`await_line.sh`, a minute at most): side by side, that order holds
+//! however slowly each host starts; one host after the other, the first
+//! waits in vain and the order (or the run) fails.
 //! Ansible 2.18 runs the same playbook and must show the same orders.
 
 use std::fs;
@@ -27,7 +31,9 @@ const PLAYBOOK: &str = r#"---
 
     - name: Until, retried after a delay
       ansible.builtin.shell: >-
-        echo {{ inventory_hostname }}-until-$(cat {{ log }}.{{ inventory_hostname }} 2>/dev/null || echo 0) >> {{ log }};
+        try=$(cat {{ log }}.{{ inventory_hostname }} 2>/dev/null || echo 0);
+        if [ "$try" = 1 ]; then sh {{ await_line }} a-until-0 {{ log }} && sh {{ await_line }} b-until-0 {{ log }} || exit 1; fi;
+        echo {{ inventory_hostname }}-until-$try >> {{ log }};
         echo 1 > {{ log }}.{{ inventory_hostname }}
       register: tries
       until: tries.attempts >= 2
@@ -37,7 +43,7 @@ const PLAYBOOK: &str = r#"---
     - name: Async, polled
       ansible.builtin.shell: >-
         echo {{ inventory_hostname }}-async-start >> {{ log }};
-        sleep 2;
+        sh {{ await_line }} a-async-start {{ log }} && sh {{ await_line }} b-async-start {{ log }} &&
         echo {{ inventory_hostname }}-async-end >> {{ log }}
       async: 20
       poll: 1
@@ -57,12 +63,24 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 
+def both_started(log):
+    with open(log) as f:
+        lines = f.read().splitlines()
+    return 'a-py-start' in lines and 'b-py-start' in lines
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(log=dict(type='str', required=True),
                                               name=dict(type='str', required=True)))
     with open(module.params['log'], 'a') as f:
         f.write(module.params['name'] + '-start\n')
-    time.sleep(2)
+    # Ends once both hosts started (a minute at most), not after a fixed time.
+    for _ in range(600):
+        if both_started(module.params['log']):
+            break
+        time.sleep(0.1)
+    else:
+        module.fail_json(msg='the other host never started')
     with open(module.params['log'], 'a') as f:
         f.write(module.params['name'] + '-end\n')
     module.exit_json(changed=True)
@@ -96,6 +114,7 @@ fn run(program: &Path) -> Run {
         ],
     );
     let log = dir.path().join("order.log");
+    let await_line = rsible_testsupport::write_await_line_script(dir.path());
     let mut cmd = Command::new(program);
     // rsible packs Python modules with the module_utils of the ansible-core
     // it finds through the virtualenv, as an operator's would be found.
@@ -109,6 +128,8 @@ fn run(program: &Path) -> Run {
     let out = cmd
         .args(["-i", "inventory.ini", "site.yml", "-f", "2", "-e"])
         .arg(format!("log={}", log.display()))
+        .arg("-e")
+        .arg(format!("await_line={}", await_line.display()))
         .current_dir(dir.path())
         .env("ANSIBLE_CONFIG", dir.path().join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")

@@ -95,7 +95,9 @@ impl Gate {
         thread::spawn(move || {
             let mut listener = bind(port);
             let mut open: Vec<TcpStream> = Vec::new();
-            let mut up_at: Option<Instant> = None;
+            // Not bound at once (the port was free a moment ago, something
+            // holds it now): come up as soon as it can, as after a reboot.
+            let mut up_at: Option<Instant> = listener.is_none().then(Instant::now);
             let request = dir.join("reboot-requested");
             while !flag.load(Ordering::Relaxed) {
                 if listener.is_some() && request.exists() {
@@ -110,8 +112,15 @@ impl Gate {
                     let _ = fs::rename(dir.join("boot_id.next"), dir.join("boot_id"));
                     up_at = downtime.map(|d| Instant::now() + d);
                 }
+                // Bound again only once it can be: while the host is down, an
+                // outgoing connection may hold the port as its local end for
+                // a moment; giving up would leave the host down for good.
                 if listener.is_none() && up_at.is_some_and(|t| Instant::now() >= t) {
                     listener = bind(port);
+                    if listener.is_none() {
+                        thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
                     up_at = None;
                     // When the host came back, in the clock `date +%s%N` reads.
                     let now = std::time::SystemTime::now()

@@ -63,8 +63,16 @@ impl LateForwarder {
         let flag = stop.clone();
         thread::spawn(move || {
             thread::sleep(after);
-            let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) else {
-                return;
+            // Retried: an outgoing connection may hold the port as its local
+            // end for a moment; giving up would leave the host down for good.
+            let listener = loop {
+                if flag.load(Ordering::Relaxed) {
+                    return;
+                }
+                match TcpListener::bind(("127.0.0.1", port)) {
+                    Ok(listener) => break listener,
+                    Err(_) => thread::sleep(Duration::from_millis(20)),
+                }
             };
             let _ = listener.set_nonblocking(true);
             while !flag.load(Ordering::Relaxed) {

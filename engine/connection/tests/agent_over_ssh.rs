@@ -216,7 +216,16 @@ fn killed_agent_mid_call_is_unreachable() {
     let pid = h.agent_pid() as i32;
     assert!(pid > 0);
     let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(500));
+        // Mid-call: once the agent runs the command (not after a fixed nap,
+        // which a loaded machine may spend before the call even started).
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline
+            && !rsible_testsupport::descendants(pid as u32)
+                .iter()
+                .any(|p| p.cmdline == "sleep 20")
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         // SAFETY: signalling a pid we were told about; no memory effects.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     });

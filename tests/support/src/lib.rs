@@ -6,6 +6,7 @@
 //! [`run_playbook`] runs either engine on a test's files the same way.
 //! [`TestHttpServer`] serves fixed HTTP answers on loopback.
 
+mod await_line;
 mod http_server;
 mod local_user;
 mod loopback;
@@ -16,6 +17,7 @@ mod sshd;
 mod sudo_user;
 mod watched_run;
 
+pub use await_line::write_await_line_script;
 pub use http_server::TestHttpServer;
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
