@@ -53,6 +53,16 @@ esac
     )
 }
 
+/// A script without LSB status: `status` prints nothing and exits 5.
+const ODD_SCRIPT: &str = r#"#!/bin/sh
+echo "rsible-odd $*" >> /run/rsible-svc/log
+case "$1" in
+  start) echo "odd up" ;;
+  stop) echo "odd down" ;;
+  *) exit 5 ;;
+esac
+"#;
+
 /// OpenRC's `rc-service NAME ACTION` stand-in (state under /run/rsible-openrc).
 const FAKE_RC_SERVICE: &str = r#"#!/bin/sh
 d=/run/rsible-openrc
@@ -225,6 +235,11 @@ const PLAYBOOK: &str = r#"
       environment: "{{ openrc_env }}"
     - service: {name: rsible-web, state: stopped, enabled: false, use: openrc}
       environment: "{{ openrc_env }}"
+    # A script whose status says nothing (exit 5): the modules' last resorts.
+    - service: {name: rsible-odd, state: started}
+      ignore_errors: true
+    - sysvinit: {name: rsible-odd, state: started}
+    - service: {name: rsible-odd, state: started, pattern: rsible-init}
     # Without update-rc.d (a file that is not executable mounted over it, inside
     # the sandbox): insserv, then chkconfig (stand-ins found through PATH).
     - command: mount --bind /run/rsible-noexec /usr/sbin/update-rc.d
@@ -257,7 +272,7 @@ const PLAYBOOK: &str = r#"
       ignore_errors: true
 "#;
 
-const TASKS: usize = 58;
+const TASKS: usize = 61;
 
 /// A sandbox root: the directories bind-mounted over the system's, the scripts, and
 /// the namespace's PID 1.
@@ -272,6 +287,7 @@ fn make_root(dir: &Path) -> PathBuf {
     let executables = [
         (root.join("initd/rsible-web"), init_script("rsible-web")),
         (root.join("initd/rsible-db"), init_script("rsible-db")),
+        (root.join("initd/rsible-odd"), ODD_SCRIPT.to_string()),
         (fake.join("rc-service"), FAKE_RC_SERVICE.to_string()),
         (fake.join("rc-update"), FAKE_RC_UPDATE.to_string()),
         (
@@ -502,7 +518,7 @@ fn service_sysv_and_openrc_match_ansible_in_a_sandbox() {
     );
     // The second runs changed nothing (1-based task numbers). Task 25 does change:
     // update-rc.d cannot `enable` runlevels without links, and the module ignores it.
-    for task in [3, 6, 11, 22, 27, 32, 39, 43, 46, 50, 54] {
+    for task in [3, 6, 11, 22, 27, 32, 39, 43, 46, 49, 53, 57] {
         assert_eq!(
             theirs[task - 1]["changed"],
             Value::Bool(false),
