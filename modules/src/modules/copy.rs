@@ -178,6 +178,22 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let dest_path = PathBuf::from(&dest);
     let file_args = FileArgs::from_params(params);
     let is_link = dest_path.is_symlink();
+    if checksum_dest.as_deref() == Some(checksum_src.as_str())
+        && !is_link
+        && b(params, "remote_src")
+    {
+        // Unchanged content the module itself compared (remote_src): its own
+        // result, attributes applied without a diff.
+        let changed =
+            set_fs_attributes_if_different(&dest_path, &file_args, changed, ctx.check_mode, None)?;
+        let mut r = Map::new();
+        r.insert("dest".into(), json!(dest));
+        r.insert("src".into(), json!(src_text));
+        r.insert("md5sum".into(), json!(md5_src));
+        r.insert("checksum".into(), json!(checksum_src));
+        r.insert("changed".into(), json!(changed));
+        return Ok(r);
+    }
     if checksum_dest.as_deref() == Some(checksum_src.as_str()) && !is_link {
         // Unchanged content: Ansible's action plugin answers with the file module's
         // result here (path, diff) plus checksum and dest.

@@ -108,13 +108,15 @@ pub fn set_fs_attributes_if_different(
                 return Ok(true);
             }
             // Linux has no lchmod: modes of symlinks themselves are not settable, and
-            // chmod would change the target, so links are left alone.
+            // chmod would change the target, so links are left alone. Ansible
+            // compares the link's mode after its attempt: unchanged, so not changed
+            // (outside check mode, where the difference alone counts).
             if !meta.file_type().is_symlink() {
                 use std::os::unix::fs::PermissionsExt;
                 fs::set_permissions(path, fs::Permissions::from_mode(wanted))
                     .map_err(|e| fail(py_os_error(&e, path)))?;
+                changed = true;
             }
-            changed = true;
         }
     }
     Ok(changed)

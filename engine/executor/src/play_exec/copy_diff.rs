@@ -17,6 +17,9 @@ pub(super) struct NewContent<'c> {
     pub text: &'c str,
     /// `after_header`: the destination for `content:`, else the source file.
     pub header: String,
+    /// The result's `src` when the action skips the module (`force: false`
+    /// over an existing file): the file the action would have sent.
+    pub source: String,
 }
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -59,7 +62,20 @@ impl<'a, S: Sink> Executor<'a, S> {
         } else {
             None
         };
+        let task_dest = args.get("dest").cloned().unwrap_or(Json::Null);
         let mut result = self.module_call(host, scope, delegate, "copy", Json::Object(args));
+        // `force: false` over an existing file: the action stats the dest and
+        // stops before any module runs, so the result is its own bare answer.
+        if result.get("msg").and_then(Json::as_str) == Some("file already exists")
+            && result.get("failed").is_none()
+            && result.get("changed") == Some(&Json::Bool(false))
+        {
+            let mut r = Map::new();
+            r.insert("dest".into(), task_dest);
+            r.insert("src".into(), Json::String(new.source.clone()));
+            r.insert("changed".into(), Json::Bool(false));
+            return r;
+        }
         // The copy action adds the source's checksum to a module result
         // without one (an argument error, for one).
         if result.get("failed") == Some(&Json::Bool(true)) && !result.contains_key("checksum") {

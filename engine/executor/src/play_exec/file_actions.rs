@@ -73,9 +73,11 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         copy_args.insert("content".into(), Json::String(rendered.clone()));
         insert_original_basename(&mut copy_args, &path);
+        let rendered_file = super::template_options::rendered_header(&path);
         let new = NewContent {
             text: &rendered,
-            header: super::template_options::rendered_header(&path),
+            header: rendered_file.clone(),
+            source: rendered_file,
         };
         let mut r = self.copy_with_diff(host, scope, delegate, copy_args, new);
         // The copy module names its source only when it got as far as copying.
@@ -121,6 +123,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let new = NewContent {
             text: &content,
             header: path.display().to_string(),
+            source: path.display().to_string(),
         };
         self.copy_with_diff(host, scope, delegate, copy_args, new)
     }
@@ -146,6 +149,8 @@ impl<'a, S: Sink> Executor<'a, S> {
         let new = NewContent {
             text: &content,
             header,
+            // Ansible writes content to a temporary file first.
+            source: super::template_options::local_temp_file(),
         };
         self.copy_with_diff(host, scope, delegate, args.clone(), new)
     }

@@ -182,8 +182,23 @@ pub(super) fn preserved_mode(path: &std::path::Path) -> Option<String> {
 /// (`~/.ansible/tmp/ansible-local-<pid><8>/tmp<8>/<basename>`). rsible renders in
 /// memory and names the same shape, so that diffs read alike.
 pub(super) fn rendered_header(template: &std::path::Path) -> String {
+    let name = template
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{}/tmp{}/{name}", local_run_dir(), random_name())
+}
+
+/// The name of the temporary file the copy action writes `content` to
+/// (`<local tmp>/ansible-local-<pid><8>/tmp<8>`).
+pub(super) fn local_temp_file() -> String {
+    format!("{}/tmp{}", local_run_dir(), random_name())
+}
+
+/// Ansible's per-run local temporary directory.
+fn local_run_dir() -> &'static str {
     static RUN_DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let run_dir = RUN_DIR.get_or_init(|| {
+    RUN_DIR.get_or_init(|| {
         let base = std::env::var("ANSIBLE_LOCAL_TEMP")
             .ok()
             .filter(|v| !v.is_empty())
@@ -202,12 +217,7 @@ pub(super) fn rendered_header(template: &std::path::Path) -> String {
             std::process::id(),
             random_name()
         )
-    });
-    let name = template
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("{run_dir}/tmp{}/{name}", random_name())
+    })
 }
 
 /// Eight characters as Python's `tempfile` picks them.

@@ -8,6 +8,7 @@ pub mod ipaddr;
 pub mod json;
 pub mod json_query;
 pub mod password;
+pub mod paths;
 pub mod random;
 pub mod regex;
 pub mod strings;
@@ -67,6 +68,7 @@ pub fn register(env: &mut Environment<'static>) {
     add!(env, "ansible.builtin", "b64decode", core::b64decode);
     add!(env, "ansible.builtin", "basename", core::basename);
     add!(env, "ansible.builtin", "dirname", core::dirname);
+    add!(env, "ansible.builtin", "relpath", paths::relpath);
     add!(env, "ansible.builtin", "quote", core::quote);
     add!(env, "ansible.builtin", "mandatory", core::mandatory);
     add!(env, "ansible.builtin", "type_debug", core::type_debug);
