@@ -459,10 +459,13 @@ mod tests {
             check_mode: true,
             ..Default::default()
         };
-        let args = json!({"_raw_params": "touch /tmp/rsible-should-not-exist"});
+        // A path of this test's own: a fixed /tmp name may be left by anyone.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("should-not-exist");
+        let args = json!({"_raw_params": format!("touch {}", target.display())});
         let r = run_module("command", args.as_object().unwrap(), &ctx);
         assert_eq!(r["skipped"], json!(true));
         assert_eq!(r["changed"], json!(false));
-        assert!(!std::path::Path::new("/tmp/rsible-should-not-exist").exists());
+        assert!(!target.exists());
     }
 }

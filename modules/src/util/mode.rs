@@ -180,8 +180,17 @@ fn apply_operation(user: char, op: char, apply: u32, current: u32) -> u32 {
     }
 }
 
-/// The process umask (read without changing it for longer than a moment).
+/// The process umask. Read from /proc/self/status where the kernel shows it
+/// (Linux 4.7+): swapping the mask to read it, even for a moment, changes it
+/// for every other thread of the process (the agent's job and watchdog
+/// threads, a test binary's parallel tests), which may create a file then.
 pub fn current_umask() -> u32 {
+    if let Some(mask) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| umask_in_status(&status))
+    {
+        return mask;
+    }
     // SAFETY: umask only swaps the process mask; we restore the old value immediately.
     unsafe {
         let old = libc::umask(0o022);
@@ -190,10 +199,26 @@ pub fn current_umask() -> u32 {
     }
 }
 
+/// The `Umask:` line of a /proc/<pid>/status text, in octal.
+fn umask_in_status(status: &str) -> Option<u32> {
+    let value = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(value.trim(), 8).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn umask_is_read_from_the_status_text() {
+        let status = "Name:\tagent\nUmask:\t0027\nState:\tR (running)\n";
+        assert_eq!(umask_in_status(status), Some(0o027));
+        assert_eq!(umask_in_status("Name:\tagent\n"), None);
+        // This kernel shows it: the racy fallback is not what runs here.
+        let own = std::fs::read_to_string("/proc/self/status").unwrap();
+        assert_eq!(umask_in_status(&own), Some(current_umask()));
+    }
 
     #[test]
     fn octal_strings_and_ints() {
