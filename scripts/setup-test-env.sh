@@ -47,6 +47,8 @@ command -v dnf >/dev/null || need_pkgs+=(dnf)
 # tests/service_differential.rs: the real update-rc.d and `service`, ps for `pattern`.
 [ -x /usr/sbin/update-rc.d ] || need_pkgs+=(init-system-helpers)
 command -v ps >/dev/null || need_pkgs+=(procps)
+# ansible.posix.synchronize runs rsync (tests/ssh_synchronize.rs).
+[ -x /usr/bin/rsync ] || need_pkgs+=(rsync)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq

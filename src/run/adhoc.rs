@@ -274,6 +274,7 @@ fn execute(
         verbosity: args.verbosity.verbosity,
         limit,
         gathering: "explicit".into(),
+        ssh: executor_setup::ssh_command_defaults(config, &args.connection),
         ..executor_setup::become_defaults(&args.become_args, config)
     };
     let mut executor = Executor::new(

@@ -9,7 +9,7 @@ use rsible_config::Config;
 use rsible_connection::Secret;
 use rsible_executor::connection_pool::{ConnectionDefaults, ConnectionPool};
 use rsible_executor::output::default_callback::Sink;
-use rsible_executor::RunOptions;
+use rsible_executor::{RunOptions, SshCommandDefaults};
 use rsible_playbook::ModuleRegistry;
 
 use crate::cli::common::{BecomeArgs, ConnectionArgs};
@@ -154,26 +154,14 @@ pub fn connection_defaults(
             return Err(ExitCode::Error);
         }
     };
+    let ssh = ssh_command_defaults(config, conn);
     Ok(ConnectionDefaults {
         agent_binary,
-        remote_user: conn
-            .remote_user
-            .clone()
-            .or_else(|| config.remote_user.clone()),
-        private_key_file: conn
-            .private_key_file
-            .as_ref()
-            .map(PathBuf::from)
-            .or_else(|| config.private_key_file.clone()),
-        ssh_args: Some(config.ssh_args.clone()),
-        ssh_common_args: conn
-            .ssh_common_args
-            .clone()
-            .or_else(|| non_empty(&config.ssh_common_args)),
-        ssh_extra_args: conn
-            .ssh_extra_args
-            .clone()
-            .or_else(|| non_empty(&config.ssh_extra_args)),
+        remote_user: ssh.remote_user,
+        private_key_file: ssh.private_key_file.map(PathBuf::from),
+        ssh_args: ssh.ssh_args,
+        ssh_common_args: ssh.ssh_common_args,
+        ssh_extra_args: ssh.ssh_extra_args,
         host_key_checking: config.ssh_host_key_checking,
         timeout: std::time::Duration::from_secs(
             conn.timeout.unwrap_or(config.ssh_timeout).max(1) as u64
@@ -185,6 +173,32 @@ pub fn connection_defaults(
             rsible_connection::fd_limit::raise_open_files_limit(),
         ),
     })
+}
+
+/// The ssh settings action plugins read from the connection (synchronize
+/// hands them to rsync), from the same sources as the pool's.
+pub fn ssh_command_defaults(config: &Config, conn: &ConnectionArgs) -> SshCommandDefaults {
+    SshCommandDefaults {
+        ssh_args: Some(config.ssh_args.clone()),
+        ssh_common_args: conn
+            .ssh_common_args
+            .clone()
+            .or_else(|| non_empty(&config.ssh_common_args)),
+        ssh_extra_args: conn
+            .ssh_extra_args
+            .clone()
+            .or_else(|| non_empty(&config.ssh_extra_args)),
+        private_key_file: conn.private_key_file.clone().or_else(|| {
+            config
+                .private_key_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+        }),
+        remote_user: conn
+            .remote_user
+            .clone()
+            .or_else(|| config.remote_user.clone()),
+    }
 }
 
 pub fn connection_pool(

@@ -234,6 +234,7 @@ fn execute(
             async_dir: Some(config.async_dir.clone()),
             poll_interval: Some(config.poll_interval),
             step: args.step,
+            ssh: executor_setup::ssh_command_defaults(config, &args.connection),
             ..executor_setup::become_defaults(&args.become_args, config)
         };
         let fact_cache = match FactCache::new(&FactCacheConfig {

@@ -21,7 +21,7 @@ mod scope_memo;
 pub mod target;
 pub mod vars;
 
-pub use play_exec::{Executor, FatalError, RunOptions, RunOutcome};
+pub use play_exec::{Executor, FatalError, RunOptions, RunOutcome, SshCommandDefaults};
 pub use target::{
     CallSettings, PythonCall, PythonOutput, RawCall, RawOutcome, TargetRunner, TargetSpec,
     Unreachable,

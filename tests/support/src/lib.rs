@@ -21,7 +21,7 @@ pub use await_line::write_await_line_script;
 pub use http_server::TestHttpServer;
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
-pub use playbook_run::{run_playbook, write_files, PlaybookRun};
+pub use playbook_run::{run_playbook, run_playbook_with_env, write_files, PlaybookRun};
 pub use procs::{agents_and_commands, assert_none_left, descendants, Proc};
 pub use reference::reference_bin_dir;
 pub use sshd::{SshdOptions, TestSshd};

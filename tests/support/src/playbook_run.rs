@@ -72,6 +72,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    run_playbook_with_env(program, dir, args, &[])
+}
+
+/// `run_playbook` with extra environment variables for the program.
+pub fn run_playbook_with_env<I, S>(
+    program: &Path,
+    dir: &Path,
+    args: I,
+    env: &[(&str, &str)],
+) -> PlaybookRun
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let start = Instant::now();
     let out = Command::new(program)
         .args(args)
@@ -79,6 +93,7 @@ where
         .env("ANSIBLE_CONFIG", dir.join("ansible.cfg"))
         .env("ANSIBLE_NOCOLOR", "1")
         .env_remove("ANSIBLE_FORCE_COLOR")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
     PlaybookRun {

@@ -29,6 +29,18 @@ pub(super) struct ConnContext {
     port_kw: Option<String>,
 }
 
+impl ConnContext {
+    /// For a module an action plugin runs on the controller (synchronize):
+    /// as delegated to `localhost` with `vars`, the task's connection
+    /// keywords left out, since the plugin opens a local connection of its own.
+    pub(super) fn on_controller(vars: VarLayers) -> Self {
+        ConnContext {
+            delegate: Some(("localhost".to_string(), vars)),
+            ..ConnContext::default()
+        }
+    }
+}
+
 /// Inventory levels a host gets from its groups: a delegate that is not in
 /// the inventory belongs to no group, so it has none of them.
 const GROUP_LEVELS: &[&str] = &[

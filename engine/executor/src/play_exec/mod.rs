@@ -58,12 +58,14 @@ mod retries;
 mod script_action;
 mod start_at;
 mod step;
+mod synchronize_action;
 mod template_options;
 mod uri_action;
 mod vars_files;
 mod wait_for_connection;
 
 use results::normalize_result;
+pub use synchronize_action::SshCommandDefaults;
 
 /// What the command line asked for.
 #[derive(Clone, Debug, Default)]
@@ -103,6 +105,8 @@ pub struct RunOptions {
     pub poll_interval: Option<i64>,
     /// `--step`: ask before each task (see `step.rs`).
     pub step: bool,
+    /// ssh settings action plugins hand on (see `synchronize_action.rs`).
+    pub ssh: SshCommandDefaults,
 }
 
 /// How the run ended, for the exit code and the retry file.
@@ -929,6 +933,9 @@ impl<'a, S: Sink> Executor<'a, S> {
             "raw" => self.raw_action(ctx, host, scope, delegate, &json_args),
             "script" => self.script_action(ctx, task, frame, host, scope, delegate, &args),
             "async_status" => self.async_status_action(host, scope, delegate, &json_args),
+            synchronize_action::SYNCHRONIZE => {
+                self.synchronize_action(ctx, task, frame, host, scope, delegate, json_args)
+            }
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,
                 None => self.run_module_action(

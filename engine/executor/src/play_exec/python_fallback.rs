@@ -126,6 +126,23 @@ impl<S: Sink> Executor<'_, S> {
                 "rsible: {fqcn} runs through an action plugin, which rsible does not implement yet"
             ));
         }
+        self.python_module_of_action(call, fqcn, called_as, args)
+    }
+
+    /// Runs the Python module `fqcn` as its action plugin would, once that
+    /// plugin's own work is done (rsible's twin of the plugin called it).
+    pub(super) fn python_module_of_action(
+        &mut self,
+        call: &ModuleCallCtx,
+        fqcn: &str,
+        called_as: &str,
+        args: Map<String, Json>,
+    ) -> Map<String, Json> {
+        let Some(registry) = self.loader.map(|l| l.modules) else {
+            return failed(format!(
+                "rsible: module {fqcn} is not implemented natively and no module search path is known"
+            ));
+        };
         let Some(path) = registry.locate_module(fqcn) else {
             return failed(format!(
                 "rsible: module {fqcn} is not implemented natively and its module file was not found"
