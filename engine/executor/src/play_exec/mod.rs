@@ -61,6 +61,7 @@ mod step;
 mod synchronize_action;
 mod template_options;
 mod uri_action;
+mod variable_params;
 mod vars_files;
 mod wait_for_connection;
 
@@ -1024,7 +1025,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             out.insert(k.clone(), value);
         }
-        Ok(out)
+        variable_params::merge_variable_params(out)
     }
 }
 

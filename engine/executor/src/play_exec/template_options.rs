@@ -82,16 +82,13 @@ fn python_type(v: &Json) -> &'static str {
 /// Reads and checks the template-only options; `Err` is the action's failure message.
 pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptions, String> {
     for name in STRING_OPTIONS {
-        match args.get(*name) {
-            // ensure_type turns ints, floats and bools into their text; lists and
-            // dicts stay what they are and are refused.
-            Some(v @ (Json::Array(_) | Json::Object(_))) => {
-                return Err(format!(
-                    "{name} is expected to be a string, but got {} instead",
-                    python_type(v)
-                ))
-            }
-            _ => {}
+        // ensure_type turns ints, floats and bools into their text; lists and
+        // dicts stay what they are and are refused.
+        if let Some(v @ (Json::Array(_) | Json::Object(_))) = args.get(*name) {
+            return Err(format!(
+                "{name} is expected to be a string, but got {} instead",
+                python_type(v)
+            ));
         }
     }
     let trim_blocks = loose_bool(args.get("trim_blocks"), true);
