@@ -175,28 +175,7 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, conf: &Pa
         .env("ANSIBLE_NOCOLOR", "1")
         .output()
         .expect("run the playbook");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{} did not print the json callback's document ({e}): {}\n{}",
-            program.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let tasks: Vec<Value> = report["plays"][0]["tasks"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| t["hosts"]["localhost"].clone())
-        .collect();
-    assert_eq!(
-        tasks.len(),
-        TASKS,
-        "{}: one result per task: {report}",
-        program.display()
-    );
-    tasks
+    rsible_testsupport::json_task_results(program, &out, "localhost", TASKS)
 }
 
 /// A result in comparable form, as `register` keeps it (without the internal

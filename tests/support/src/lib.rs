@@ -8,6 +8,7 @@
 
 mod await_line;
 mod http_server;
+mod json_report;
 mod local_user;
 mod loopback;
 mod playbook_run;
@@ -19,6 +20,7 @@ mod watched_run;
 
 pub use await_line::write_await_line_script;
 pub use http_server::TestHttpServer;
+pub use json_report::json_task_results;
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
 pub use playbook_run::{run_playbook, run_playbook_with_env, write_files, PlaybookRun};
