@@ -39,18 +39,21 @@
 //! - `RSIBLE-EXEC`: the next bytes on stdout are the agent's frames.
 
 use crate::ssh_command::shell_quote;
-use sha2::{Digest, Sha256};
 
 /// The agent binary as it will be shipped.
 pub struct AgentPayload {
-    pub bytes: Vec<u8>,
     pub sha256: String,
+    pub size: u64,
+    /// The file the bytes come from (None: given in memory).
+    path: Option<std::path::PathBuf>,
+    /// The bytes, read when a target first needs an upload.
+    bytes: std::sync::OnceLock<Result<Vec<u8>, String>>,
 }
 
 impl AgentPayload {
-    /// The payload for the agent binary at `path`, read and hashed once per
-    /// process: every host's connection ships the same binary, and hashing tens
-    /// of megabytes per host would dominate the run's start on many hosts.
+    /// The payload for the agent binary at `path`, hashed once per process
+    /// (every host's connection ships the same binary) and, while the file is
+    /// unchanged, once across runs (payload_hash).
     pub fn load(path: &std::path::Path) -> std::io::Result<std::sync::Arc<AgentPayload>> {
         use std::collections::HashMap;
         use std::sync::{Arc, Mutex, OnceLock};
@@ -61,17 +64,48 @@ impl AgentPayload {
         if let Some(p) = cache.get(path) {
             return Ok(Arc::clone(p));
         }
-        let payload = Arc::new(AgentPayload::new(std::fs::read(path)?));
+        let (sha256, size, read) = crate::payload_hash::sha256_of(path)?;
+        let bytes = std::sync::OnceLock::new();
+        if let Some(read) = read {
+            let _ = bytes.set(Ok(read));
+        }
+        let payload = Arc::new(AgentPayload {
+            sha256,
+            size,
+            path: Some(path.to_path_buf()),
+            bytes,
+        });
         cache.insert(path.to_path_buf(), Arc::clone(&payload));
         Ok(payload)
     }
 
     pub fn new(bytes: Vec<u8>) -> AgentPayload {
-        let sha256 = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        AgentPayload { bytes, sha256 }
+        AgentPayload {
+            sha256: crate::payload_hash::hex_sha256(&bytes),
+            size: bytes.len() as u64,
+            path: None,
+            bytes: std::sync::OnceLock::from(Ok(bytes)),
+        }
+    }
+
+    /// The binary's bytes, read on first use and checked against the hash the
+    /// script was given: a binary replaced since is an error, never sent.
+    pub fn bytes(&self) -> Result<&[u8], String> {
+        let loaded = self.bytes.get_or_init(|| {
+            let Some(path) = &self.path else {
+                return Err("the agent binary is not available".into());
+            };
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("cannot read agent binary {}: {e}", path.display()))?;
+            if crate::payload_hash::hex_sha256(&bytes) != self.sha256 {
+                return Err(format!(
+                    "the agent binary {} changed while rsible ran",
+                    path.display()
+                ));
+            }
+            Ok(bytes)
+        });
+        loaded.as_deref().map_err(Clone::clone)
     }
 }
 
@@ -185,7 +219,7 @@ echo RSIBLE-EXEC
 umask "$u"
 exec "$f" {args}
 "#,
-        size = payload.bytes.len(),
+        size = payload.size,
     )
 }
 
@@ -281,7 +315,7 @@ mod tests {
         let cache = cache.to_str().unwrap();
         // A tiny "agent": a shell script echoing its first argument.
         let payload = AgentPayload::new(b"#!/bin/sh\necho ran:$1\n".to_vec());
-        let (out, code) = run_script(&payload, cache, &payload.bytes);
+        let (out, code) = run_script(&payload, cache, payload.bytes().unwrap());
         assert_eq!(code, 0, "{out}");
         assert_eq!(out, UPLOADED);
         let (out, _) = run_script(&payload, cache, b"");
@@ -292,14 +326,20 @@ mod tests {
         let cached = format!("{cache}/agent-{}", payload.sha256);
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(&cached, b"#!/bin/sh\necho CHANGED\n").unwrap();
-        let (out, _) = run_script(&payload, cache, &payload.bytes);
+        let (out, _) = run_script(&payload, cache, payload.bytes().unwrap());
         assert_eq!(out, UPLOADED);
         // Changed, with its mtime set back before the stamp: the shortcut, which
         // compares mtimes, would take it (only the directory's owner can do this),
         // but the retry after a failed start verifies by hash and replaces it.
         std::fs::write(&cached, b"#!/bin/sh\necho CHANGED\n").unwrap();
         set_mtime(&cached, 86_400);
-        let (out, _) = run_with(&payload, cache, &payload.bytes, Check::Verify, None);
+        let (out, _) = run_with(
+            &payload,
+            cache,
+            payload.bytes().unwrap(),
+            Check::Verify,
+            None,
+        );
         assert_eq!(out, UPLOADED);
         // An entry verified before stamps existed is hashed once, then stamped.
         std::fs::remove_file(&stamp).unwrap();
@@ -323,7 +363,7 @@ mod tests {
         let cache = dir.path().join("cache");
         let cache = cache.to_str().unwrap();
         let payload = AgentPayload::new(b"#!/bin/sh\necho ran:$1\n".to_vec());
-        let (out, _) = run_script(&payload, cache, &payload.bytes);
+        let (out, _) = run_script(&payload, cache, payload.bytes().unwrap());
         assert_eq!(out, UPLOADED);
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
@@ -343,7 +383,13 @@ mod tests {
         // A binary newer than its stamp does not take the shortcut: the full
         // checks run, starting with `uname`.
         set_mtime(&format!("{cache}/.verified-{}", payload.sha256), 3_600);
-        let (out, _) = run_with(&payload, cache, &payload.bytes, Check::Cached, Some(path));
+        let (out, _) = run_with(
+            &payload,
+            cache,
+            payload.bytes().unwrap(),
+            Check::Cached,
+            Some(path),
+        );
         assert!(out.starts_with("RSIBLE-ARCH sparc64"), "{out}");
     }
 
@@ -352,7 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = dir.path().join("c");
         let payload = AgentPayload::new(b"#!/bin/sh\necho ran\n".to_vec());
-        let mut bad = payload.bytes.clone();
+        let mut bad = payload.bytes().unwrap().to_vec();
         bad[3] ^= 1;
         let (out, code) = run_script(&payload, cache.to_str().unwrap(), &bad);
         assert_eq!(code, 98);

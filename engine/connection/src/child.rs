@@ -279,10 +279,16 @@ impl Spawned {
     /// Wait up to `limit` for the session to end; returns its exit code if it did.
     pub fn wait_for_exit(&mut self, limit: Duration) -> Option<i32> {
         let deadline = Instant::now() + limit;
+        // A session usually ends within a millisecond or two of its stdin
+        // closing: short pauses first, then up to 20 ms between looks.
+        let mut pause = Duration::from_millis(1);
         loop {
             match self.try_exit() {
                 Some(code) => return Some(code),
-                None if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                None if Instant::now() < deadline => {
+                    thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
                 None => return None,
             }
         }

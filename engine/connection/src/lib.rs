@@ -26,6 +26,7 @@ mod live;
 mod master_gate;
 mod mux;
 mod open;
+mod payload_hash;
 pub mod python;
 pub mod raw;
 pub mod spec;

@@ -35,6 +35,11 @@ pub fn gate_for(program: &str, args: &[String]) -> Arc<Mutex<bool>> {
     Arc::clone(all.entry(key).or_default())
 }
 
+/// Whether a first connection holds the gate now (its master is being set up).
+pub fn being_set_up(gate: &Mutex<bool>) -> bool {
+    matches!(gate.try_lock(), Err(std::sync::TryLockError::WouldBlock))
+}
+
 /// Held by the first connection of a command line until its bootstrap ended;
 /// None when another connection already established the master.
 pub fn wait_turn(gate: &Mutex<bool>) -> Option<MutexGuard<'_, bool>> {
@@ -78,6 +83,7 @@ mod tests {
             (turn.is_none(), started.elapsed())
         });
         std::thread::sleep(Duration::from_millis(100));
+        assert!(being_set_up(&gate));
         let mut first = first;
         *first = true; // bootstrapped
         drop(first);

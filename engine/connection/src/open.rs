@@ -117,6 +117,12 @@ fn open_once(
     // Aliases of one machine share a ControlMaster: the first goes alone (master_gate).
     let gate = (spec.connection == ConnKind::Ssh && master_gate::shares_master(&args))
         .then(|| master_gate::gate_for(&program, &args));
+    if gate.as_deref().is_some_and(master_gate::being_set_up) {
+        // Another connection is setting the master up: ask `ssh -G` how to use
+        // it (mux::route, cached per command line) now, beside its handshake,
+        // rather than after it.
+        let _ = through_master(spec, &program, &args);
+    }
     let mut turn = gate.as_deref().and_then(master_gate::wait_turn);
     clock.mark(if turn.is_some() {
         "gate-first"
@@ -283,7 +289,8 @@ fn run_bootstrap(
                 )))
             }
             Marker::Upload => {
-                if proc.write_all(&payload.bytes).is_err() {
+                let bytes = payload.bytes().map_err(ConnError::Local)?;
+                if proc.write_all(bytes).is_err() {
                     let code = proc.wait_for_exit(Duration::from_secs(2));
                     return Err(failure_before_agent(proc, kind, code));
                 }

@@ -486,8 +486,20 @@ impl TargetRunner for ConnectionPool {
 
     fn close_all(&mut self) {
         self.last_used.clear();
-        for (_, handle) in self.open.drain() {
-            let _ = handle.close();
+        // Side by side: each close is a round trip to its agent and a wait for
+        // its session to end, which one after another made the end of a run on
+        // 20 hosts take 0.1-0.3 s.
+        // (At most 64 threads at a time, however many hosts stay open.)
+        let mut handles: Vec<AgentHandle> = self.open.drain().map(|(_, h)| h).collect();
+        while !handles.is_empty() {
+            let batch: Vec<AgentHandle> = handles.drain(..handles.len().min(64)).collect();
+            std::thread::scope(|s| {
+                for handle in batch {
+                    s.spawn(move || {
+                        let _ = handle.close();
+                    });
+                }
+            });
         }
     }
 }
