@@ -31,12 +31,30 @@ pub struct Inputs<'a> {
 /// it and keep the result (only a successful run is kept).
 pub fn run_cached(program: &Path, args: &[&str], inputs: &Inputs) -> Output {
     match cache_dir() {
-        Some(dir) => run_cached_in(&dir, program, args, inputs),
+        Some(dir) => run_cached_in(&dir, program, args, inputs, Keep::Successes),
         None => super::util::run(program, args),
     }
 }
 
-fn run_cached_in(dir: &Path, program: &Path, args: &[&str], inputs: &Inputs) -> Output {
+/// The same for a query whose failure is an answer as stable as its success
+/// (`rpm -q --whatprovides` on a system where nothing provides the file): its
+/// output is kept whatever the exit status. Only for programs that cannot
+/// fail for a passing reason.
+pub fn run_cached_any_status(program: &Path, args: &[&str], inputs: &Inputs) -> Output {
+    match cache_dir() {
+        Some(dir) => run_cached_in(&dir, program, args, inputs, Keep::Any),
+        None => super::util::run(program, args),
+    }
+}
+
+/// Which runs an entry is written for.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    Successes,
+    Any,
+}
+
+fn run_cached_in(dir: &Path, program: &Path, args: &[&str], inputs: &Inputs, keep: Keep) -> Output {
     let Some(key) = key(program, args, inputs) else {
         return super::util::run(program, args);
     };
@@ -45,7 +63,8 @@ fn run_cached_in(dir: &Path, program: &Path, args: &[&str], inputs: &Inputs) -> 
         return hit;
     }
     let out = super::util::run(program, args);
-    if out.0 == 0 {
+    // A program that could not be started (util::run's own status) is never kept.
+    if out.0 == 0 || (keep == Keep::Any && out.0 > 0 && out.0 < 126) {
         write_entry(dir, &entry, &out);
     }
     out
@@ -192,19 +211,24 @@ mod tests {
         let sh = Path::new("/bin/sh");
         // Each real run prints a new pid: equal output means the cache answered.
         let args = ["-c", "echo $$"];
-        let first = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""));
+        let first = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
         assert_eq!(first.0, 0);
-        let second = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""));
+        let second = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
         assert_eq!(first, second);
         std::fs::write(&input, "2 changed\n").expect("write");
-        let third = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""));
+        let third = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
         assert_ne!(first.1, third.1, "a changed input runs the helper again");
         // A failing helper is not kept.
         let fail = ["-c", "echo $$; exit 3"];
-        let a = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""));
-        let b = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""));
+        let a = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Successes);
+        let b = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Successes);
         assert_eq!((a.0, b.0), (3, 3));
         assert_ne!(a.1, b.1);
+        // ... unless asked for: then kept like a success.
+        let c = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Any);
+        let d = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Any);
+        assert_eq!(c.0, 3);
+        assert_eq!(c, d);
     }
 
     #[test]
