@@ -1120,3 +1120,19 @@ pub(super) fn json_truthy(v: &Json) -> bool {
         _ => false,
     }
 }
+
+/// Ansible's `boolean(value, strict=False)`, as action plugins read their
+/// options: the true spellings are true, anything else false; unset or null
+/// is `default`.
+pub(super) fn loose_boolean(v: Option<&Json>, default: bool) -> bool {
+    match v {
+        None | Some(Json::Null) => default,
+        Some(Json::Bool(b)) => *b,
+        Some(Json::Number(n)) => n.as_f64() == Some(1.0),
+        Some(Json::String(s)) => matches!(
+            s.to_lowercase().as_str(),
+            "y" | "yes" | "on" | "1" | "true" | "t" | "1.0"
+        ),
+        Some(_) => false,
+    }
+}

@@ -155,10 +155,7 @@ impl<S: Sink> Executor<'_, S> {
         let password = var("ansible_ssh_pass").or_else(|| var("ansible_password"));
         let remote_user = var("ansible_user");
         let (src, dest) = if !dest_is_local {
-            let set_remote_user = args
-                .get("set_remote_user")
-                .map(loosely_true)
-                .unwrap_or(true);
+            let set_remote_user = super::loose_boolean(args.get("set_remote_user"), true);
             let user = if set_remote_user {
                 remote_user
                     .or_else(|| conn.user.clone())
@@ -395,19 +392,6 @@ fn text_arg(args: &Map<String, Json>, name: &str) -> Option<String> {
     }
 }
 
-/// Ansible's `boolean(value, strict=False)`: anything not a true spelling is false.
-fn loosely_true(v: &Json) -> bool {
-    match v {
-        Json::Bool(b) => *b,
-        Json::Number(n) => n.as_f64() == Some(1.0),
-        Json::String(s) => matches!(
-            s.to_ascii_lowercase().as_str(),
-            "y" | "yes" | "on" | "1" | "true" | "t" | "1.0"
-        ),
-        _ => false,
-    }
-}
-
 fn number_or_text(s: &str) -> Json {
     s.trim()
         .parse::<i64>()
@@ -434,13 +418,5 @@ mod tests {
         assert_eq!(rsh_target("h", "other:/srv", Some("u")), "u@other:/srv");
         assert_eq!(rsh_target("h", "v@other:/srv", Some("u")), "v@other:/srv");
         assert_eq!(rsh_target("h", "rsync://m/x", Some("u")), "rsync://m/x");
-    }
-
-    #[test]
-    fn set_remote_user_is_read_loosely() {
-        assert!(loosely_true(&json!("yes")));
-        assert!(loosely_true(&json!(true)));
-        assert!(!loosely_true(&json!("no")));
-        assert!(!loosely_true(&json!("maybe")));
     }
 }

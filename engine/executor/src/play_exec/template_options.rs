@@ -52,20 +52,6 @@ pub(super) struct TemplateOptions {
     pub newline_sequence: &'static str,
 }
 
-/// Ansible's `boolean(value, strict=False)`: the true spellings, anything else false.
-fn loose_bool(v: Option<&Json>, default: bool) -> bool {
-    match v {
-        None | Some(Json::Null) => default,
-        Some(Json::Bool(b)) => *b,
-        Some(Json::Number(n)) => n.as_f64() == Some(1.0),
-        Some(Json::String(s)) => matches!(
-            s.to_lowercase().as_str(),
-            "y" | "yes" | "on" | "1" | "true" | "t" | "1.0"
-        ),
-        Some(_) => false,
-    }
-}
-
 /// Python's `type(value)` as the action's message prints it.
 fn python_type(v: &Json) -> &'static str {
     match v {
@@ -91,8 +77,8 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
             ));
         }
     }
-    let trim_blocks = loose_bool(args.get("trim_blocks"), true);
-    let lstrip_blocks = loose_bool(args.get("lstrip_blocks"), false);
+    let trim_blocks = super::loose_boolean(args.get("trim_blocks"), true);
+    let lstrip_blocks = super::loose_boolean(args.get("lstrip_blocks"), false);
     let newline = match args.get("newline_sequence") {
         None | Some(Json::Null) => "\n".to_string(),
         Some(Json::String(s)) => s.clone(),
