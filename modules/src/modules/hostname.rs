@@ -154,14 +154,7 @@ fn pick_strategy(use_: Option<&str>) -> Result<Strategy, ModuleFail> {
 
 /// Ansible's `is_systemd_managed`: systemctl installed and one of sd_booted's canaries.
 pub(crate) fn systemd_managed() -> bool {
-    get_bin_path("systemctl").is_some()
-        && [
-            "/run/systemd/system/",
-            "/dev/.run/systemd/",
-            "/dev/.systemd/",
-        ]
-        .iter()
-        .any(|c| Path::new(c).exists())
+    get_bin_path("systemctl").is_some() && crate::util::systemd_canary::canary_exists()
 }
 
 /// The kernel's host name (`socket.gethostname()`).

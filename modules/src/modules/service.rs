@@ -81,23 +81,8 @@ struct Svc<'a> {
 
 /// Whether systemd manages the host (`is_systemd_managed`).
 fn systemd_managed(ctx: &ModuleContext) -> bool {
-    if find_tool("systemctl", ctx).is_none() {
-        return false;
-    }
-    if [
-        "/run/systemd/system/",
-        "/dev/.run/systemd/",
-        "/dev/.systemd/",
-    ]
-    .iter()
-    .any(|c| Path::new(c).exists())
-    {
-        return true;
-    }
-    std::fs::read_to_string("/proc/1/comm")
-        .ok()
-        .and_then(|s| s.lines().next().map(|l| l.trim() == "systemd"))
-        .unwrap_or(false)
+    use crate::util::systemd_canary::{canary_exists, pid1_is_systemd};
+    find_tool("systemctl", ctx).is_some() && (canary_exists() || pid1_is_systemd())
 }
 
 /// Why the Python module must run instead, if it must: its systemd and upstart paths.

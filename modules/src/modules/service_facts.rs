@@ -216,21 +216,8 @@ impl Scan {
 
 /// `is_systemd_managed`: systemctl present and a systemd canary or PID 1 named systemd.
 fn systemd_managed() -> bool {
-    if get_bin_path("systemctl").is_none() {
-        return false;
-    }
-    if [
-        "/run/systemd/system/",
-        "/dev/.run/systemd/",
-        "/dev/.systemd/",
-    ]
-    .iter()
-    .any(|c| Path::new(c).exists())
-    {
-        return true;
-    }
-    std::fs::read_to_string("/proc/1/comm")
-        .is_ok_and(|c| c.lines().next().unwrap_or("").trim() == "systemd")
+    use crate::util::systemd_canary::{canary_exists, pid1_is_systemd};
+    get_bin_path("systemctl").is_some() && (canary_exists() || pid1_is_systemd())
 }
 
 /// `get_best_parsable_locale`: the first of Ansible's preferred locales `locale -a`

@@ -13,5 +13,6 @@ pub mod mode;
 pub mod pytime;
 pub mod run;
 pub mod shlex;
+pub mod systemd_canary;
 pub mod users;
 pub mod validate;

@@ -457,14 +457,7 @@ pub fn selinux(_g: &Gather) -> Facts {
 }
 
 fn is_systemd_managed() -> bool {
-    bin_path("systemctl").is_some()
-        && [
-            "/run/systemd/system/",
-            "/dev/.run/systemd/",
-            "/dev/.systemd/",
-        ]
-        .iter()
-        .any(|c| Path::new(c).exists())
+    bin_path("systemctl").is_some() && crate::util::systemd_canary::canary_exists()
 }
 
 pub fn service_mgr(g: &Gather) -> Facts {
