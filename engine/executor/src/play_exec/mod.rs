@@ -935,7 +935,14 @@ impl<'a, S: Sink> Executor<'a, S> {
             "script" => self.script_action(ctx, task, frame, host, scope, delegate, &args),
             "async_status" => self.async_status_action(host, scope, delegate, &json_args),
             synchronize_action::SYNCHRONIZE => {
-                self.synchronize_action(ctx, task, frame, host, scope, delegate, json_args)
+                let call = python_fallback::ModuleCallCtx {
+                    task,
+                    frame,
+                    host,
+                    scope,
+                    delegate,
+                };
+                self.synchronize_action(ctx, &call, json_args)
             }
             other => match self.controller_action(ctx, task, frame, host, other, &args) {
                 Some(result) => result,

@@ -23,7 +23,6 @@ use super::python_fallback::ModuleCallCtx;
 use super::{json_truthy, obj, Executor, PlayCtx};
 use crate::frame::Frame;
 use crate::output::default_callback::Sink;
-use crate::vars::VarLayers;
 
 /// The collection's module, run after the plugin prepared its arguments.
 pub(super) const SYNCHRONIZE: &str = "ansible.posix.synchronize";
@@ -54,17 +53,19 @@ enum Runner {
 }
 
 impl<S: Sink> Executor<'_, S> {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn synchronize_action(
         &mut self,
         ctx: &PlayCtx,
-        task: &Task,
-        frame: &Frame,
-        host: &str,
-        scope: &VarLayers,
-        delegate: Option<&str>,
+        call: &ModuleCallCtx,
         mut args: Map<String, Json>,
     ) -> Map<String, Json> {
+        let &ModuleCallCtx {
+            task,
+            frame,
+            host,
+            scope,
+            delegate,
+        } = call;
         // Runs in the real walk only: its module may run on the controller.
         if self.prefetch.refuse_while_recording(host) {
             return failed("(prefetch placeholder)".into());
@@ -230,20 +231,13 @@ impl<S: Sink> Executor<'_, S> {
         let result = match runner {
             Runner::Controller => {
                 self.current_become = None;
-                self.synchronize_on_controller(ctx, task, frame, host, scope, &called_as, args)
+                self.synchronize_on_controller(ctx, call, &called_as, args)
             }
             Runner::AsTask { keep_become } => {
                 if !keep_become {
                     self.current_become = None;
                 }
-                let call = ModuleCallCtx {
-                    task,
-                    frame,
-                    host,
-                    scope,
-                    delegate,
-                };
-                self.python_module_of_action(&call, SYNCHRONIZE, &called_as, args)
+                self.python_module_of_action(call, SYNCHRONIZE, &called_as, args)
             }
         };
         self.current_become = saved_become;
@@ -253,17 +247,20 @@ impl<S: Sink> Executor<'_, S> {
     /// Runs the module on the controller through the local connection, with
     /// the interpreter variables of `localhost` in place of the host's (as
     /// the plugin's `_override_module_replaced_vars`).
-    #[allow(clippy::too_many_arguments)]
     fn synchronize_on_controller(
         &mut self,
         ctx: &PlayCtx,
-        task: &Task,
-        frame: &Frame,
-        host: &str,
-        scope: &VarLayers,
+        call: &ModuleCallCtx,
         called_as: &str,
         args: Map<String, Json>,
     ) -> Map<String, Json> {
+        let &ModuleCallCtx {
+            task,
+            frame,
+            host,
+            scope,
+            ..
+        } = call;
         let mut local = self.scope_for(ctx, "localhost", frame, Some(task));
         let mut forced = IndexMap::new();
         forced.insert("ansible_connection".to_string(), Value::from("local"));
