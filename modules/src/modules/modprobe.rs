@@ -3,7 +3,7 @@
 //! `persistent` asks for it, following the collection module's file handling.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
-use crate::util::bin_path::{get_bin_path, missing_message};
+use crate::util::bin_path::{get_bin_path_env, missing_message_env};
 use crate::util::fs_attrs::py_os_error;
 use crate::util::shlex;
 use regex::Regex;
@@ -77,8 +77,10 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     run_at(params, ctx, Locations::system())
 }
 
-fn find_modprobe() -> Result<String, ModuleFail> {
-    get_bin_path("modprobe").ok_or_else(|| ModuleFail::msg(missing_message("modprobe")))
+/// Looked up in the PATH the module's process has: the task's `environment` first.
+fn find_modprobe(ctx: &ModuleContext) -> Result<String, ModuleFail> {
+    get_bin_path_env("modprobe", &ctx.env)
+        .ok_or_else(|| ModuleFail::msg(missing_message_env("modprobe", &ctx.env)))
 }
 
 pub(crate) fn run_at(
@@ -96,7 +98,7 @@ pub(crate) fn run_at(
     let name = s("name");
     let modprobe = match &loc.modprobe_bin {
         Some(p) => p.display().to_string(),
-        None => find_modprobe()?,
+        None => find_modprobe(ctx)?,
     };
     // The module builds these patterns from the name as given (no escaping).
     let compile = |p: String| {
