@@ -47,6 +47,10 @@ command -v dnf >/dev/null || need_pkgs+=(dnf)
 # tests/service_differential.rs: the real update-rc.d and `service`, ps for `pattern`.
 [ -x /usr/sbin/update-rc.d ] || need_pkgs+=(init-system-helpers)
 command -v ps >/dev/null || need_pkgs+=(procps)
+# tests/systemd_live_differential.rs runs a real systemd as PID 1 of a throwaway
+# namespace (never as the machine's init); unshare/nsenter/pivot_root are util-linux.
+[ -x /lib/systemd/systemd ] || need_pkgs+=(systemd)
+command -v nsenter >/dev/null || need_pkgs+=(util-linux)
 # ansible.posix.synchronize runs rsync (tests/ssh_synchronize.rs).
 [ -x /usr/bin/rsync ] || need_pkgs+=(rsync)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
