@@ -26,14 +26,16 @@
 //! stops, restarts and reloads a `sleep infinity` service (with ExecReload), a
 //! oneshot with RemainAfterExit, template instances and a failing unit; enables and
 //! starts together, masks and unmasks, daemon_reload, daemon_reexec, no_block, check
-//! mode, second runs, `service` on systemd, unknown units and bad arguments.
+//! mode, second runs, `service` on systemd, unknown units and bad arguments; and
+//! `scope: user` against root's user manager (`systemd --user`, which the test starts
+//! as a system unit of its own: user@.service needs logind and sysinit.target).
 //! Compared: every task's registered result, with the `status` values that differ per
 //! run masked (`VARYING`: PIDs, times, invocation and cgroup ids, resource counters;
 //! pid/start/stop times inside Exec* values) and unit lists sorted (`UNIT_LISTS`:
 //! systemd prints them in hash order); at the end `systemctl is-active` /
 //! `is-enabled` of the test units, the units' own logs and the links in /etc.
 //! Needs root, unshare, nsenter, pivot_root, bash, systemd and a writable cgroup2
-//! hierarchy. `scope: user` is not covered (no user manager in the machine).
+//! hierarchy.
 
 use serde_json::Value;
 use std::fs;
@@ -138,6 +140,13 @@ const UNITS: &[(&str, &str)] = &[
          ExecStart=/bin/false\n",
     ),
     (
+        "rsible-user-manager.service",
+        "[Unit]\nDescription=rsible: a user manager for root\nDefaultDependencies=no\n\
+         [Service]\nType=notify\nEnvironment=XDG_RUNTIME_DIR=/run/user/0\n\
+         ExecStartPre=/bin/mkdir -p -m 0700 /run/user/0\n\
+         ExecStart=/lib/systemd/systemd --user --unit=rsible-user.target\nDelegate=yes\n",
+    ),
+    (
         "rsible-plain.service",
         "[Unit]\nDescription=rsible without reload\nDefaultDependencies=no\n[Service]\n\
          ExecStart=/bin/sleep infinity\n",
@@ -203,9 +212,32 @@ const PLAYBOOK: &str = r#"
       ignore_errors: true
     - systemd_service: {name: rsible-sleep, state: sleeping}
       ignore_errors: true
+    # scope: user, against root's user manager.
+    - systemd_service: {name: rsible-usleep, state: started, enabled: true, scope: user}
+      check_mode: true
+    - systemd_service: {name: rsible-usleep, state: started, enabled: true, scope: user}
+    - systemd_service: {name: rsible-usleep, state: started, enabled: true, scope: user}
+    - systemd_service: {name: rsible-usleep, state: restarted, daemon_reload: true, scope: user}
+    - systemd_service: {name: rsible-usleep, state: stopped, scope: user}
+    - systemd_service: {name: rsible-nosuch, state: started, scope: user}
+      ignore_errors: true
 "#;
 
-const TASKS: usize = 40;
+const TASKS: usize = 46;
+
+/// User units (/etc/systemd/user) for root's user manager, which the test starts
+/// as a system service of its own (user@.service needs logind and sysinit.target).
+const USER_UNITS: &[(&str, &str)] = &[
+    (
+        "rsible-user.target",
+        "[Unit]\nDescription=rsible user target\n",
+    ),
+    (
+        "rsible-usleep.service",
+        "[Unit]\nDescription=rsible user sleep\n[Service]\nExecStart=/bin/sleep infinity\n\
+         [Install]\nWantedBy=rsible-user.target\n",
+    ),
+];
 
 /// `status` keys whose values differ from one run (or machine) to the next.
 const VARYING: &[&str] = &[
@@ -440,6 +472,16 @@ fn run_engine(program: &Path, ref_bin: &Path, copy_in: bool) -> (Vec<Value>, Vec
         )
         .expect("unit");
     }
+    fs::create_dir_all(machine.path("/etc/systemd/user")).expect("user unit dir");
+    for (name, text) in USER_UNITS {
+        fs::write(machine.path(&format!("/etc/systemd/user/{name}")), text).expect("unit");
+    }
+    let started = machine.sh("systemctl daemon-reload && systemctl start rsible-user-manager");
+    assert!(
+        started.status.success(),
+        "root's user manager did not start: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     fs::write(machine.path("/root/rsible-test/playbook.yml"), PLAYBOOK).expect("playbook");
     fs::write(
         machine.path("/root/rsible-test/inventory"),
@@ -498,6 +540,15 @@ fn run_engine(program: &Path, ref_bin: &Path, copy_in: bool) -> (Vec<Value>, Vec
                 String::from_utf8_lossy(&o.stdout).trim()
             ));
         }
+    }
+    for q in ["is-active", "is-enabled"] {
+        let o = machine.sh(&format!(
+            "XDG_RUNTIME_DIR=/run/user/0 systemctl --user {q} rsible-usleep"
+        ));
+        state.push(format!(
+            "--user {q} rsible-usleep: {}",
+            String::from_utf8_lossy(&o.stdout).trim()
+        ));
     }
     for log in ["rsible-sleep.log", "rsible-once.log", "rsible-tpl.log"] {
         let text = fs::read_to_string(machine.path(&format!("/run/{log}")))
@@ -647,14 +698,14 @@ fn systemd_service_matches_ansible_on_a_live_systemd() {
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
     // The runs did what the playbook asks (1-based task numbers): first runs change,
     // second runs do not, and the units ended as the last tasks left them.
-    for task in [3, 8, 12, 17, 20, 31] {
+    for task in [3, 8, 12, 17, 20, 31, 42, 45] {
         assert_eq!(
             theirs[task - 1]["changed"],
             Value::Bool(true),
             "task {task}"
         );
     }
-    for task in [4, 9, 13, 18, 27, 32] {
+    for task in [4, 9, 13, 18, 27, 32, 43] {
         assert_eq!(
             theirs[task - 1]["changed"],
             Value::Bool(false),
