@@ -26,7 +26,8 @@
 //! stops, restarts and reloads a `sleep infinity` service (with ExecReload), a
 //! oneshot with RemainAfterExit, template instances and a failing unit; enables and
 //! starts together, masks and unmasks, daemon_reload, daemon_reexec, no_block, check
-//! mode, second runs, `service` on systemd, unknown units and bad arguments; and
+//! mode, second runs, `service` on systemd, unknown units, bad arguments and
+//! `service_facts` (all units of the machine, in and out of check mode); and
 //! `scope: user` against root's user manager (`systemd --user`, which the test starts
 //! as a system unit of its own: user@.service needs logind and sysinit.target).
 //! Compared: every task's registered result, with the `status` values that differ per
@@ -221,9 +222,13 @@ const PLAYBOOK: &str = r#"
     - systemd_service: {name: rsible-usleep, state: stopped, scope: user}
     - systemd_service: {name: rsible-nosuch, state: started, scope: user}
       ignore_errors: true
+    # service_facts on systemd: every unit of the machine (the masked ones included).
+    - service_facts:
+    - service_facts:
+      check_mode: true
 "#;
 
-const TASKS: usize = 46;
+const TASKS: usize = 48;
 
 /// User units (/etc/systemd/user) for root's user manager, which the test starts
 /// as a system service of its own (user@.service needs logind and sysinit.target).
@@ -712,6 +717,10 @@ fn systemd_service_matches_ansible_on_a_live_systemd() {
             "task {task} should be a no-change second run"
         );
     }
+    assert_eq!(
+        theirs[46]["ansible_facts"]["services"]["rsible-sleep.service"]["state"], "running",
+        "service_facts should list the test units"
+    );
     assert_eq!(
         &want[..4],
         [
