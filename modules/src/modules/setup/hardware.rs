@@ -419,6 +419,7 @@ fn findmnt_cached(bin: &Path) -> (i32, String, String) {
     extra.push_str(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default());
     let inputs = helper_cache::Inputs {
         files: &[],
+        touched_by_reads: &[],
         extra: &extra,
     };
     helper_cache::run_cached(bin, &["--list", "--noheadings", "--notruncate"], &inputs)
@@ -444,6 +445,7 @@ fn lsblk_cached(bin: &Path, args: &[&str]) -> (i32, String, String) {
     let extra = names.join(" ");
     let inputs = helper_cache::Inputs {
         files: &["/dev/disk/by-uuid", "/run/udev/data"],
+        touched_by_reads: &[],
         extra: &extra,
     };
     helper_cache::run_cached(bin, args, &inputs)

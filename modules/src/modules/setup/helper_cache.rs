@@ -23,6 +23,12 @@ pub type Output = (i32, String, String);
 pub struct Inputs<'a> {
     /// Files (or directories) the program reads: their metadata goes in the key.
     pub files: &'a [&'a str],
+    /// Files that running the program itself touches without changing what it
+    /// answers: SQLite truncates its empty `-wal` file on every open, which
+    /// moves the file's ctime (rpm's database on Debian), so with the ctime in
+    /// the key every run missed. Keyed by inode, size and mtime only; a real
+    /// write (a transaction appended to the WAL) still moves the mtime.
+    pub touched_by_reads: &'a [&'a str],
     /// Any other text the output depends on.
     pub extra: &'a str,
 }
@@ -87,6 +93,16 @@ fn key(program: &Path, args: &[&str], inputs: &Inputs) -> Option<String> {
         h.update(identity(Path::new(f)).unwrap_or_default().as_bytes());
         h.update(b"\0");
     }
+    for f in inputs.touched_by_reads {
+        h.update(f.as_bytes());
+        h.update(b"\0");
+        h.update(
+            content_identity(Path::new(f))
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        h.update(b"\0");
+    }
     h.update(inputs.extra.as_bytes());
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
@@ -107,6 +123,19 @@ fn identity(path: &Path) -> Option<String> {
         m.mtime_nsec(),
         m.ctime(),
         m.ctime_nsec()
+    ))
+}
+
+/// A file's metadata without its ctime (see Inputs::touched_by_reads).
+fn content_identity(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!(
+        "{}:{}:{}:{}.{}",
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec()
     ))
 }
 
@@ -167,7 +196,11 @@ mod tests {
     use super::*;
 
     fn inputs<'a>(files: &'a [&'a str], extra: &'a str) -> Inputs<'a> {
-        Inputs { files, extra }
+        Inputs {
+            files,
+            touched_by_reads: &[],
+            extra,
+        }
     }
 
     #[test]
@@ -199,6 +232,35 @@ mod tests {
         );
         // A missing program has no entry at all.
         assert!(key(Path::new("/nonexistent/prog"), &[], &inputs(&[], "")).is_none());
+    }
+
+    #[test]
+    fn a_file_touched_by_reads_keys_by_its_content_not_its_ctime() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wal = dir.path().join("rpmdb.sqlite-wal");
+        std::fs::write(&wal, "").expect("write");
+        let wal_s = wal.to_string_lossy().into_owned();
+        let touched = [wal_s.as_str()];
+        let key_now = |touched_by_reads: &[&str], files: &[&str]| {
+            let inputs = Inputs {
+                files,
+                touched_by_reads,
+                extra: "",
+            };
+            key(Path::new("/bin/sh"), &["-c", "true"], &inputs).expect("key")
+        };
+        let as_touched = key_now(&touched, &[]);
+        let as_file = key_now(&[], &touched);
+        // A reader's open moves only the ctime (as a chmod does); timestamps
+        // move by the kernel's clock tick, hence the pause.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert_eq!(as_touched, key_now(&touched, &[]));
+        assert_ne!(as_file, key_now(&[], &touched));
+        // A write (a transaction in the WAL) is a new entry.
+        std::fs::write(&wal, "a page").expect("write");
+        assert_ne!(as_touched, key_now(&touched, &[]));
     }
 
     #[test]

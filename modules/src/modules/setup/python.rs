@@ -60,6 +60,7 @@ fn ask() -> Option<PythonInfo> {
     // target, keyed by the interpreter file (an upgrade replaces it).
     let inputs = super::helper_cache::Inputs {
         files: &[],
+        touched_by_reads: &[],
         extra: "",
     };
     let (rc, out, _) = super::helper_cache::run_cached(&path, &["-c", SCRIPT], &inputs);

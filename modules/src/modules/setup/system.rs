@@ -41,6 +41,7 @@ pub fn caps(_g: &Gather) -> Facts {
         let extra = format!("{creds:?}");
         let inputs = helper_cache::Inputs {
             files: &[],
+            touched_by_reads: &[],
             extra: &extra,
         };
         helper_cache::run_cached(&capsh, &["--print"], &inputs)
@@ -211,6 +212,7 @@ pub fn lsb(_g: &Gather) -> Facts {
         let extra = format!("{:?}", std::env::var_os("LSB_OS_RELEASE"));
         let inputs = helper_cache::Inputs {
             files: LSB_RELEASE_READS,
+            touched_by_reads: &[],
             extra: &extra,
         };
         helper_cache::run_cached(&program, &["-a"], &inputs)
@@ -360,24 +362,23 @@ fn rpm_provides_apt_get() -> (i32, String, String) {
     }
     // The database wherever rpm may keep it (Debian's rpm: ~/.rpmdb), with
     // every file a new package changes.
+    let mut wal = Vec::new();
     for db in [
         "/var/lib/rpm",
         "/usr/lib/sysimage/rpm",
         &format!("{home}/.rpmdb"),
     ] {
         files.push(db.to_string());
-        for f in [
-            "rpmdb.sqlite",
-            "rpmdb.sqlite-wal",
-            "Packages",
-            "Packages.db",
-        ] {
+        for f in ["rpmdb.sqlite", "Packages", "Packages.db"] {
             files.push(format!("{db}/{f}"));
         }
+        wal.push(format!("{db}/rpmdb.sqlite-wal"));
     }
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let wal: Vec<&str> = wal.iter().map(String::as_str).collect();
     let inputs = helper_cache::Inputs {
         files: &files,
+        touched_by_reads: &wal,
         extra: &home,
     };
     helper_cache::run_cached_any_status(
@@ -531,6 +532,7 @@ pub fn systemd(_g: &Gather) -> Facts {
     // The version and feature list are compiled into systemctl and its library.
     let inputs = helper_cache::Inputs {
         files: &["/usr/lib/systemd", "/lib/systemd"],
+        touched_by_reads: &[],
         extra: "",
     };
     let out = bin_path("systemctl")
