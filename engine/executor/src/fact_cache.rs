@@ -50,6 +50,11 @@ impl FactCache {
         })
     }
 
+    /// Whether facts outlive the run (jsonfile), not only the memory cache.
+    pub fn is_persistent(&self) -> bool {
+        self.dir.is_some()
+    }
+
     fn file(&self, host: &str) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         Some(dir.join(format!("{}{host}", self.prefix)))

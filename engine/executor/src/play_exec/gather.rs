@@ -204,7 +204,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         }
         // The JSON copy of every fact is only for the persistent cache: without
         // one (the default memory cache) it would be built and dropped per host.
-        if self.fact_cache.is_none() {
+        if !self.fact_cache.as_ref().is_some_and(|c| c.is_persistent()) {
             return;
         }
         let snapshot: Map<String, Json> = self

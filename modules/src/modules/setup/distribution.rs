@@ -254,13 +254,19 @@ impl DistFiles<'_> {
     /// The version and codename written in a `*-release` file such as
     /// "CentOS Linux release 7.9.2009 (Core)".
     fn release_file_version(&self) -> (String, String) {
-        let re = Regex::new(r"release\s+([\w.]+)(?:\s*\(([^)]+)\))?").ok();
+        // Compiled only once a release file is found: with its Unicode classes
+        // the pattern costs ~0.7 ms to build, a tenth of a gathering, on every
+        // Debian or Ubuntu host, which has none of these files.
+        let mut re = None;
         for f in [
             "/etc/centos-release",
             "/etc/redhat-release",
             "/etc/system-release",
         ] {
-            if let (Some(text), Some(re)) = (self.read(f), re.as_ref()) {
+            let Some(text) = self.read(f) else { continue };
+            let re =
+                re.get_or_insert_with(|| Regex::new(r"release\s+([\w.]+)(?:\s*\(([^)]+)\))?").ok());
+            if let Some(re) = re.as_ref() {
                 if let Some(c) = re.captures(text.trim()) {
                     let v = c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default();
                     let n = c.get(2).map(|m| m.as_str().to_string()).unwrap_or_default();
@@ -358,6 +364,17 @@ impl DistFiles<'_> {
             release: codename.unwrap_or_else(|| "NA".to_string()),
             major,
         }
+    }
+}
+
+/// `ascii` for ASCII text, else `unicode`: Python's `\d` (Ansible's patterns)
+/// matches every Unicode digit, which the regex crate compiles into a large
+/// automaton (~0.2 ms); on ASCII text both patterns match the same.
+fn unicode_digits_if_needed<'p>(text: &str, ascii: &'p str, unicode: &'p str) -> &'p str {
+    if text.is_ascii() {
+        ascii
+    } else {
+        unicode
     }
 }
 
@@ -563,14 +580,18 @@ fn parse_debian(c: &ParseCtx) -> Option<Parsed> {
         }
         let _ = c.release;
         let debian_version = c.files.read("/etc/debian_version").unwrap_or_default();
-        let version_re = Regex::new(r"(\d+)\.(\d+)").ok();
         for line in debian_version.trim().lines() {
-            if let Some(minor) = version_re
-                .as_ref()
-                .and_then(|re| re.captures(line.trim()))
-                .and_then(|m| m.get(2))
-            {
-                out.push(("distribution_minor_version", minor.as_str().to_string()));
+            if let Some(minor) = super::util::regex(unicode_digits_if_needed(
+                line,
+                r"([0-9]+)\.([0-9]+)",
+                r"(\d+)\.(\d+)",
+            ))
+            .and_then(|re| {
+                re.captures(line.trim())
+                    .and_then(|m| m.get(2))
+                    .map(|m| m.as_str().to_string())
+            }) {
+                out.push(("distribution_minor_version", minor));
             }
         }
     } else if d.contains("Ubuntu") {
