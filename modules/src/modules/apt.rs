@@ -6,7 +6,9 @@
 
 use super::apt_manual;
 use super::apt_query::PackageQuery;
-use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use super::{
+    Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault, INVOCATION_UPDATES,
+};
 use crate::util::bin_path::get_bin_path;
 use crate::util::run::{required_bin, run as run_cmd, Output};
 use serde_json::{json, Map, Value};
@@ -17,9 +19,9 @@ pub const SPEC: &[Param] = &[
         .default(ParamDefault::Str("present"))
         .choices(&["absent", "build-dep", "fixed", "latest", "present"]),
     Param::new("update_cache", Kind::Bool).aliases(&["update-cache"]),
-    Param::new("update_cache_retries", Kind::Int),
-    Param::new("update_cache_retry_max_delay", Kind::Int),
-    Param::new("cache_valid_time", Kind::Int),
+    Param::new("update_cache_retries", Kind::Int).default(ParamDefault::Int(5)),
+    Param::new("update_cache_retry_max_delay", Kind::Int).default(ParamDefault::Int(12)),
+    Param::new("cache_valid_time", Kind::Int).default(ParamDefault::Int(0)),
     Param::new("purge", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("package", Kind::List).aliases(&["pkg", "name"]),
     Param::new("deb", Kind::Path),
@@ -44,7 +46,7 @@ pub const SPEC: &[Param] = &[
         .default(ParamDefault::Bool(false))
         .aliases(&["allow-downgrade", "allow_downgrades", "allow-downgrades"]),
     Param::new("allow_change_held_packages", Kind::Bool).default(ParamDefault::Bool(false)),
-    Param::new("lock_timeout", Kind::Int),
+    Param::new("lock_timeout", Kind::Int).default(ParamDefault::Int(60)),
 ];
 
 const DPKG_OPTIONS: &str = "force-confdef,force-confold";
@@ -150,22 +152,45 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         ctx,
         apt_get,
     };
-    apt.main(state)
+    // The module sets `upgrade` to None when it is "no" before it does anything,
+    // and reports its parameters as they are at exit.
+    let outcome = apt.main(state);
+    if upgrade != "no" {
+        return outcome;
+    }
+    let mark = |r: &mut Map<String, Value>| {
+        r.insert(INVOCATION_UPDATES.into(), json!({"upgrade": null}));
+    };
+    match outcome {
+        Ok(mut r) => {
+            mark(&mut r);
+            Ok(r)
+        }
+        Err(ModuleFail(mut r)) => {
+            mark(&mut r);
+            Err(ModuleFail(r))
+        }
+    }
 }
 
-/// The apt cache's age (the update-success stamp, else the lists directory), as whole
-/// seconds; 0 when there is none.
-fn cache_time() -> i64 {
+/// When the apt cache was last updated (the update-success stamp, else the lists
+/// directory): whole seconds, as the module reports it, and the exact time, which
+/// it compares with the current time; 0 when there is none.
+fn cache_time() -> (i64, f64) {
     [APT_UPDATE_SUCCESS_STAMP_PATH, APT_LISTS_PATH]
         .iter()
         .find_map(|p| std::fs::metadata(p).ok())
-        .map_or(0, |m| m.mtime())
+        .map_or((0, 0.0), |m| {
+            (m.mtime(), m.mtime() as f64 + m.mtime_nsec() as f64 / 1e9)
+        })
 }
 
-fn now() -> i64 {
+/// The current time with its fraction (a cache updated earlier in the same second
+/// is older than now, as for the module's datetime comparison).
+fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// `name`, `name=version` or `name>=version`.
@@ -217,7 +242,7 @@ impl Apt<'_> {
     }
 
     fn main(&self, state: &str) -> ModuleOutcome {
-        let mut updated_time = cache_time();
+        let (mut updated_time, exact_time) = cache_time();
         let mut updated = false;
         let valid = self
             .p
@@ -236,11 +261,11 @@ impl Apt<'_> {
             })
             .unwrap_or_default();
         if self.flag("update_cache") || valid != 0 {
-            if updated_time + valid < now() {
+            if exact_time + (valid as f64) < now() {
                 if !self.ctx.check_mode {
                     self.update_cache()?;
                 }
-                let after = cache_time();
+                let (after, _) = cache_time();
                 updated = self.ctx.check_mode || after != updated_time;
                 updated_time = after;
             }
@@ -525,7 +550,11 @@ impl Apt<'_> {
             if o.rc != 0 {
                 r.insert(
                     "msg".into(),
-                    json!(format!("'{}' failed: {}", shell_display(&cmd), o.err)),
+                    json!(format!(
+                        "'{}' failed: {}",
+                        self.install_display(&pkg_list),
+                        o.err
+                    )),
                 );
                 r.insert("stdout".into(), json!(o.out));
                 r.insert("stderr".into(), json!(o.err));
@@ -561,6 +590,53 @@ impl Apt<'_> {
             }
         }
         Ok((true, r))
+    }
+
+    /// The install command as Ansible's failure message shows it: the one string
+    /// the module runs, with a slot (empty or not) for each optional flag, the
+    /// packages single-quoted and the dpkg options double-quoted.
+    fn install_display(&self, pkg_list: &[String]) -> String {
+        let dpkg: Vec<String> = self
+            .str("dpkg_options")
+            .unwrap_or(DPKG_OPTIONS)
+            .split(',')
+            .map(|o| format!("-o \"Dpkg::Options::=--{o}\""))
+            .collect();
+        let slot = |on: bool, arg: &'static str| if on { arg } else { "" };
+        let packages: Vec<String> = pkg_list.iter().map(|p| format!("'{p}'")).collect();
+        let mut cmd = format!(
+            "{} -y {} {} {} {} {} {} {} install {}",
+            self.apt_get,
+            dpkg.join(" "),
+            slot(self.flag("only_upgrade"), "--only-upgrade"),
+            "",
+            slot(self.flag("force"), "--force-yes"),
+            slot(self.flag("autoremove"), "--auto-remove"),
+            slot(self.flag("fail_on_autoremove"), "--no-remove"),
+            slot(self.ctx.check_mode, "--simulate"),
+            packages.join(" ")
+        );
+        if let Some(rel) = self.str("default_release") {
+            cmd += &format!(" -t '{rel}'");
+        }
+        match self.p.get("install_recommends").and_then(Value::as_bool) {
+            Some(false) => cmd += " -o APT::Install-Recommends=no",
+            Some(true) => cmd += " -o APT::Install-Recommends=yes",
+            None => {}
+        }
+        for (k, arg) in [
+            ("allow_unauthenticated", " --allow-unauthenticated"),
+            ("allow_downgrade", " --allow-downgrades"),
+            (
+                "allow_change_held_packages",
+                " --allow-change-held-packages",
+            ),
+        ] {
+            if self.flag(k) {
+                cmd += arg;
+            }
+        }
+        cmd
     }
 
     fn remove(&self, specs: &[String]) -> ModuleOutcome {
@@ -646,21 +722,6 @@ impl Apt<'_> {
         let end = end.min(lines.len()).max(start.min(lines.len()));
         json!({"prepared": lines[start.min(lines.len())..end].join("\n")})
     }
-}
-
-/// The command as Ansible's message shows it (its command is one string with the
-/// packages single-quoted and its dpkg options double-quoted).
-fn shell_display(cmd: &[String]) -> String {
-    cmd.iter()
-        .map(|c| {
-            if c.contains(' ') || c.contains("::") {
-                format!("\"{c}\"")
-            } else {
-                c.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Python's `fnmatch.fnmatch` for `*`, `?` and literal characters.
