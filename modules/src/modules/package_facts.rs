@@ -145,10 +145,16 @@ fn archive_sections(
     Ok(out)
 }
 
-/// apt's file name for a URI (`URItoFileName`): scheme and user info dropped,
-/// `/` turned into `_`.
+/// apt's file name for a URI (`URItoFileName`): scheme (`http://`, `file:`) and
+/// user info dropped, `/` turned into `_`.
 fn uri_to_file_name(uri: &str) -> String {
-    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let scheme = uri.split_once(':').filter(|(s, _)| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    let rest = scheme.map_or(uri, |(_, r)| r);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
     rest.trim_end_matches('/').replace('/', "_")
 }
@@ -161,27 +167,41 @@ fn origin_of(source: &str, cache: &mut HashMap<String, String>) -> Result<String
             "rsible agent: package_facts cannot read apt's source line '{source}'"
         )));
     };
-    let Some((suite, _component)) = dist.rsplit_once('/') else {
-        return Err(ModuleFail::msg(format!(
-            "rsible agent: package_facts with a flat apt repository ({source}) is not implemented natively"
-        )));
+    // A flat repository (`deb URI ./`) names a directory, its lists are named after
+    // URI/DIR; an archive with suites names `suite/component`, its lists are under
+    // URI/dists/suite.
+    let flat = dist.ends_with('/');
+    let base = if flat {
+        uri_to_file_name(&format!("{}/{dist}", uri.trim_end_matches('/')))
+    } else {
+        let Some((suite, _component)) = dist.rsplit_once('/') else {
+            return Err(ModuleFail::msg(format!(
+                "rsible agent: package_facts cannot read apt's source line '{source}'"
+            )));
+        };
+        format!(
+            "{}_dists_{}",
+            uri_to_file_name(uri),
+            suite.replace('/', "_")
+        )
     };
-    let base = format!(
-        "{}_dists_{}",
-        uri_to_file_name(uri),
-        suite.replace('/', "_")
-    );
     if let Some(o) = cache.get(&base) {
         return Ok(o.clone());
     }
-    let text = ["InRelease", "Release"]
+    let release = ["InRelease", "Release"]
         .iter()
-        .find_map(|f| std::fs::read(format!("{APT_LISTS}/{base}_{f}")).ok())
-        .ok_or_else(|| {
-            ModuleFail::msg(format!(
-                "rsible agent: package_facts found no Release file for {uri} {suite} in {APT_LISTS}"
-            ))
-        })?;
+        .find_map(|f| std::fs::read(format!("{APT_LISTS}/{base}_{f}")).ok());
+    let text = match release {
+        Some(text) => text,
+        // A flat repository may come without a Release file (`[trusted=yes]`):
+        // python-apt then knows no origin, an empty one.
+        None if flat => Vec::new(),
+        None => {
+            return Err(ModuleFail::msg(format!(
+                "rsible agent: package_facts found no Release file for {uri} {dist} in {APT_LISTS}"
+            )))
+        }
+    };
     let text = String::from_utf8_lossy(&text);
     let origin = text
         .lines()
@@ -303,6 +323,10 @@ mod tests {
         assert_eq!(
             uri_to_file_name("https://user:pw@example.com/repo/"),
             "example.com_repo"
+        );
+        assert_eq!(
+            uri_to_file_name(&format!("{}/{}", "file:/srv/repo", "./")),
+            "_srv_repo_."
         );
     }
 
