@@ -51,6 +51,9 @@ command -v ps >/dev/null || need_pkgs+=(procps)
 # namespace (never as the machine's init); unshare/nsenter/pivot_root are util-linux.
 [ -x /lib/systemd/systemd ] || need_pkgs+=(systemd)
 command -v nsenter >/dev/null || need_pkgs+=(util-linux)
+# tests/apt_differential.rs indexes its local apt repository of test packages with
+# dpkg-scanpackages (dpkg-dev); the reference's apt module needs python3-apt (above).
+command -v dpkg-scanpackages >/dev/null || need_pkgs+=(dpkg-dev)
 # ansible.posix.synchronize runs rsync (tests/ssh_synchronize.rs).
 [ -x /usr/bin/rsync ] || need_pkgs+=(rsync)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

@@ -92,18 +92,6 @@ const PLAYBOOK: &str = r#"
 
 const TASKS: usize = 29;
 
-fn tool(name: &str) {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{name} is missing: scripts/setup-test-env.sh installs what this test needs"
-    );
-}
-
 fn build_repo(dir: &Path) -> PathBuf {
     let repo = dir.join("repo");
     let top = dir.join("rpmbuild");
@@ -214,15 +202,10 @@ fn dnf_matches_ansible_in_an_installroot() {
         eprintln!("RSIBLE_SKIP_DIFFERENTIAL set: skipping the dnf differential test");
         return;
     };
-    let uid = Command::new("id").arg("-u").output().expect("run id");
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "the dnf differential test needs root (dnf refuses to install otherwise)"
+    rsible_testsupport::require_root(
+        "the dnf differential test (dnf refuses to install otherwise)",
     );
-    for name in ["rpmbuild", "createrepo_c", "dnf", "rpm"] {
-        tool(name);
-    }
+    rsible_testsupport::require_tools(&["rpmbuild", "createrepo_c", "dnf", "rpm"]);
     let python_dnf = Command::new("/usr/bin/python3")
         .args(["-c", "import dnf"])
         .status()

@@ -22,7 +22,6 @@ use serde_json::Value;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const RUNLEVEL_DIRS: &[&str] = &["0", "1", "2", "3", "4", "5", "6", "S"];
 
@@ -315,11 +314,11 @@ fn make_root(dir: &Path) -> PathBuf {
 
 /// Runs one engine in its sandbox; returns each task's localhost result.
 fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path) -> Vec<Value> {
-    let mut setup = String::from("set -e\nmount --bind \"$ROOT/initd\" /etc/init.d\n");
+    let mut setup = String::from("mount --bind \"$ROOT/initd\" /etc/init.d\n");
     for level in RUNLEVEL_DIRS {
         setup += &format!("mount --bind \"$ROOT/rc{level}.d\" /etc/rc{level}.d\n");
     }
-    setup += "mount --bind \"$ROOT/run\" /run\nset +e\n\"$@\"\nexit $?\n";
+    setup += "mount --bind \"$ROOT/run\" /run\n";
     // As a user runs it: the reference's ansible-core on PATH, where rsible finds the
     // Python modules it falls back to.
     let path = format!(
@@ -327,20 +326,7 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path) -> Vec<Va
         ref_bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("unshare")
-        .args([
-            "--mount",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--propagation",
-            "private",
-            "--",
-        ])
-        .arg(root.join("rsible-init"))
-        .arg("-c")
-        .arg(setup)
-        .arg("rsible-init")
+    let out = rsible_testsupport::sandboxed(&root.join("rsible-init"), &setup, "")
         .arg(program)
         .args(["-i", "inventory", "playbook.yml"])
         .env("ROOT", root)
@@ -422,23 +408,10 @@ fn service_sysv_and_openrc_match_ansible_in_a_sandbox() {
         eprintln!("RSIBLE_SKIP_DIFFERENTIAL set: skipping the service differential test");
         return;
     };
-    let uid = Command::new("id").arg("-u").output().expect("run id");
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "the service differential test needs root (mount namespaces, update-rc.d)"
+    rsible_testsupport::require_root(
+        "the service differential test (mount namespaces, update-rc.d)",
     );
-    for tool in ["unshare", "update-rc.d"] {
-        let found = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {tool}"))
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            found,
-            "{tool} is missing: scripts/setup-test-env.sh installs it"
-        );
-    }
+    rsible_testsupport::require_tools(&["unshare", "update-rc.d"]);
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(
         dir.path().join("playbook.yml"),

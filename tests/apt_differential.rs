@@ -1,0 +1,400 @@
+//! Differential test of the `apt` module (and `package` on apt, `package_facts`,
+//! `service_facts` in check mode) against ansible-core 2.18, installing and
+//! removing real packages without touching this machine.
+//!
+//! The test builds its own tiny .deb packages (`dpkg-deb --build`) and a flat apt
+//! repository of them (`dpkg-scanpackages`), used as `deb [trusted=yes] file:...`,
+//! so no network is needed. Each engine runs the same playbook (with `--diff`)
+//! inside its own throwaway root: private mount and PID namespaces where overlayfs
+//! mounts (upper and work directories in the test's temp dir, the real directory
+//! as the lower layer) cover /etc, /usr and /var, so whatever apt and dpkg write
+//! lands in the test's directories. Inside, sources.list names only the local
+//! repository and the package lists start empty.
+//!
+//! Compared: every task's registered result (including `diff`, as `--diff` makes
+//! it; timing keys and the cache's timestamp dropped, the temp dir written as
+//! `@DIR@`; of package_facts' `packages` the test packages and the count), and at
+//! the end each sandbox's dpkg state of the test packages, their manual/auto marks
+//! and the files they left. The machine's /var/lib/dpkg/status is checked to be
+//! unchanged. Needs root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages
+//! (dpkg-dev), python3-apt (the reference module) and RSIBLE_REF_BIN.
+
+use serde_json::Value;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A test package: name, version, extra control fields, a conffile under /etc,
+/// whether it goes into the repository (else it is only a .deb file).
+struct Deb {
+    name: &'static str,
+    version: &'static str,
+    control: &'static str,
+    conffile: bool,
+    in_repo: bool,
+}
+
+const PACKAGES: &[Deb] = &[
+    Deb {
+        name: "rsible-t-a",
+        version: "1.0",
+        control: "",
+        conffile: false,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-a",
+        version: "2.0",
+        control: "",
+        conffile: false,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-b",
+        version: "1.0",
+        control: "Depends: rsible-t-c\n",
+        conffile: true,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-c",
+        version: "1.0",
+        control: "",
+        conffile: false,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-r",
+        version: "1.0",
+        control: "Recommends: rsible-t-s\n",
+        conffile: false,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-s",
+        version: "1.0",
+        control: "",
+        conffile: false,
+        in_repo: true,
+    },
+    Deb {
+        name: "rsible-t-d",
+        version: "1.0",
+        control: "",
+        conffile: false,
+        in_repo: false,
+    },
+];
+
+const PLAYBOOK: &str = r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: the first update of the cache changes it
+      apt: {update_cache: true}
+    - name: a fresh cache is left alone
+      apt: {update_cache: true, cache_valid_time: 3600}
+    - apt: {name: [rsible-t-a=1.0, rsible-t-b], cache_valid_time: 3600}
+      check_mode: true
+    - apt: {name: [rsible-t-a=1.0, rsible-t-b], cache_valid_time: 3600}
+    - name: second run changes nothing
+      apt: {name: [rsible-t-a=1.0, rsible-t-b]}
+    - apt: {name: rsible-t-a, state: latest}
+      check_mode: true
+    - apt: {name: rsible-t-a, state: latest}
+    - apt: {name: rsible-t-a, state: latest}
+    - name: an older version is no downgrade without allow_downgrade
+      apt: {name: rsible-t-a=1.0}
+      ignore_errors: true
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true}
+      check_mode: true
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true, lock_timeout: 30}
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true}
+    - name: without recommends
+      apt: {name: rsible-t-r, install_recommends: false}
+    - apt: {name: rsible-t-r, state: absent}
+    - apt: {name: rsible-t-r, install_recommends: true}
+      check_mode: true
+    - apt: {name: rsible-t-r, install_recommends: true}
+    - name: a missing package fails and installs nothing
+      apt: {name: [rsible-t-nosuch, rsible-t-c]}
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb"}
+      check_mode: true
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb"}
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb"}
+    - apt: {name: [rsible-t-b, rsible-t-nosuch], state: absent}
+      check_mode: true
+    - apt: {name: [rsible-t-b, rsible-t-nosuch], state: absent}
+    - apt: {name: rsible-t-b, state: absent}
+    - name: purge takes the configuration a removal left
+      apt: {name: rsible-t-b, state: absent, purge: true}
+      check_mode: true
+    - apt: {name: rsible-t-b, state: absent, purge: true}
+    - apt: {name: rsible-t-b, state: absent, purge: true}
+    - name: autoremove takes the dependency left behind
+      apt: {name: rsible-t-d, state: absent, autoremove: true}
+      check_mode: true
+    - apt: {name: rsible-t-d, state: absent, autoremove: true}
+    - name: package on apt (from the pkg_mgr fact, and named)
+      package: {name: [rsible-t-c, rsible-t-s], state: present}
+      check_mode: true
+    - package: {name: [rsible-t-c, rsible-t-s], state: present}
+    - package: {name: rsible-t-s, state: absent, use: apt}
+    - package: {name: rsible-t-s, state: absent, use: apt}
+    - package_facts: {manager: apt}
+    - package_facts: {}
+      check_mode: true
+    - service_facts:
+      check_mode: true
+"#;
+
+const TASKS: usize = 35;
+
+/// Builds the packages; returns (the repository, the directory of .deb files).
+fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
+    let repo = dir.join("repo");
+    let debs = dir.join("debs");
+    for d in [&repo, &debs] {
+        fs::create_dir_all(d).expect("deb dirs");
+    }
+    for deb in PACKAGES {
+        let tree = dir.join(format!("build/{}-{}", deb.name, deb.version));
+        let share = tree.join(format!("usr/share/{}", deb.name));
+        fs::create_dir_all(tree.join("DEBIAN")).expect("DEBIAN");
+        fs::create_dir_all(&share).expect("share dir");
+        fs::write(share.join("version"), format!("{}\n", deb.version)).expect("version file");
+        fs::write(
+            tree.join("DEBIAN/control"),
+            format!(
+                "Package: {}\nVersion: {}\nArchitecture: all\nMaintainer: rsible tests <t@example.invalid>\n\
+                 Section: misc\nPriority: optional\n{}Description: rsible test package\n",
+                deb.name, deb.version, deb.control
+            ),
+        )
+        .expect("control");
+        if deb.conffile {
+            fs::create_dir_all(tree.join("etc")).expect("etc");
+            fs::write(tree.join(format!("etc/{}.conf", deb.name)), "x = 1\n").expect("conffile");
+            fs::write(
+                tree.join("DEBIAN/conffiles"),
+                format!("/etc/{}.conf\n", deb.name),
+            )
+            .expect("conffiles");
+        }
+        let out_dir = if deb.in_repo { &repo } else { &debs };
+        let file = out_dir.join(format!("{}_{}_all.deb", deb.name, deb.version));
+        let out = Command::new("dpkg-deb")
+            .args(["--root-owner-group", "-Zgzip", "--build"])
+            .arg(&tree)
+            .arg(&file)
+            .output()
+            .expect("run dpkg-deb");
+        assert!(
+            out.status.success(),
+            "dpkg-deb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new("dpkg-scanpackages")
+        .args(["--multiversion", "."])
+        .current_dir(&repo)
+        .output()
+        .expect("run dpkg-scanpackages");
+    assert!(
+        out.status.success(),
+        "dpkg-scanpackages failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(repo.join("Packages"), &out.stdout).expect("write Packages");
+    (repo, debs)
+}
+
+/// Mounts the throwaway root: overlays over /etc, /usr and /var, sources.list
+/// naming only the local repository, no package lists yet.
+const SETUP: &str = r#"
+for d in etc usr var; do
+  mkdir -p "$ROOT/upper/$d" "$ROOT/work/$d"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$ROOT/upper/$d,workdir=$ROOT/work/$d" "/$d"
+done
+rm -rf /etc/apt/sources.list.d /var/lib/apt/lists /var/lib/apt/periodic
+mkdir -p /etc/apt/sources.list.d /var/lib/apt/lists/partial
+printf 'deb [trusted=yes] file:%s ./\n' "$REPO" > /etc/apt/sources.list
+# An old cache, so that the first update changes its time in both engines.
+touch -d @1000000000 /var/lib/apt/lists
+"#;
+
+/// What the playbook left in the sandbox, written to $ROOT/end-state.
+const AFTER: &str = r#"
+{
+  dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'rsible-t-*'
+  echo manual:; apt-mark showmanual 'rsible-t-*'
+  echo auto:; apt-mark showauto 'rsible-t-*'
+  echo files:; find /usr/share/rsible-t-* /etc/rsible-t-* 2>/dev/null | sort
+} > "$ROOT/end-state" 2>&1
+"#;
+
+/// Runs one engine in its sandbox; returns each task's localhost result.
+fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, repo: &Path) -> Vec<Value> {
+    fs::create_dir_all(root).expect("sandbox dir");
+    // As a user runs it: the reference's ansible-core on PATH, where rsible finds the
+    // Python modules it falls back to (apt's `deb`).
+    let path = format!(
+        "{}:{}",
+        ref_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = rsible_testsupport::sandboxed(Path::new("/bin/sh"), SETUP, AFTER)
+        .arg(program)
+        .args(["-i", "inventory", "playbook.yml", "--diff", "-e"])
+        .arg(format!("debs={}", dir.join("debs").display()))
+        .env("ROOT", root)
+        .env("REPO", repo)
+        .env("PATH", path)
+        .current_dir(dir)
+        .env("ANSIBLE_STDOUT_CALLBACK", "json")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("run the playbook in its sandbox");
+    rsible_testsupport::json_task_results(program, &out, "localhost", TASKS)
+}
+
+/// A result as `register` keeps it: no internal keys, no timing, the cache's
+/// timestamp only as present or not, the temp dir masked; of package_facts' (large)
+/// package map only the test packages and the number of packages.
+fn normalized(result: &Value, dir: &Path) -> String {
+    let mut r = result.clone();
+    if let Some(map) = r.as_object_mut() {
+        map.retain(|k, _| !k.starts_with("_ansible_"));
+        for timing in ["start", "end", "delta"] {
+            map.remove(timing);
+        }
+        if let Some(t) = map.get_mut("cache_update_time") {
+            *t = Value::String(format!("@TIME({})@", t.is_number()));
+        }
+    }
+    if let Some(Value::Object(packages)) = r.pointer_mut("/ansible_facts/packages") {
+        let count = packages.len();
+        packages.retain(|k, _| k.starts_with("rsible-t-"));
+        packages.insert("@count".into(), Value::from(count));
+    }
+    serde_json::to_string_pretty(&r)
+        .expect("json")
+        .replace(&dir.display().to_string(), "@DIR@")
+}
+
+fn sha256(path: &str) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("run sha256sum");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn apt_matches_ansible_in_a_throwaway_root() {
+    let Some(ref_bin) = rsible_testsupport::reference_bin_dir() else {
+        eprintln!("RSIBLE_SKIP_DIFFERENTIAL set: skipping the apt differential test");
+        return;
+    };
+    rsible_testsupport::require_root("the apt differential test (namespaces, overlay mounts)");
+    rsible_testsupport::require_tools(&[
+        "unshare",
+        "dpkg-deb",
+        "dpkg-scanpackages",
+        "apt-get",
+        "sha256sum",
+    ]);
+    let python_apt = Command::new("/usr/bin/python3")
+        .args(["-c", "import apt"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        python_apt,
+        "python3-apt is missing: scripts/setup-test-env.sh installs it"
+    );
+    let status_before = sha256("/var/lib/dpkg/status");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    // apt reads file: repositories as its unprivileged _apt user when it can.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (repo, _) = build_debs(dir.path());
+    fs::write(dir.path().join("playbook.yml"), PLAYBOOK).expect("write playbook");
+    fs::write(
+        dir.path().join("inventory"),
+        "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+    )
+    .expect("write inventory");
+    let ref_root = dir.path().join("ref-root");
+    let our_root = dir.path().join("our-root");
+    let reference = ref_bin.join("ansible-playbook");
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
+    let (theirs, mine) = std::thread::scope(|s| {
+        let t = s.spawn(|| run_engine(&reference, &ref_bin, dir.path(), &ref_root, &repo));
+        let m = s.spawn(|| run_engine(&ours, &ref_bin, dir.path(), &our_root, &repo));
+        (
+            t.join().expect("reference run"),
+            m.join().expect("rsible run"),
+        )
+    });
+    if std::env::var_os("RSIBLE_TEST_SHOW").is_some() {
+        for (i, t) in theirs.iter().enumerate() {
+            eprintln!("task {} reference: {}", i + 1, normalized(t, dir.path()));
+        }
+    }
+    let mut differences = Vec::new();
+    for (i, (t, m)) in theirs.iter().zip(&mine).enumerate() {
+        let (t, m) = (normalized(t, dir.path()), normalized(m, dir.path()));
+        if t != m {
+            differences.push(format!("task {}:\nansible: {t}\nrsible:  {m}", i + 1));
+        }
+    }
+    let end_state = |root: &Path| {
+        fs::read_to_string(root.join("end-state")).unwrap_or_else(|e| format!("no end state: {e}"))
+    };
+    let (want, got) = (end_state(&ref_root), end_state(&our_root));
+    if want != got {
+        differences.push(format!("end state:\nansible:\n{want}\nrsible:\n{got}"));
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+
+    // The playbook did what it says (1-based task numbers), so the comparison
+    // above compared real installs and removals.
+    let changed = |task: usize| theirs[task - 1]["changed"].clone();
+    for task in [1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31] {
+        assert_eq!(
+            changed(task),
+            Value::Bool(true),
+            "task {task} should change"
+        );
+    }
+    for task in [2, 5, 8, 12, 20, 23, 26, 32] {
+        assert_eq!(
+            changed(task),
+            Value::Bool(false),
+            "task {task} should not change"
+        );
+    }
+    assert!(
+        want.contains("rsible-t-a 1.0 ii") && want.contains("rsible-t-r 1.0 ii"),
+        "the reference's end state lacks the installed test packages:\n{want}"
+    );
+    let prepared = theirs[6]["diff"]["prepared"].as_str().unwrap_or_default();
+    assert!(
+        prepared.contains("rsible-t-a"),
+        "--diff should show apt's plan: {}",
+        theirs[6]
+    );
+    assert_eq!(
+        sha256("/var/lib/dpkg/status"),
+        status_before,
+        "the machine's dpkg status changed: the sandbox leaked"
+    );
+    assert!(
+        !Path::new("/usr/share/rsible-t-a").exists(),
+        "a test package's files reached the machine"
+    );
+}
