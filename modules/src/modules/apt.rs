@@ -296,8 +296,34 @@ impl Apt<'_> {
         }
     }
 
-    /// `apt-get update`, retried as the module retries a failed fetch.
+    /// `apt-get update`; while another process holds apt's lists lock, tried again
+    /// until `lock_timeout` seconds have passed, as the module retries python-apt's
+    /// LockFailedException (then fails with its message).
     fn update_cache(&self) -> Result<(), ModuleFail> {
+        let timeout = self
+            .p
+            .get("lock_timeout")
+            .and_then(Value::as_i64)
+            .unwrap_or(60);
+        let deadline = now() + timeout as f64;
+        loop {
+            match self.update_cache_once()? {
+                None => return Ok(()),
+                Some(_) if now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                Some(locked) => {
+                    return Err(ModuleFail::msg(format!(
+                        "Failed to lock apt for exclusive operation: {locked}"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// `apt-get update`, retried as the module retries a failed fetch; Some(python-apt's
+    /// LockFailedException text) when the lists directory is locked.
+    fn update_cache_once(&self) -> Result<Option<String>, ModuleFail> {
         let retries = self
             .p
             .get("update_cache_retries")
@@ -308,7 +334,10 @@ impl Apt<'_> {
         for attempt in 0..retries {
             let o = self.run(vec![self.apt_get.clone(), "update".into()])?;
             if o.rc == 0 {
-                return Ok(());
+                return Ok(None);
+            }
+            if let Some(locked) = lock_failure(&o.err) {
+                return Ok(Some(locked));
             }
             last = o.err.trim().to_string();
             if attempt + 1 < retries {
@@ -724,6 +753,22 @@ impl Apt<'_> {
     }
 }
 
+/// python-apt's LockFailedException text for apt-get's "could not lock" errors
+/// ("E: Could not get lock DIR/lock. It is held by process N (name)" and "E: Unable
+/// to lock directory DIR/"): "Failed to lock directory DIR/: E:Could not get lock ...".
+fn lock_failure(stderr: &str) -> Option<String> {
+    let reason = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("E: Could not get lock "))?;
+    let dir = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("E: Unable to lock directory "))?;
+    Some(format!(
+        "Failed to lock directory {}: E:Could not get lock {reason}",
+        dir.trim()
+    ))
+}
+
 /// Python's `fnmatch.fnmatch` for `*`, `?` and literal characters.
 fn glob_match(pattern: &str, text: &str) -> bool {
     glob::Pattern::new(pattern).map_or(pattern == text, |p| p.matches(text))
@@ -771,6 +816,16 @@ mod tests {
         ] {
             assert_eq!(declines(&args(native.clone())), None, "{native}");
         }
+    }
+
+    #[test]
+    fn a_locked_lists_directory_reads_as_python_apt_says() {
+        let err = "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 5 (python3)\nE: Unable to lock directory /var/lib/apt/lists/\n";
+        assert_eq!(
+            lock_failure(err).as_deref(),
+            Some("Failed to lock directory /var/lib/apt/lists/: E:Could not get lock /var/lib/apt/lists/lock. It is held by process 5 (python3)")
+        );
+        assert_eq!(lock_failure("E: Failed to fetch file:/x\n"), None);
     }
 
     #[test]
