@@ -148,9 +148,47 @@ const PLAYBOOK: &str = r#"
       check_mode: true
     - service_facts:
       check_mode: true
+    # Another process holds apt's locks: update_cache waits lock_timeout seconds for
+    # the lists lock, an install fails on dpkg's lock as apt-get does.
+    - shell: "{{ hold_lock }}"
+      vars: {lock: /var/lib/apt/lists/lock}
+      changed_when: false
+    - apt: {update_cache: true, lock_timeout: 1}
+      ignore_errors: true
+    - shell: "{{ release_lock }}"
+      changed_when: false
+    - shell: "{{ hold_lock }}"
+      vars: {lock: /var/lib/dpkg/lock-frontend}
+      changed_when: false
+    - apt: {name: rsible-t-a=2.0, lock_timeout: 1}
+      ignore_errors: true
+    - shell: "{{ release_lock }}"
+      changed_when: false
+    - apt: {update_cache: true, lock_timeout: 1}
 "#;
 
-const TASKS: usize = 35;
+/// A task's shell script that starts a process holding the fcntl lock on `lock` (as
+/// apt and dpkg lock) and returns once it holds it; and one that ends it. Files
+/// under /var/tmp are the sandbox's own.
+const LOCK_VARS: &str = r#"
+hold_lock: |
+  rm -f /var/tmp/rsible-locked
+  /usr/bin/python3 -c 'import fcntl, sys, time
+  f = open(sys.argv[1], "w")
+  fcntl.lockf(f, fcntl.LOCK_EX)
+  open("/var/tmp/rsible-locked", "w").close()
+  time.sleep(600)' {{ lock }} > /dev/null 2>&1 &
+  echo $! > /var/tmp/rsible-locker.pid
+  while [ ! -e /var/tmp/rsible-locked ]; do
+    kill -0 $(cat /var/tmp/rsible-locker.pid) || exit 1
+    sleep 0.1
+  done
+release_lock: |
+  kill $(cat /var/tmp/rsible-locker.pid)
+  while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
+"#;
+
+const TASKS: usize = 42;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -247,7 +285,15 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, repo: &Pa
     );
     let out = rsible_testsupport::sandboxed(Path::new("/bin/sh"), SETUP, AFTER)
         .arg(program)
-        .args(["-i", "inventory", "playbook.yml", "--diff", "-e"])
+        .args([
+            "-i",
+            "inventory",
+            "playbook.yml",
+            "--diff",
+            "-e",
+            "@locks.yml",
+            "-e",
+        ])
         .arg(format!("debs={}", dir.join("debs").display()))
         .env("ROOT", root)
         .env("REPO", repo)
@@ -281,9 +327,24 @@ fn normalized(result: &Value, dir: &Path) -> String {
         packages.retain(|k, _| k.starts_with("rsible-t-"));
         packages.insert("@count".into(), Value::from(count));
     }
-    serde_json::to_string_pretty(&r)
+    let text = serde_json::to_string_pretty(&r)
         .expect("json")
-        .replace(&dir.display().to_string(), "@DIR@")
+        .replace(&dir.display().to_string(), "@DIR@");
+    mask_lock_holders(&text)
+}
+
+/// "held by process N" with the lock holder's PID (its sandbox's own) masked.
+fn mask_lock_holders(text: &str) -> String {
+    const HELD: &str = "held by process ";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(HELD) {
+        out.push_str(&rest[..i + HELD.len()]);
+        rest = rest[i + HELD.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push_str("@PID@");
+    }
+    out.push_str(rest);
+    out
 }
 
 fn sha256(path: &str) -> String {
@@ -323,6 +384,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     let (repo, _) = build_debs(dir.path());
     fs::write(dir.path().join("playbook.yml"), PLAYBOOK).expect("write playbook");
+    fs::write(dir.path().join("locks.yml"), LOCK_VARS).expect("write lock vars");
     fs::write(
         dir.path().join("inventory"),
         "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
@@ -382,6 +444,13 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         want.contains("rsible-t-a 1.0 ii") && want.contains("rsible-t-r 1.0 ii"),
         "the reference's end state lacks the installed test packages:\n{want}"
     );
+    for (task, wanted) in [
+        (37, "Failed to lock apt for exclusive operation: Failed to lock directory /var/lib/apt/lists/"),
+        (40, "Could not get lock /var/lib/dpkg/lock-frontend"),
+    ] {
+        let msg = theirs[task - 1]["msg"].as_str().unwrap_or_default();
+        assert!(msg.contains(wanted), "task {task} should fail on the lock: {msg}");
+    }
     let prepared = theirs[6]["diff"]["prepared"].as_str().unwrap_or_default();
     assert!(
         prepared.contains("rsible-t-a"),
