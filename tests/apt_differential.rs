@@ -15,7 +15,8 @@
 //! it; timing keys and the cache's timestamp dropped, the temp dir written as
 //! `@DIR@`; of package_facts' `packages` the test packages and the count), and at
 //! the end each sandbox's dpkg state of the test packages, their manual/auto marks
-//! and the files they left. The machine's /var/lib/dpkg/status is checked to be
+//! and the files they left; then, in the same sandbox, a second playbook's `--diff`
+//! output under the default callback, as text. The machine's /var/lib/dpkg/status is checked to be
 //! unchanged. Needs root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages
 //! (dpkg-dev), python3-apt (the reference module) and RSIBLE_REF_BIN.
 
@@ -271,6 +272,21 @@ const AFTER: &str = r#"
   echo auto:; apt-mark showauto 'rsible-t-*'
   echo files:; find /usr/share/rsible-t-* /etc/rsible-t-* 2>/dev/null | sort
 } > "$ROOT/end-state" 2>&1
+# apt's plans as the default callback prints them with --diff ("$1" is the engine).
+ANSIBLE_STDOUT_CALLBACK=default "$1" -i inventory diff.yml --diff > "$ROOT/diff-output" 2>&1
+"#;
+
+/// Run after the main playbook, in the same sandbox, with the default callback:
+/// `--diff` output of an install (check mode and real), a removal and a no-op.
+const DIFF_PLAYBOOK: &str = r#"
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - apt: {name: [rsible-t-b, rsible-t-a], state: latest}
+      check_mode: true
+    - apt: {name: [rsible-t-b, rsible-t-a], state: latest}
+    - apt: {name: rsible-t-b, state: absent, purge: true}
+    - apt: {name: rsible-t-b, state: absent}
 "#;
 
 /// Runs one engine in its sandbox; returns each task's localhost result.
@@ -385,6 +401,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     let (repo, _) = build_debs(dir.path());
     fs::write(dir.path().join("playbook.yml"), PLAYBOOK).expect("write playbook");
     fs::write(dir.path().join("locks.yml"), LOCK_VARS).expect("write lock vars");
+    fs::write(dir.path().join("diff.yml"), DIFF_PLAYBOOK).expect("write diff playbook");
     fs::write(
         dir.path().join("inventory"),
         "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
@@ -421,7 +438,22 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     if want != got {
         differences.push(format!("end state:\nansible:\n{want}\nrsible:\n{got}"));
     }
+    let diff_output = |root: &Path| {
+        fs::read_to_string(root.join("diff-output")).unwrap_or_else(|e| format!("no output: {e}"))
+    };
+    let (want_text, got_text) = (diff_output(&ref_root), diff_output(&our_root));
+    if want_text != got_text {
+        differences.push(format!(
+            "--diff output (default callback):\nansible:\n{want_text}\nrsible:\n{got_text}"
+        ));
+    }
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+    assert!(
+        want_text.contains("The following NEW packages will be installed:")
+            && want_text.contains("The following packages will be REMOVED:")
+            && want_text.contains("changed=3"),
+        "the reference's --diff run did not show apt's plans:\n{want_text}"
+    );
 
     // The playbook did what it says (1-based task numbers), so the comparison
     // above compared real installs and removals.
