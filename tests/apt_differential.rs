@@ -3,7 +3,8 @@
 //! removing real packages without touching this machine.
 //!
 //! The test builds its own tiny .deb packages (`dpkg-deb --build`) and a flat apt
-//! repository of them (`dpkg-scanpackages`), used as `deb [trusted=yes] file:...`,
+//! repository of them (`dpkg-scanpackages`, a Release file the test writes), used as
+//! `deb [trusted=yes] file:...`,
 //! so no network is needed. Each engine runs the same playbook (with `--diff`)
 //! inside its own throwaway root: private mount and PID namespaces where overlayfs
 //! mounts (upper and work directories in the test's temp dir, the real directory
@@ -166,6 +167,17 @@ const PLAYBOOK: &str = r#"
     - shell: "{{ release_lock }}"
       changed_when: false
     - apt: {update_cache: true, lock_timeout: 1}
+    # Options Kubespray's roles pass, and the `>=` spec.
+    - apt: {name: "rsible-t-a>=1.5"}
+      check_mode: true
+    - apt: {name: "rsible-t-a>=1.5"}
+    - apt: {name: rsible-t-a=1.0, allow_downgrades: true, dpkg_options: "force-confold"}
+    - apt: {name: [rsible-t-a, rsible-t-s], state: latest, only_upgrade: true}
+    - apt: {name: rsible-t-s, default_release: rsible-test}
+    - apt: {name: rsible-t-s, update_cache: true, force: true}
+    - apt: {name: rsible-t-s, state: absent, autoremove: true, force: true}
+    - apt: {name: "rsible-t-a=1.0=1"}
+      ignore_errors: true
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -189,7 +201,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 42;
+const TASKS: usize = 50;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -247,6 +259,24 @@ fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
         String::from_utf8_lossy(&out.stderr)
     );
     fs::write(repo.join("Packages"), &out.stdout).expect("write Packages");
+    // A Release file names the archive (for default_release, and the origin
+    // package_facts reports); [trusted=yes] spares a signature, not the checksum.
+    let sum = Command::new("sha256sum")
+        .arg("Packages")
+        .current_dir(&repo)
+        .output()
+        .expect("run sha256sum");
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    let sum = sum.split_whitespace().next().expect("a checksum");
+    fs::write(
+        repo.join("Release"),
+        format!(
+            "Origin: rsible-tests\nLabel: rsible-tests\nSuite: rsible-test\nCodename: rsible-test\n\
+             Architectures: all\nSHA256:\n {sum} {} Packages\n",
+            out.stdout.len()
+        ),
+    )
+    .expect("write Release");
     (repo, debs)
 }
 
@@ -458,7 +488,9 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     // The playbook did what it says (1-based task numbers), so the comparison
     // above compared real installs and removals.
     let changed = |task: usize| theirs[task - 1]["changed"].clone();
-    for task in [1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31] {
+    for task in [
+        1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49,
+    ] {
         assert_eq!(
             changed(task),
             Value::Bool(true),
@@ -473,7 +505,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         );
     }
     assert!(
-        want.contains("rsible-t-a 1.0 ii") && want.contains("rsible-t-r 1.0 ii"),
+        want.contains("rsible-t-a 2.0 ii") && want.contains("rsible-t-r 1.0 ii"),
         "the reference's end state lacks the installed test packages:\n{want}"
     );
     for (task, wanted) in [
