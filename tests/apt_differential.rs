@@ -178,6 +178,12 @@ const PLAYBOOK: &str = r#"
     - apt: {name: rsible-t-s, state: absent, autoremove: true, force: true}
     - apt: {name: "rsible-t-a=1.0=1"}
       ignore_errors: true
+    - apt: {update_cache: true}
+      check_mode: true
+    - name: a version that is not the installed one is not removed
+      apt: {name: rsible-t-a=1.0, state: absent}
+    - apt: {name: rsible-t-a=2.0, state: absent}
+      check_mode: true
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -201,7 +207,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 50;
+const TASKS: usize = 53;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -497,7 +503,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
             "task {task} should change"
         );
     }
-    for task in [2, 5, 8, 12, 20, 23, 26, 32] {
+    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52] {
         assert_eq!(
             changed(task),
             Value::Bool(false),
