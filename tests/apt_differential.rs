@@ -3,23 +3,25 @@
 //! removing real packages without touching this machine.
 //!
 //! The test builds its own tiny .deb packages (`dpkg-deb --build`) and a flat apt
-//! repository of them (`dpkg-scanpackages`, a Release file the test writes), used as
-//! `deb [trusted=yes] file:...`,
-//! so no network is needed. Each engine runs the same playbook (with `--diff`)
-//! inside its own throwaway root: private mount and PID namespaces where overlayfs
-//! mounts (upper and work directories in the test's temp dir, the real directory
-//! as the lower layer) cover /etc, /usr and /var, so whatever apt and dpkg write
-//! lands in the test's directories. Inside, sources.list names only the local
-//! repository and the package lists start empty.
+//! repository of them (`dpkg-scanpackages`, a Release file the test writes), used
+//! as `deb [trusted=yes] file:...`, so no network is needed. Each engine runs the
+//! same playbook (with `--diff`) inside its own throwaway root: private mount and
+//! PID namespaces where overlayfs mounts (upper and work directories in the test's
+//! temp dir, the real directory as the lower layer) cover /etc, /usr and /var, so
+//! whatever apt and dpkg write lands in the test's directories. Inside, sources.list
+//! names only the local repository and the package lists start empty. (The temp
+//! dir must not itself be on overlayfs: point TMPDIR elsewhere in such containers.)
 //!
 //! Compared: every task's registered result (including `diff`, as `--diff` makes
 //! it; timing keys and the cache's timestamp dropped, the temp dir written as
-//! `@DIR@`; of package_facts' `packages` the test packages and the count), and at
-//! the end each sandbox's dpkg state of the test packages, their manual/auto marks
-//! and the files they left; then, in the same sandbox, a second playbook's `--diff`
-//! output under the default callback, as text. The machine's /var/lib/dpkg/status is checked to be
-//! unchanged. Needs root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages
-//! (dpkg-dev), python3-apt (the reference module) and RSIBLE_REF_BIN.
+//! `@DIR@`, lock holders' PIDs masked; of package_facts' `packages` the test
+//! packages and the count), and at the end each sandbox's dpkg state of the test
+//! packages, their manual/auto marks and the files they left; then, in the same
+//! sandbox, a second playbook's `--diff` output under the default callback, as
+//! text. The machine's /var/lib/dpkg/status is checked to be unchanged. apt's `deb`
+//! runs ansible-core's Python module in both engines (not native in rsible). Needs
+//! root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages (dpkg-dev), python3-apt
+//! (the reference module) and RSIBLE_REF_BIN.
 
 use serde_json::Value;
 use std::fs;
