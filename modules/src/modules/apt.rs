@@ -86,8 +86,9 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
     let pattern = |p: &String| package_split(p).0.contains(['*', '?', '[', ']', '!']);
     if get(&["deb"]).is_some() {
         Some("deb")
-    } else if get(&["upgrade"]).is_some_and(|u| u.as_str() != Some("no")) {
-        Some("upgrade")
+    } else if get(&["upgrade"]).is_some_and(|u| u.as_str().is_none()) {
+        // yes/no booleans for a choice of strings: Ansible's own conversion.
+        Some("upgrade given as a boolean")
     } else if state == "build-dep" || state == "fixed" {
         Some("state=build-dep/fixed")
     } else if on(&["clean"]) || on(&["autoclean"]) {
@@ -269,13 +270,16 @@ impl Apt<'_> {
                 updated = self.ctx.check_mode || after != updated_time;
                 updated_time = after;
             }
-            if packages.is_empty() {
+            if packages.is_empty() && !self.upgrading() {
                 let mut r = Map::new();
                 r.insert("changed".into(), json!(updated));
                 r.insert("cache_updated".into(), json!(updated));
                 r.insert("cache_update_time".into(), json!(updated_time));
                 return Ok(r);
             }
+        }
+        if self.upgrading() {
+            return self.upgrade();
         }
         let packages: Vec<String> = packages.iter().map(|p| p.trim().to_string()).collect();
         for p in &packages {
@@ -294,6 +298,113 @@ impl Apt<'_> {
         } else {
             Err(ModuleFail(r))
         }
+    }
+
+    fn upgrading(&self) -> bool {
+        self.str("upgrade").is_some_and(|u| u != "no")
+    }
+
+    /// `upgrade`: apt-get (or aptitude, when installed and force_apt_get is not set)
+    /// upgrades everything, as the module's command lines do. Changed unless apt
+    /// reports nothing to do.
+    fn upgrade(&self) -> ModuleOutcome {
+        let mode = self.str("upgrade").unwrap_or("yes");
+        let aptitude = get_bin_path("aptitude").filter(|_| !self.flag("force_apt_get"));
+        let autoremove = self.flag("autoremove");
+        let (cmd_path, words): (String, Vec<&str>) = match (mode, &aptitude) {
+            ("dist", _) | ("full", None) => {
+                let mut w = vec!["dist-upgrade"];
+                if autoremove {
+                    w.push("--auto-remove");
+                }
+                (self.apt_get.clone(), w)
+            }
+            ("full", Some(a)) => (a.clone(), vec!["full-upgrade"]),
+            (_, None) => {
+                let mut w = vec!["upgrade", "--with-new-pkgs"];
+                if autoremove {
+                    w.push("--auto-remove");
+                }
+                (self.apt_get.clone(), w)
+            }
+            (_, Some(a)) => (a.clone(), vec!["safe-upgrade"]),
+        };
+        let apt_get = aptitude.is_none() || cmd_path == self.apt_get;
+        // The message names the subcommand as the module's format string leaves it
+        // (apt-get's with a slot for --auto-remove, so maybe a trailing space).
+        let shown = if apt_get {
+            let mut w = words.clone();
+            w.retain(|x| *x != "--auto-remove");
+            format!(
+                "{} {}",
+                w.join(" "),
+                if autoremove { "--auto-remove" } else { "" }
+            )
+        } else {
+            words.join(" ")
+        };
+        let mut cmd = vec![cmd_path.clone(), "-y".into()];
+        cmd.extend(self.dpkg_options());
+        if self.flag("force") {
+            if apt_get {
+                cmd.push("--force-yes".into());
+            } else {
+                cmd.extend(["--assume-yes".into(), "--allow-untrusted".into()]);
+            }
+        }
+        let mut warnings = Vec::new();
+        if self.flag("fail_on_autoremove") {
+            if apt_get {
+                cmd.push("--no-remove".into());
+            } else {
+                warnings.push(json!("APTITUDE does not support '--no-remove', ignoring the 'fail_on_autoremove' parameter."));
+            }
+        }
+        if self.flag("allow_unauthenticated") {
+            cmd.push("--allow-unauthenticated".into());
+        }
+        if self.flag("allow_downgrade") {
+            if apt_get {
+                cmd.push("--allow-downgrades".into());
+            } else {
+                warnings.push(json!("APTITUDE does not support '--allow-downgrades', ignoring the 'allow_downgrade' parameter."));
+            }
+        }
+        if self.ctx.check_mode {
+            cmd.push("--simulate".into());
+        }
+        cmd.extend(words.iter().map(|w| w.to_string()));
+        if let Some(rel) = self.str("default_release") {
+            cmd.extend(["-t".into(), rel.to_string()]);
+        }
+        let o = self.run(cmd)?;
+        let mut r = Map::new();
+        if !warnings.is_empty() {
+            r.insert("warnings".into(), Value::Array(warnings));
+        }
+        if o.rc != 0 {
+            r.insert(
+                "msg".into(),
+                json!(format!("'{cmd_path} {shown}' failed: {}", o.err)),
+            );
+            r.insert("stdout".into(), json!(o.out));
+            r.insert("rc".into(), json!(o.rc));
+            return Err(ModuleFail(r));
+        }
+        let zero = if apt_get {
+            "\n0 upgraded, 0 newly installed, 0 to remove"
+        } else {
+            "\n0 packages upgraded, 0 newly installed, 0 to remove"
+        };
+        let changed = !o.out.contains(zero);
+        r.insert("changed".into(), json!(changed));
+        r.insert("msg".into(), json!(o.out));
+        r.insert("stdout".into(), json!(o.out));
+        r.insert("stderr".into(), json!(o.err));
+        if changed {
+            r.insert("diff".into(), self.diff(&o.out));
+        }
+        Ok(r)
     }
 
     /// `apt-get update`; while another process holds apt's lists lock, tried again
@@ -796,7 +907,6 @@ mod tests {
         let args = |v: Value| v.as_object().cloned().unwrap_or_default();
         for declined in [
             json!({"deb": "/tmp/x.deb"}),
-            json!({"upgrade": "dist"}),
             json!({"upgrade": true}),
             json!({"name": "*", "state": "latest"}),
             json!({"pkg": ["nginx", "lib*"]}),
@@ -813,6 +923,8 @@ mod tests {
             json!({"name": "nginx", "autoremove": true, "state": "absent"}),
             json!({"name": "nginx", "upgrade": "no", "clean": "no"}),
             json!({"update_cache": "yes", "cache_valid_time": 3600}),
+            json!({"upgrade": "dist", "update_cache": true}),
+            json!({"upgrade": "yes"}),
         ] {
             assert_eq!(declines(&args(native.clone())), None, "{native}");
         }
