@@ -83,7 +83,10 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
         Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).collect(),
         _ => Vec::new(),
     };
-    let pattern = |p: &String| package_split(p).0.contains(['*', '?', '[', ']', '!']);
+    // `name: '*'` with state=latest upgrades everything (native); other globs are not.
+    let all_latest = |p: &String| p == "*" && state == "latest";
+    let pattern =
+        |p: &String| !all_latest(p) && package_split(p).0.contains(['*', '?', '[', ']', '!']);
     if get(&["deb"]).is_some() {
         Some("deb")
     } else if get(&["upgrade"]).is_some_and(|u| u.as_str().is_none()) {
@@ -279,7 +282,15 @@ impl Apt<'_> {
             }
         }
         if self.upgrading() {
-            return self.upgrade();
+            return self.upgrade(self.str("upgrade").unwrap_or("yes"));
+        }
+        if state == "latest" && packages.iter().any(|p| p == "*") {
+            if packages.iter().any(|p| p != "*") {
+                return Err(ModuleFail::msg(
+                    "unable to install additional packages when upgrading all installed packages",
+                ));
+            }
+            return self.upgrade("yes");
         }
         let packages: Vec<String> = packages.iter().map(|p| p.trim().to_string()).collect();
         for p in &packages {
@@ -307,8 +318,7 @@ impl Apt<'_> {
     /// `upgrade`: apt-get (or aptitude, when installed and force_apt_get is not set)
     /// upgrades everything, as the module's command lines do. Changed unless apt
     /// reports nothing to do.
-    fn upgrade(&self) -> ModuleOutcome {
-        let mode = self.str("upgrade").unwrap_or("yes");
+    fn upgrade(&self, mode: &str) -> ModuleOutcome {
         let aptitude = get_bin_path("aptitude").filter(|_| !self.flag("force_apt_get"));
         let autoremove = self.flag("autoremove");
         let (cmd_path, words): (String, Vec<&str>) = match (mode, &aptitude) {
@@ -908,7 +918,7 @@ mod tests {
         for declined in [
             json!({"deb": "/tmp/x.deb"}),
             json!({"upgrade": true}),
-            json!({"name": "*", "state": "latest"}),
+            json!({"name": "*"}),
             json!({"pkg": ["nginx", "lib*"]}),
             json!({"name": "a,b?"}),
             json!({"autoremove": "yes"}),
@@ -925,6 +935,7 @@ mod tests {
             json!({"update_cache": "yes", "cache_valid_time": 3600}),
             json!({"upgrade": "dist", "update_cache": true}),
             json!({"upgrade": "yes"}),
+            json!({"name": "*", "state": "latest"}),
         ] {
             assert_eq!(declines(&args(native.clone())), None, "{native}");
         }
