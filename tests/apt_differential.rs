@@ -204,6 +204,14 @@ const PLAYBOOK: &str = r#"
       ignore_errors: true
     - shell: "{{ release_lock }}"
       changed_when: false
+    # name '*' with state latest: everything installed is upgraded.
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true}
+    - apt: {name: "*", state: latest}
+      check_mode: true
+    - apt: {name: "*", state: latest, update_cache: true}
+    - apt: {name: "*", state: latest}
+    - apt: {name: ["*", rsible-t-s], state: latest}
+      ignore_errors: true
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -227,7 +235,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 63;
+const TASKS: usize = 68;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -523,7 +531,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
             "task {task} should change"
         );
     }
-    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52, 58] {
+    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67] {
         assert_eq!(
             changed(task),
             Value::Bool(false),
