@@ -15,10 +15,10 @@
 //! Compared: every task's registered result (including `diff`, as `--diff` makes
 //! it; timing keys and the cache's timestamp dropped, the temp dir written as
 //! `@DIR@`, lock holders' PIDs masked; of package_facts' `packages` the test
-//! packages and the count), and at the end each sandbox's dpkg state of the test
-//! packages, their manual/auto marks and the files they left; then, in the same
-//! sandbox, a second playbook's `--diff` output under the default callback, as
-//! text. The machine's /var/lib/dpkg/status is checked to be unchanged. apt's `deb`
+//! packages and the count), the play's stats, and at the end each sandbox's dpkg
+//! state of the test packages, their manual/auto marks and the files they left;
+//! then, in the same sandbox, a second playbook's `--diff` output under the default
+//! callback, as text. The machine's /var/lib/dpkg/status is checked to be unchanged. apt's `deb`
 //! runs ansible-core's Python module in both engines (not native in rsible). Needs
 //! root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages (dpkg-dev), python3-apt
 //! (the reference module) and RSIBLE_REF_BIN.
@@ -353,8 +353,15 @@ const DIFF_PLAYBOOK: &str = r#"
     - apt: {name: rsible-t-b, state: absent}
 "#;
 
-/// Runs one engine in its sandbox; returns each task's localhost result.
-fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, repo: &Path) -> Vec<Value> {
+/// Runs one engine in its sandbox; returns each task's localhost result and the
+/// play's stats (the recap's counts).
+fn run_engine(
+    program: &Path,
+    ref_bin: &Path,
+    dir: &Path,
+    root: &Path,
+    repo: &Path,
+) -> (Vec<Value>, Value) {
     fs::create_dir_all(root).expect("sandbox dir");
     // As a user runs it: the reference's ansible-core on PATH, where rsible finds the
     // Python modules it falls back to (apt's `deb`).
@@ -385,7 +392,9 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, repo: &Pa
         .env("ANSIBLE_NOCOLOR", "1")
         .output()
         .expect("run the playbook in its sandbox");
-    rsible_testsupport::json_task_results(program, &out, "localhost", TASKS)
+    let results = rsible_testsupport::json_task_results(program, &out, "localhost", TASKS);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the json document");
+    (results, report["stats"].clone())
 }
 
 /// A result as `register` keeps it: no internal keys, no timing, the cache's
@@ -475,7 +484,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     let our_root = dir.path().join("our-root");
     let reference = ref_bin.join("ansible-playbook");
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
-    let (theirs, mine) = std::thread::scope(|s| {
+    let ((theirs, their_stats), (mine, my_stats)) = std::thread::scope(|s| {
         let t = s.spawn(|| run_engine(&reference, &ref_bin, dir.path(), &ref_root, &repo));
         let m = s.spawn(|| run_engine(&ours, &ref_bin, dir.path(), &our_root, &repo));
         (
@@ -494,6 +503,11 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         if t != m {
             differences.push(format!("task {}:\nansible: {t}\nrsible:  {m}", i + 1));
         }
+    }
+    if their_stats != my_stats {
+        differences.push(format!(
+            "stats:\nansible: {their_stats}\nrsible:  {my_stats}"
+        ));
     }
     let end_state = |root: &Path| {
         fs::read_to_string(root.join("end-state")).unwrap_or_else(|e| format!("no end state: {e}"))
