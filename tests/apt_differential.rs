@@ -212,6 +212,14 @@ const PLAYBOOK: &str = r#"
     - apt: {name: "*", state: latest}
     - apt: {name: ["*", rsible-t-s], state: latest}
       ignore_errors: true
+    # A held package changes only with allow_change_held_packages.
+    - command: apt-mark hold rsible-t-a
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true}
+      ignore_errors: true
+    - apt: {name: rsible-t-a=1.0, allow_downgrade: true, allow_change_held_packages: true}
+    - name: a held package is removed all the same
+      apt: {name: rsible-t-a, state: absent}
+    - apt: {name: rsible-t-a, state: absent, allow_change_held_packages: true}
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -235,7 +243,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 68;
+const TASKS: usize = 73;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -537,7 +545,8 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     // above compared real installs and removals.
     let changed = |task: usize| theirs[task - 1]["changed"].clone();
     for task in [
-        1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49,
+        1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49, 51, 53, 54, 55, 56, 57,
+        59, 60, 64, 65, 66, 69, 71, 72,
     ] {
         assert_eq!(
             changed(task),
@@ -545,7 +554,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
             "task {task} should change"
         );
     }
-    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67] {
+    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73] {
         assert_eq!(
             changed(task),
             Value::Bool(false),
@@ -553,13 +562,14 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         );
     }
     assert!(
-        want.contains("rsible-t-a 2.0 ii") && want.contains("rsible-t-r 1.0 ii"),
+        want.contains("rsible-t-c 1.0 ii") && want.contains("rsible-t-r 1.0 ii"),
         "the reference's end state lacks the installed test packages:\n{want}"
     );
     for (task, wanted) in [
         (37, "Failed to lock apt for exclusive operation: Failed to lock directory /var/lib/apt/lists/"),
         (40, "Could not get lock /var/lib/dpkg/lock-frontend"),
         (62, "'/usr/bin/apt-get upgrade --with-new-pkgs ' failed: E: Could not get lock"),
+        (70, "E: Held packages were changed"),
     ] {
         let msg = theirs[task - 1]["msg"].as_str().unwrap_or_default();
         assert!(msg.contains(wanted), "task {task} should fail on the lock: {msg}");
