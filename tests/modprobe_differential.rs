@@ -85,8 +85,7 @@ const GUARD: &str =
 /// The namespace's setup, then the engine ("$@"). Only paths under $ROOT are written:
 /// a missing path is made inside an overlay of its nearest existing parent whose upper
 /// layer is under $ROOT.
-const SETUP: &str = r#"set -e
-R=$ROOT
+const SETUP: &str = r#"R=$ROOT
 n=0
 ovl() {
   n=$((n+1)); mkdir -p "$R/ovl/$n/up" "$R/ovl/$n/work"
@@ -116,8 +115,6 @@ for e in "$R"/realproc/*; do
 done
 cp "$R/proc-modules" "$R/fakeproc/modules"
 mount --bind "$R/fakeproc" /proc
-set +e
-"$@"
 "#;
 
 const PLAYBOOK: &str = r#"
@@ -248,20 +245,7 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path) -> Vec<Va
         ref_bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("unshare")
-        .args([
-            "--mount",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            SETUP,
-            "rsible-sandbox",
-        ])
+    let out = rsible_testsupport::sandboxed(Path::new("/bin/sh"), SETUP, "")
         .arg(program)
         .args(["-i", "inventory"])
         .arg(format!(
@@ -364,18 +348,8 @@ fn modprobe_matches_ansible_on_a_fake_backend() {
         eprintln!("RSIBLE_SKIP_DIFFERENTIAL set: skipping the modprobe differential test");
         return;
     };
-    let uid = Command::new("id").arg("-u").output().expect("run id");
-    assert_eq!(
-        String::from_utf8_lossy(&uid.stdout).trim(),
-        "0",
-        "the modprobe differential test needs root (mount namespaces)"
-    );
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg("command -v unshare")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(found, "unshare (util-linux) is missing");
+    rsible_testsupport::require_root("the modprobe differential test (mount namespaces)");
+    rsible_testsupport::require_tools(&["unshare"]);
     let machine_before = machine_state();
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(
