@@ -6,6 +6,7 @@
 //! `gather_subset`/`module_setup` metadata Ansible adds.
 
 mod date_time;
+mod debian_patterns;
 pub(crate) mod distribution;
 mod hardware;
 mod helper_cache;
