@@ -90,8 +90,18 @@ export ANSIBLE_CONFIG="$work/ansible.cfg"
 # runs (bench/hosts.sh measures that way). Facts are gathered anew every run.
 t_ansible=$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)
 t_rsible=$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)
-w_ansible=$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)
-w_rsible=$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)
+# Warm: WARM_ROUNDS (default 5) rounds, each engine once per round in turn, so
+# that both see the same background load; the medians are compared (one run
+# of rsible is a fraction of a second and moves with every other process).
+median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" "$@"; }
+w_ansible_all=() w_rsible_all=()
+for _ in $(seq "${WARM_ROUNDS:-5}"); do
+    w_ansible_all+=("$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)")
+    w_rsible_all+=("$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)")
+done
+w_ansible=$(median "${w_ansible_all[@]}")
+w_rsible=$(median "${w_rsible_all[@]}")
 ratio=$(python3 -c "print(f'{$t_ansible / $t_rsible:.1f}')")
 w_ratio=$(python3 -c "print(f'{$w_ansible / $w_rsible:.1f}')")
-echo "gather_facts on $N hosts (login rc files: ${RSIBLE_BENCH_LOGIN_RC:-keep}; load $(cut -d' ' -f1-3 /proc/loadavg)): cold: ansible-playbook ${t_ansible} s, rsible-playbook ${t_rsible} s, ratio ${ratio}x; warm ssh masters: ansible-playbook ${w_ansible} s, rsible-playbook ${w_rsible} s, ratio ${w_ratio}x (target 50x)"
+echo "warm rounds: ansible-playbook ${w_ansible_all[*]} s; rsible-playbook ${w_rsible_all[*]} s"
+echo "gather_facts on $N hosts (login rc files: ${RSIBLE_BENCH_LOGIN_RC:-keep}; load $(cut -d' ' -f1-3 /proc/loadavg)): cold: ansible-playbook ${t_ansible} s, rsible-playbook ${t_rsible} s, ratio ${ratio}x; warm ssh masters (medians): ansible-playbook ${w_ansible} s, rsible-playbook ${w_rsible} s, ratio ${w_ratio}x (target 50x)"
