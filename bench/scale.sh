@@ -11,7 +11,7 @@
 #   RSIBLE_BENCH_NO_BUILD=1       use the binary already built
 #
 # The binary is copied without its debug sections (objcopy --strip-debug):
-# rsible ships its `rsible` binary as the agent, and every connection hashes the cached
+# rsible ships its `rsible-agent` binary to the hosts, and every connection hashes the cached
 # copy on the target before running it, so 58 MB with line tables against
 # 12 MB stripped is most of a host's start-up on a loaded machine.
 #
@@ -37,10 +37,10 @@ else
 fi
 work="$(mktemp -d /tmp/rsible-bench-scale.XXXXXX)"
 trap 'sshd_stop "$work/sshd"; [ -n "${RSIBLE_BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
-# rsible-playbook ships the `rsible` binary beside it as the agent.
+# rsible-playbook ships the `rsible-agent` binary beside it as the agent.
 BIN="$work/rsible-playbook"
 objcopy --strip-debug "$TARGET_DIR/$PROFILE/rsible-playbook" "$BIN"
-objcopy --strip-debug "$TARGET_DIR/$PROFILE/rsible" "$work/rsible"
+objcopy --strip-debug "$TARGET_DIR/$PROFILE/rsible-agent" "$work/rsible-agent"
 sshd_start "$work/sshd"
 # rsible raises its own soft limit to the hard one; the shell's is for sshd's
 # children here (a session and an agent per host).

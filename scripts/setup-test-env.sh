@@ -67,7 +67,11 @@ as_root mkdir -p /run/sshd
 if ! "$REF_VENV/bin/python" -c 'import ansible.release as r, sys, ansible_collections.ansible.posix; v = tuple(map(int, r.__version__.split(".")[:2])); sys.exit(0 if v == (2, 18) else 1)' 2>/dev/null; then
     echo "setup: creating the reference venv $REF_VENV (ansible-core 2.18 and ansible 11)" >&2
     rm -rf "$REF_VENV"
-    mkdir -p "$(dirname "$REF_VENV")"
+    # The default parent is rsible's own agent cache ($HOME/.cache/rsible), which
+    # rsible creates private (0700) and tests/ssh_host_keys.rs checks: created
+    # here first, it must not get the umask's 0755.
+    mkdir -p "$(dirname "$(dirname "$REF_VENV")")"
+    [ -d "$(dirname "$REF_VENV")" ] || mkdir -m 700 "$(dirname "$REF_VENV")"
     python3 -m venv "$REF_VENV"
     "$REF_VENV/bin/pip" install -q --disable-pip-version-check "$ANSIBLE_CORE_SPEC" "$ANSIBLE_SPEC" jmespath netaddr >&2
 fi

@@ -159,7 +159,8 @@ fn agent_cache_is_private_and_tampering_is_undone() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o700, "cache directory mode {mode:o}");
-    let hash = sha256(&rsible);
+    // What rsible ships to the hosts: the agent binary beside it.
+    let hash = sha256(Path::new(env!("CARGO_BIN_EXE_rsible-agent")));
     let entry = cache.join(format!("agent-{hash}"));
     assert_eq!(sha256(&entry), hash, "the cached agent is this build's");
 

@@ -497,7 +497,10 @@ fn run_engine(program: &Path, ref_bin: &Path, copy_in: bool) -> (Vec<Value>, Vec
         // rsible-playbook and the agent it ships, side by side as cargo builds them.
         for (from, name) in [
             (program, "rsible-playbook"),
-            (Path::new(env!("CARGO_BIN_EXE_rsible")), "rsible"),
+            (
+                Path::new(env!("CARGO_BIN_EXE_rsible-agent")),
+                "rsible-agent",
+            ),
         ] {
             let to = machine.path(&format!("/usr/local/bin/{name}"));
             fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {name} in: {e}"));

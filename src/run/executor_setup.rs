@@ -146,10 +146,10 @@ pub fn connection_defaults(
     become_password: Option<Secret>,
 ) -> Result<ConnectionDefaults, ExitCode> {
     let agent_binary = match std::env::current_exe() {
-        Ok(p) => p.with_file_name("rsible"),
+        Ok(p) => p.with_file_name("rsible-agent"),
         Err(e) => {
             print_error(&format!(
-                "cannot find the rsible binary to use as the agent: {e}"
+                "cannot find the rsible-agent binary to ship to the hosts: {e}"
             ));
             return Err(ExitCode::Error);
         }
