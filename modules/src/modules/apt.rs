@@ -148,7 +148,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     for (k, v) in APT_ENV {
         ctx.env.insert((*k).to_string(), (*v).to_string());
     }
-    let apt_get = get_bin_path("apt-get").ok_or_else(|| {
+    let apt_get = get_bin_path("apt-get", &ctx.env).ok_or_else(|| {
         ModuleFail::msg("rsible agent: apt needs apt-get, which is not installed")
     })?;
     let apt = Apt {
@@ -319,7 +319,8 @@ impl Apt<'_> {
     /// upgrades everything, as the module's command lines do. Changed unless apt
     /// reports nothing to do.
     fn upgrade(&self, mode: &str) -> ModuleOutcome {
-        let aptitude = get_bin_path("aptitude").filter(|_| !self.flag("force_apt_get"));
+        let aptitude =
+            get_bin_path("aptitude", &self.ctx.env).filter(|_| !self.flag("force_apt_get"));
         let autoremove = self.flag("autoremove");
         let (cmd_path, words): (String, Vec<&str>) = match (mode, &aptitude) {
             ("dist", _) | ("full", None) => {
@@ -567,20 +568,24 @@ impl Apt<'_> {
     fn query(&self, specs: &[String], upgrade: bool) -> Result<PackageQuery, ModuleFail> {
         let names: Vec<String> = specs.iter().map(|s| package_split(s).0).collect();
         let mut query =
-            PackageQuery::load_dpkg(&names, required_bin("dpkg-query")?, |argv| self.run(argv))?;
+            PackageQuery::load_dpkg(&names, required_bin("dpkg-query", &self.ctx)?, |argv| {
+                self.run(argv)
+            })?;
         let needs_candidates = specs.iter().any(|spec| {
             let (name, cmp, _) = package_split(spec);
             upgrade || cmp.is_some() || !query.installed(&name)
         });
         if needs_candidates {
-            query.load_policy(&names, required_bin("apt-cache")?, |argv| self.run(argv))?;
+            query.load_policy(&names, required_bin("apt-cache", &self.ctx)?, |argv| {
+                self.run(argv)
+            })?;
         }
         Ok(query)
     }
 
     fn is_virtual(&self, name: &str) -> Result<bool, ModuleFail> {
         let o = self.run(vec![
-            required_bin("apt-cache")?,
+            required_bin("apt-cache", &self.ctx)?,
             "showpkg".into(),
             name.into(),
         ])?;
@@ -598,7 +603,7 @@ impl Apt<'_> {
     /// The highest available version matching a glob (apt-cache madison lists highest first).
     fn matching_version(&self, name: &str, pattern: &str) -> Result<Option<String>, ModuleFail> {
         let o = self.run(vec![
-            required_bin("apt-cache")?,
+            required_bin("apt-cache", &self.ctx)?,
             "madison".into(),
             name.into(),
         ])?;
@@ -611,7 +616,7 @@ impl Apt<'_> {
 
     fn version_cmp(&self, a: &str, op: &str, b: &str) -> Result<bool, ModuleFail> {
         let o = self.run(vec![
-            required_bin("dpkg")?,
+            required_bin("dpkg", &self.ctx)?,
             "--compare-versions".into(),
             a.into(),
             op.into(),
@@ -720,12 +725,15 @@ impl Apt<'_> {
         // change nothing (see apt_manual.rs). Evaluated last, only when it matters.
         let nothing_to_mark = || {
             pkg_list.is_empty()
-                && apt_manual::already_manual(&names, &query, get_bin_path("apt-config"), |argv| {
-                    self.run(argv)
-                })
+                && apt_manual::already_manual(
+                    &names,
+                    &query,
+                    get_bin_path("apt-config", &self.ctx.env),
+                    |argv| self.run(argv),
+                )
         };
         if !self.ctx.check_mode && !names.is_empty() && !nothing_to_mark() {
-            if let Some(mark) = get_bin_path("apt-mark") {
+            if let Some(mark) = get_bin_path("apt-mark", &self.ctx.env) {
                 let mut cmd = vec![mark, "manual".into()];
                 cmd.extend(names.iter().cloned());
                 let o = self.run(cmd.clone())?;

@@ -331,9 +331,9 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let state = s("state").unwrap_or_else(|| "present".into());
-    let apt_key = required_bin("apt-key")?;
-    let gpg = required_bin("gpg")?;
-    let locale = best_parsable_locale();
+    let apt_key = required_bin("apt-key", ctx)?;
+    let gpg = required_bin("gpg", ctx)?;
+    let locale = best_parsable_locale(&ctx.env);
     let lang: Map<String, Value> = ["LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"]
         .iter()
         .map(|k| (k.to_string(), json!(locale)))

@@ -393,7 +393,7 @@ fn run_at(params: &Map<String, Value>, ctx: &ModuleContext, loc: &Locations) -> 
             "rsible agent: apt_repository with a ppa: source is not implemented natively",
         ));
     }
-    if get_bin_path("apt-key").is_none() && get_bin_path("gpg").is_none() {
+    if get_bin_path("apt-key", &ctx.env).is_none() && get_bin_path("gpg", &ctx.env).is_none() {
         return Err(ModuleFail::msg(
             "Either apt-key or gpg binary is required, but neither could be found",
         ));
@@ -503,7 +503,7 @@ fn update_cache(
         .unwrap_or(12) as f64;
     let randomize = f64::from(std::process::id() % 1000) / 1000.0;
     let mut ctx = ctx.clone();
-    let locale = best_parsable_locale();
+    let locale = best_parsable_locale(&ctx.env);
     for var in ["LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANGUAGE"] {
         ctx.env.insert(var.into(), locale.clone());
     }

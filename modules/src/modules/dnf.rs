@@ -192,7 +192,7 @@ pub fn run(p: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     if autoremove && state != State::Absent {
         return Err(fail("Autoremove should be used alone or with state=absent"));
     }
-    let dnf = dnf4_binary()?;
+    let dnf = dnf4_binary(&ctx.env)?;
     let opts = DnfOptions::new(p, dnf);
     let conf_file = p.get("conf_file").and_then(Value::as_str);
     let readable_conf =

@@ -93,11 +93,13 @@ fn py_bool(b: bool) -> &'static str {
 
 /// The dnf 4 CLI: `dnf-3` where it exists (a host whose `dnf` is dnf5 still has it
 /// when dnf 4 is installed), else `dnf` unless that is dnf5, whose output differs.
-pub fn dnf4_binary() -> Result<String, ModuleFail> {
-    if let Some(path) = get_bin_path("dnf-3") {
+///
+/// Looked up in the task's PATH (`env`), as the programs it runs get that environment.
+pub fn dnf4_binary(env: &std::collections::BTreeMap<String, String>) -> Result<String, ModuleFail> {
+    if let Some(path) = get_bin_path("dnf-3", env) {
         return Ok(path);
     }
-    let Some(path) = get_bin_path("dnf") else {
+    let Some(path) = get_bin_path("dnf", env) else {
         return Err(ModuleFail::msg(
             "rsible agent: the dnf module needs the dnf command (dnf 4) on the target, and none was found",
         )

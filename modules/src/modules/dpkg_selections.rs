@@ -17,12 +17,12 @@ pub const SPEC: &[Param] = &[
 ];
 
 pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
-    let dpkg = required_bin("dpkg")?;
+    let dpkg = required_bin("dpkg", ctx)?;
     let name = params["name"].as_str().unwrap_or_default();
     let selection = params["selection"].as_str().unwrap_or_default();
     // dpkg's messages are matched below: run it with a parsable locale, as Ansible does.
     let mut ctx = ctx.clone();
-    let locale = best_parsable_locale();
+    let locale = best_parsable_locale(&ctx.env);
     for var in ["LANG", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANGUAGE"] {
         ctx.env.insert(var.into(), locale.clone());
     }

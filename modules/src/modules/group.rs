@@ -133,9 +133,9 @@ impl Group<'_> {
     /// The program, or its libuser twin (`lgroupadd`, ...) with `local`.
     fn command(&self, name: &str) -> Result<String, ModuleFail> {
         if self.local {
-            required_bin(&format!("l{name}"))
+            required_bin(&format!("l{name}"), self.ctx)
         } else {
-            required_bin(name)
+            required_bin(name, self.ctx)
         }
     }
 

@@ -77,7 +77,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let strategy = pick_strategy(params.get("use").and_then(Value::as_str))?;
+    let strategy = pick_strategy(params.get("use").and_then(Value::as_str), ctx)?;
     let mut h = Hostname {
         strategy,
         ctx,
@@ -118,7 +118,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     Ok(r)
 }
 
-fn pick_strategy(use_: Option<&str>) -> Result<Strategy, ModuleFail> {
+fn pick_strategy(use_: Option<&str>, ctx: &ModuleContext) -> Result<Strategy, ModuleFail> {
     if let Some(u) = use_ {
         return match u {
             // Ansible maps `use: debian` to the systemd strategy too.
@@ -132,7 +132,7 @@ fn pick_strategy(use_: Option<&str>) -> Result<Strategy, ModuleFail> {
             ))),
         };
     }
-    if systemd_managed() {
+    if systemd_managed(ctx) {
         return Ok(Strategy::Systemd);
     }
     let distribution = distribution_name(Path::new("/"));
@@ -153,8 +153,8 @@ fn pick_strategy(use_: Option<&str>) -> Result<Strategy, ModuleFail> {
 }
 
 /// Ansible's `is_systemd_managed`: systemctl installed and one of sd_booted's canaries.
-pub(crate) fn systemd_managed() -> bool {
-    get_bin_path("systemctl").is_some() && crate::util::systemd_canary::canary_exists()
+pub(crate) fn systemd_managed(ctx: &ModuleContext) -> bool {
+    get_bin_path("systemctl", &ctx.env).is_some() && crate::util::systemd_canary::canary_exists()
 }
 
 /// The kernel's host name (`socket.gethostname()`).
@@ -209,7 +209,7 @@ impl Hostname<'_> {
     }
 
     fn hostnamectl(&self, args: &[&str]) -> Result<String, ModuleFail> {
-        let bin = required_bin("hostnamectl")?;
+        let bin = required_bin("hostnamectl", self.ctx)?;
         let mut cmd = vec![bin];
         cmd.extend(args.iter().map(|a| a.to_string()));
         let o = run_cmd(&cmd, self.ctx, None)?;
@@ -244,7 +244,7 @@ impl Hostname<'_> {
                     .map(drop)
             }
             Strategy::Alpine => {
-                let bin = required_bin("hostname")?;
+                let bin = required_bin("hostname", self.ctx)?;
                 let o = run_cmd(&argv([bin.as_str(), "-F", "/etc/hostname"]), self.ctx, None)?;
                 if o.rc != 0 {
                     return Err(command_failed(&o));
@@ -354,13 +354,19 @@ mod tests {
 
     #[test]
     fn explicit_strategies_are_picked_or_refused() {
-        assert_eq!(pick_strategy(Some("debian")), Ok(Strategy::Systemd));
         assert_eq!(
-            pick_strategy(Some("sles")),
+            pick_strategy(Some("debian"), &ModuleContext::default()),
+            Ok(Strategy::Systemd)
+        );
+        assert_eq!(
+            pick_strategy(Some("sles"), &ModuleContext::default()),
             Ok(Strategy::File("/etc/HOSTNAME"))
         );
-        assert_eq!(pick_strategy(Some("systemd")), Ok(Strategy::Systemd));
-        let e = pick_strategy(Some("freebsd")).unwrap_err();
+        assert_eq!(
+            pick_strategy(Some("systemd"), &ModuleContext::default()),
+            Ok(Strategy::Systemd)
+        );
+        let e = pick_strategy(Some("freebsd"), &ModuleContext::default()).unwrap_err();
         assert!(e.0["msg"]
             .as_str()
             .unwrap()

@@ -363,7 +363,7 @@ pub fn run_module(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOut
     } else {
         "iptables"
     };
-    let bin = required_bin(binary)?;
+    let bin = required_bin(binary, ctx)?;
     // Logging options imply the LOG target.
     let mut jump_override = None;
     if set(p.s("log_prefix")) || set(p.s("log_level")) {

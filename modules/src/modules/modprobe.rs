@@ -3,7 +3,7 @@
 //! `persistent` asks for it, following the collection module's file handling.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
-use crate::util::bin_path::{get_bin_path_env, missing_message_env};
+use crate::util::bin_path::{get_bin_path, missing_message};
 use crate::util::fs_attrs::py_os_error;
 use crate::util::shlex;
 use regex::Regex;
@@ -79,8 +79,8 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
 
 /// Looked up in the PATH the module's process has: the task's `environment` first.
 fn find_modprobe(ctx: &ModuleContext) -> Result<String, ModuleFail> {
-    get_bin_path_env("modprobe", &ctx.env)
-        .ok_or_else(|| ModuleFail::msg(missing_message_env("modprobe", &ctx.env)))
+    get_bin_path("modprobe", &ctx.env)
+        .ok_or_else(|| ModuleFail::msg(missing_message("modprobe", &ctx.env)))
 }
 
 pub(crate) fn run_at(

@@ -452,7 +452,7 @@ fn finish(c: &Ctx, cmd: Vec<String>) -> Result<(i32, String), ModuleFail> {
 }
 
 fn mount(c: &Ctx, a: &Args) -> Result<(i32, String), ModuleFail> {
-    let mut cmd = vec![required_bin("mount")?];
+    let mut cmd = vec![required_bin("mount", c.ctx)?];
     if c.state == "ephemeral" {
         cmd.extend(ephemeral_args(a));
     } else {
@@ -463,12 +463,12 @@ fn mount(c: &Ctx, a: &Args) -> Result<(i32, String), ModuleFail> {
 }
 
 fn umount(c: &Ctx, path: &str) -> Result<(i32, String), ModuleFail> {
-    finish(c, vec![required_bin("umount")?, path.to_string()])
+    finish(c, vec![required_bin("umount", c.ctx)?, path.to_string()])
 }
 
 /// `mount -o remount`, falling back to umount + mount when that fails.
 fn remount(c: &Ctx, a: &Args) -> Result<(i32, String), ModuleFail> {
-    let mut cmd = vec![required_bin("mount")?];
+    let mut cmd = vec![required_bin("mount", c.ctx)?];
     let with_opts = c.state == "remounted" && a.opts != "defaults";
     cmd.extend([
         "-o".into(),

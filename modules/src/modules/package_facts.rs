@@ -216,9 +216,9 @@ fn origin_of(source: &str, cache: &mut HashMap<String, String>) -> Result<String
 
 pub fn run_module(_p: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let (Some(dpkg_query), Some(dpkg), Some(apt_cache)) = (
-        get_bin_path("dpkg-query"),
-        get_bin_path("dpkg"),
-        get_bin_path("apt-cache"),
+        get_bin_path("dpkg-query", &ctx.env),
+        get_bin_path("dpkg", &ctx.env),
+        get_bin_path("apt-cache", &ctx.env),
     ) else {
         return Err(ModuleFail::msg(
             "rsible agent: package_facts on a host without dpkg and apt is not implemented natively",

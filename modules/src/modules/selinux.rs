@@ -167,7 +167,7 @@ pub fn run_with(params: &Map<String, Value>, ctx: &ModuleContext, rt: &Runtime) 
     let mut grubby = None;
     let mut kernel_state = None;
     if update_kernel_param {
-        let Some(bin) = get_bin_path("grubby") else {
+        let Some(bin) = get_bin_path("grubby", &ctx.env) else {
             return Err(ModuleFail::msg("'grubby' command not found on host").with(
                 "details",
                 json!("In order to update the kernel command lineenabled/disabled setting, the grubby packageneeds to be present on the system."),

@@ -125,7 +125,7 @@ pub fn run(p: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         sleep: p.get("sleep").and_then(Value::as_i64).unwrap_or(0),
         pattern: text("pattern").filter(|s| !s.is_empty()),
         ctx,
-        lang: lang_env(),
+        lang: lang_env(ctx),
         running: None,
         crashed: None,
         changed: false,
@@ -223,7 +223,7 @@ impl Svc<'_> {
     }
 
     fn check_ps(&mut self, pattern: &str) -> Result<(), ModuleFail> {
-        let ps = crate::util::run::required_bin("ps")?;
+        let ps = crate::util::run::required_bin("ps", self.ctx)?;
         let o = self.exec(&format!("{ps} auxww"))?;
         if o.rc == 0 {
             self.running = Some(

@@ -215,52 +215,26 @@ impl Scan {
 }
 
 /// `is_systemd_managed`: systemctl present and a systemd canary or PID 1 named systemd.
-fn systemd_managed() -> bool {
+fn systemd_managed(ctx: &ModuleContext) -> bool {
     use crate::util::systemd_canary::{canary_exists, pid1_is_systemd};
-    get_bin_path("systemctl").is_some() && (canary_exists() || pid1_is_systemd())
-}
-
-/// `get_best_parsable_locale`: the first of Ansible's preferred locales `locale -a`
-/// lists, else C.
-fn best_locale(ctx: &ModuleContext) -> String {
-    let Some(locale) = get_bin_path("locale") else {
-        return "C".into();
-    };
-    let Ok(o) = run_cmd(&[locale, "-a".into()], ctx, None) else {
-        return "C".into();
-    };
-    if o.rc != 0 {
-        return "C".into();
-    }
-    let available: Vec<&str> = o.out.lines().map(str::trim).collect();
-    [
-        "C.utf8",
-        "C.UTF-8",
-        "en_US.utf8",
-        "en_US.UTF-8",
-        "C",
-        "POSIX",
-    ]
-    .iter()
-    .find(|p| available.contains(p))
-    .map_or("C".into(), |p| p.to_string())
+    get_bin_path("systemctl", &ctx.env).is_some() && (canary_exists() || pid1_is_systemd())
 }
 
 pub fn run(_params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let mut ctx = ctx.clone();
-    let locale = best_locale(&ctx);
+    let locale = crate::util::locale::best_parsable_locale(&ctx.env);
     ctx.env.insert("LANG".into(), locale.clone());
     ctx.env.insert("LC_ALL".into(), locale);
     let mut scan = Scan {
-        ctx,
+        ctx: ctx.clone(),
         warnings: Vec::new(),
     };
     let mut services = Map::new();
-    let service = get_bin_path("service");
-    let chkconfig = get_bin_path("chkconfig");
-    let initctl = get_bin_path("initctl");
-    let rc_status = get_bin_path("rc-status");
-    let rc_update = get_bin_path("rc-update");
+    let service = get_bin_path("service", &ctx.env);
+    let chkconfig = get_bin_path("chkconfig", &ctx.env);
+    let initctl = get_bin_path("initctl", &ctx.env);
+    let rc_status = get_bin_path("rc-status", &ctx.env);
+    let rc_update = get_bin_path("rc-update", &ctx.env);
     if let (Some(service), None, None) = (&service, &chkconfig, &rc_status) {
         scan.sysvinit(service, &mut services)?;
     }
@@ -275,8 +249,8 @@ pub fn run(_params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             "rsible agent: service_facts on an OpenRC host is not implemented natively",
         ));
     }
-    if systemd_managed() {
-        if let Some(systemctl) = get_bin_path("systemctl") {
+    if systemd_managed(&ctx) {
+        if let Some(systemctl) = get_bin_path("systemctl", &ctx.env) {
             scan.systemd(&systemctl, &mut services)?;
         }
     }

@@ -1,6 +1,7 @@
 //! `stat`: file facts with Ansible's keys.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
+use crate::util::bin_path::get_bin_path;
 use crate::util::checksum::digest_file;
 use crate::util::pytime::epoch_float;
 use crate::util::users::{group_name, user_name};
@@ -33,7 +34,7 @@ fn flag(params: &Map<String, Value>, k: &str) -> bool {
     params.get(k).and_then(Value::as_bool).unwrap_or(false)
 }
 
-pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
+pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let path = params
         .get("path")
         .and_then(Value::as_str)
@@ -93,12 +94,12 @@ pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
         }
     }
     if flag(params, "get_mime") {
-        let (mimetype, charset) = mime_of(path);
+        let (mimetype, charset) = mime_of(path, ctx);
         out.insert("mimetype".into(), json!(mimetype));
         out.insert("charset".into(), json!(charset));
     }
     if flag(params, "get_attributes") {
-        let (version, attributes, flags) = attributes_of(path);
+        let (version, attributes, flags) = attributes_of(path, ctx);
         out.insert("version".into(), version);
         out.insert("attributes".into(), json!(attributes));
         out.insert("attr_flags".into(), json!(flags));
@@ -167,11 +168,16 @@ fn access(path: &str, mode: libc::c_int) -> bool {
     unsafe { libc::access(c.as_ptr(), mode) == 0 }
 }
 
-/// `file --mime-type --mime-encoding`, as Ansible's stat does; "unknown" otherwise.
-fn mime_of(path: &str) -> (String, String) {
+/// `file --mime-type --mime-encoding`, as Ansible's stat does (`file` looked up and run
+/// with the task's environment); "unknown" otherwise.
+fn mime_of(path: &str, ctx: &ModuleContext) -> (String, String) {
     let unknown = ("unknown".to_string(), "unknown".to_string());
-    let Ok(out) = Command::new("file")
+    let Some(file) = get_bin_path("file", &ctx.env) else {
+        return unknown;
+    };
+    let Ok(out) = Command::new(file)
         .args(["--mime-type", "--mime-encoding", path])
+        .envs(&ctx.env)
         .stdin(Stdio::null())
         .output()
     else {
@@ -191,11 +197,16 @@ fn mime_of(path: &str) -> (String, String) {
     (mime.trim().to_string(), charset)
 }
 
-/// `lsattr -vd`, as Ansible's get_file_attributes does.
-fn attributes_of(path: &str) -> (Value, Vec<String>, String) {
+/// `lsattr -vd`, as Ansible's get_file_attributes does (looked up and run with the
+/// task's environment).
+fn attributes_of(path: &str, ctx: &ModuleContext) -> (Value, Vec<String>, String) {
     let empty = (Value::Null, Vec::new(), String::new());
-    let Ok(out) = Command::new("lsattr")
+    let Some(lsattr) = get_bin_path("lsattr", &ctx.env) else {
+        return empty;
+    };
+    let Ok(out) = Command::new(lsattr)
         .args(["-vd", path])
+        .envs(&ctx.env)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

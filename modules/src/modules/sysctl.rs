@@ -55,7 +55,8 @@ struct Sysctl<'a> {
 
 impl Sysctl<'_> {
     fn run_sysctl(&self, args: &[&str]) -> Result<(i32, String, String), ModuleFail> {
-        let out = Command::new("sysctl")
+        let sysctl = crate::util::run::required_bin("sysctl", self.ctx)?;
+        let out = Command::new(&sysctl)
             .args(args)
             .envs(&self.ctx.env)
             .envs(LANG_ENV)
@@ -63,10 +64,9 @@ impl Sysctl<'_> {
             .output()
             .map_err(|e| {
                 ModuleFail::msg(format!(
-                    "Failed to find required executable \"sysctl\" in paths: {}",
-                    std::env::var("PATH").unwrap_or_default()
+                    "[Errno {}] {e}: b'{sysctl}'",
+                    e.raw_os_error().unwrap_or(0)
                 ))
-                .with("details", json!(e.to_string()))
             })?;
         Ok((
             out.status.code().unwrap_or(-1),

@@ -189,7 +189,7 @@ pub fn run(p: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             }
         }
     }
-    let mut base = vec![required_bin("systemctl")?];
+    let mut base = vec![required_bin("systemctl", ctx)?];
     match text("scope").unwrap_or("system") {
         "system" => {}
         scope => base.push(format!("--{scope}")),

@@ -11,7 +11,6 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -23,31 +22,7 @@ pub const TOOL_DIRS: &[&str] = &["/sbin", "/usr/sbin", "/bin", "/usr/bin"];
 /// task's `environment` first, as the Python module's process has it), then the sbin
 /// directories; the first existing executable that is not a directory.
 pub fn find_tool(name: &str, ctx: &ModuleContext) -> Option<String> {
-    let mut dirs: Vec<String> = TOOL_DIRS
-        .iter()
-        .filter(|d| Path::new(d).exists())
-        .map(|d| d.to_string())
-        .collect();
-    dirs.extend(
-        ctx.env
-            .get("PATH")
-            .cloned()
-            .or_else(|| std::env::var("PATH").ok())
-            .unwrap_or_default()
-            .split(':')
-            .map(str::to_string),
-    );
-    for sbin in ["/sbin", "/usr/sbin", "/usr/local/sbin"] {
-        if !dirs.iter().any(|d| d == sbin) && Path::new(sbin).exists() {
-            dirs.push(sbin.to_string());
-        }
-    }
-    dirs.iter().find_map(|d| {
-        let candidate = Path::new(d).join(name);
-        let meta = std::fs::metadata(&candidate).ok()?;
-        (!meta.is_dir() && meta.permissions().mode() & 0o111 != 0)
-            .then(|| candidate.display().to_string())
-    })
+    crate::util::bin_path::get_bin_path_opt(name, TOOL_DIRS, &ctx.env)
 }
 
 /// `get_sysv_script`: a path as given, else the script in /etc/init.d.
@@ -77,7 +52,7 @@ pub fn sysv_is_enabled(name: &str, runlevel: Option<&str>) -> bool {
 
 /// `get_ps(module, pattern)`: a line of `ps auxww` contains the pattern.
 pub fn ps_matches(pattern: &str, ctx: &ModuleContext) -> Result<bool, ModuleFail> {
-    let ps = required_bin("ps")?;
+    let ps = required_bin("ps", ctx)?;
     let o = run_argv(&[ps, "auxww".into()], ctx, &BTreeMap::new(), Launch::Child)?;
     Ok(o.rc == 0 && o.out.lines().any(|l| l.contains(pattern)))
 }
@@ -115,8 +90,8 @@ pub fn run_str(
 }
 
 /// The locale variables `service` forces on its commands.
-pub fn lang_env() -> BTreeMap<String, String> {
-    let locale = crate::util::locale::best_parsable_locale();
+pub fn lang_env(ctx: &ModuleContext) -> BTreeMap<String, String> {
+    let locale = crate::util::locale::best_parsable_locale(&ctx.env);
     ["LANG", "LC_ALL", "LC_MESSAGES"]
         .into_iter()
         .map(|k| (k.to_string(), locale.clone()))

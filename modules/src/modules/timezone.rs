@@ -217,7 +217,7 @@ fn py_dict(items: &[(&str, String)]) -> String {
 
 /// The module's test for systemd: `timedatectl` exists and runs without error.
 fn timedatectl_usable(ctx: &ModuleContext) -> bool {
-    let Some(bin) = get_bin_path("timedatectl") else {
+    let Some(bin) = get_bin_path("timedatectl", &ctx.env) else {
         return false;
     };
     run(&[bin], ctx, None).is_ok_and(|o| o.rc == 0)
@@ -232,7 +232,7 @@ struct Systemd {
 
 impl Systemd {
     fn new(run: &Run) -> Result<Systemd, ModuleFail> {
-        let timedatectl = required_bin("timedatectl")?;
+        let timedatectl = required_bin("timedatectl", run.ctx)?;
         if run.planned("name").is_some() {
             run.verify_timezone()?;
         }
@@ -343,10 +343,10 @@ impl NoSystemd {
             tzfile = run.verify_timezone()?;
             update_timezone = vec![format!(
                 "{} --remove-destination {tzfile} /etc/localtime",
-                required_bin("cp")?
+                required_bin("cp", run.ctx)?
             )];
         }
-        let hwclock_bin = required_bin("hwclock")?;
+        let hwclock_bin = required_bin("hwclock", run.ctx)?;
         let distribution = distribution();
         let mut tz = NoSystemd {
             name_file: "/etc/timezone".into(),
@@ -356,13 +356,16 @@ impl NoSystemd {
             update_timezone,
             hwclock_bin,
         };
-        if get_bin_path("dpkg-reconfigure").is_some() {
+        if get_bin_path("dpkg-reconfigure", &run.ctx.env).is_some() {
             if planned_tz.is_some() {
                 tz.update_timezone = vec![
-                    format!("{} -sf {tzfile} /etc/localtime", required_bin("ln")?),
+                    format!(
+                        "{} -sf {tzfile} /etc/localtime",
+                        required_bin("ln", run.ctx)?
+                    ),
                     format!(
                         "{} --frontend noninteractive tzdata",
-                        required_bin("dpkg-reconfigure")?
+                        required_bin("dpkg-reconfigure", run.ctx)?
                     ),
                 ];
             }
@@ -372,13 +375,15 @@ impl NoSystemd {
             if distribution == "Alpine" {
                 tz.update_timezone = vec![format!(
                     "{} -z {}",
-                    required_bin("setup-timezone")?,
+                    required_bin("setup-timezone", run.ctx)?,
                     planned_tz.unwrap_or_default()
                 )];
             }
         } else {
-            if get_bin_path("tzdata-update").is_some() && !is_symlink("/etc/localtime") {
-                tz.update_timezone = vec![required_bin("tzdata-update")?];
+            if get_bin_path("tzdata-update", &run.ctx.env).is_some()
+                && !is_symlink("/etc/localtime")
+            {
+                tz.update_timezone = vec![required_bin("tzdata-update", run.ctx)?];
             }
             tz.name_file = "/etc/sysconfig/clock".into();
             tz.hwclock_file = Some("/etc/sysconfig/clock".into());

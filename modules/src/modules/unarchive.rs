@@ -204,30 +204,6 @@ fn unescape_tar_name(name: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Ansible's get_best_parsable_locale: the first of its preferences `locale -a` lists.
-fn best_locale() -> String {
-    let Some(locale) = get_bin_path("locale") else {
-        return "C".into();
-    };
-    let Ok(out) = Command::new(locale).arg("-a").stdin(Stdio::null()).output() else {
-        return "C".into();
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let available: Vec<&str> = text.lines().collect();
-    [
-        "C.utf8",
-        "C.UTF-8",
-        "en_US.utf8",
-        "en_US.UTF-8",
-        "C",
-        "POSIX",
-    ]
-    .into_iter()
-    .find(|p| available.contains(p))
-    .unwrap_or("C")
-    .to_string()
-}
-
 fn list(params: &Map<String, Value>, k: &str) -> Vec<String> {
     params
         .get(k)
@@ -421,7 +397,7 @@ fn pick_handler(
     dest: &str,
     file_args: &FileArgs,
 ) -> Result<(&'static str, Tar, Vec<String>), ModuleFail> {
-    let cmd = get_bin_path("gtar").or_else(|| get_bin_path("tar"));
+    let cmd = get_bin_path("gtar", &ctx.env).or_else(|| get_bin_path("tar", &ctx.env));
     let mut reasons: Vec<String> = vec![
         // What Ansible's zip handlers report for a non-zip file is not reproduced.
     ];
@@ -432,6 +408,7 @@ fn pick_handler(
     };
     let version = Command::new(&cmd)
         .arg("--version")
+        .envs(&ctx.env)
         .stdin(Stdio::null())
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
@@ -446,7 +423,7 @@ fn pick_handler(
             "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed.\nCommand \"{cmd}\" detected as tar type {kind}. GNU tar required."
         )));
     }
-    let locale = best_locale();
+    let locale = crate::util::locale::best_parsable_locale(&ctx.env);
     for (name, flag) in TAR_HANDLERS {
         let tar = Tar {
             cmd: cmd.clone(),

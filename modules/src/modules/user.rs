@@ -269,7 +269,7 @@ impl<'a> User<'a> {
     }
 
     fn remove(&self) -> Result<Output, ModuleFail> {
-        let mut cmd = vec![required_bin("userdel")?];
+        let mut cmd = vec![required_bin("userdel", self.ctx)?];
         if self.flag("force") {
             cmd.push("-f".into());
         }
@@ -301,7 +301,7 @@ impl<'a> User<'a> {
     }
 
     fn create(&mut self) -> Result<Output, ModuleFail> {
-        let mut cmd = vec![required_bin("useradd")?];
+        let mut cmd = vec![required_bin("useradd", self.ctx)?];
         if let Some(uid) = self.int("uid") {
             cmd.extend(["-u".into(), uid.to_string()]);
             if self.flag("non_unique") {
@@ -377,7 +377,7 @@ impl<'a> User<'a> {
 
     /// usermod with only what differs; None when the user already matches.
     fn modify(&self) -> Result<Option<Output>, ModuleFail> {
-        let usermod = required_bin("usermod")?;
+        let usermod = required_bin("usermod", self.ctx)?;
         let Some(info) = self.info() else {
             return Ok(None);
         };
@@ -553,7 +553,7 @@ impl<'a> User<'a> {
         if cmd.is_empty() {
             return Ok(None);
         }
-        let mut full = vec![required_bin("chage")?];
+        let mut full = vec![required_bin("chage", self.ctx)?];
         full.extend(cmd);
         full.push(self.name.clone());
         self.exec(full).map(Some)
@@ -604,7 +604,7 @@ impl<'a> User<'a> {
             generate = false;
         }
         if generate {
-            let mut cmd = vec![required_bin("ssh-keygen")?, "-t".into(), ty];
+            let mut cmd = vec![required_bin("ssh-keygen", self.ctx)?, "-t".into(), ty];
             if let Some(bits) = self.int("ssh_key_bits").filter(|b| *b > 0) {
                 cmd.extend(["-b".into(), bits.to_string()]);
             }
@@ -639,7 +639,7 @@ impl<'a> User<'a> {
         let fingerprint = if Path::new(&key).exists() {
             let o = run_cmd(
                 &[
-                    required_bin("ssh-keygen")?,
+                    required_bin("ssh-keygen", self.ctx)?,
                     "-l".into(),
                     "-f".into(),
                     key.clone(),

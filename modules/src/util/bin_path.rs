@@ -4,49 +4,23 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-/// The directories searched: PATH, then /sbin, /usr/sbin and /usr/local/sbin.
-pub fn search_dirs() -> Vec<String> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let mut dirs: Vec<String> = path
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .collect();
-    for extra in ["/sbin", "/usr/sbin", "/usr/local/sbin"] {
-        if !dirs.iter().any(|d| d == extra) {
-            dirs.push(extra.to_string());
-        }
-    }
-    dirs
-}
-
-/// The full path of `name`, or None.
-pub fn get_bin_path(name: &str) -> Option<String> {
-    search_dirs().into_iter().find_map(|d| {
-        let candidate = Path::new(&d).join(name);
-        candidate.is_file().then(|| candidate.display().to_string())
-    })
-}
-
-/// The message of a required program that is missing.
-pub fn missing_message(name: &str) -> String {
-    format!(
-        "Failed to find required executable \"{name}\" in paths: {}",
-        search_dirs().join(":")
-    )
-}
-
-/// The directories Ansible's `get_bin_path` searches in a module whose process has
-/// the task's `environment` (`env`, its PATH first, else the agent's): PATH's
-/// entries as they are (empty ones too, as Python's split keeps them), then those
-/// of /sbin, /usr/sbin and /usr/local/sbin that exist and are not in PATH.
-pub fn search_dirs_env(env: &BTreeMap<String, String>) -> Vec<String> {
+/// The directories Ansible's `get_bin_path(name, opt_dirs=...)` searches in a module
+/// whose process has the task's `environment` (`env`; its PATH first, else the
+/// agent's): the `opt_dirs` that exist, PATH's entries as they are (empty ones too,
+/// as Python's split keeps them), then those of /sbin, /usr/sbin and /usr/local/sbin
+/// that exist and are not listed yet.
+pub fn search_dirs_opt(opt_dirs: &[&str], env: &BTreeMap<String, String>) -> Vec<String> {
     let path = env
         .get("PATH")
         .cloned()
         .or_else(|| std::env::var("PATH").ok())
         .unwrap_or_default();
-    let mut dirs: Vec<String> = path.split(':').map(str::to_string).collect();
+    let mut dirs: Vec<String> = opt_dirs
+        .iter()
+        .filter(|d| Path::new(d).exists())
+        .map(|d| d.to_string())
+        .collect();
+    dirs.extend(path.split(':').map(str::to_string));
     for extra in ["/sbin", "/usr/sbin", "/usr/local/sbin"] {
         if !dirs.iter().any(|d| d == extra) && Path::new(extra).exists() {
             dirs.push(extra.to_string());
@@ -55,10 +29,20 @@ pub fn search_dirs_env(env: &BTreeMap<String, String>) -> Vec<String> {
     dirs
 }
 
-/// `get_bin_path(name)` as the module process sees PATH (`search_dirs_env`): the
-/// first entry that exists, is not a directory and is executable.
-pub fn get_bin_path_env(name: &str, env: &BTreeMap<String, String>) -> Option<String> {
-    search_dirs_env(env)
+/// `search_dirs_opt` without extra directories.
+pub fn search_dirs(env: &BTreeMap<String, String>) -> Vec<String> {
+    search_dirs_opt(&[], env)
+}
+
+/// `get_bin_path(name, opt_dirs=...)` as the module process sees PATH
+/// (`search_dirs_opt`): the first entry that exists, is not a directory and is
+/// executable.
+pub fn get_bin_path_opt(
+    name: &str,
+    opt_dirs: &[&str],
+    env: &BTreeMap<String, String>,
+) -> Option<String> {
+    search_dirs_opt(opt_dirs, env)
         .into_iter()
         .filter(|d| !d.is_empty())
         .find_map(|d| {
@@ -69,11 +53,16 @@ pub fn get_bin_path_env(name: &str, env: &BTreeMap<String, String>) -> Option<St
         })
 }
 
-/// The message of a required program that `get_bin_path_env` did not find.
-pub fn missing_message_env(name: &str, env: &BTreeMap<String, String>) -> String {
+/// `get_bin_path(name)` with the task's environment `env` (see `search_dirs_opt`).
+pub fn get_bin_path(name: &str, env: &BTreeMap<String, String>) -> Option<String> {
+    get_bin_path_opt(name, &[], env)
+}
+
+/// The message of a required program that `get_bin_path` did not find.
+pub fn missing_message(name: &str, env: &BTreeMap<String, String>) -> String {
     format!(
         "Failed to find required executable \"{name}\" in paths: {}",
-        search_dirs_env(env).join(":")
+        search_dirs(env).join(":")
     )
 }
 
@@ -96,11 +85,11 @@ mod tests {
         )]);
         // a/tool is a directory: skipped.
         assert_eq!(
-            get_bin_path_env("tool", &env),
+            get_bin_path("tool", &env),
             Some(b.join("tool").display().to_string())
         );
-        assert_eq!(get_bin_path_env("plain", &env), None);
-        let msg = missing_message_env("plain", &env);
+        assert_eq!(get_bin_path("plain", &env), None);
+        let msg = missing_message("plain", &env);
         assert!(
             msg.starts_with(&format!(
                 "Failed to find required executable \"plain\" in paths: {}::{}",
@@ -109,5 +98,36 @@ mod tests {
             )),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn opt_dirs_come_first_and_the_agent_path_is_the_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let (opt, task) = (dir.path().join("opt"), dir.path().join("task"));
+        for d in [&opt, &task] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("tool"), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(d.join("tool"), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        let env = BTreeMap::from([("PATH".to_string(), task.display().to_string())]);
+        let missing = dir.path().join("missing").display().to_string();
+        let opt_s = opt.display().to_string();
+        assert_eq!(
+            get_bin_path_opt("tool", &[&missing, &opt_s], &env),
+            Some(opt.join("tool").display().to_string())
+        );
+        // An opt dir that does not exist is not listed.
+        assert!(!search_dirs_opt(&[&missing], &env).contains(&missing));
+        assert_eq!(
+            get_bin_path("tool", &env),
+            Some(task.join("tool").display().to_string())
+        );
+        // Without a task PATH the agent's own PATH is searched: `sh` is on it.
+        assert!(get_bin_path("sh", &BTreeMap::new()).is_some());
+        // The task's PATH replaces the agent's: `sh` is not in `task` (the sbin
+        // directories may still hold one, so only a name nowhere else is checked).
+        assert_eq!(get_bin_path("rsible-no-such-program", &env), None);
+        assert!(get_bin_path("tool", &BTreeMap::new()).is_none());
     }
 }

@@ -2,6 +2,7 @@
 //! parse — the first of Ansible's preferences that `locale -a` lists, else C.
 
 use crate::util::bin_path::get_bin_path;
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
 const PREFERENCES: [&str; 6] = [
@@ -13,12 +14,15 @@ const PREFERENCES: [&str; 6] = [
     "POSIX",
 ];
 
-pub fn best_parsable_locale() -> String {
-    let Some(locale) = get_bin_path("locale") else {
+/// `locale` is looked up and run as the module's process would: with the task's
+/// environment `env`.
+pub fn best_parsable_locale(env: &BTreeMap<String, String>) -> String {
+    let Some(locale) = get_bin_path("locale", env) else {
         return "C".into();
     };
     let Ok(out) = Command::new(locale)
         .arg("-a")
+        .envs(env)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

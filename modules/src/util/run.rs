@@ -70,9 +70,10 @@ pub fn check_rc(argv: &[String], o: &Output) -> Result<(), ModuleFail> {
         .with("stderr", json!(o.err)))
 }
 
-/// `get_bin_path(name, required=True)`: the program's full path or Ansible's failure.
-pub fn required_bin(name: &str) -> Result<String, ModuleFail> {
-    get_bin_path(name).ok_or_else(|| ModuleFail::msg(missing_message(name)))
+/// `get_bin_path(name, required=True)`: the program's full path or Ansible's failure,
+/// looked up in the PATH the module's process has (the task's `environment` first).
+pub fn required_bin(name: &str, ctx: &ModuleContext) -> Result<String, ModuleFail> {
+    get_bin_path(name, &ctx.env).ok_or_else(|| ModuleFail::msg(missing_message(name, &ctx.env)))
 }
 
 /// Build an argv from string-likes.
@@ -112,6 +113,6 @@ mod tests {
             None,
         );
         assert!(e.is_err());
-        assert!(required_bin("rsible-no-such-program").is_err());
+        assert!(required_bin("rsible-no-such-program", &ModuleContext::default()).is_err());
     }
 }
