@@ -81,9 +81,10 @@ impl AgentHandle {
             req["async"] = json!(job);
         }
         self.send_json(&req)?;
-        let resp = self.recv_json()?;
+        let mut resp = self.recv_json()?;
         match resp["op"].as_str() {
-            Some("result") if resp["id"] == json!(id) => Ok(resp["result"].clone()),
+            // Taken, not cloned: a setup result is tens of kilobytes of facts.
+            Some("result") if resp["id"] == json!(id) => Ok(resp["result"].take()),
             Some("error") => Err(ConnError::Protocol(format!(
                 "agent refused the request: {}",
                 resp["msg"].as_str().unwrap_or("")

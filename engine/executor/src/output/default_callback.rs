@@ -322,7 +322,13 @@ impl<S: Sink> DefaultCallback<S> {
     }
 
     pub(super) fn handle_warnings(&mut self, result: &mut Map<String, Value>) {
-        if let Some(Value::Array(warnings)) = result.remove("warnings") {
+        self.print_warnings(result);
+        result.remove("warnings");
+    }
+
+    /// The result's `warnings`, printed as Ansible's callback prints them.
+    fn print_warnings(&mut self, result: &Map<String, Value>) {
+        if let Some(Value::Array(warnings)) = result.get("warnings") {
             for w in warnings {
                 let text = w
                     .as_str()
@@ -354,12 +360,11 @@ impl<S: Sink> DefaultCallback<S> {
             return;
         }
         self.custom.absorb(r.host, r.result);
-        let mut result = r.result.clone();
         if r.task.is_include {
             self.ensure_banner(r.task);
             return;
         }
-        let changed = result.get("changed") == Some(&Value::Bool(true));
+        let changed = r.result.get("changed") == Some(&Value::Bool(true));
         let mut msg = if changed {
             self.ensure_banner(r.task);
             format!("changed: [{}]", self.host_label(r))
@@ -370,13 +375,18 @@ impl<S: Sink> DefaultCallback<S> {
             self.ensure_banner(r.task);
             format!("ok: [{}]", self.host_label(r))
         };
-        self.handle_warnings(&mut result);
-        if result.contains_key("results") && r.result.get("results").is_some_and(Value::is_array) {
+        self.print_warnings(r.result);
+        if r.result.get("results").is_some_and(Value::is_array) {
             // loop results were printed per item
             return;
         }
-        self.clean_results(&mut result, &r.task.action);
-        if self.is_verbose(&result) {
+        // A copy only to print it: without -v an ok line is the host alone, and
+        // copying every result (a gathering's facts, on every host) cost more
+        // than the rest of the callback.
+        if self.is_verbose(r.result) {
+            let mut result = r.result.clone();
+            result.remove("warnings");
+            self.clean_results(&mut result, &r.task.action);
             msg.push_str(&format!(" => {}", self.dump_result(&result)));
         }
         self.sink.out(&msg);
