@@ -394,10 +394,7 @@ fn run_engine(
         .env("REPO", repo)
         .env("PATH", path)
         .current_dir(dir)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_NOCOLOR", "1")
+        .envs(rsible_testsupport::JSON_RESULTS_ENV.iter().copied())
         .output()
         .expect("run the playbook in its sandbox");
     let results = rsible_testsupport::json_task_results(program, &out, "localhost", TASKS);

@@ -157,10 +157,7 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path, conf: &Pa
         .arg("playbook.yml")
         .arg("-e")
         .arg(format!("root={} conf={}", root.display(), conf.display()))
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_NOCOLOR", "1")
+        .envs(rsible_testsupport::JSON_RESULTS_ENV.iter().copied())
         .output()
         .expect("run the playbook");
     rsible_testsupport::json_task_results(program, &out, "localhost", TASKS)

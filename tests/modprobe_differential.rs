@@ -255,32 +255,17 @@ fn run_engine(program: &Path, ref_bin: &Path, dir: &Path, root: &Path) -> Vec<Va
         .env("ROOT", root)
         .env("PATH", path)
         .current_dir(dir)
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_NOCOLOR", "1")
+        .envs(rsible_testsupport::JSON_RESULTS_ENV.iter().copied())
         .output()
         .expect("run the playbook in its sandbox");
     rsible_testsupport::json_task_results(program, &out, "localhost", TASKS)
 }
 
-/// Messages of Ansible's argument validation: native modules report no
-/// `invocation` with them (a known difference, modules/COMPATIBILITY.md).
-const ARGUMENT_ERRORS: &[&str] = &[
-    "value of ",
-    "missing required arguments",
-    "Unsupported parameters",
-];
-
 /// A result as `register` keeps it, the sandbox root masked.
 fn normalized(result: &Value, root: &Path) -> String {
     let mut r = result.clone();
     if let Some(map) = r.as_object_mut() {
-        map.retain(|k, _| !k.starts_with("_ansible_"));
-        let msg = map.get("msg").and_then(Value::as_str).unwrap_or_default();
-        if ARGUMENT_ERRORS.iter().any(|m| msg.starts_with(m)) {
-            map.remove("invocation");
-        }
+        rsible_testsupport::drop_engine_specific_keys(map);
     }
     serde_json::to_string_pretty(&r)
         .expect("json")

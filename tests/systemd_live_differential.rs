@@ -525,10 +525,7 @@ fn run_engine(program: &Path, ref_bin: &Path, copy_in: bool) -> (Vec<Value>, Vec
         .arg(&inside)
         .env("PATH", path)
         .env("HOME", "/root")
-        .env("ANSIBLE_STDOUT_CALLBACK", "json")
-        .env("ANSIBLE_LOCALHOST_WARNING", "false")
-        .env("ANSIBLE_RETRY_FILES_ENABLED", "false")
-        .env("ANSIBLE_NOCOLOR", "1")
+        .envs(rsible_testsupport::JSON_RESULTS_ENV.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("run the playbook in the machine");
@@ -615,22 +612,10 @@ fn mask_exec(v: &str) -> String {
     out.join(" ; ")
 }
 
-/// Messages of Ansible's argument validation: native modules report no
-/// `invocation` with them (a known difference, modules/COMPATIBILITY.md).
-const ARGUMENT_ERRORS: &[&str] = &[
-    "value of ",
-    "missing required arguments",
-    "Unsupported parameters",
-];
-
 fn normalized(result: &Value) -> String {
     let mut r = result.clone();
     if let Some(map) = r.as_object_mut() {
-        map.retain(|k, _| !k.starts_with("_ansible_"));
-        let msg = map.get("msg").and_then(Value::as_str).unwrap_or_default();
-        if ARGUMENT_ERRORS.iter().any(|m| msg.starts_with(m)) {
-            map.remove("invocation");
-        }
+        rsible_testsupport::drop_engine_specific_keys(map);
         if let Some(Value::Object(status)) = map.get_mut("status") {
             for (k, v) in status.iter_mut() {
                 let varying = VARYING.contains(&k.as_str())

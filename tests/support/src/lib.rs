@@ -21,7 +21,7 @@ mod watched_run;
 
 pub use await_line::write_await_line_script;
 pub use http_server::TestHttpServer;
-pub use json_report::json_task_results;
+pub use json_report::{drop_engine_specific_keys, json_task_results, JSON_RESULTS_ENV};
 pub use local_user::ensure_local_user;
 pub use loopback::{forward, free_loopback_port};
 pub use namespace::{require_root, require_tools, sandboxed};
