@@ -235,14 +235,10 @@ fn dnf_matches_ansible_in_an_installroot() {
     let reference = ref_bin.join("ansible-playbook");
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
     // Both engines at once: dnf's own work is most of the time.
-    let (theirs, mine) = std::thread::scope(|s| {
-        let t = s.spawn(|| run_engine(&reference, &ref_bin, dir.path(), &ref_root, &conf));
-        let m = s.spawn(|| run_engine(&ours, &ref_bin, dir.path(), &our_root, &conf));
-        (
-            t.join().expect("reference run"),
-            m.join().expect("rsible run"),
-        )
-    });
+    let (theirs, mine) = rsible_testsupport::side_by_side(
+        || run_engine(&reference, &ref_bin, dir.path(), &ref_root, &conf),
+        || run_engine(&ours, &ref_bin, dir.path(), &our_root, &conf),
+    );
     let mut differences = Vec::new();
     for (i, (t, m)) in theirs.iter().zip(&mine).enumerate() {
         let (t, m) = (normalized(t, &ref_root), normalized(m, &our_root));

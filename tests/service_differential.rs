@@ -415,14 +415,10 @@ fn service_sysv_and_openrc_match_ansible_in_a_sandbox() {
     let our_root = make_root(&dir.path().join("our-root"));
     let reference = ref_bin.join("ansible-playbook");
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"));
-    let (theirs, mine) = std::thread::scope(|s| {
-        let t = s.spawn(|| run_engine(&reference, &ref_bin, dir.path(), &ref_root));
-        let m = s.spawn(|| run_engine(&ours, &ref_bin, dir.path(), &our_root));
-        (
-            t.join().expect("reference run"),
-            m.join().expect("rsible run"),
-        )
-    });
+    let (theirs, mine) = rsible_testsupport::side_by_side(
+        || run_engine(&reference, &ref_bin, dir.path(), &ref_root),
+        || run_engine(&ours, &ref_bin, dir.path(), &our_root),
+    );
     let changed: Vec<String> = theirs
         .iter()
         .enumerate()
