@@ -32,6 +32,9 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # namespace; apt_key needs apt-key, gpg and the Debian archive keys.
 /usr/bin/python3 -c 'import apt' 2>/dev/null || need_pkgs+=(python3-apt)
 [ -x /usr/sbin/iptables ] || need_pkgs+=(iptables)
+# bin_path_task_env.yml: setup with a task PATH lacking lsb_release, beside one that
+# has the real lsb_release (the agent's PATH must not be searched).
+command -v lsb_release >/dev/null || need_pkgs+=(lsb-release)
 command -v gpg >/dev/null || need_pkgs+=(gpg)
 [ -e /usr/share/keyrings/debian-archive-bookworm-stable.gpg ] || need_pkgs+=(debian-archive-keyring)
 # The reference's ansible.posix.selinux needs libselinux's Python binding (it respawns

@@ -42,15 +42,19 @@ pub fn get_bin_path_opt(
     opt_dirs: &[&str],
     env: &BTreeMap<String, String>,
 ) -> Option<String> {
-    search_dirs_opt(opt_dirs, env)
-        .into_iter()
-        .filter(|d| !d.is_empty())
-        .find_map(|d| {
-            let candidate = Path::new(&d).join(name);
-            let meta = std::fs::metadata(&candidate).ok()?;
-            (!meta.is_dir() && meta.permissions().mode() & 0o111 != 0)
-                .then(|| candidate.display().to_string())
-        })
+    find_in(name, &search_dirs_opt(opt_dirs, env))
+}
+
+/// `name` in `dirs` (a `search_dirs` list, for a caller that looks up several
+/// programs in the same PATH): the first entry that exists, is not a directory
+/// and is executable.
+pub fn find_in(name: &str, dirs: &[String]) -> Option<String> {
+    dirs.iter().filter(|d| !d.is_empty()).find_map(|d| {
+        let candidate = Path::new(d).join(name);
+        let meta = std::fs::metadata(&candidate).ok()?;
+        (!meta.is_dir() && meta.permissions().mode() & 0o111 != 0)
+            .then(|| candidate.display().to_string())
+    })
 }
 
 /// `get_bin_path(name)` with the task's environment `env` (see `search_dirs_opt`).

@@ -1,7 +1,7 @@
 //! `hardware`: processors, memory, DMI, uptime, LVM, mounts and block devices.
 
 use super::helper_cache;
-use super::util::{bin_path, file_content, file_lines, run};
+use super::util::{file_content, file_lines, Programs};
 use super::{timing, Facts, Gather};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +19,7 @@ pub fn collect(g: &Gather) -> Facts {
     timing::done("hardware.cpu", t);
     let t = timing::start();
     f.extend(memory_facts());
-    f.extend(dmi_facts());
+    f.extend(dmi_facts(g.programs));
     timing::done("hardware.memory+dmi", t);
     let t = timing::start();
     f.extend(device_facts());
@@ -30,9 +30,9 @@ pub fn collect(g: &Gather) -> Facts {
         }
     }
     let t = timing::start();
-    f.extend(lvm_facts());
+    f.extend(lvm_facts(g.programs));
     timing::done("hardware.lvm", t);
-    f.insert("mounts".into(), Value::Array(mount_facts()));
+    f.insert("mounts".into(), Value::Array(mount_facts(g.programs)));
     f
 }
 
@@ -295,7 +295,7 @@ const DMI: &[(&str, &str, &str)] = &[
     ("system_vendor", "sys_vendor", "system-manufacturer"),
 ];
 
-fn dmi_facts() -> Facts {
+fn dmi_facts(programs: &Programs) -> Facts {
     let mut f = Facts::new();
     let base = Path::new("/sys/devices/virtual/dmi/id");
     if base.join("product_name").exists() {
@@ -314,10 +314,10 @@ fn dmi_facts() -> Facts {
         }
         return f;
     }
-    let dmidecode = bin_path("dmidecode");
+    let dmidecode = programs.find("dmidecode");
     for (key, _, keyword) in DMI {
         let value = match &dmidecode {
-            Some(bin) => match run(bin, &["-s", keyword]) {
+            Some(bin) => match programs.run(bin, &["-s", keyword]) {
                 (0, out, _) => out
                     .lines()
                     .filter(|l| !l.starts_with('#'))
@@ -331,10 +331,10 @@ fn dmi_facts() -> Facts {
     f
 }
 
-fn lvm_facts() -> Facts {
+fn lvm_facts(programs: &Programs) -> Facts {
     let mut f = Facts::new();
     f.insert("lvm".into(), json!("N/A"));
-    let Some(vgs_bin) = bin_path("vgs") else {
+    let Some(vgs_bin) = programs.find("vgs") else {
         return f;
     };
     // SAFETY: getuid only reads the process credentials.
@@ -350,7 +350,7 @@ fn lvm_facts() -> Facts {
         ",",
     ];
     let rows = |bin: &Path| -> Vec<Vec<String>> {
-        let (_, out, _) = run(bin, &opts);
+        let (_, out, _) = programs.run(bin, &opts);
         out.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.trim().split(',').map(str::to_string).collect())
@@ -367,7 +367,7 @@ fn lvm_facts() -> Facts {
         }
     }
     let mut lvs = Map::new();
-    if let Some(bin) = bin_path("lvs") {
+    if let Some(bin) = programs.find("lvs") {
         for r in rows(&bin) {
             if r.len() >= 4 {
                 lvs.insert(r[0].clone(), json!({"size_g": r[3], "vg": r[1]}));
@@ -375,7 +375,7 @@ fn lvm_facts() -> Facts {
         }
     }
     let mut pvs = Map::new();
-    if let Some(bin) = bin_path("pvs") {
+    if let Some(bin) = programs.find("pvs") {
         for r in rows(&bin) {
             if r.len() >= 6 {
                 pvs.insert(
@@ -414,7 +414,7 @@ fn unescape_octal(s: &str) -> String {
 
 /// `findmnt --list`: a function of the mount table (and of the kernel command
 /// line, which libmount reads to name /dev/root), cached keyed by both.
-fn findmnt_cached(bin: &Path) -> (i32, String, String) {
+fn findmnt_cached(programs: &Programs, bin: &Path) -> (i32, String, String) {
     let mut extra = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     extra.push_str(&std::fs::read_to_string("/proc/cmdline").unwrap_or_default());
     let inputs = helper_cache::Inputs {
@@ -422,17 +422,18 @@ fn findmnt_cached(bin: &Path) -> (i32, String, String) {
         touched_by_reads: &[],
         extra: &extra,
     };
-    helper_cache::run_cached(bin, &["--list", "--noheadings", "--notruncate"], &inputs)
+    let args = ["--list", "--noheadings", "--notruncate"];
+    helper_cache::run_cached(bin, &args, programs.env(), &inputs)
 }
 
 /// `lsblk ... NAME,UUID`: the block devices (their names, in extra) and the
 /// filesystem UUIDs udev recorded (lsblk reads udev's database): a new or re-made filesystem renames entries
 /// in /dev/disk/by-uuid and rewrites its udev database file (both directories'
 /// mtimes move).
-fn lsblk_cached(bin: &Path, args: &[&str]) -> (i32, String, String) {
+fn lsblk_cached(programs: &Programs, bin: &Path, args: &[&str]) -> (i32, String, String) {
     // Without udev lsblk probes the devices itself: nothing to key on.
     if !Path::new("/run/udev/data").is_dir() {
-        return run(bin, args);
+        return programs.run(bin, args);
     }
     let mut names: Vec<String> = std::fs::read_dir("/sys/class/block")
         .map(|rd| {
@@ -448,7 +449,7 @@ fn lsblk_cached(bin: &Path, args: &[&str]) -> (i32, String, String) {
         touched_by_reads: &[],
         extra: &extra,
     };
-    helper_cache::run_cached(bin, args, &inputs)
+    helper_cache::run_cached(bin, args, programs.env(), &inputs)
 }
 
 /// Whether `lsblk` could report a UUID for a device that a mount fact looks up.
@@ -486,10 +487,10 @@ fn can_open_for_reading(device: &str) -> bool {
             .is_ok()
 }
 
-fn mount_facts() -> Vec<Value> {
+fn mount_facts(programs: &Programs) -> Vec<Value> {
     let t = timing::start();
-    let bind_mounts: BTreeSet<String> = match bin_path("findmnt") {
-        Some(bin) => match findmnt_cached(&bin) {
+    let bind_mounts: BTreeSet<String> = match programs.find("findmnt") {
+        Some(bin) => match findmnt_cached(programs, &bin) {
             (0, out, _) => out
                 .lines()
                 .filter_map(|l| {
@@ -509,35 +510,38 @@ fn mount_facts() -> Vec<Value> {
         "/proc/mounts"
     };
     let mtab_text = file_content(mtab).unwrap_or_default();
-    let uuids: BTreeMap<String, String> =
-        match bin_path("lsblk").filter(|_| lsblk_could_name_a_uuid(&mtab_text)) {
-            Some(bin) => match lsblk_cached(
-                &bin,
-                &[
-                    "--list",
-                    "--noheadings",
-                    "--paths",
-                    "--output",
-                    "NAME,UUID",
-                    "--exclude",
-                    "2",
-                ],
-            ) {
-                (0, out, _) => {
-                    let mut m = BTreeMap::new();
-                    for line in out.lines() {
-                        let line = line.trim();
-                        if let Some((dev, uuid)) = line.rsplit_once(char::is_whitespace) {
-                            m.entry(dev.trim().to_string())
-                                .or_insert_with(|| uuid.trim().to_string());
-                        }
+    let uuids: BTreeMap<String, String> = match programs
+        .find("lsblk")
+        .filter(|_| lsblk_could_name_a_uuid(&mtab_text))
+    {
+        Some(bin) => match lsblk_cached(
+            programs,
+            &bin,
+            &[
+                "--list",
+                "--noheadings",
+                "--paths",
+                "--output",
+                "NAME,UUID",
+                "--exclude",
+                "2",
+            ],
+        ) {
+            (0, out, _) => {
+                let mut m = BTreeMap::new();
+                for line in out.lines() {
+                    let line = line.trim();
+                    if let Some((dev, uuid)) = line.rsplit_once(char::is_whitespace) {
+                        m.entry(dev.trim().to_string())
+                            .or_insert_with(|| uuid.trim().to_string());
                     }
-                    m
                 }
-                _ => BTreeMap::new(),
-            },
-            None => BTreeMap::new(),
-        };
+                m
+            }
+            _ => BTreeMap::new(),
+        },
+        None => BTreeMap::new(),
+    };
     timing::done("hardware.lsblk", t);
     let t = timing::start();
     let mut mounts = Vec::new();
@@ -571,7 +575,7 @@ fn mount_facts() -> Vec<Value> {
             .get(device)
             .cloned()
             .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| udevadm_uuid(device));
+            .unwrap_or_else(|| udevadm_uuid(programs, device));
         info.insert("uuid".into(), json!(uuid));
         mounts.push(Value::Object(info));
     }
@@ -579,11 +583,11 @@ fn mount_facts() -> Vec<Value> {
     mounts
 }
 
-fn udevadm_uuid(device: &str) -> String {
-    let Some(bin) = bin_path("udevadm") else {
+fn udevadm_uuid(programs: &Programs, device: &str) -> String {
+    let Some(bin) = programs.find("udevadm") else {
         return "N/A".into();
     };
-    match run(&bin, &["info", "--query", "property", "--name", device]) {
+    match programs.run(&bin, &["info", "--query", "property", "--name", device]) {
         (0, out, _) => out
             .lines()
             .find_map(|l| l.strip_prefix("ID_FS_UUID=").map(str::to_string))

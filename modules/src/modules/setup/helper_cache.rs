@@ -4,8 +4,8 @@
 //!
 //! An entry is keyed by everything its output depends on: the program (path as
 //! run, and the inode, size, mtime and ctime of what it resolves to), its
-//! arguments, the same metadata of the files it reads, and any extra text
-//! (environment, credentials). A package upgrade or an edited release file
+//! arguments, the same metadata of the files it reads, the task's environment
+//! it runs with, and any extra text (the agent's environment, credentials). A package upgrade or an edited release file
 //! changes the key, so a stale entry is never read, only left behind.
 //!
 //! The cache lives next to the agent binary (`<cache dir>/facts-cache/`), and
@@ -13,6 +13,7 @@
 //! write it; otherwise (a local run of a development binary) helpers just run.
 
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -33,12 +34,15 @@ pub struct Inputs<'a> {
     pub extra: &'a str,
 }
 
-/// `program args` from the cache when its inputs are unchanged; otherwise run
-/// it and keep the result (only a successful run is kept).
-pub fn run_cached(program: &Path, args: &[&str], inputs: &Inputs) -> Output {
+/// The task's environment a helper runs with (over the agent's).
+pub type Env = BTreeMap<String, String>;
+
+/// `program args`, run with `env`, from the cache when its inputs are
+/// unchanged; otherwise run it and keep the result (only a successful run is kept).
+pub fn run_cached(program: &Path, args: &[&str], env: &Env, inputs: &Inputs) -> Output {
     match cache_dir() {
-        Some(dir) => run_cached_in(&dir, program, args, inputs, Keep::Successes),
-        None => super::util::run(program, args),
+        Some(dir) => run_cached_in(&dir, program, args, env, inputs, Keep::Successes),
+        None => super::util::run(program, args, env),
     }
 }
 
@@ -46,10 +50,10 @@ pub fn run_cached(program: &Path, args: &[&str], inputs: &Inputs) -> Output {
 /// (`rpm -q --whatprovides` on a system where nothing provides the file): its
 /// output is kept whatever the exit status. Only for programs that cannot
 /// fail for a passing reason.
-pub fn run_cached_any_status(program: &Path, args: &[&str], inputs: &Inputs) -> Output {
+pub fn run_cached_any_status(program: &Path, args: &[&str], env: &Env, inputs: &Inputs) -> Output {
     match cache_dir() {
-        Some(dir) => run_cached_in(&dir, program, args, inputs, Keep::Any),
-        None => super::util::run(program, args),
+        Some(dir) => run_cached_in(&dir, program, args, env, inputs, Keep::Any),
+        None => super::util::run(program, args, env),
     }
 }
 
@@ -60,15 +64,22 @@ enum Keep {
     Any,
 }
 
-fn run_cached_in(dir: &Path, program: &Path, args: &[&str], inputs: &Inputs, keep: Keep) -> Output {
-    let Some(key) = key(program, args, inputs) else {
-        return super::util::run(program, args);
+fn run_cached_in(
+    dir: &Path,
+    program: &Path,
+    args: &[&str],
+    env: &Env,
+    inputs: &Inputs,
+    keep: Keep,
+) -> Output {
+    let Some(key) = key(program, args, env, inputs) else {
+        return super::util::run(program, args, env);
     };
     let entry = dir.join(&key);
     if let Some(hit) = read_entry(&entry) {
         return hit;
     }
-    let out = super::util::run(program, args);
+    let out = super::util::run(program, args, env);
     // A program that could not be started (util::run's own status) is never kept.
     if out.0 == 0 || (keep == Keep::Any && out.0 > 0 && out.0 < 126) {
         write_entry(dir, &entry, &out);
@@ -77,7 +88,7 @@ fn run_cached_in(dir: &Path, program: &Path, args: &[&str], inputs: &Inputs, kee
 }
 
 /// The entry's name: sha256 of every input, or None when the program is gone.
-fn key(program: &Path, args: &[&str], inputs: &Inputs) -> Option<String> {
+fn key(program: &Path, args: &[&str], env: &Env, inputs: &Inputs) -> Option<String> {
     let mut h = Sha256::new();
     h.update(b"rsible-facts-helper-v1\0");
     h.update(program.as_os_str().as_encoded_bytes());
@@ -104,6 +115,17 @@ fn key(program: &Path, args: &[&str], inputs: &Inputs) -> Option<String> {
         h.update(b"\0");
     }
     h.update(inputs.extra.as_bytes());
+    // A task without `environment` keys its entries as before the task's
+    // environment was passed on.
+    if !env.is_empty() {
+        h.update(b"\0task-environment\0");
+        for (k, v) in env {
+            h.update(k.as_bytes());
+            h.update(b"=");
+            h.update(v.as_bytes());
+            h.update(b"\0");
+        }
+    }
     Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -195,6 +217,10 @@ fn write_entry(dir: &Path, path: &Path, out: &Output) {
 mod tests {
     use super::*;
 
+    fn none() -> Env {
+        Env::new()
+    }
+
     fn inputs<'a>(files: &'a [&'a str], extra: &'a str) -> Inputs<'a> {
         Inputs {
             files,
@@ -211,27 +237,42 @@ mod tests {
         let input_s = input.to_string_lossy().into_owned();
         let files = [input_s.as_str()];
         let sh = Path::new("/bin/sh");
-        let base = key(sh, &["-c", "true"], &inputs(&files, "x")).expect("key");
+        let base = key(sh, &["-c", "true"], &none(), &inputs(&files, "x")).expect("key");
         assert_eq!(
             base,
-            key(sh, &["-c", "true"], &inputs(&files, "x")).expect("key")
+            key(sh, &["-c", "true"], &none(), &inputs(&files, "x")).expect("key")
         );
         assert_ne!(
             base,
-            key(sh, &["-c", "false"], &inputs(&files, "x")).expect("k")
+            key(sh, &["-c", "false"], &none(), &inputs(&files, "x")).expect("k")
         );
         assert_ne!(
             base,
-            key(sh, &["-c", "true"], &inputs(&files, "y")).expect("k")
+            key(sh, &["-c", "true"], &none(), &inputs(&files, "y")).expect("k")
+        );
+        // The task's environment is an input too.
+        let task_env = Env::from([("PATH".to_string(), "/elsewhere".to_string())]);
+        let with_env = key(sh, &["-c", "true"], &task_env, &inputs(&files, "x")).expect("k");
+        assert_ne!(base, with_env);
+        let other_env = Env::from([("PATH".to_string(), "/other".to_string())]);
+        assert_ne!(
+            with_env,
+            key(sh, &["-c", "true"], &other_env, &inputs(&files, "x")).expect("k")
         );
         // An edited input (new size and mtime) is a new entry.
         std::fs::write(&input, "ID=two-longer\n").expect("write");
         assert_ne!(
             base,
-            key(sh, &["-c", "true"], &inputs(&files, "x")).expect("k")
+            key(sh, &["-c", "true"], &none(), &inputs(&files, "x")).expect("k")
         );
         // A missing program has no entry at all.
-        assert!(key(Path::new("/nonexistent/prog"), &[], &inputs(&[], "")).is_none());
+        assert!(key(
+            Path::new("/nonexistent/prog"),
+            &[],
+            &none(),
+            &inputs(&[], "")
+        )
+        .is_none());
     }
 
     #[test]
@@ -248,7 +289,7 @@ mod tests {
                 touched_by_reads,
                 extra: "",
             };
-            key(Path::new("/bin/sh"), &["-c", "true"], &inputs).expect("key")
+            key(Path::new("/bin/sh"), &["-c", "true"], &none(), &inputs).expect("key")
         };
         let as_touched = key_now(&touched, &[]);
         let as_file = key_now(&[], &touched);
@@ -273,22 +314,92 @@ mod tests {
         let sh = Path::new("/bin/sh");
         // Each real run prints a new pid: equal output means the cache answered.
         let args = ["-c", "echo $$"];
-        let first = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
+        let first = run_cached_in(
+            dir.path(),
+            sh,
+            &args,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
         assert_eq!(first.0, 0);
-        let second = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
+        let second = run_cached_in(
+            dir.path(),
+            sh,
+            &args,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
         assert_eq!(first, second);
         std::fs::write(&input, "2 changed\n").expect("write");
-        let third = run_cached_in(dir.path(), sh, &args, &inputs(&files, ""), Keep::Successes);
+        let third = run_cached_in(
+            dir.path(),
+            sh,
+            &args,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
         assert_ne!(first.1, third.1, "a changed input runs the helper again");
+        // The helper runs with the task's environment, and its answer is kept apart.
+        let env = Env::from([("RSIBLE_T".to_string(), "one".to_string())]);
+        let echo = ["-c", "echo $RSIBLE_T"];
+        let with = run_cached_in(
+            dir.path(),
+            sh,
+            &echo,
+            &env,
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
+        assert_eq!(with.1, "one\n");
+        let without = run_cached_in(
+            dir.path(),
+            sh,
+            &echo,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
+        assert_eq!(without.1, "\n");
         // A failing helper is not kept.
         let fail = ["-c", "echo $$; exit 3"];
-        let a = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Successes);
-        let b = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Successes);
+        let a = run_cached_in(
+            dir.path(),
+            sh,
+            &fail,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
+        let b = run_cached_in(
+            dir.path(),
+            sh,
+            &fail,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Successes,
+        );
         assert_eq!((a.0, b.0), (3, 3));
         assert_ne!(a.1, b.1);
         // ... unless asked for: then kept like a success.
-        let c = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Any);
-        let d = run_cached_in(dir.path(), sh, &fail, &inputs(&files, ""), Keep::Any);
+        let c = run_cached_in(
+            dir.path(),
+            sh,
+            &fail,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Any,
+        );
+        let d = run_cached_in(
+            dir.path(),
+            sh,
+            &fail,
+            &none(),
+            &inputs(&files, ""),
+            Keep::Any,
+        );
         assert_eq!(c.0, 3);
         assert_eq!(c, d);
     }

@@ -40,7 +40,11 @@ pub fn collect(g: &Gather) -> Facts {
             }
         };
         let out = if meta.permissions().mode() & 0o100 != 0 {
-            match std::process::Command::new(&path).output() {
+            // Run as Ansible's run_command runs it: with the task's environment.
+            let run = std::process::Command::new(&path)
+                .envs(g.programs.env())
+                .output();
+            match run {
                 Ok(o) if o.status.success() => o.stdout,
                 Ok(o) => {
                     local.insert(
@@ -129,9 +133,11 @@ mod tests {
         std::fs::write(dir.path().join("ignored.txt"), "{}").expect("write");
         let path = dir.path().display().to_string();
         let facts = Facts::new();
+        let env = Default::default();
         let f = collect(&Gather {
             facts: &facts,
             fact_path: &path,
+            programs: &super::super::util::Programs::new(&env),
         });
         assert_eq!(f["local"]["a"], json!({"x": 1}));
         assert_eq!(f["local"]["b"], json!({"sect": {"key": "v"}}));
@@ -139,5 +145,27 @@ mod tests {
             .as_str()
             .is_some_and(|s| s.starts_with("error loading facts as JSON or ini")));
         assert!(f["local"].get("ignored").is_none());
+    }
+
+    #[test]
+    fn a_fact_script_runs_with_the_task_environment() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("env.fact");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho \"{\\\"v\\\": \\\"$RSIBLE_T\\\"}\"\n",
+        )
+        .expect("write");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let path = dir.path().display().to_string();
+        let facts = Facts::new();
+        let env = [("RSIBLE_T".to_string(), "from-task".to_string())].into();
+        let f = collect(&Gather {
+            facts: &facts,
+            fact_path: &path,
+            programs: &super::super::util::Programs::new(&env),
+        });
+        assert_eq!(f["local"]["env"], json!({"v": "from-task"}));
     }
 }

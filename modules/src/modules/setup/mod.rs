@@ -36,13 +36,15 @@ pub const SPEC: &[Param] = &[
 /// what earlier ones found (the network collector needs the os family, ...).
 pub(crate) type Facts = Map<String, Value>;
 
-/// What a collector gets: the facts so far and the module's parameters.
+/// What a collector gets: the facts so far, the module's parameters and the
+/// programs it may run (found and run with the task's environment).
 pub(crate) struct Gather<'a> {
     pub facts: &'a Facts,
     pub fact_path: &'a str,
+    pub programs: &'a util::Programs<'a>,
 }
 
-pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
+pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let gather_subset = string_list(params.get("gather_subset"));
     let gather_subset = if gather_subset.is_empty() {
         vec!["all".to_string()]
@@ -57,7 +59,8 @@ pub fn run(params: &Map<String, Value>, _ctx: &ModuleContext) -> ModuleOutcome {
         .to_string();
     let collectors = subset::resolve(&gather_subset).map_err(ModuleFail::msg)?;
     let _timing = timing::Timing::from_env();
-    let facts = runner::run_collectors(&collectors, &fact_path);
+    let programs = util::Programs::new(&ctx.env);
+    let facts = runner::run_collectors(&collectors, &fact_path, &programs);
     let mut prefixed = Map::new();
     for (k, v) in facts {
         prefixed.insert(format!("ansible_{k}"), v);

@@ -6,7 +6,7 @@
 //! without an `ip` program there are no network facts.
 
 use super::netlink;
-use super::util::{bin_path, file_content, file_lines, run};
+use super::util::{file_content, file_lines, Programs};
 use super::{Facts, Gather};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -16,10 +16,14 @@ use std::path::{Path, PathBuf};
 const V4_PROBE: &str = "8.8.8.8";
 const V6_PROBE: &str = "2404:6800:400a:800::1012";
 
-pub fn collect(_g: &Gather) -> Facts {
+pub fn collect(g: &Gather) -> Facts {
     let mut f = Facts::new();
-    let Some(ip) = bin_path("ip") else {
+    let Some(ip) = g.programs.find("ip") else {
         return f;
+    };
+    let ip = Ip {
+        program: &ip,
+        programs: g.programs,
     };
     let mut default_v4 = default_route(&ip, "-4", V4_PROBE);
     let mut default_v6 = default_route(&ip, "-6", V6_PROBE);
@@ -39,10 +43,22 @@ pub fn collect(_g: &Gather) -> Facts {
     f
 }
 
-fn default_route(ip: &Path, family: &str, probe: &str) -> Map<String, Value> {
+/// The `ip` program found for this gathering, for where netlink fails.
+struct Ip<'a> {
+    program: &'a Path,
+    programs: &'a Programs<'a>,
+}
+
+impl Ip<'_> {
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        self.programs.run(self.program, args)
+    }
+}
+
+fn default_route(ip: &Ip, family: &str, probe: &str) -> Map<String, Value> {
     let out = match netlink::route_get(probe) {
         Some(line) => line,
-        None => run(ip, &[family, "route", "get", probe]).1,
+        None => ip.run(&[family, "route", "get", probe]).1,
     };
     route_facts(&out, probe)
 }
@@ -74,13 +90,13 @@ fn route_facts(out: &str, probe: &str) -> Map<String, Value> {
     m
 }
 
-fn locally_reachable(ip: &Path) -> Value {
+fn locally_reachable(ip: &Ip) -> Value {
     let mut v4: Vec<String> = Vec::new();
     let mut v6: Vec<String> = Vec::new();
     for family in ["-4", "-6"] {
         let lines = match netlink::local_routes(family == "-6") {
             Some(lines) => lines,
-            None => match run(ip, &[family, "route", "show", "table", "local"]) {
+            None => match ip.run(&[family, "route", "show", "table", "local"]) {
                 (0, out, _) => out.lines().map(str::to_string).collect(),
                 _ => continue,
             },
@@ -144,7 +160,7 @@ fn entry<'a>(list: &'a mut Interfaces, name: &str) -> &'a mut Map<String, Value>
 }
 
 fn interfaces_info(
-    ip: &Path,
+    ip: &Ip,
     default_v4: &mut Map<String, Value>,
     default_v6: &mut Map<String, Value>,
 ) -> (Interfaces, Vec<String>, Vec<String>) {
@@ -153,7 +169,7 @@ fn interfaces_info(
     let mut all_v6 = Vec::new();
     let listing = |which: &str| {
         netlink::addresses(which == "secondary")
-            .unwrap_or_else(|| sections(&run(ip, &["addr", "show", which]).1))
+            .unwrap_or_else(|| sections(&ip.run(&["addr", "show", which]).1))
     };
     let primary = listing("primary");
     let secondary = listing("secondary");
@@ -204,7 +220,7 @@ fn interfaces_info(
                 &mut all_v6,
             );
         }
-        let ethtool = ethtool_data(&device);
+        let ethtool = ethtool_data(ip.programs, &device);
         entry(&mut interfaces, &device).extend(ethtool);
     }
     let renamed = interfaces
@@ -449,12 +465,12 @@ fn push(map: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-fn ethtool_data(device: &str) -> Map<String, Value> {
+fn ethtool_data(programs: &Programs, device: &str) -> Map<String, Value> {
     let mut data = Map::new();
-    let Some(ethtool) = bin_path("ethtool") else {
+    let Some(ethtool) = programs.find("ethtool") else {
         return data;
     };
-    if let (0, out, _) = run(&ethtool, &["-k", device]) {
+    if let (0, out, _) = programs.run(&ethtool, &["-k", device]) {
         let mut features = Map::new();
         for line in out.trim().lines() {
             if line.is_empty() || line.ends_with(':') {
@@ -468,7 +484,7 @@ fn ethtool_data(device: &str) -> Map<String, Value> {
         }
         data.insert("features".into(), Value::Object(features));
     }
-    if let (0, out, _) = run(&ethtool, &["-T", device]) {
+    if let (0, out, _) = programs.run(&ethtool, &["-T", device]) {
         let words = |prefix: &str| -> Vec<Value> {
             let re = regex::Regex::new(&format!(r"{prefix}(\w+)")).ok();
             re.map(|re| {
@@ -568,8 +584,15 @@ mod tests {
         Some(keep.into_iter().map(str::to_string).collect())
     }
 
+    /// `ip` as the agent runs it without a task environment.
+    fn run(ip: &Path, args: &[&str]) -> (i32, String, String) {
+        super::super::util::run(ip, args, &Default::default())
+    }
+
     fn ip_program() -> PathBuf {
-        bin_path("ip").expect("this test compares netlink with the `ip` program: install iproute2")
+        crate::util::bin_path::get_bin_path("ip", &Default::default())
+            .map(PathBuf::from)
+            .expect("this test compares netlink with the `ip` program: install iproute2")
     }
 
     #[test]

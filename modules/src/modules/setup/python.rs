@@ -53,7 +53,8 @@ fn ask() -> Option<PythonInfo> {
         if c.starts_with('/') {
             Path::new(c).exists().then(|| Path::new(c).to_path_buf())
         } else {
-            super::util::bin_path(c)
+            // Discovery runs without the task's environment.
+            crate::util::bin_path::get_bin_path(c, &Default::default()).map(Into::into)
         }
     })?;
     // Starting the interpreter is most of setup's cost: its answer is kept on the
@@ -63,7 +64,9 @@ fn ask() -> Option<PythonInfo> {
         touched_by_reads: &[],
         extra: "",
     };
-    let (rc, out, _) = super::helper_cache::run_cached(&path, &["-c", SCRIPT], &inputs);
+    let no_task_env = Default::default();
+    let (rc, out, _) =
+        super::helper_cache::run_cached(&path, &["-c", SCRIPT], &no_task_env, &inputs);
     if rc != 0 {
         return None;
     }

@@ -8,13 +8,18 @@
 //! outputs are merged in collector order, so fact order and overrides match.
 
 use super::subset::Collector;
+use super::util::Programs;
 use super::{timing, Facts, Gather};
 use std::thread::ScopedJoinHandle;
 
 /// Collectors worth a thread of their own: slow, and reading only their `requires`.
 const BACKGROUND: &[&str] = &["hardware"];
 
-pub(crate) fn run_collectors(collectors: &[&'static Collector], fact_path: &str) -> Facts {
+pub(crate) fn run_collectors(
+    collectors: &[&'static Collector],
+    fact_path: &str,
+    programs: &Programs,
+) -> Facts {
     let mut outputs: Vec<Option<Facts>> = vec![None; collectors.len()];
     // Facts of the finished collectors, merged in collector order: what the
     // next sequential collector reads.
@@ -32,10 +37,10 @@ pub(crate) fn run_collectors(collectors: &[&'static Collector], fact_path: &str)
             );
             if BACKGROUND.contains(&collector.name) {
                 let input = so_far.clone();
-                let handle = scope.spawn(move || timed(collector, &input, fact_path));
+                let handle = scope.spawn(move || timed(collector, &input, fact_path, programs));
                 running.push((i, handle));
             } else {
-                let found = timed(collector, &so_far, fact_path);
+                let found = timed(collector, &so_far, fact_path, programs);
                 merge(&mut so_far, &found);
                 outputs[i] = Some(found);
             }
@@ -51,9 +56,13 @@ pub(crate) fn run_collectors(collectors: &[&'static Collector], fact_path: &str)
     facts
 }
 
-fn timed(collector: &Collector, facts: &Facts, fact_path: &str) -> Facts {
+fn timed(collector: &Collector, facts: &Facts, fact_path: &str, programs: &Programs) -> Facts {
     let started = timing::start();
-    let found = (collector.collect)(&Gather { facts, fact_path });
+    let found = (collector.collect)(&Gather {
+        facts,
+        fact_path,
+        programs,
+    });
     timing::done(collector.name, started);
     found
 }
@@ -148,7 +157,9 @@ mod tests {
 
     #[test]
     fn background_collector_gives_the_sequential_result() {
-        let out = run_collectors(&[&FIRST, &SLOW, &AFTER, &READER], "/nonexistent");
+        let env = Default::default();
+        let programs = Programs::new(&env);
+        let out = run_collectors(&[&FIRST, &SLOW, &AFTER, &READER], "/nonexistent", &programs);
         // Keys in first-insertion order, later collectors overriding earlier ones.
         assert_eq!(
             out.keys().collect::<Vec<_>>(),
@@ -158,7 +169,7 @@ mod tests {
         assert_eq!(out["h"], json!(2));
         // A collector requiring the background one waits for it.
         assert_eq!(out["saw_h"], json!(2));
-        let without_reader = run_collectors(&[&FIRST, &SLOW, &AFTER], "/nonexistent");
+        let without_reader = run_collectors(&[&FIRST, &SLOW, &AFTER], "/nonexistent", &programs);
         assert_eq!(without_reader["shared"], json!("after"));
         assert_eq!(without_reader["h"], json!(2));
     }

@@ -2,7 +2,7 @@
 //! fips, loadavg, lsb, pkg_mgr, selinux, service_mgr, ssh_pub_keys, user, systemd.
 
 use super::helper_cache;
-use super::util::{bin_path, file_content, file_lines};
+use super::util::{file_content, file_lines, Programs};
 use super::{Facts, Gather};
 use serde_json::{json, Map, Value};
 use std::ffi::{CStr, CString};
@@ -23,11 +23,11 @@ pub fn apparmor(_g: &Gather) -> Facts {
     one("apparmor", json!({ "status": status }))
 }
 
-pub fn caps(_g: &Gather) -> Facts {
+pub fn caps(g: &Gather) -> Facts {
     let mut f = Facts::new();
     f.insert("system_capabilities_enforced".into(), json!("N/A"));
     f.insert("system_capabilities".into(), json!("N/A"));
-    let Some((0, out, _)) = bin_path("capsh").map(|capsh| {
+    let Some((0, out, _)) = g.programs.find("capsh").map(|capsh| {
         // What capsh prints follows from the capabilities and ids it inherits.
         let status = file_lines("/proc/self/status");
         let creds: Vec<&String> = status
@@ -44,7 +44,7 @@ pub fn caps(_g: &Gather) -> Facts {
             touched_by_reads: &[],
             extra: &extra,
         };
-        helper_cache::run_cached(&capsh, &["--print"], &inputs)
+        helper_cache::run_cached(&capsh, &["--print"], g.programs.env(), &inputs)
     }) else {
         return f;
     };
@@ -162,10 +162,15 @@ pub fn dns(_g: &Gather) -> Facts {
     one("dns", Value::Object(dns))
 }
 
-pub fn env(_g: &Gather) -> Facts {
+/// The module process's environment: the agent's, with the task's
+/// `environment` over it (Ansible's module process starts with both).
+pub fn env(g: &Gather) -> Facts {
     let mut env = Map::new();
     for (k, v) in std::env::vars_os() {
         env.insert(k.to_string_lossy().into_owned(), json!(v.to_string_lossy()));
+    }
+    for (k, v) in g.programs.env() {
+        env.insert(k.clone(), json!(v));
     }
     one("env", Value::Object(env))
 }
@@ -206,16 +211,17 @@ const LSB_RELEASE_READS: &[&str] = &[
     "/etc/apt/sources.list.d",
 ];
 
-pub fn lsb(_g: &Gather) -> Facts {
+pub fn lsb(g: &Gather) -> Facts {
     let mut lsb = Map::new();
-    let lsb_release = bin_path("lsb_release").map(|program| {
+    let lsb_release = g.programs.find("lsb_release").map(|program| {
+        // The task's environment is in the key as well (run_cached).
         let extra = format!("{:?}", std::env::var_os("LSB_OS_RELEASE"));
         let inputs = helper_cache::Inputs {
             files: LSB_RELEASE_READS,
             touched_by_reads: &[],
             extra: &extra,
         };
-        helper_cache::run_cached(&program, &["-a"], &inputs)
+        helper_cache::run_cached(&program, &["-a"], g.programs.env(), &inputs)
     });
     if let Some((0, out, _)) = lsb_release {
         for line in out.lines() {
@@ -331,7 +337,7 @@ pub fn pkg_mgr(g: &Gather) -> Facts {
         name = "apt_rpm".into();
     }
     if name == "apt" && Path::new("/usr/bin/rpm").exists() {
-        let (rc, _, _) = rpm_provides_apt_get();
+        let (rc, _, _) = rpm_provides_apt_get(g.programs);
         if rc == 0 {
             name = "apt_rpm".into();
         }
@@ -344,7 +350,7 @@ pub fn pkg_mgr(g: &Gather) -> Facts {
 /// the rpm database and rpm's configuration, so it is kept on the target
 /// (helper_cache) keyed by those files: running rpm cost ~13 ms of CPU, half
 /// of a gathering, on every apt machine with rpm installed.
-fn rpm_provides_apt_get() -> (i32, String, String) {
+fn rpm_provides_apt_get(programs: &Programs) -> (i32, String, String) {
     let home = std::env::var("HOME").unwrap_or_default();
     let mut files: Vec<String> = [
         "/usr/bin/apt-get",
@@ -384,6 +390,7 @@ fn rpm_provides_apt_get() -> (i32, String, String) {
     helper_cache::run_cached_any_status(
         Path::new("/usr/bin/rpm"),
         &["-q", "--whatprovides", "/usr/bin/apt-get"],
+        programs.env(),
         &inputs,
     )
 }
@@ -457,8 +464,8 @@ pub fn selinux(_g: &Gather) -> Facts {
     f
 }
 
-fn is_systemd_managed() -> bool {
-    bin_path("systemctl").is_some() && crate::util::systemd_canary::canary_exists()
+fn is_systemd_managed(programs: &Programs) -> bool {
+    programs.find("systemctl").is_some() && crate::util::systemd_canary::canary_exists()
 }
 
 pub fn service_mgr(g: &Gather) -> Facts {
@@ -498,14 +505,14 @@ pub fn service_mgr(g: &Gather) -> Facts {
     } else if distribution == "SMGL" {
         "simpleinit_msb".into()
     } else if system == "Linux" {
-        let offline_systemd = bin_path("systemctl").is_some()
+        let offline_systemd = g.programs.find("systemctl").is_some()
             && std::fs::read_link("/sbin/init")
                 .ok()
                 .and_then(|t| t.file_name().map(|n| n == "systemd"))
                 .unwrap_or(false);
-        if is_systemd_managed() {
+        if is_systemd_managed(g.programs) {
             "systemd".into()
-        } else if bin_path("initctl").is_some() && Path::new("/etc/init/").exists() {
+        } else if g.programs.find("initctl").is_some() && Path::new("/etc/init/").exists() {
             "upstart".into()
         } else if Path::new("/sbin/openrc").exists() {
             "openrc".into()
@@ -524,9 +531,9 @@ pub fn service_mgr(g: &Gather) -> Facts {
     one("service_mgr", json!(name))
 }
 
-pub fn systemd(_g: &Gather) -> Facts {
+pub fn systemd(g: &Gather) -> Facts {
     let mut f = Facts::new();
-    if !is_systemd_managed() {
+    if !is_systemd_managed(g.programs) {
         return f;
     }
     // The version and feature list are compiled into systemctl and its library.
@@ -535,8 +542,9 @@ pub fn systemd(_g: &Gather) -> Facts {
         touched_by_reads: &[],
         extra: "",
     };
-    let out = bin_path("systemctl")
-        .map(|program| helper_cache::run_cached(&program, &["--version"], &inputs));
+    let out = g.programs.find("systemctl").map(|program| {
+        helper_cache::run_cached(&program, &["--version"], g.programs.env(), &inputs)
+    });
     let Some((0, out, _)) = out else {
         return f;
     };

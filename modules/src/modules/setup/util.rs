@@ -1,8 +1,11 @@
 //! Small readers the collectors share: file contents as Ansible's
-//! `get_file_content` returns them, commands, and `get_bin_path`.
+//! `get_file_content` returns them, and the programs collectors run.
 
+use crate::util::bin_path;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 
 /// The file's text, stripped of surrounding whitespace; None when it cannot be read.
 pub fn file_content(path: impl AsRef<Path>) -> Option<String> {
@@ -17,30 +20,57 @@ pub fn file_lines(path: impl AsRef<Path>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// An executable found on PATH or in the sbin directories Ansible adds.
-pub fn bin_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let extra = ["/sbin", "/usr/sbin", "/usr/local/sbin"];
-    let found = path
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .chain(extra)
-        .map(|d| Path::new(d).join(name))
-        .find(|p| is_executable(p));
-    found
+/// The programs of one gathering, as Ansible's collectors find and run them
+/// (`module.get_bin_path`, `module.run_command`): looked up in the PATH of the
+/// module process's environment (the task's `environment` first, else the
+/// agent's) and the sbin directories, and run with that environment. The
+/// directory list is made once and each program's answer kept: several
+/// collectors ask for the same program (systemctl, dmidecode), and `udevadm`
+/// is asked once per mount.
+pub struct Programs<'a> {
+    env: &'a BTreeMap<String, String>,
+    dirs: OnceLock<Vec<String>>,
+    found: Mutex<HashMap<&'static str, Option<PathBuf>>>,
 }
 
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+impl<'a> Programs<'a> {
+    pub fn new(env: &'a BTreeMap<String, String>) -> Programs<'a> {
+        Programs {
+            env,
+            dirs: OnceLock::new(),
+            found: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The task's environment, which the programs run with.
+    pub fn env(&self) -> &BTreeMap<String, String> {
+        self.env
+    }
+
+    /// `get_bin_path(name)`.
+    pub fn find(&self, name: &'static str) -> Option<PathBuf> {
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        found
+            .entry(name)
+            .or_insert_with(|| {
+                let dirs = self.dirs.get_or_init(|| bin_path::search_dirs(self.env));
+                bin_path::find_in(name, dirs).map(PathBuf::from)
+            })
+            .clone()
+    }
+
+    /// `run` with the task's environment.
+    pub fn run(&self, program: &Path, args: &[&str]) -> (i32, String, String) {
+        run(program, args, self.env)
+    }
 }
 
-/// Runs a program in the C locale; (rc, stdout, stderr), rc -1 when it could not start.
-pub fn run(program: &Path, args: &[&str]) -> (i32, String, String) {
+/// Runs a program with the task's environment `env` over the agent's, in the C
+/// locale; (rc, stdout, stderr), rc -1 when it could not start.
+pub fn run(program: &Path, args: &[&str], env: &BTreeMap<String, String>) -> (i32, String, String) {
     let out = Command::new(program)
         .args(args)
+        .envs(env)
         .env("LANG", "C")
         .env("LC_ALL", "C")
         .env("LC_MESSAGES", "C")
@@ -71,4 +101,45 @@ pub fn regex(pattern: &str) -> Option<regex::Regex> {
             .or_insert_with(|| regex::Regex::new(pattern).ok())
             .clone()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn programs_come_from_the_task_path_once_and_run_with_its_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tool = dir.path().join("rsible-fact-tool");
+        std::fs::write(&tool, "#!/bin/sh\necho \"$RSIBLE_T $LC_ALL\"\n").expect("write");
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let env = BTreeMap::from([
+            ("PATH".to_string(), dir.path().display().to_string()),
+            ("RSIBLE_T".to_string(), "from-task".to_string()),
+            ("LC_ALL".to_string(), "de_DE.UTF-8".to_string()),
+        ]);
+        let programs = Programs::new(&env);
+        let found = programs
+            .find("rsible-fact-tool")
+            .expect("found in the task PATH");
+        assert_eq!(found, tool);
+        // The task's environment, then the C locale the collectors parse in.
+        assert_eq!(programs.run(&found, &[]).1, "from-task C\n");
+        // The answer is kept for the gathering: a program removed meanwhile
+        // is still the one found (no second PATH scan).
+        std::fs::remove_file(&tool).expect("rm");
+        assert_eq!(programs.find("rsible-fact-tool"), Some(tool));
+        // The agent's own PATH is not searched when the task names one.
+        // (`sh` is in /usr/bin or /bin there; the sbin directories are still searched.)
+        let sh = programs.find("sh");
+        assert!(
+            sh.as_ref()
+                .is_none_or(|p| !p.starts_with("/usr/bin") && !p.starts_with("/bin")),
+            "{sh:?}"
+        );
+        assert!(Programs::new(&BTreeMap::new())
+            .find("rsible-fact-tool")
+            .is_none());
+    }
 }

@@ -1,7 +1,7 @@
 //! `virtual` on Linux: container and hypervisor detection in Ansible's order;
 //! the first finding sets type and role, every finding joins the tech lists.
 
-use super::util::{bin_path, file_content, file_lines, run};
+use super::util::{file_content, file_lines};
 use super::{Facts, Gather};
 
 use serde_json::{json, Value};
@@ -93,7 +93,7 @@ fn pseries_qemu(line: &str) -> bool {
     })
 }
 
-pub fn collect(_g: &Gather) -> Facts {
+pub fn collect(g: &Gather) -> Facts {
     let mut v = Found {
         kind: None,
         role: None,
@@ -305,8 +305,8 @@ pub fn collect(_g: &Gather) -> Facts {
             v.done = true;
         }
     }
-    if let Some(bin) = bin_path("dmidecode") {
-        if let (0, out, _) = run(&bin, &["-s", "system-product-name"]) {
+    if let Some(bin) = g.programs.find("dmidecode") {
+        if let (0, out, _) = g.programs.run(&bin, &["-s", "system-product-name"]) {
             let name: String = out
                 .lines()
                 .filter(|l| !l.starts_with('#'))
