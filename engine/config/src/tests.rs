@@ -6,14 +6,25 @@ use std::path::{Path, PathBuf};
 
 use crate::{Config, ConfigError, Origin, Value};
 
-/// A fresh, empty, private directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rsible-config-{}-{}", std::process::id(), name));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
+/// A fresh, empty directory for one test, removed when the test ends (also
+/// when it fails); used as the `Path` it holds.
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("rsible-config-{name}-"))
+        .tempdir()
+        .expect("create scratch dir");
     // Not world-writable, so ./ansible.cfg is honoured.
-    set_mode(&dir, 0o755);
-    dir
+    set_mode(dir.path(), 0o755);
+    Scratch(dir)
 }
 
 fn set_mode(path: &Path, mode: u32) {

@@ -98,8 +98,15 @@ mod tests {
         spec.private_key_file = Some("/k/id".into());
         spec.host_key_checking = false;
         spec.ssh_common_args = Some("-o ProxyJump=bastion".into());
-        spec.control_path_dir = Some(std::env::temp_dir().join("rsible-cp-test"));
+        // ssh_argv creates the directory: one of the test's own, removed with it.
+        let tmp = tempfile::Builder::new()
+            .prefix("rsible-cp-test-")
+            .tempdir()
+            .unwrap();
+        let cp = tmp.path().join("cp");
+        spec.control_path_dir = Some(cp.clone());
         let a = ssh_argv(&spec, "echo hi").unwrap();
+        assert!(cp.is_dir());
         let joined = a.join(" ");
         assert!(joined.starts_with("-C -o ControlMaster=auto -o ControlPersist=60s -o StrictHostKeyChecking=no -o Port=2222 -o IdentityFile=\"/k/id\""), "{joined}");
         assert!(joined.contains(

@@ -9,7 +9,6 @@ use rsible_connection::{BecomeSpec, CallOptions, ConnError, ConnKind, ConnSpec, 
 use serde_json::json;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::sync::Once;
 
 const FAKE_SUDO: &str = r#"#!/bin/sh
 prompt=""
@@ -35,17 +34,18 @@ echo "sudo: 2 incorrect password attempts" >&2
 exit 1
 "#;
 
-fn fake_sudo_dir() -> std::path::PathBuf {
-    static INIT: Once = Once::new();
-    let dir = std::env::temp_dir().join(format!("rsible-fake-sudo-{}", std::process::id()));
-    INIT.call_once(|| {
-        fs::create_dir_all(&dir).unwrap();
-        let sudo = dir.join("sudo");
-        fs::write(&sudo, FAKE_SUDO).unwrap();
-        fs::set_permissions(&sudo, fs::Permissions::from_mode(0o755)).unwrap();
-        let path = std::env::var("PATH").unwrap_or_default();
-        std::env::set_var("PATH", format!("{}:{path}", dir.display()));
-    });
+/// A directory holding the stand-in `sudo`, put first in this process's PATH; it is
+/// removed when the returned TempDir drops, at the end of the (only) test using it.
+fn fake_sudo_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("rsible-fake-sudo-")
+        .tempdir()
+        .unwrap();
+    let sudo = dir.path().join("sudo");
+    fs::write(&sudo, FAKE_SUDO).unwrap();
+    fs::set_permissions(&sudo, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::set_var("PATH", format!("{}:{path}", dir.path().display()));
     dir
 }
 
@@ -70,7 +70,7 @@ fn password_is_fed_after_the_prompt() {
         .unwrap();
     assert_eq!(r["ping"], json!("pong"));
     h.close().unwrap();
-    let log = fs::read_to_string(dir.join("argv.log")).unwrap();
+    let log = fs::read_to_string(dir.path().join("argv.log")).unwrap();
     assert!(
         !log.contains("letmein"),
         "password leaked onto a command line: {log}"

@@ -58,15 +58,18 @@ fn reference_bin() -> Option<PathBuf> {
     }
 }
 
-/// A scratch working directory (ansible-inventory also reads group_vars/ from the cwd) and cfg files.
-fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rsible-inv-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+/// A scratch working directory (ansible-inventory also reads group_vars/ from the cwd) and cfg
+/// files; removed when the test ends.
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("rsible-inv-diff-")
+        .tempdir()
+        .expect("scratch dir");
     for (name, cfg) in [
         ("defaults.cfg", Cfg::Defaults),
         ("kubespray.cfg", Cfg::Kubespray),
     ] {
-        std::fs::write(dir.join(name), cfg.text()).expect("cfg file");
+        std::fs::write(dir.path().join(name), cfg.text()).expect("cfg file");
     }
     dir
 }
@@ -221,8 +224,8 @@ fn compare(bin: &Path, cases: Vec<Case>) -> Vec<String> {
             let mut args = vec!["-i".to_string(), case.source.clone()];
             args.extend(action.iter().map(|s| s.to_string()));
             let (ref_ok, expected) =
-                run_reference(bin, "ansible-inventory", &work, case.cfg, &args);
-            let (our_ok, actual) = run_ours(&work, case.cfg, &case.source, action);
+                run_reference(bin, "ansible-inventory", work.path(), case.cfg, &args);
+            let (our_ok, actual) = run_ours(work.path(), case.cfg, &case.source, action);
             // Both failing is agreement (Ansible then prints its usage text, we an error).
             if ref_ok != our_ok || (ref_ok && expected != actual) {
                 failures.push(format!(
@@ -334,7 +337,7 @@ fn host_patterns_match_reference() {
     let mut failures = Vec::new();
     for limit in [None, Some("kube_node"), Some("!cp1")] {
         for p in patterns {
-            let expected = reference_hosts(&bin, &work, &source, p, limit);
+            let expected = reference_hosts(&bin, work.path(), &source, p, limit);
             let mut inv =
                 load_inventory(std::slice::from_ref(&source), InventoryOptions::default()).unwrap();
             let limit_patterns = limit.map(|l| Inventory::parse_limit(l).unwrap());

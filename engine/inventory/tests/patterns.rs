@@ -135,9 +135,11 @@ fn limit_intersects_in_inventory_order() {
 
 #[test]
 fn limit_file() {
-    let dir = std::env::temp_dir().join(format!("rsible-inv-limit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("retry");
+    let dir = tempfile::Builder::new()
+        .prefix("rsible-inv-limit-")
+        .tempdir()
+        .unwrap();
+    let file = dir.path().join("retry");
     std::fs::write(&file, "n1\ncp2\n").unwrap();
     let limit = Inventory::parse_limit(&format!("@{}", file.display())).unwrap();
     let mut inv = fixture_inventory();

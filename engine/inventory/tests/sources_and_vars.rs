@@ -1,7 +1,5 @@
 //! Source handling and group_vars/host_vars loading.
 
-use std::path::PathBuf;
-
 use rsible_inventory::{load_inventory, load_vars_dirs, InventoryOptions};
 use rsible_yaml::Value;
 
@@ -70,7 +68,11 @@ fn vars_files_first_matching_name_wins_and_dirs_merge_sorted() {
 
 #[test]
 fn vault_encrypted_vars_file_is_opened_with_the_installed_secrets() {
-    let dir = std::env::temp_dir().join(format!("rsible-inv-vault-{}", std::process::id()));
+    let tmp = tempfile::Builder::new()
+        .prefix("rsible-inv-vault-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("group_vars")).unwrap();
     std::fs::write(dir.join("hosts"), "h1\n").unwrap();
     let secret = rsible_vault::Secret::new(b"pw".to_vec());
@@ -82,14 +84,13 @@ fn vault_encrypted_vars_file_is_opened_with_the_installed_secrets() {
     )
     .unwrap();
     // no secrets given: Ansible's error
-    let err = load_vars_dirs(&inv, &[PathBuf::from(&dir)]).unwrap_err();
+    let err = load_vars_dirs(&inv, &[dir.to_path_buf()]).unwrap_err();
     assert_eq!(err.0, "Attempting to decrypt but no vault secrets found");
     // with the secret installed the file is read as plain YAML
     let mut secrets = rsible_vault::Secrets::new();
     secrets.push("prod", secret);
     rsible_vault::install(secrets);
-    let dirs = load_vars_dirs(&inv, &[PathBuf::from(&dir)]).unwrap();
+    let dirs = load_vars_dirs(&inv, &[dir.to_path_buf()]).unwrap();
     let text = format!("{dirs:?}");
     assert!(text.contains("hunter2"), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
