@@ -424,6 +424,51 @@ impl TargetRunner for ConnectionPool {
         result
     }
 
+    fn put_file(
+        &mut self,
+        target: &TargetSpec,
+        data: &[u8],
+        path: &str,
+        mode: Option<u32>,
+    ) -> Result<Result<u64, String>, Unreachable> {
+        match self.precheck(target) {
+            Some(Err(unreachable)) => return Err(unreachable),
+            Some(Ok(failed)) => {
+                let msg = failed
+                    .get("msg")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                return Ok(Err(msg.to_string()));
+            }
+            None => {}
+        }
+        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
+            return Ok(Err(msg));
+        }
+        if let Some(host) = self.agentless.get_mut(target) {
+            let outcome = host.put_file(data, path, mode);
+            if let Err(Unreachable(msg)) = &outcome {
+                self.agentless.remove(target);
+                self.dead.insert(target.clone(), msg.clone());
+            }
+            return outcome;
+        }
+        let Some(mut handle) = self.open.remove(target) else {
+            return Err(Unreachable(self.dead_reason(target)));
+        };
+        let result = match handle.put_bytes(data, path, mode) {
+            Ok(size) => Ok(Ok(size)),
+            Err(e) if e.is_unreachable() => Err(Unreachable(e.to_string())),
+            Err(e) => Ok(Err(e.to_string())),
+        };
+        let settled = match &result {
+            Err(u) => Err(u.clone()),
+            Ok(_) => Ok(Map::new()),
+        };
+        self.settle(target, handle, &settled);
+        result
+    }
+
     fn forget(&mut self, target: &TargetSpec) -> bool {
         self.dead.remove(target);
         self.agentless.remove(target);

@@ -197,6 +197,23 @@ pub trait TargetRunner {
         Ok(Err("this connection cannot run Python modules".into()))
     }
 
+    /// Writes `data` to `path` on the target with `mode` (a temporary name
+    /// beside it, then renamed), as the user the target's modules run as:
+    /// how an action sends a controller-side file (`unarchive`'s archive)
+    /// that is not text. `Ok(Err(msg))`: the file could not be written.
+    fn put_file(
+        &mut self,
+        target: &TargetSpec,
+        data: &[u8],
+        path: &str,
+        mode: Option<u32>,
+    ) -> Result<Result<u64, String>, Unreachable> {
+        let _ = (target, data, path, mode);
+        Ok(Err(
+            "file transfers are not available through this target runner".into(),
+        ))
+    }
+
     /// Forgets `target`'s connection and any unreachable mark on it, so that
     /// the next call connects afresh (as Ansible's `connection.reset()` between
     /// `wait_for_connection` tries). Returns false when this runner cannot.

@@ -344,6 +344,31 @@ impl AgentlessHost {
         Ok(path)
     }
 
+    /// Writes `data` to `path` (`put_file` of the runner): through `cat` in
+    /// one session, private to the user until `mode` is set.
+    pub fn put_file(
+        &self,
+        data: &[u8],
+        path: &str,
+        mode: Option<u32>,
+    ) -> Result<Result<u64, String>, Unreachable> {
+        use rsible_connection::ssh_command::shell_quote;
+        let quoted = shell_quote(path);
+        let mut cmd = format!("umask 077 && cat > {quoted}");
+        if let Some(m) = mode {
+            cmd.push_str(&format!(" && chmod {:o} {quoted}", m & 0o7777));
+        }
+        match run_piped(&self.spec, &cmd, data) {
+            Ok(out) if out.rc == 0 => Ok(Ok(data.len() as u64)),
+            Ok(out) => Ok(Err(format!(
+                "rsible: cannot write {path} on {} (exit status {}): {}",
+                self.host, out.rc, out.stderr
+            ))),
+            Err(ConnError::Unreachable(m)) => Err(Unreachable(m)),
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    }
+
     /// One session: the launcher reads the zip then the module's input.
     fn run_payload(
         &self,

@@ -102,6 +102,17 @@ impl TargetRunner for RecordingGuard {
         GUARD_TOUCHED.with(|t| t.set(true));
         Err(Unreachable("(prefetch: not run)".into()))
     }
+
+    fn put_file(
+        &mut self,
+        _target: &TargetSpec,
+        _data: &[u8],
+        _path: &str,
+        _mode: Option<u32>,
+    ) -> Result<Result<u64, String>, Unreachable> {
+        GUARD_TOUCHED.with(|t| t.set(true));
+        Err(Unreachable("(prefetch: not run)".into()))
+    }
 }
 
 /// One host's calls for the current task.
