@@ -1,7 +1,9 @@
-//! `unarchive` for archives already on the host (`remote_src: true`): tar archives
-//! (plain, gzip, bzip2, xz, zstd) through GNU tar with the commands Ansible's module
-//! runs, so `--diff` decides idempotence exactly as there. Zip archives and
-//! controller-side sources fail as not implemented natively.
+//! `unarchive` for archives on the host: tar archives (plain, gzip, bzip2, xz, zstd)
+//! through GNU tar with the commands Ansible's module runs, so `--diff` decides
+//! idempotence exactly as there. A controller-side source (`remote_src: false`)
+//! reaches here already sent to the host by the executor's unarchive action
+//! (engine/executor/src/play_exec/unarchive_action.rs), `src` naming the sent file.
+//! Zip archives fail as not implemented natively.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::bin_path::get_bin_path;
@@ -275,11 +277,6 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             );
             return Ok(r);
         }
-    }
-    if !b("remote_src") {
-        return Err(ModuleFail::msg(
-            "rsible agent: unarchive of a controller-side src (remote_src: false) is not implemented natively",
-        ));
     }
     let abs_dest = std::path::absolute(&dest)
         .map(|p| p.display().to_string())

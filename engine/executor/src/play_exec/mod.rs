@@ -60,6 +60,7 @@ mod start_at;
 mod step;
 mod synchronize_action;
 mod template_options;
+mod unarchive_action;
 mod uri_action;
 mod variable_params;
 mod vars_files;
@@ -925,6 +926,9 @@ impl<'a, S: Sink> Executor<'a, S> {
                     && !json_args.get("remote_src").is_some_and(json_truthy) =>
             {
                 self.copy_content_action(host, scope, &json_args, delegate)
+            }
+            "unarchive" if unarchive_action::controller_side_src(&json_args) => {
+                self.unarchive_action(ctx, task, frame, host, scope, delegate, &json_args)
             }
             "fetch" => self.fetch_action(host, scope, delegate, &args),
             "wait_for_connection" => {

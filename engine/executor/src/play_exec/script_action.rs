@@ -90,7 +90,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         let Some(needle) = words.first().cloned() else {
             return action_failure("one of the following is required: _raw_params, cmd", false);
         };
-        let source = match find_script(ctx, task, frame, &needle) {
+        let source = match find_needle_files(ctx, task, frame, &needle) {
             Ok(p) => p,
             Err(msg) => return not_found_failure(msg),
         };
@@ -220,7 +220,7 @@ impl<'a, S: Sink> Executor<'a, S> {
     /// it, so neither `~` nor `$VAR` is expanded. It runs in check mode
     /// too (creates/removes decide what check mode reports). `Err` carries
     /// an unreachable result.
-    fn remote_exists(
+    pub(super) fn remote_exists(
         &mut self,
         host: &str,
         scope: &VarLayers,
@@ -243,13 +243,15 @@ impl<'a, S: Sink> Executor<'a, S> {
     }
 
     /// A private directory under the (become) user's `~/.ansible/tmp`, as
-    /// Ansible's mkdtemp makes one for the transferred script.
-    fn make_remote_tmpdir(
+    /// Ansible's mkdtemp makes one for a transferred file (made in check
+    /// mode too: unarchive transfers its archive then).
+    pub(super) fn make_remote_tmpdir(
         &mut self,
         host: &str,
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> Result<String, Map<String, Json>> {
+        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
         let made = self.module_call(
             host,
             scope,
@@ -260,6 +262,7 @@ impl<'a, S: Sink> Executor<'a, S> {
                 "_uses_shell": true,
             }),
         );
+        self.ctl.call_settings.check_mode = check_mode;
         if made.contains_key("unreachable") {
             return Err(made);
         }
@@ -350,11 +353,17 @@ fn script_command(
     command
 }
 
-/// Where Ansible looks for a relative script (`_find_needle('files', ...)`):
+/// Where Ansible looks for a relative script or archive (`_find_needle('files', ...)`,
+/// the script and unarchive actions):
 /// for each directory of the task's search path (its role, then the task
 /// file's directory), `<dir>/files/<name>` then `<dir>/<name>`, and the
 /// playbook's directory last. `Err` is Ansible's not-found message.
-fn find_script(ctx: &PlayCtx, task: &Task, frame: &Frame, needle: &str) -> Result<PathBuf, String> {
+pub(super) fn find_needle_files(
+    ctx: &PlayCtx,
+    task: &Task,
+    frame: &Frame,
+    needle: &str,
+) -> Result<PathBuf, String> {
     let tail = "If you are using a module and expect the file to exist on the remote, see the remote_src option";
     if needle.starts_with('/') || needle.starts_with('~') {
         let path = PathBuf::from(expand_home(needle));
@@ -406,7 +415,7 @@ fn find_script(ctx: &PlayCtx, task: &Task, frame: &Frame, needle: &str) -> Resul
 
 /// The script's bytes, decrypted when vaulted (2.18's `decrypt` default);
 /// a failure as the loader raises it.
-fn read_script(path: &Path) -> Result<Vec<u8>, Map<String, Json>> {
+pub(super) fn read_script(path: &Path) -> Result<Vec<u8>, Map<String, Json>> {
     use rsible_vault::{ReadError, VaultError};
     rsible_vault::read_file(path).map_err(|e| {
         let (class, msg) = match e {
@@ -445,7 +454,7 @@ fn action_failure(msg: &str, changed: bool) -> Map<String, Json> {
 }
 
 /// The file-not-found error: its traceback's last line is the message's.
-fn not_found_failure(msg: String) -> Map<String, Json> {
+pub(super) fn not_found_failure(msg: String) -> Map<String, Json> {
     let exception = format!("ansible.errors.AnsibleFileNotFound: {msg}\n");
     obj(json!({"failed": true, "changed": false, "msg": msg, "exception": exception}))
 }
