@@ -120,6 +120,23 @@ const PLAYBOOK: &str = r#"---
       ansible.builtin.debug:
         var: greeted.stdout_lines
 
+    - name: Unpack a controller archive (sent to the host first)
+      ansible.builtin.unarchive:
+        src: bundle.tgz
+        dest: "{{ node_dir }}"
+      register: unpacked
+
+    - name: Unpack it again
+      ansible.builtin.unarchive:
+        src: bundle.tgz
+        dest: "{{ node_dir }}"
+        list_files: true
+      register: unpacked_again
+
+    - name: What the two unpacks did
+      ansible.builtin.debug:
+        msg: "{{ unpacked.changed }} {{ unpacked_again.changed }} {{ unpacked_again.handler }} {{ unpacked_again.files }}"
+
     - name: A module without a native twin
       ansible.builtin.getent:
         database: passwd
@@ -305,6 +322,15 @@ fn agentless_host_runs_modules_through_python_like_ansible() {
         "#!/bin/sh\nfor a in \"$@\"; do echo \"hello [$a]\"; done\n",
     )
     .unwrap();
+    // A controller-side archive for unarchive (a gzip'd tar, fixed times).
+    fs::create_dir_all(dir.path().join("bundle/sub")).unwrap();
+    fs::write(dir.path().join("bundle/sub/inner.txt"), "packed\n").unwrap();
+    let packed = Command::new("tar")
+        .args(["--mtime=2020-01-01", "-czf", "bundle.tgz", "bundle"])
+        .current_dir(dir.path())
+        .status()
+        .expect("tar runs");
+    assert!(packed.success(), "tar could not make bundle.tgz");
     fs::write(
         dir.path().join("node.j2"),
         "name={{ inventory_hostname }}\nsum={{ 40 + 2 }}\n",
