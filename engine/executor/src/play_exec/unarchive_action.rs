@@ -59,6 +59,10 @@ impl<S: Sink> Executor<'_, S> {
             return super::action_fail::action_fail("src (or content) and dest are required");
         };
         if let Some(creates) = text("creates").filter(|c| !c.is_empty()) {
+            let creates = match self.remote_expand_user(host, scope, delegate, &creates) {
+                Ok(path) => path,
+                Err(unreachable) => return unreachable,
+            };
             match self.remote_exists(host, scope, delegate, &creates) {
                 Err(unreachable) => return unreachable,
                 Ok(true) => {
@@ -85,6 +89,10 @@ impl<S: Sink> Executor<'_, S> {
                     return super::action_fail::action_fail(&msg);
                 }
             }
+        };
+        let dest = match self.remote_expand_user(host, scope, delegate, &dest) {
+            Ok(path) => path,
+            Err(unreachable) => return unreachable,
         };
         if let Err(r) = self.require_remote_dir(host, scope, delegate, &dest) {
             return r;
@@ -144,6 +152,55 @@ impl<S: Sink> Executor<'_, S> {
         };
         let resolved = resolved.to_string();
         self.python_module_of_action(&call, &resolved, &task.action, args)
+    }
+
+    /// Ansible's `_remote_expand_user`: a leading `~` or `~user` becomes
+    /// that home directory on the target (`echo ~` as the user the modules
+    /// run as); anything else, or a failed expansion, is kept as written.
+    /// `Err` carries an unreachable result.
+    fn remote_expand_user(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+        path: &str,
+    ) -> Result<String, Map<String, Json>> {
+        let (first, rest) = match path.split_once('/') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (path, None),
+        };
+        let user_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+        let Some(user) = first.strip_prefix('~') else {
+            return Ok(path.to_string());
+        };
+        if !user.chars().all(user_ok) {
+            return Ok(path.to_string());
+        }
+        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
+        let r = self.module_call(
+            host,
+            scope,
+            delegate,
+            "command",
+            json!({"_raw_params": format!("echo {first}"), "_uses_shell": true}),
+        );
+        self.ctl.call_settings.check_mode = check_mode;
+        if r.contains_key("unreachable") {
+            return Err(r);
+        }
+        let home = r
+            .get("stdout")
+            .and_then(Json::as_str)
+            .and_then(|out| out.trim().lines().last())
+            .unwrap_or_default()
+            .to_string();
+        if r.get("rc").and_then(Json::as_i64) != Some(0) || !home.starts_with('/') {
+            return Ok(path.to_string());
+        }
+        Ok(match rest {
+            Some(rest) => format!("{}/{rest}", home.trim_end_matches('/')),
+            None => home,
+        })
     }
 
     /// `dest` must be a directory on the target (followed if a link), as
