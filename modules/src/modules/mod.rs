@@ -43,6 +43,7 @@ mod sysvinit;
 mod tempfile;
 mod timezone;
 mod unarchive;
+mod unarchive_zip;
 mod uri;
 mod url_common;
 mod user;

@@ -1,9 +1,9 @@
-//! `unarchive` for archives on the host: tar archives (plain, gzip, bzip2, xz, zstd)
-//! through GNU tar with the commands Ansible's module runs, so `--diff` decides
-//! idempotence exactly as there. A controller-side source (`remote_src: false`)
-//! reaches here already sent to the host by the executor's unarchive action
+//! `unarchive` for archives on the host: the handlers in Ansible's order, zip first
+//! (`unarchive_zip`), then tar archives (plain, gzip, bzip2, xz, zstd) through GNU tar
+//! with the commands Ansible's module runs, so `--diff` decides idempotence exactly as
+//! there. A controller-side source (`remote_src: false`) reaches here already sent to
+//! the host by the executor's unarchive action
 //! (engine/executor/src/play_exec/unarchive_action.rs), `src` naming the sent file.
-//! Zip archives fail as not implemented natively.
 
 use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault};
 use crate::util::bin_path::get_bin_path;
@@ -324,18 +324,29 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             "Destination '{dest}' is not a directory"
         )));
     }
-    if std::fs::read(&abs_src)
-        .map(|d| d.starts_with(b"PK\x03\x04") || d.starts_with(b"PK\x05\x06"))
-        .unwrap_or(false)
-    {
-        return Err(ModuleFail::msg(
-            "rsible agent: unarchive of zip archives is not implemented natively",
-        ));
-    }
     let file_args = FileArgs::from_params(params);
-    let (handler, tar, files) = pick_handler(params, ctx, &abs_src, &abs_dest, &file_args)?;
+    // Ansible's handlers in its order: the zip ones, then tar's.
+    let mut reasons = Vec::new();
+    if let Some(zip) = super::unarchive_zip::pick(&abs_src, ctx, &mut reasons)? {
+        let done = zip.unarchive(params, ctx, &abs_src, &dest, &abs_dest, &file_args)?;
+        let mut r = done.result;
+        let changed = if ctx.check_mode {
+            done.changed
+        } else {
+            set_member_attributes(&done.files, &dest, &abs_dest, &file_args, done.changed)?
+        };
+        r.insert("changed".into(), json!(changed));
+        if b("list_files") {
+            r.insert("files".into(), json!(done.files));
+        }
+        if !warnings.is_empty() {
+            r.insert("warnings".into(), json!(warnings));
+        }
+        return Ok(r);
+    }
     if ctx.check_mode {
-        // Ansible's tar handlers refuse check mode when they are constructed.
+        // Ansible's tar handlers refuse check mode when they are constructed, before
+        // any of them looks at the archive.
         let mut r = Map::new();
         r.insert("skipped".into(), json!(true));
         r.insert(
@@ -344,6 +355,8 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         );
         return Ok(r);
     }
+    let (handler, tar, files) =
+        pick_handler(params, ctx, &abs_src, &abs_dest, &file_args, reasons)?;
     let mut r = Map::new();
     r.insert("handler".into(), json!(handler));
     r.insert("dest".into(), json!(dest));
@@ -362,20 +375,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         }
         changed = true;
     }
-    let mut top_folders: Vec<String> = Vec::new();
-    for name in &files {
-        let p = Path::new(&abs_dest).join(name);
-        changed = set_fs_attributes_if_different(&p, &file_args, changed, false, None)?;
-        if let Some((top, _)) = name.split_once('/') {
-            if !top_folders.iter().any(|t| t == top) {
-                top_folders.push(top.to_string());
-            }
-        }
-    }
-    for top in top_folders {
-        let p = format!("{dest}/{top}");
-        changed = set_fs_attributes_if_different(Path::new(&p), &file_args, changed, false, None)?;
-    }
+    let changed = set_member_attributes(&files, &dest, &abs_dest, &file_args, changed)?;
     r.insert("changed".into(), json!(changed));
     if b("list_files") {
         r.insert("files".into(), json!(files));
@@ -386,22 +386,60 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     Ok(r)
 }
 
-/// The first tar handler that lists the archive, with the members it listed.
+/// owner, group and mode on every member and on each top folder (Ansible's fix for
+/// its issue 35426), after the extraction.
+fn set_member_attributes(
+    files: &[String],
+    dest: &str,
+    abs_dest: &str,
+    file_args: &FileArgs,
+    mut changed: bool,
+) -> Result<bool, ModuleFail> {
+    // With nothing to apply Ansible never looks at the paths: a member extracted
+    // elsewhere (unzip -j, tar --transform) is no error.
+    if file_args.owner.is_none() && file_args.group.is_none() && file_args.mode.is_none() {
+        return Ok(changed);
+    }
+    let mut top_folders: Vec<&str> = Vec::new();
+    for name in files {
+        let p = Path::new(abs_dest).join(name);
+        changed = set_fs_attributes_if_different(&p, file_args, changed, false, None)?;
+        if let Some((top, _)) = name.split_once('/') {
+            if !top_folders.contains(&top) {
+                top_folders.push(top);
+            }
+        }
+    }
+    for top in top_folders {
+        let p = format!("{dest}/{top}");
+        changed = set_fs_attributes_if_different(Path::new(&p), file_args, changed, false, None)?;
+    }
+    Ok(changed)
+}
+
+/// The first tar handler that lists the archive, with the members it listed;
+/// `reasons` holds why the zip handlers did not take it.
 fn pick_handler(
     params: &Map<String, Value>,
     ctx: &ModuleContext,
     src: &str,
     dest: &str,
     file_args: &FileArgs,
+    mut reasons: Vec<String>,
 ) -> Result<(&'static str, Tar, Vec<String>), ModuleFail> {
+    // Ansible gathers the reasons in a set: each once, in no fixed order.
+    let no_handler = |mut reasons: Vec<String>| {
+        let mut seen = std::collections::HashSet::new();
+        reasons.retain(|r| seen.insert(r.clone()));
+        ModuleFail::msg(format!(
+            "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed.\n{}",
+            reasons.join("\n")
+        ))
+    };
     let cmd = get_bin_path("gtar", &ctx.env).or_else(|| get_bin_path("tar", &ctx.env));
-    let mut reasons: Vec<String> = vec![
-        // What Ansible's zip handlers report for a non-zip file is not reproduced.
-    ];
     let Some(cmd) = cmd else {
-        return Err(ModuleFail::msg(format!(
-            "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed.\nUnable to find required 'gtar' or 'tar' binary in the path"
-        )));
+        reasons.push("Unable to find required 'gtar' or 'tar' binary in the path".into());
+        return Err(no_handler(reasons));
     };
     let version = Command::new(&cmd)
         .arg("--version")
@@ -416,9 +454,10 @@ fn pick_handler(
         } else {
             "None"
         };
-        return Err(ModuleFail::msg(format!(
-            "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed.\nCommand \"{cmd}\" detected as tar type {kind}. GNU tar required."
-        )));
+        reasons.push(format!(
+            "Command \"{cmd}\" detected as tar type {kind}. GNU tar required."
+        ));
+        return Err(no_handler(reasons));
     }
     let locale = crate::util::locale::best_parsable_locale(&ctx.env);
     for (name, flag) in TAR_HANDLERS {
@@ -450,11 +489,7 @@ fn pick_handler(
             Err(e) => reasons.push(format!("Command \"{cmd}\" could not handle archive: {e}")),
         }
     }
-    reasons.dedup();
-    Err(ModuleFail::msg(format!(
-        "Failed to find handler for \"{src}\". Make sure the required command to extract the file is installed.\n{}",
-        reasons.join("\n")
-    )))
+    Err(no_handler(reasons))
 }
 
 #[cfg(test)]
