@@ -59,6 +59,10 @@ command -v nsenter >/dev/null || need_pkgs+=(util-linux)
 command -v dpkg-scanpackages >/dev/null || need_pkgs+=(dpkg-dev)
 # ansible.posix.synchronize runs rsync (tests/ssh_synchronize.rs).
 [ -x /usr/bin/rsync ] || need_pkgs+=(rsync)
+# tests/compat/unarchive_zip.yml makes its archive with zip; unarchive's zip handler
+# (Ansible's and rsible's) runs unzip and zipinfo (both in the unzip package).
+command -v zip >/dev/null || need_pkgs+=(zip)
+command -v zipinfo >/dev/null || need_pkgs+=(unzip)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     echo "setup: installing ${need_pkgs[*]}" >&2
     as_root apt-get update -qq
