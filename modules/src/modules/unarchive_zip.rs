@@ -763,7 +763,9 @@ mod tests {
                 v.extend(20u16.to_le_bytes());
                 v.extend(flags.to_le_bytes());
                 v.extend(0u16.to_le_bytes()); // stored
-                v.extend(0u32.to_le_bytes()); // dos time/date
+                                              // 2020-01-02 03:04:06 as DOS time and date.
+                v.extend(((3u16 << 11) | (4 << 5) | 3).to_le_bytes());
+                v.extend((((2020u16 - 1980) << 9) | (1 << 5) | 2).to_le_bytes());
                 v.extend(crc.sum().to_le_bytes());
                 v.extend((data.len() as u32).to_le_bytes());
                 v.extend((data.len() as u32).to_le_bytes());
@@ -811,6 +813,45 @@ mod tests {
         assert_eq!(got[2].1, 0x3610a686, "crc32 of 'hello'");
         std::fs::write(dir.path().join("m"), b"hello").unwrap();
         assert_eq!(file_crc32(&dir.path().join("m")).unwrap(), 0x3610a686);
+    }
+
+    /// The whole module over a zip the test writes: needs unzip and zipinfo.
+    #[test]
+    fn extracts_once_then_sees_a_changed_member_in_check_mode() {
+        use super::super::run_module;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let members: &[(&[u8], &[u8], bool)] = &[(b"top/", b"", false), (b"top/a", b"a1", false)];
+        std::fs::write(d.join("a.zip"), zip_bytes(b"", members)).unwrap();
+        std::fs::create_dir(d.join("out")).unwrap();
+        let args = json!({"src": d.join("a.zip"), "dest": d.join("out"), "remote_src": true, "list_files": true});
+        let call = |check_mode| {
+            let ctx = ModuleContext {
+                check_mode,
+                ..ModuleContext::default()
+            };
+            run_module("unarchive", args.as_object().unwrap(), &ctx)
+        };
+        let r = call(false);
+        assert_eq!(
+            r["changed"],
+            json!(true),
+            "unzip and zipinfo are needed: {r}"
+        );
+        assert_eq!(r["handler"], json!("ZipArchive"));
+        assert_eq!(r["files"], json!(["top/", "top/a"]));
+        assert_eq!(std::fs::read(d.join("out/top/a")).unwrap(), b"a1");
+        let r = call(false);
+        assert_eq!(r["changed"], json!(false), "{r}");
+        assert!(
+            r.get("extract_results").is_none() && r.get("diff").is_none(),
+            "{r}"
+        );
+        std::fs::write(d.join("out/top/a"), b"a2").unwrap();
+        let r = call(true);
+        assert_eq!(r["changed"], json!(true), "{r}");
+        assert_eq!(r["diff"]["prepared"], json!(".fc.t....?? top/a\n"), "{r}");
+        assert_eq!(std::fs::read(d.join("out/top/a")).unwrap(), b"a2");
     }
 
     #[test]
