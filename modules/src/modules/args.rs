@@ -140,7 +140,23 @@ pub fn validate(
         params.insert(p.name.to_string(), value);
     }
     for p in spec.iter().filter(|p| !p.choices.is_empty()) {
-        if let Some(Value::String(s)) = params.get(p.name) {
+        if let Some(Value::String(s)) = params.get_mut(p.name) {
+            // A YAML boolean given for a choice of strings arrives as "True" or
+            // "False": Ansible takes it back to the one choice that is a boolean
+            // of that truth ("yes"/"no"), when there is exactly one.
+            if !p.choices.contains(&s.as_str()) && (s == "True" || s == "False") {
+                let truth = s == "True";
+                let mut same: Vec<&str> = p
+                    .choices
+                    .iter()
+                    .copied()
+                    .filter(|c| boolean_word(c) == Some(truth))
+                    .collect();
+                same.dedup();
+                if let [one] = same[..] {
+                    *s = one.to_string();
+                }
+            }
             if !p.choices.contains(&s.as_str()) {
                 return Err(ModuleFail::msg(format!(
                     "value of {} must be one of: {}, got: {s}",
@@ -377,6 +393,16 @@ pub fn loosely_true(v: &Value) -> bool {
     }
 }
 
+/// Whether a choice is one of Ansible's BOOLEANS_TRUE / BOOLEANS_FALSE strings
+/// (a set lookup: exact case).
+fn boolean_word(choice: &str) -> Option<bool> {
+    match choice {
+        "y" | "yes" | "on" | "1" | "true" | "t" => Some(true),
+        "n" | "no" | "off" | "0" | "false" | "f" => Some(false),
+        _ => None,
+    }
+}
+
 pub fn to_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
@@ -502,6 +528,28 @@ mod tests {
         assert_eq!(
             e.0["msg"],
             json!("value of algo must be one of: sha1, md5, got: crc")
+        );
+    }
+
+    #[test]
+    fn a_boolean_for_a_choice_of_strings_becomes_its_yes_or_no() {
+        const CHOICE: &[Param] = &[
+            Param::new("upgrade", Kind::Str).choices(&["dist", "no", "yes"]),
+            Param::new("mode", Kind::Str).choices(&["a", "b"]),
+        ];
+        let check = |v: Value| validate("x", CHOICE, &args(v), &BTreeMap::new());
+        let (p, inv) = check(json!({"upgrade": true})).unwrap();
+        assert_eq!(
+            (&p["upgrade"], &inv["upgrade"]),
+            (&json!("yes"), &json!("yes"))
+        );
+        let (p, _) = check(json!({"upgrade": false})).unwrap();
+        assert_eq!(p["upgrade"], json!("no"));
+        // Without a boolean among the choices the value stays "True" and fails.
+        let e = check(json!({"mode": true})).unwrap_err();
+        assert_eq!(
+            e.0["msg"],
+            json!("value of mode must be one of: a, b, got: True")
         );
     }
 }
