@@ -18,8 +18,9 @@
 //! packages and the count), the play's stats, and at the end each sandbox's dpkg
 //! state of the test packages, their manual/auto marks and the files they left;
 //! then, in the same sandbox, a second playbook's `--diff` output under the default
-//! callback, as text. The machine's /var/lib/dpkg/status is checked to be unchanged. apt's `deb`
-//! runs ansible-core's Python module in both engines (not native in rsible). Needs
+//! callback, as text. The machine's /var/lib/dpkg/status is checked to be unchanged.
+//! rsible runs every task natively (local `deb` files, clean/autoclean/autoremove
+//! and `upgrade` given as a boolean included). Needs
 //! root, unshare, overlayfs, dpkg-deb, dpkg-scanpackages (dpkg-dev), python3-apt
 //! (the reference module) and RSIBLE_REF_BIN.
 
@@ -86,6 +87,36 @@ const PACKAGES: &[Deb] = &[
         name: "rsible-t-d",
         version: "1.0",
         control: "",
+        conffile: false,
+        in_repo: false,
+    },
+    Deb {
+        name: "rsible-t-d",
+        version: "2.0",
+        control: "",
+        conffile: false,
+        in_repo: false,
+    },
+    // A .deb whose dependency apt has to install from the repository.
+    Deb {
+        name: "rsible-t-e",
+        version: "1.0",
+        control: "Depends: rsible-t-c\n",
+        conffile: false,
+        in_repo: false,
+    },
+    // One whose dependency nothing provides, and one in conflict with e.
+    Deb {
+        name: "rsible-t-f",
+        version: "1.0",
+        control: "Depends: rsible-t-nosuch (>= 1.0)\n",
+        conffile: false,
+        in_repo: false,
+    },
+    Deb {
+        name: "rsible-t-g",
+        version: "1.0",
+        control: "Conflicts: rsible-t-e\n",
         conffile: false,
         in_repo: false,
     },
@@ -220,6 +251,62 @@ const PLAYBOOK: &str = r#"
     - name: a held package is removed all the same
       apt: {name: rsible-t-a, state: absent}
     - apt: {name: rsible-t-a, state: absent, allow_change_held_packages: true}
+    # autoremove without packages: an automatically installed package that
+    # nothing needs any more goes.
+    - apt: {name: rsible-t-b}
+    - command: apt-mark auto rsible-t-c
+    - apt: {name: rsible-t-b, state: absent}
+    - apt: {autoremove: true}
+      check_mode: true
+    - apt: {autoremove: true}
+    - apt: {autoremove: "yes", purge: true}
+    # autoclean deletes the cached .debs apt can no longer download (d is in no
+    # repository); with autoremove too only autoclean runs; with a package it is
+    # not run at all.
+    - command: cp {{ debs }}/rsible-t-d_1.0_all.deb /var/cache/apt/archives/
+    - apt: {autoclean: true}
+      check_mode: true
+    - apt: {autoclean: true, autoremove: true}
+    - apt: {autoclean: true}
+    - apt: {autoclean: true, name: rsible-t-s}
+    # clean runs even in check mode, first, and alone ends the task (no cache update).
+    - apt: {clean: true}
+      check_mode: true
+    - apt: {clean: true, update_cache: true}
+    - apt: {clean: true, name: rsible-t-s}
+    # upgrade given as a YAML boolean: true is "yes", false "no".
+    - apt: {name: rsible-t-a=1.0}
+    - apt: {upgrade: true}
+      check_mode: true
+    - apt: {upgrade: yes}
+    - apt: {upgrade: true}
+    - apt: {upgrade: false, autoremove: true}
+    # deb files: a newer version, the same again, an older one (refused, then
+    # allowed), a state that deb does not support.
+    - apt: {deb: "{{ debs }}/rsible-t-d_2.0_all.deb"}
+      check_mode: true
+    - apt: {deb: "{{ debs }}/rsible-t-d_2.0_all.deb"}
+    - apt: {deb: "{{ debs }}/rsible-t-d_2.0_all.deb"}
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb"}
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb", allow_downgrade: true}
+    - apt: {deb: "{{ debs }}/rsible-t-d_1.0_all.deb", state: absent}
+      ignore_errors: true
+    # A missing dependency (c, autoremoved above) comes from the repository first.
+    - apt: {deb: "{{ debs }}/rsible-t-e_1.0_all.deb"}
+      check_mode: true
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/rsible-t-e_1.0_all.deb"}
+    - apt: {deb: "{{ debs }}/rsible-t-e_1.0_all.deb,{{ debs }}/rsible-t-d_1.0_all.deb"}
+    # Broken: a dependency nothing provides, a conflict, no such file, no .deb.
+    - apt: {deb: "{{ debs }}/rsible-t-f_1.0_all.deb"}
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/rsible-t-g_1.0_all.deb"}
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/rsible-t-nosuch_1.0_all.deb"}
+      ignore_errors: true
+    - apt: {deb: "{{ debs }}/not-a-deb.deb"}
+      ignore_errors: true
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -243,7 +330,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 73;
+const TASKS: usize = 105;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -319,6 +406,7 @@ fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
         ),
     )
     .expect("write Release");
+    fs::write(debs.join("not-a-deb.deb"), "not a Debian package\n").expect("write not-a-deb");
     (repo, debs)
 }
 
@@ -371,8 +459,8 @@ fn run_engine(
     repo: &Path,
 ) -> (Vec<Value>, Value) {
     fs::create_dir_all(root).expect("sandbox dir");
-    // As a user runs it: the reference's ansible-core on PATH, where rsible finds the
-    // Python modules it falls back to (apt's `deb`).
+    // As a user runs it: the reference's ansible-core on PATH, where rsible would
+    // find the Python modules it falls back to.
     let path = format!(
         "{}:{}",
         ref_bin.display(),
@@ -543,7 +631,8 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     let changed = |task: usize| theirs[task - 1]["changed"].clone();
     for task in [
         1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49, 51, 53, 54, 55, 56, 57,
-        59, 60, 64, 65, 66, 69, 71, 72,
+        59, 60, 64, 65, 66, 69, 71, 72, 74, 76, 77, 78, 81, 82, 85, 86, 88, 89, 90, 93, 94, 97,
+        100,
     ] {
         assert_eq!(
             changed(task),
@@ -551,7 +640,9 @@ fn apt_matches_ansible_in_a_throwaway_root() {
             "task {task} should change"
         );
     }
-    for task in [2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73] {
+    for task in [
+        2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73, 79, 83, 87, 91, 92, 95, 101,
+    ] {
         assert_eq!(
             changed(task),
             Value::Bool(false),
@@ -567,9 +658,15 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         (40, "Could not get lock /var/lib/dpkg/lock-frontend"),
         (62, "'/usr/bin/apt-get upgrade --with-new-pkgs ' failed: E: Could not get lock"),
         (70, "E: Held packages were changed"),
+        (96, "A later version is already installed"),
+        (98, "deb only supports state=present"),
+        (102, "Dependency is not satisfiable: rsible-t-nosuch (>= 1.0)"),
+        (103, "Conflicts with the installed package 'rsible-t-e'"),
+        (104, "Unable to install package: E:Could not open file"),
+        (105, "Unable to install package: E:Invalid archive signature"),
     ] {
         let msg = theirs[task - 1]["msg"].as_str().unwrap_or_default();
-        assert!(msg.contains(wanted), "task {task} should fail on the lock: {msg}");
+        assert!(msg.contains(wanted), "task {task} should fail with {wanted:?}: {msg}");
     }
     let prepared = theirs[6]["diff"]["prepared"].as_str().unwrap_or_default();
     assert!(

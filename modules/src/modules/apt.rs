@@ -1,9 +1,13 @@
 //! `apt`: install, upgrade (state=latest) or remove packages and refresh the cache
 //! through apt-get, as Ansible's module does; what it learns from python-apt
 //! (installed version, candidate) is read from dpkg-query and apt-cache instead.
-//! `deb`, `upgrade`, `build-dep`, `fixed`, `clean`, `autoclean`, wildcards and
-//! `policy_rc_d` fail as not implemented natively.
+//! `clean`, `autoclean` and `autoremove` without packages are in apt_clean.rs.
+//! Local `deb` files are in apt_deb.rs. A `deb` URL, `build-dep`, `fixed`,
+//! wildcards and `policy_rc_d` fail as not
+//! implemented natively (`declines`: the Python module runs them).
 
+use super::apt_clean;
+use super::apt_deb;
 use super::apt_manual;
 use super::apt_query::PackageQuery;
 use super::{
@@ -72,7 +76,6 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
         keys.iter()
             .find_map(|k| args.get(*k).filter(|v| !v.is_null()))
     };
-    let on = |keys: &[&str]| get(keys).is_some_and(super::args::loosely_true);
     let text = |keys: &[&str]| get(keys).map(|v| v.as_str().map_or(v.to_string(), str::to_string));
     let state = text(&["state"]).unwrap_or_default();
     let packages: Vec<String> = match get(&["package", "pkg", "name"]) {
@@ -87,21 +90,14 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
     let all_latest = |p: &String| p == "*" && state == "latest";
     let pattern =
         |p: &String| !all_latest(p) && package_split(p).0.contains(['*', '?', '[', ']', '!']);
-    if get(&["deb"]).is_some() {
-        Some("deb")
-    } else if get(&["upgrade"]).is_some_and(|u| u.as_str().is_none()) {
-        // yes/no booleans for a choice of strings: Ansible's own conversion.
-        Some("upgrade given as a boolean")
+    if get(&["deb"]).is_some_and(|d| d.as_str().is_some_and(|d| d.contains("://"))) {
+        Some("deb from a URL")
     } else if state == "build-dep" || state == "fixed" {
         Some("state=build-dep/fixed")
-    } else if on(&["clean"]) || on(&["autoclean"]) {
-        Some("clean/autoclean")
     } else if get(&["policy_rc_d"]).is_some() {
         Some("policy_rc_d")
     } else if packages.iter().any(pattern) {
         Some("package name patterns ('*' and globs)")
-    } else if packages.is_empty() && on(&["autoremove"]) {
-        Some("autoremove without packages")
     } else {
         None
     }
@@ -113,10 +109,10 @@ fn not_native(what: &str) -> ModuleFail {
     ))
 }
 
-struct Apt<'a> {
-    p: &'a Map<String, Value>,
-    ctx: ModuleContext,
-    apt_get: String,
+pub(super) struct Apt<'a> {
+    pub(super) p: &'a Map<String, Value>,
+    pub(super) ctx: ModuleContext,
+    pub(super) apt_get: String,
 }
 
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
@@ -156,6 +152,18 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         ctx,
         apt_get,
     };
+    // `clean` comes first, before `upgrade: no` is read as no upgrade: a task that
+    // only cleans reports its parameters as given.
+    if apt.flag("clean") {
+        let no_packages = params
+            .get("package")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty);
+        let alone = no_packages && upgrade == "no" && !given("deb");
+        if let Some(r) = apt_clean::clean(&apt, alone)? {
+            return Ok(r);
+        }
+    }
     // The module sets `upgrade` to None when it is "no" before it does anything,
     // and reports its parameters as they are at exit.
     let outcome = apt.main(state);
@@ -225,19 +233,19 @@ struct Status {
 }
 
 impl Apt<'_> {
-    fn flag(&self, k: &str) -> bool {
+    pub(super) fn flag(&self, k: &str) -> bool {
         self.p.get(k).and_then(Value::as_bool).unwrap_or(false)
     }
 
-    fn str(&self, k: &str) -> Option<&str> {
+    pub(super) fn str(&self, k: &str) -> Option<&str> {
         self.p.get(k).and_then(Value::as_str)
     }
 
-    fn run(&self, argv: Vec<String>) -> Result<Output, ModuleFail> {
+    pub(super) fn run(&self, argv: Vec<String>) -> Result<Output, ModuleFail> {
         run_cmd(&argv, &self.ctx, None)
     }
 
-    fn dpkg_options(&self) -> Vec<String> {
+    pub(super) fn dpkg_options(&self) -> Vec<String> {
         self.str("dpkg_options")
             .unwrap_or(DPKG_OPTIONS)
             .split(',')
@@ -273,7 +281,7 @@ impl Apt<'_> {
                 updated = self.ctx.check_mode || after != updated_time;
                 updated_time = after;
             }
-            if packages.is_empty() && !self.upgrading() {
+            if packages.is_empty() && !self.upgrading() && self.str("deb").is_none() {
                 let mut r = Map::new();
                 r.insert("changed".into(), json!(updated));
                 r.insert("cache_updated".into(), json!(updated));
@@ -283,6 +291,12 @@ impl Apt<'_> {
         }
         if self.upgrading() {
             return self.upgrade(self.str("upgrade").unwrap_or("yes"));
+        }
+        if let Some(deb) = self.str("deb") {
+            if state != "present" {
+                return Err(ModuleFail::msg("deb only supports state=present"));
+            }
+            return apt_deb::install(self, deb);
         }
         if state == "latest" && packages.iter().any(|p| p == "*") {
             if packages.iter().any(|p| p != "*") {
@@ -296,6 +310,15 @@ impl Apt<'_> {
         for p in &packages {
             if p.matches('=').count() > 1 {
                 return Err(ModuleFail::msg(format!("invalid package spec: {p}")));
+            }
+        }
+        if packages.is_empty() {
+            // Only when no package is named; autoclean wins over autoremove.
+            if self.flag("autoclean") {
+                return apt_clean::cleanup(self, "autoclean");
+            }
+            if self.flag("autoremove") {
+                return apt_clean::cleanup(self, "autoremove");
             }
         }
         if state == "absent" {
@@ -614,7 +637,7 @@ impl Apt<'_> {
         }))
     }
 
-    fn version_cmp(&self, a: &str, op: &str, b: &str) -> Result<bool, ModuleFail> {
+    pub(super) fn version_cmp(&self, a: &str, op: &str, b: &str) -> Result<bool, ModuleFail> {
         let o = self.run(vec![
             required_bin("dpkg", &self.ctx)?,
             "--compare-versions".into(),
@@ -625,7 +648,7 @@ impl Apt<'_> {
         Ok(o.rc == 0)
     }
 
-    fn install(
+    pub(super) fn install(
         &self,
         specs: &[String],
         upgrade: bool,
@@ -852,34 +875,41 @@ impl Apt<'_> {
 
     /// `parse_diff`: apt-get's plan, between "Reading state information..." and the
     /// "N upgraded" line; {} without --diff.
-    fn diff(&self, out: &str) -> Value {
+    pub(super) fn diff(&self, out: &str) -> Value {
         if !self.ctx.diff {
             return json!({});
         }
-        let lines: Vec<&str> = out.lines().collect();
-        let start = lines
-            .iter()
-            .position(|l| *l == "Resolving dependencies...")
-            .or_else(|| {
-                lines
-                    .iter()
-                    .position(|l| *l == "Reading state information...")
-            })
-            .map_or(0, |i| i + 1);
-        let upgraded = |l: &str| {
-            let digits = l.chars().take_while(char::is_ascii_digit).count();
-            digits > 0 && {
-                let rest = &l[digits..];
-                rest.starts_with(" upgraded") || rest.starts_with(" packages upgraded")
-            }
-        };
-        let end = lines
-            .iter()
-            .position(|l| upgraded(l))
-            .map_or(lines.len(), |i| i + 1);
-        let end = end.min(lines.len()).max(start.min(lines.len()));
-        json!({"prepared": lines[start.min(lines.len())..end].join("\n")})
+        parse_diff(out)
     }
+}
+
+/// apt-get's (or aptitude's) plan in its output, from the line after "Reading
+/// state information..." (or "Resolving dependencies...") to the "N upgraded" line;
+/// all of it without those markers.
+pub(super) fn parse_diff(out: &str) -> Value {
+    let lines: Vec<&str> = out.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| *l == "Resolving dependencies...")
+        .or_else(|| {
+            lines
+                .iter()
+                .position(|l| *l == "Reading state information...")
+        })
+        .map_or(0, |i| i + 1);
+    let upgraded = |l: &str| {
+        let digits = l.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && {
+            let rest = &l[digits..];
+            rest.starts_with(" upgraded") || rest.starts_with(" packages upgraded")
+        }
+    };
+    let end = lines
+        .iter()
+        .position(|l| upgraded(l))
+        .map_or(lines.len(), |i| i + 1);
+    let end = end.min(lines.len()).max(start.min(lines.len()));
+    json!({"prepared": lines[start.min(lines.len())..end].join("\n")})
 }
 
 /// python-apt's LockFailedException text for apt-get's "could not lock" errors
@@ -924,13 +954,10 @@ mod tests {
     fn rare_cases_are_left_to_the_python_module() {
         let args = |v: Value| v.as_object().cloned().unwrap_or_default();
         for declined in [
-            json!({"deb": "/tmp/x.deb"}),
-            json!({"upgrade": true}),
+            json!({"deb": "https://example.invalid/x.deb"}),
             json!({"name": "*"}),
             json!({"pkg": ["nginx", "lib*"]}),
             json!({"name": "a,b?"}),
-            json!({"autoremove": "yes"}),
-            json!({"update_cache": true, "autoclean": 1}),
             json!({"name": "x", "state": "build-dep"}),
             json!({"name": "x", "policy_rc_d": 101}),
         ] {
@@ -944,6 +971,11 @@ mod tests {
             json!({"upgrade": "dist", "update_cache": true}),
             json!({"upgrade": "yes"}),
             json!({"name": "*", "state": "latest"}),
+            json!({"upgrade": true}),
+            json!({"autoremove": "yes"}),
+            json!({"update_cache": true, "autoclean": 1}),
+            json!({"clean": true}),
+            json!({"deb": "/tmp/x.deb"}),
         ] {
             assert_eq!(declines(&args(native.clone())), None, "{native}");
         }

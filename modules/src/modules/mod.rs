@@ -2,6 +2,8 @@
 //! `AnsibleModule.exit_json`/`fail_json` apply.
 
 mod apt;
+mod apt_clean;
+mod apt_deb;
 mod apt_key;
 mod apt_key_download;
 mod apt_manual;
