@@ -26,6 +26,8 @@
 
 use serde_json::Value;
 use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -307,6 +309,13 @@ const PLAYBOOK: &str = r#"
       ignore_errors: true
     - apt: {deb: "{{ debs }}/not-a-deb.deb"}
       ignore_errors: true
+    # deb URLs: downloaded first (the invocation then shows the downloaded file).
+    - apt: {deb: "{{ deb_url }}/rsible-t-d_2.0_all.deb"}
+      check_mode: true
+    - apt: {deb: "{{ deb_url }}/rsible-t-d_2.0_all.deb"}
+    - apt: {deb: "{{ deb_url }}/rsible-t-d_2.0_all.deb"}
+    - apt: {deb: "{{ deb_url }}/rsible-t-nosuch_1.0_all.deb"}
+      ignore_errors: true
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -330,7 +339,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 105;
+const TASKS: usize = 109;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -408,6 +417,92 @@ fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
     .expect("write Release");
     fs::write(debs.join("not-a-deb.deb"), "not a Debian package\n").expect("write not-a-deb");
     (repo, debs)
+}
+
+/// Serves the files of `dir` over HTTP on a loopback port (GET /NAME, 404 for
+/// anything else), for `deb` URLs. The server thread ends with the test process.
+fn serve_files(dir: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("the bound address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || serve_one(stream, &dir));
+        }
+    });
+    port
+}
+
+fn serve_one(mut stream: TcpStream, dir: &Path) {
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line.trim().is_empty() => break,
+            Ok(_) => {}
+        }
+    }
+    let name = request
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .trim_start_matches('/');
+    let file = (!name.is_empty() && !name.contains('/'))
+        .then(|| fs::read(dir.join(name)).ok())
+        .flatten();
+    let (status, body) = match file {
+        Some(bytes) => ("200 OK", bytes),
+        None => ("404 Not Found", b"not found\n".to_vec()),
+    };
+    let head = format!(
+        "HTTP/1.0 {status}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
+
+/// A downloaded .deb's temporary path (NAME_all + eight random characters +
+/// .deb, in the engine's own temporary directory; dpkg shortens it to ".../...")
+/// written as @FETCHED@, in every string of a result.
+fn mask_fetched(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = mask_fetched_text(s),
+        Value::Array(items) => items.iter_mut().for_each(mask_fetched),
+        Value::Object(map) => map.values_mut().for_each(mask_fetched),
+        _ => {}
+    }
+}
+
+fn mask_fetched_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("_all") {
+        let tail = &rest[i + 4..];
+        let random = tail.get(..8).is_some_and(|r| {
+            r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+        if random && tail[8..].starts_with(".deb") {
+            let start = rest[..i].rfind([' ', '\n', '\'', '"']).map_or(0, |j| j + 1);
+            out.push_str(&rest[..start]);
+            out.push_str("@FETCHED@");
+            rest = &tail[12..];
+        } else {
+            out.push_str(&rest[..i + 4]);
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Mounts the throwaway root: overlays over /etc, /usr and /var, sources.list
@@ -495,6 +590,7 @@ fn run_engine(
 /// package map only the test packages and the number of packages.
 fn normalized(result: &Value, dir: &Path) -> String {
     let mut r = result.clone();
+    mask_fetched(&mut r);
     if let Some(map) = r.as_object_mut() {
         map.retain(|k, _| !k.starts_with("_ansible_"));
         for timing in ["start", "end", "delta"] {
@@ -566,7 +662,12 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     let (repo, _) = build_debs(dir.path());
     fs::write(dir.path().join("playbook.yml"), PLAYBOOK).expect("write playbook");
-    fs::write(dir.path().join("locks.yml"), LOCK_VARS).expect("write lock vars");
+    let port = serve_files(dir.path().join("debs"));
+    fs::write(
+        dir.path().join("locks.yml"),
+        format!("{LOCK_VARS}deb_url: http://127.0.0.1:{port}\n"),
+    )
+    .expect("write lock vars");
     fs::write(dir.path().join("diff.yml"), DIFF_PLAYBOOK).expect("write diff playbook");
     fs::write(
         dir.path().join("inventory"),
@@ -632,7 +733,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     for task in [
         1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49, 51, 53, 54, 55, 56, 57,
         59, 60, 64, 65, 66, 69, 71, 72, 74, 76, 77, 78, 81, 82, 85, 86, 88, 89, 90, 93, 94, 97,
-        100,
+        100, 106, 107,
     ] {
         assert_eq!(
             changed(task),
@@ -641,7 +742,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         );
     }
     for task in [
-        2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73, 79, 83, 87, 91, 92, 95, 101,
+        2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73, 79, 83, 87, 91, 92, 95, 101, 108,
     ] {
         assert_eq!(
             changed(task),
@@ -664,6 +765,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         (103, "Conflicts with the installed package 'rsible-t-e'"),
         (104, "Unable to install package: E:Could not open file"),
         (105, "Unable to install package: E:Invalid archive signature"),
+        (109, "Failure downloading http://127.0.0.1:"),
     ] {
         let msg = theirs[task - 1]["msg"].as_str().unwrap_or_default();
         assert!(msg.contains(wanted), "task {task} should fail with {wanted:?}: {msg}");

@@ -2,7 +2,8 @@
 //! through apt-get, as Ansible's module does; what it learns from python-apt
 //! (installed version, candidate) is read from dpkg-query and apt-cache instead.
 //! `clean`, `autoclean` and `autoremove` without packages are in apt_clean.rs.
-//! Local `deb` files are in apt_deb.rs. A `deb` URL, `build-dep`, `fixed`,
+//! `deb` files (local, or downloaded over http(s)) are in apt_deb.rs. A `deb`
+//! URL of another scheme, `build-dep`, `fixed`,
 //! wildcards and `policy_rc_d` fail as not
 //! implemented natively (`declines`: the Python module runs them).
 
@@ -90,8 +91,9 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
     let all_latest = |p: &String| p == "*" && state == "latest";
     let pattern =
         |p: &String| !all_latest(p) && package_split(p).0.contains(['*', '?', '[', ']', '!']);
-    if get(&["deb"]).is_some_and(|d| d.as_str().is_some_and(|d| d.contains("://"))) {
-        Some("deb from a URL")
+    let url = |d: &str| d.contains("://") && !super::apt_key_download::natively_fetched(d);
+    if get(&["deb"]).is_some_and(|d| d.as_str().is_some_and(url)) {
+        Some("deb from a URL other than http(s)")
     } else if state == "build-dep" || state == "fixed" {
         Some("state=build-dep/fixed")
     } else if get(&["policy_rc_d"]).is_some() {
@@ -171,7 +173,10 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
         return outcome;
     }
     let mark = |r: &mut Map<String, Value>| {
-        r.insert(INVOCATION_UPDATES.into(), json!({"upgrade": null}));
+        let updates = r.entry(INVOCATION_UPDATES).or_insert_with(|| json!({}));
+        if let Some(u) = updates.as_object_mut() {
+            u.insert("upgrade".into(), Value::Null);
+        }
     };
     match outcome {
         Ok(mut r) => {
@@ -295,6 +300,21 @@ impl Apt<'_> {
         if let Some(deb) = self.str("deb") {
             if state != "present" {
                 return Err(ModuleFail::msg("deb only supports state=present"));
+            }
+            if deb.contains("://") {
+                let fetched = apt_deb::Fetched::get(self, deb)?;
+                // The module reports the downloaded file as its deb parameter.
+                let shown = json!({"deb": fetched.path()});
+                return match apt_deb::install(self, fetched.path()) {
+                    Ok(mut r) => {
+                        r.insert(INVOCATION_UPDATES.into(), shown);
+                        Ok(r)
+                    }
+                    Err(ModuleFail(mut r)) => {
+                        r.insert(INVOCATION_UPDATES.into(), shown);
+                        Err(ModuleFail(r))
+                    }
+                };
             }
             return apt_deb::install(self, deb);
         }
@@ -954,7 +974,7 @@ mod tests {
     fn rare_cases_are_left_to_the_python_module() {
         let args = |v: Value| v.as_object().cloned().unwrap_or_default();
         for declined in [
-            json!({"deb": "https://example.invalid/x.deb"}),
+            json!({"deb": "ftp://example.invalid/x.deb"}),
             json!({"name": "*"}),
             json!({"pkg": ["nginx", "lib*"]}),
             json!({"name": "a,b?"}),
@@ -976,6 +996,7 @@ mod tests {
             json!({"update_cache": true, "autoclean": 1}),
             json!({"clean": true}),
             json!({"deb": "/tmp/x.deb"}),
+            json!({"deb": "https://example.invalid/x.deb"}),
         ] {
             assert_eq!(declines(&args(native.clone())), None, "{native}");
         }

@@ -17,9 +17,12 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
 
 use super::apt::Apt;
 use super::{ModuleFail, ModuleOutcome};
+use crate::util::http::{fetch_url, FetchRequest, TlsOptions};
 use crate::util::run::required_bin;
 use serde_json::{json, Map, Value};
 
@@ -503,6 +506,133 @@ pub(super) fn install(apt: &Apt, debs: &str) -> ModuleOutcome {
     Ok(r)
 }
 
+/// A `deb` URL's file, downloaded as the module's fetch_file does: into a
+/// private temporary directory (the module's tmpdir), named after the URL's file
+/// name with random characters before its extension; removed when dropped.
+pub(super) struct Fetched {
+    dir: PathBuf,
+    path: String,
+}
+
+impl Fetched {
+    pub(super) fn get(apt: &Apt, url: &str) -> Result<Fetched, ModuleFail> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "ansible-moduletmp-{}-rsible{}-{n}",
+            stamp.as_secs(),
+            std::process::id()
+        ));
+        let failed = |e: String| ModuleFail::msg(format!("Failure downloading {url}, {e}"));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| failed(e.to_string()))?;
+        let base = url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let (prefix, ext) = split_multiext(base);
+        let path = dir.join(format!(
+            "{prefix}{}{ext}",
+            random_name(stamp.subsec_nanos())
+        ));
+        let fetched = Fetched {
+            dir,
+            path: path.to_string_lossy().into_owned(),
+        };
+        let req = FetchRequest {
+            url,
+            method: "GET",
+            body: None,
+            headers: Vec::new(),
+            unredirected_headers: Vec::new(),
+            timeout_secs: 10,
+            use_proxy: true,
+            force: false,
+            last_mod_time: None,
+            url_username: None,
+            url_password: None,
+            force_basic_auth: false,
+            http_agent: Some("ansible-httpget"),
+            follow_redirects: "urllib2",
+            tls: TlsOptions::default(),
+            decompress: true,
+            use_netrc: true,
+            env: &apt.ctx.env,
+        };
+        let answer = fetch_url(&req);
+        let Some(mut body) = answer.body.filter(|_| answer.status < 400) else {
+            let msg = answer
+                .info
+                .get("msg")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            return Err(failed(msg));
+        };
+        let mut file = std::fs::File::create(&path).map_err(|e| failed(e.to_string()))?;
+        std::io::copy(&mut body, &mut file).map_err(|e| failed(e.to_string()))?;
+        Ok(fetched)
+    }
+
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Eight characters as Python's tempfile names carry ([a-z0-9_]).
+fn random_name(seed: u32) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    let mut x = u64::from(seed) ^ (u64::from(std::process::id()) << 32) | 1;
+    (0..8)
+        .map(|_| {
+            // xorshift
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            CHARS[(x % CHARS.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// fetch_file's `_split_multiext(name, count=2)`: up to two final extensions of 3
+/// or 4 characters (dot included), taken off with Python's `rstrip` (which strips
+/// any of the extension's characters).
+fn split_multiext(name: &str) -> (String, String) {
+    if name.ends_with('.') {
+        return (name.to_string(), String::new());
+    }
+    let suffixes: Vec<String> = name
+        .trim_start_matches('.')
+        .split('.')
+        .skip(1)
+        .map(|s| format!(".{s}"))
+        .collect();
+    let mut stem = name.to_string();
+    let mut ext = String::new();
+    for sfx in suffixes.iter().rev().take(2) {
+        if !(3..=4).contains(&sfx.chars().count()) {
+            break;
+        }
+        ext = format!("{sfx}{ext}");
+        stem = stem.trim_end_matches(|c| sfx.contains(c)).to_string();
+    }
+    (stem, ext)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,6 +649,20 @@ mod tests {
         assert_eq!(groups[1][1].version.as_deref(), Some("2:1.0"));
         assert_eq!(groups[2][0].name, "c");
         assert!(parse_relations("").is_empty());
+    }
+
+    #[test]
+    fn fetched_files_keep_their_extension_as_fetch_file_names_them() {
+        let split = |n: &str| split_multiext(n);
+        assert_eq!(
+            split("rsible-t-d_2.0_all.deb"),
+            ("rsible-t-d_2.0_all".into(), ".deb".into())
+        );
+        assert_eq!(split("x.tar.gz"), ("x".into(), ".tar.gz".into()));
+        // rstrip takes any of the extension's characters.
+        assert_eq!(split("bed.deb"), ("".into(), ".deb".into()));
+        assert_eq!(split("noext"), ("noext".into(), "".into()));
+        assert_eq!(random_name(7).len(), 8);
     }
 
     #[test]
