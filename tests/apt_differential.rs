@@ -115,6 +115,14 @@ const PACKAGES: &[Deb] = &[
         conffile: false,
         in_repo: false,
     },
+    // An alternative dependency satisfied by its second choice, and a Recommends.
+    Deb {
+        name: "rsible-t-h",
+        version: "1.0",
+        control: "Depends: rsible-t-nosuch | rsible-t-b\nRecommends: rsible-t-r\n",
+        conffile: false,
+        in_repo: false,
+    },
     Deb {
         name: "rsible-t-g",
         version: "1.0",
@@ -316,6 +324,21 @@ const PLAYBOOK: &str = r#"
     - apt: {deb: "{{ deb_url }}/rsible-t-d_2.0_all.deb"}
     - apt: {deb: "{{ deb_url }}/rsible-t-nosuch_1.0_all.deb"}
       ignore_errors: true
+    # Two files, one already installed; the other's dependencies and recommends
+    # go through apt-get first.
+    - apt:
+        deb: "{{ debs }}/rsible-t-h_1.0_all.deb,{{ debs }}/rsible-t-e_1.0_all.deb"
+        install_recommends: true
+      check_mode: true
+      ignore_errors: true
+    - apt:
+        deb: "{{ debs }}/rsible-t-h_1.0_all.deb,{{ debs }}/rsible-t-e_1.0_all.deb"
+        install_recommends: true
+    - apt:
+        deb: "{{ debs }}/rsible-t-h_1.0_all.deb,{{ debs }}/rsible-t-e_1.0_all.deb"
+        install_recommends: true
+    # b goes again: the --diff playbook that follows installs it.
+    - apt: {name: [rsible-t-h, rsible-t-b], state: absent, purge: true}
 "#;
 
 /// A task's shell script that starts a process holding the fcntl lock on `lock` (as
@@ -339,7 +362,7 @@ release_lock: |
   while kill -0 $(cat /var/tmp/rsible-locker.pid) 2> /dev/null; do sleep 0.1; done
 "#;
 
-const TASKS: usize = 109;
+const TASKS: usize = 113;
 
 /// Builds the packages; returns (the repository, the directory of .deb files).
 fn build_debs(dir: &Path) -> (PathBuf, PathBuf) {
@@ -733,7 +756,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
     for task in [
         1, 4, 7, 11, 13, 16, 19, 22, 25, 28, 30, 31, 44, 45, 46, 47, 49, 51, 53, 54, 55, 56, 57,
         59, 60, 64, 65, 66, 69, 71, 72, 74, 76, 77, 78, 81, 82, 85, 86, 88, 89, 90, 93, 94, 97,
-        100, 106, 107,
+        100, 106, 107, 111, 113,
     ] {
         assert_eq!(
             changed(task),
@@ -742,7 +765,7 @@ fn apt_matches_ansible_in_a_throwaway_root() {
         );
     }
     for task in [
-        2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73, 79, 83, 87, 91, 92, 95, 101, 108,
+        2, 5, 8, 12, 20, 23, 26, 32, 52, 58, 67, 73, 79, 83, 87, 91, 92, 95, 101, 108, 112,
     ] {
         assert_eq!(
             changed(task),
