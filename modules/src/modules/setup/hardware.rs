@@ -718,14 +718,15 @@ fn device_facts() -> Facts {
     let mut devices = Map::new();
     for block in block_devs {
         let link = Path::new("/sys/block").join(&block);
-        let sysdir = match std::fs::read_link(&link) {
-            Ok(target) => Path::new("/sys/block").join(target),
-            Err(_) => link.clone(),
+        let resolved = super::util::sysfs_link_target(&link);
+        let is_link = resolved.is_some();
+        let sysdir = match resolved.filter(|p| p.is_dir()) {
+            Some(dir) => dir,
+            None => std::fs::canonicalize(&link).unwrap_or(link.clone()),
         };
-        let sysdir = std::fs::canonicalize(&sysdir).unwrap_or(sysdir);
         let mut d = Map::new();
         // A /sys/block entry is a link; a plain directory means no sysfs links.
-        let virtual_dev = if std::fs::read_link(&link).is_err() {
+        let virtual_dev = if !is_link {
             if dir_names(&sysdir).iter().any(|n| n.contains("device")) {
                 0
             } else {

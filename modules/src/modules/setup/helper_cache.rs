@@ -163,7 +163,14 @@ fn content_identity(path: &Path) -> Option<String> {
 
 /// `<agent dir>/facts-cache` when the agent runs from its cache directory and that
 /// directory is private to this user.
+/// Found once per agent process: a gathering asks for every helper it runs,
+/// and the answer (where the binary lives, who owns it) does not change.
 fn cache_dir() -> Option<PathBuf> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(find_cache_dir).clone()
+}
+
+fn find_cache_dir() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let name = exe.file_name()?.to_string_lossy().into_owned();
     if !name.starts_with("agent-") {

@@ -244,7 +244,11 @@ fn read_sysfs(path: &Path, device: &str, interfaces: &mut Interfaces, macaddress
     if let Some(state) = file_content(path.join("operstate")) {
         d.insert("active".into(), json!(state != "down"));
     }
-    if let Ok(module) = std::fs::canonicalize(path.join("device/driver/module")) {
+    // realpath's last component; the kernel follows the links on the way.
+    let module_link = path.join("device/driver/module");
+    let module = std::fs::read_link(&module_link)
+        .or_else(|_| std::fs::canonicalize(&module_link).map(|_| module_link.clone()));
+    if let Ok(module) = module {
         if let Some(name) = module.file_name() {
             d.insert("module".into(), json!(name.to_string_lossy()));
         }

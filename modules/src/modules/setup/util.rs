@@ -9,8 +9,48 @@ use std::sync::{Mutex, OnceLock};
 
 /// The file's text, stripped of surrounding whitespace; None when it cannot be read.
 pub fn file_content(path: impl AsRef<Path>) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = read_pseudo_file(path.as_ref()).ok()?;
     Some(String::from_utf8_lossy(&bytes).trim().to_string())
+}
+
+/// A file's bytes, read without asking its size first. Nearly every file a
+/// gathering reads is a sysfs or procfs entry, whose reported size says
+/// nothing (4096 or 0), and `std::fs::read` spends a `statx` on asking: a
+/// tenth of a gathering's system calls.
+pub fn read_pseudo_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Where a sysfs link such as /sys/block/sda or /sys/class/net/eth0 points,
+/// as `os.path.realpath` answers it: the link's target joined to its directory
+/// and normalised. Those directories are real directories in sysfs, so one
+/// `readlink` does what `canonicalize` does with one per path component.
+/// None when `link` is not a symbolic link.
+pub fn sysfs_link_target(link: &Path) -> Option<PathBuf> {
+    let target = std::fs::read_link(link).ok()?;
+    let joined = link.parent()?.join(target);
+    let mut normal = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    Some(normal)
 }
 
 /// The file's lines (Python `splitlines` of the stripped content); empty when unreadable.
