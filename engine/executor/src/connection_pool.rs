@@ -677,15 +677,16 @@ impl ConnectionPool {
             }
         }
         for (target, handle, results) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            let last = results.last().map(|(_, o)| o.clone());
-            for (i, outcome) in results {
-                outcomes[i] = Some(outcome);
-            }
-            match last {
-                Some(outcome) => self.settle(&target, handle, &outcome),
+            // The last outcome decides the connection's fate; it is looked at
+            // in place (a gathering's is all of a host's facts, not worth a copy).
+            match results.last() {
+                Some((_, outcome)) => self.settle(&target, handle, outcome),
                 None => {
                     self.open.insert(target, handle);
                 }
+            }
+            for (i, outcome) in results {
+                outcomes[i] = Some(outcome);
             }
         }
         // Calls after a lost connection on the same target: unreachable too.

@@ -69,7 +69,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         // One host: its call may be made already (the free strategy's
         // `install_parked`), which a new round must not clear.
         if wanted.len() > 1 {
-            self.prefetch_calls(&wanted, forks, |ex, host| {
+            self.prefetch_one_call(&wanted, forks, |ex, host| {
                 let scope = ex.scope_for(ctx, host, frame, Some(&task));
                 let _ = ex.gather_call(ctx, &task, frame, host, &scope);
             });

@@ -357,15 +357,18 @@ impl<'a, S: Sink> Executor<'a, S> {
         });
     }
 
-    /// Steps 1 and 2 with `walk` (one host's execution of the task), round
-    /// after round. Used for tasks and for the implicit fact gathering.
-    pub(super) fn prefetch_calls(
+    /// Steps 1 and 2 for a walk that makes one call per host (the implicit
+    /// fact gathering): a single round. The recording walk a second round starts
+    /// with would only find that no host has another call, at the price of a
+    /// copy of every host's outcome (a gathering's: all its facts) and a walk.
+    /// Should a host make a second call after all, it runs in step 3.
+    pub(super) fn prefetch_one_call(
         &mut self,
         hosts: &[String],
         forks: usize,
         walk: impl FnMut(&mut Self, &str),
     ) {
-        self.prefetch_rounds(hosts, forks, MAX_ROUNDS, walk)
+        self.prefetch_rounds(hosts, forks, 1, walk)
     }
 
     fn prefetch_rounds(

@@ -1,5 +1,6 @@
 //! What happens to a result: changed_when/failed_when, the callback, register, stats, notify.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -313,7 +314,17 @@ fn strip_item_internal_keys(result: &mut Map<String, Json>) {
 
 /// What the callbacks see: TaskResult.clean_copy() drops `failed` and `skipped`.
 /// A result hidden by `no_log` keeps only `censored` and the counters.
-pub(super) fn clean_copy(result: &Map<String, Json>) -> Map<String, Json> {
+/// A result with neither key is shown as it is, not copied: a gathering's is
+/// all of the host's facts.
+pub(super) fn clean_copy(result: &Map<String, Json>) -> Cow<'_, Map<String, Json>> {
+    let hidden = result.get("_ansible_no_log") == Some(&Json::Bool(true));
+    if !hidden && !result.contains_key("failed") && !result.contains_key("skipped") {
+        return Cow::Borrowed(result);
+    }
+    Cow::Owned(cleaned_copy(result))
+}
+
+fn cleaned_copy(result: &Map<String, Json>) -> Map<String, Json> {
     if result.get("_ansible_no_log") == Some(&Json::Bool(true)) {
         let mut x = Map::new();
         x.insert(
