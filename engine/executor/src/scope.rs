@@ -228,8 +228,9 @@ pub fn task_scope(
 /// a top-level variable under its own name (inject_facts_as_vars), except
 /// those that would override connection settings.
 pub fn fact_vars(facts: &IndexMap<String, Value>) -> IndexMap<String, Value> {
-    let mut vars: IndexMap<String, Value> = IndexMap::new();
-    let mut namespaced: Vec<(String, Value)> = Vec::new();
+    // Sized up front: a gathering's hundred-odd facts grew both by doubling.
+    let mut vars: IndexMap<String, Value> = IndexMap::with_capacity(facts.len() + 1);
+    let mut namespaced: Vec<(String, Value)> = Vec::with_capacity(facts.len());
     for (k, v) in facts.iter() {
         if k.starts_with("_ansible_") {
             continue;

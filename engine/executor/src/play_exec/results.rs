@@ -173,12 +173,6 @@ impl<'a, S: Sink> Executor<'a, S> {
         let mut result = result;
         result.remove(super::loop_abort::ITEMS_BEFORE);
         super::async_task::strip_item_async_lines(&mut result);
-        let shown = clean_copy(&result);
-        let rv = ResultView {
-            host,
-            task: view,
-            result: &shown,
-        };
         let unreachable = result.get("unreachable") == Some(&Json::Bool(true));
         let failed = result.get("failed") == Some(&Json::Bool(true));
         let skipped = result.get("skipped") == Some(&Json::Bool(true));
@@ -189,18 +183,25 @@ impl<'a, S: Sink> Executor<'a, S> {
             && frame
                 .keyword(task, "ignore_unreachable")
                 .is_some_and(|n| self.keyword_truthy(n, scope).unwrap_or(false));
-        if unreachable {
-            self.callback.runner_on_unreachable(&rv, ignore_unreachable);
-        } else if failed {
-            self.callback.runner_on_failed(&rv, ignore_errors);
-        } else if skipped {
-            self.callback.runner_on_skipped(&rv);
-        } else {
-            if self.ctl.call_settings.diff {
-                self.callback.on_file_diff(&rv);
+        with_clean_view(&mut result, |shown| {
+            let rv = ResultView {
+                host,
+                task: view,
+                result: shown,
+            };
+            if unreachable {
+                self.callback.runner_on_unreachable(&rv, ignore_unreachable);
+            } else if failed {
+                self.callback.runner_on_failed(&rv, ignore_errors);
+            } else if skipped {
+                self.callback.runner_on_skipped(&rv);
+            } else {
+                if self.ctl.call_settings.diff {
+                    self.callback.on_file_diff(&rv);
+                }
+                self.callback.runner_on_ok(&rv);
             }
-            self.callback.runner_on_ok(&rv);
-        }
+        });
         // register: the result as the task's variable, on every host it applies to
         if let Some(name) = task.keywords.get("register").and_then(|n| n.as_str()) {
             let mut registered = result.clone();
@@ -322,6 +323,33 @@ pub(super) fn clean_copy(result: &Map<String, Json>) -> Cow<'_, Map<String, Json
         return Cow::Borrowed(result);
     }
     Cow::Owned(cleaned_copy(result))
+}
+
+/// `show` gets the result as clean_copy gives it, without a copy of the
+/// result (a gathering's holds all the host's facts): `failed` and `skipped`
+/// are taken out for the call and put back where they were.
+fn with_clean_view<R>(
+    result: &mut Map<String, Json>,
+    show: impl FnOnce(&Map<String, Json>) -> R,
+) -> R {
+    if result.get("_ansible_no_log") == Some(&Json::Bool(true)) {
+        return show(&cleaned_copy(result));
+    }
+    let mut taken = Vec::new();
+    for key in ["failed", "skipped"] {
+        if let Some(index) = result.keys().position(|k| k == key) {
+            if let Some(value) = result.shift_remove(key) {
+                taken.push((index, key, value));
+            }
+        }
+    }
+    let shown = show(result);
+    // Back in ascending order of their places, each lands where it was.
+    taken.sort_by_key(|(index, _, _)| *index);
+    for (index, key, value) in taken {
+        result.shift_insert(index, key.to_string(), value);
+    }
+    shown
 }
 
 fn cleaned_copy(result: &Map<String, Json>) -> Map<String, Json> {
