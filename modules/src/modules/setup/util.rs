@@ -19,17 +19,13 @@ pub fn file_content(path: impl AsRef<Path>) -> Option<String> {
 /// tenth of a gathering's system calls.
 pub fn read_pseudo_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match file.read(&mut chunk) {
-            Ok(0) => return Ok(bytes),
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(4096);
+    // Through `Take`, which reads into the spare capacity as it is: `File`'s
+    // own read_to_end asks for the size, a zeroed bounce buffer costs a memset
+    // per file.
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Where a sysfs link such as /sys/block/sda or /sys/class/net/eth0 points,
