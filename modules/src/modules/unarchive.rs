@@ -395,11 +395,8 @@ fn set_member_attributes(
     file_args: &FileArgs,
     mut changed: bool,
 ) -> Result<bool, ModuleFail> {
-    // With nothing to apply Ansible never looks at the paths: a member extracted
-    // elsewhere (unzip -j, tar --transform) is no error.
-    if file_args.owner.is_none() && file_args.group.is_none() && file_args.mode.is_none() {
-        return Ok(changed);
-    }
+    // With nothing to apply no path is looked at (set_fs_attributes_if_different):
+    // a member extracted elsewhere (unzip -j, tar --transform) is no error.
     let mut top_folders: Vec<&str> = Vec::new();
     for name in files {
         let p = Path::new(abs_dest).join(name);

@@ -51,6 +51,12 @@ pub fn set_fs_attributes_if_different(
     check_mode: bool,
     mut diff: Option<&mut Map<String, Value>>,
 ) -> Result<bool, ModuleFail> {
+    // Ansible's set_*_if_different return before looking at the path when
+    // their attribute is not given: nothing to set, nothing to stat (a path
+    // that does not exist is neither an error nor, in check mode, a change).
+    if args.owner.is_none() && args.group.is_none() && args.mode.is_none() {
+        return Ok(changed);
+    }
     let path_text = path.display().to_string();
     let fail = |msg: String| ModuleFail::msg(msg).with("path", json!(path_text));
     let meta = match fs::symlink_metadata(path) {
@@ -191,4 +197,32 @@ pub fn add_path_info(result: &mut Map<String, Value>) {
     };
     result.insert("state".into(), json!(state));
     result.insert("size".into(), json!(lmeta.size()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_to_set_never_looks_at_the_path() {
+        let none = FileArgs {
+            owner: None,
+            group: None,
+            mode: None,
+        };
+        let missing = Path::new("/nonexistent/rsible-fs-attrs-test");
+        // As Ansible's set_*_if_different: no stat, so no error and, in check
+        // mode, no change for a path that is not there.
+        assert!(!set_fs_attributes_if_different(missing, &none, false, false, None).unwrap());
+        assert!(!set_fs_attributes_if_different(missing, &none, false, true, None).unwrap());
+        assert!(set_fs_attributes_if_different(missing, &none, true, false, None).unwrap());
+        // With a mode to set, the missing path is an error, or a change in check mode.
+        let mode = FileArgs {
+            owner: None,
+            group: None,
+            mode: Some(json!("0644")),
+        };
+        assert!(set_fs_attributes_if_different(missing, &mode, false, false, None).is_err());
+        assert!(set_fs_attributes_if_different(missing, &mode, false, true, None).unwrap());
+    }
 }
