@@ -240,14 +240,21 @@ pub fn jinja2_header(s: &str) -> Result<(HeaderOverrides, &str), String> {
 /// Wraps list/dict literals assigned by `{% set name = [...] %}` /
 /// `{% set name = {...} %}` in a call that makes them mutable containers, so
 /// that `.append()`/`.update()` on them work as in Python.
+#[cfg(test)]
 pub fn mutable_set_literals(s: &str, wrapper: &str) -> String {
-    if !s.contains("set") {
+    mutable_set_literals_in(s, wrapper, ("{%", "%}"))
+}
+
+/// [`mutable_set_literals`] with the block tags `open` ... `close`.
+pub fn mutable_set_literals_in(s: &str, wrapper: &str, (open, close): (&str, &str)) -> String {
+    if !s.contains("set") || open.is_empty() || close.is_empty() {
         return s.to_string();
     }
+    let olen = open.len();
     let mut out = String::with_capacity(s.len() + 32);
     let mut rest = s;
-    while let Some(p) = rest.find("{%") {
-        let tag = &rest[p + 2..];
+    while let Some(p) = rest.find(open) {
+        let tag = &rest[p + olen..];
         let body = tag.trim_start_matches(['-', '+']).trim_start();
         let literal_at = body
             .strip_prefix("set")
@@ -260,14 +267,14 @@ pub fn mutable_set_literals(s: &str, wrapper: &str) -> String {
                 }
                 let after = b2[name_end..].trim_start().strip_prefix('=')?.trim_start();
                 if after.starts_with('[') || after.starts_with('{') {
-                    Some(s.len() - (rest.len() - (p + 2) - (tag.len() - after.len())))
+                    Some(s.len() - (rest.len() - (p + olen) - (tag.len() - after.len())))
                 } else {
                     None
                 }
             });
         let Some(abs_lit) = literal_at else {
-            out.push_str(&rest[..p + 2]);
-            rest = &rest[p + 2..];
+            out.push_str(&rest[..p + olen]);
+            rest = &rest[p + olen..];
             continue;
         };
         let rel_lit = abs_lit - (s.len() - rest.len());
@@ -282,7 +289,7 @@ pub fn mutable_set_literals(s: &str, wrapper: &str) -> String {
                 }
             } else if c == '\'' || c == '"' {
                 quote = Some(c);
-            } else if c == '%' && rest[rel_lit + i..].starts_with("%}") {
+            } else if rest[rel_lit + i..].starts_with(close) {
                 end = Some(rel_lit + i);
                 break;
             }

@@ -36,7 +36,7 @@ pub use literal_eval::literal_eval;
 pub use minijinja::Value;
 pub use mutable::{new_list, new_map, MutList, MutMap};
 pub use python_types::type_name;
-pub use templar::{JinjaOptions, StringMode, Templar};
+pub use templar::{Delimiters, JinjaOptions, StringMode, Templar};
 pub use value_conv::{
     from_json, from_json_unsafe, from_yaml, is_unsafe, to_json, unsafe_string, vault_ciphertext,
     vault_error, vault_value, VaultString,

@@ -28,6 +28,8 @@ pub fn guard_template(
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut loop_starts: Vec<(usize, String)> = Vec::new();
     let mut loops_seen = 0usize;
+    let (block_open, block_close) = syntax.block_delimiters();
+    let (block_open, block_close) = (block_open.to_string(), block_close.to_string());
     let mut tokens = tokenize(source, false, syntax);
     while let Some(item) = tokens.next() {
         let (token, _) = item.ok()?;
@@ -50,7 +52,7 @@ pub fn guard_template(
                 let trims = source
                     .get(tag_end.start_offset as usize..end)
                     .is_some_and(|t| t.starts_with('-'));
-                loop_starts.push((end, resolve_call(names, trims)));
+                loop_starts.push((end, resolve_call(names, trims, (&block_open, &block_close))));
             }
             loops_seen += 1;
         }
@@ -107,8 +109,8 @@ pub fn guard_template(
 
 /// A tag pair that looks `names` up and prints nothing; it ends the way the
 /// `for` tag before it ended, so `-%}` still strips what follows.
-fn resolve_call(names: &[String], trims: bool) -> String {
-    let mut call = format!("{{% if {}(", crate::eager_resolve::RESOLVE);
+fn resolve_call(names: &[String], trims: bool, (open, close): (&str, &str)) -> String {
+    let mut call = format!("{open} if {}(", crate::eager_resolve::RESOLVE);
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
             call.push_str(", ");
@@ -117,8 +119,14 @@ fn resolve_call(names: &[String], trims: bool) -> String {
         call.push_str(name);
         call.push('"');
     }
-    call.push_str(") %}{% endif ");
-    call.push_str(if trims { "-%}" } else { "%}" });
+    call.push_str(") ");
+    call.push_str(close);
+    call.push_str(open);
+    call.push_str(" endif ");
+    if trims {
+        call.push('-');
+    }
+    call.push_str(close);
     call
 }
 

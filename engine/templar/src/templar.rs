@@ -48,6 +48,9 @@ pub struct JinjaOptions {
     pub trim_blocks: bool,
     pub lstrip_blocks: bool,
     pub keep_trailing_newline: bool,
+    /// The tag delimiters (the `template` module's and lookup's
+    /// `variable_start_string`, ... options).
+    pub delimiters: Delimiters,
 }
 
 impl Default for JinjaOptions {
@@ -57,8 +60,76 @@ impl Default for JinjaOptions {
             trim_blocks: true,
             lstrip_blocks: false,
             keep_trailing_newline: false,
+            delimiters: Delimiters::default(),
         }
     }
+}
+
+/// Jinja's six tag delimiters, each a (start, end) pair. The strings are
+/// interned (a run uses a handful), so that the options stay `Copy` and
+/// can key the environment and prepared-template caches.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct Delimiters {
+    pub block: (&'static str, &'static str),
+    pub variable: (&'static str, &'static str),
+    pub comment: (&'static str, &'static str),
+}
+
+impl Default for Delimiters {
+    fn default() -> Self {
+        Delimiters {
+            block: ("{%", "%}"),
+            variable: ("{{", "}}"),
+            comment: ("{#", "#}"),
+        }
+    }
+}
+
+impl Delimiters {
+    /// Delimiters from the option values; `None` keeps Jinja's default.
+    pub fn new(
+        block: (Option<&str>, Option<&str>),
+        variable: (Option<&str>, Option<&str>),
+        comment: (Option<&str>, Option<&str>),
+    ) -> Self {
+        let d = Delimiters::default();
+        let pick = |given: Option<&str>, default: &'static str| given.map_or(default, intern);
+        Delimiters {
+            block: (pick(block.0, d.block.0), pick(block.1, d.block.1)),
+            variable: (
+                pick(variable.0, d.variable.0),
+                pick(variable.1, d.variable.1),
+            ),
+            comment: (pick(comment.0, d.comment.0), pick(comment.1, d.comment.1)),
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == Delimiters::default()
+    }
+
+    /// Does `s` contain one of the start delimiters (`is_possibly_template`)?
+    pub fn any_start_in(&self, s: &str) -> bool {
+        [self.block.0, self.variable.0, self.comment.0]
+            .iter()
+            .any(|m| !m.is_empty() && s.contains(m))
+    }
+}
+
+/// A `'static` copy of `s`, made once per distinct text.
+fn intern(s: &str) -> &'static str {
+    static SEEN: std::sync::OnceLock<Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(hit) = seen.get(s) {
+        return hit;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    seen.insert(leaked);
+    leaked
 }
 
 /// How a string is templated.
@@ -350,10 +421,16 @@ impl Templar {
                 return Ok(orig.clone());
             }
         }
-        if !detect::is_possibly_template(s) {
+        let delimiters = mode.options.delimiters;
+        let custom = !delimiters.is_default();
+        if !(if custom {
+            delimiters.any_start_in(s)
+        } else {
+            detect::is_possibly_template(s)
+        }) {
             return Ok(original.cloned().unwrap_or_else(|| Value::from(s)));
         }
-        if let Some(name) = detect::single_var(s) {
+        if let Some(name) = detect::single_var(s).filter(|_| !custom) {
             if let Some(raw) = frame.vars.get(name) {
                 match raw.kind() {
                     ValueKind::Bool | ValueKind::Number => return Ok(raw),
@@ -371,7 +448,22 @@ impl Templar {
             keep_trailing_newline: overrides
                 .keep_trailing_newline
                 .unwrap_or(mode.options.keep_trailing_newline),
+            delimiters,
         };
+        if custom {
+            // delimiters Jinja accepts but minijinja refuses (a start marker
+            // shared by two kinds of tags) fail here, not as default syntax
+            checked_syntax(options).map_err(|e| {
+                TemplateError::new(
+                    ErrorKind::Syntax,
+                    format!(
+                        "template error while templating string: {}. String: {}",
+                        e.detail().unwrap_or("invalid delimiters"),
+                        s
+                    ),
+                )
+            })?;
+        }
         let data_newlines = count_trailing_newlines(body);
         let escaped;
         let body = if mode.escape_backslashes {
@@ -384,7 +476,7 @@ impl Templar {
         let ctx = Value::from_object(RootContext { frame_id: id });
         frame.clear_missing();
 
-        if let Some(expr) = detect::single_expression(body) {
+        if let Some(expr) = detect::single_expression(body).filter(|_| !custom) {
             let prepared = self.expressions.get_or_prepare(options, body, || {
                 self.prepare_expression(expr, body, options, &env)
             });
@@ -503,7 +595,8 @@ impl Templar {
         options: JinjaOptions,
         env: &Arc<Environment<'static>>,
     ) -> Prepared<OwnedTemplate> {
-        let source = detect::mutable_set_literals(body, MUTABLE_WRAPPER);
+        let source =
+            detect::mutable_set_literals_in(body, MUTABLE_WRAPPER, options.delimiters.block);
         let plugin_error = self.check_plugins(&source, false, options, body).err();
         let names = crate::eager_resolve::template_names(&source, syntax_config(options));
         let (root, loop_names) = match names {
@@ -720,14 +813,27 @@ fn count_trailing_newlines(s: &str) -> usize {
     s.bytes().rev().take_while(|b| *b == b'\n').count()
 }
 
-/// Jinja's syntax with the options' whitespace handling.
+/// Jinja's syntax with the options' whitespace handling and delimiters.
 fn syntax_config(options: JinjaOptions) -> minijinja::syntax::SyntaxConfig {
-    minijinja::syntax::SyntaxConfig::builder()
+    checked_syntax(options).unwrap_or_default()
+}
+
+fn checked_syntax(
+    options: JinjaOptions,
+) -> Result<minijinja::syntax::SyntaxConfig, minijinja::Error> {
+    let d = options.delimiters;
+    let mut builder = minijinja::syntax::SyntaxConfig::builder();
+    builder
         .trim_blocks(options.trim_blocks)
         .lstrip_blocks(options.lstrip_blocks)
-        .keep_trailing_newline(options.keep_trailing_newline)
-        .build()
-        .unwrap_or_default()
+        .keep_trailing_newline(options.keep_trailing_newline);
+    if !d.is_default() {
+        builder
+            .block_delimiters(d.block.0, d.block.1)
+            .variable_delimiters(d.variable.0, d.variable.1)
+            .comment_delimiters(d.comment.0, d.comment.1);
+    }
+    builder.build()
 }
 
 fn build_env(options: JinjaOptions) -> Environment<'static> {

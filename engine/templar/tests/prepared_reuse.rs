@@ -99,3 +99,42 @@ fn settings_are_part_of_what_is_reused() {
         trimmed
     );
 }
+
+#[test]
+fn the_same_text_renders_with_each_call_s_delimiters() {
+    use rsible_templar::Delimiters;
+    let t = Templar::new();
+    let v = vars(&[
+        ("a", Value::from("x")),
+        ("n", Value::from(2)),
+        ("l", Value::from(vec![Value::from(1), Value::from(2)])),
+    ]);
+    let text = "[# note #]{{ a }} [[ a ]]\n[% for i in l %]\n<[[ i ]]>[% if i == n %]!{% set x = [] %}[% endif %]\n[% endfor %]\n[% set m = [] %][[ m.append(1) or m ]] {{ undefined }}\n";
+    let square = JinjaOptions {
+        delimiters: Delimiters::new(
+            (Some("[%"), Some("%]")),
+            (Some("[["), Some("]]")),
+            (Some("[#"), Some("#]")),
+        ),
+        ..JinjaOptions::default()
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            t.render_file(text, &v, square).unwrap(),
+            "{{ a }} x\n<1><2>!{% set x = [] %}[1] {{ undefined }}\n"
+        );
+        // the default syntax over the same text: Jinja's delimiters apply
+        let e = t
+            .render_file(text, &v, JinjaOptions::default())
+            .unwrap_err();
+        assert!(e.message.contains("undefined"), "{}", e.message);
+        // a whole-text variable with other delimiters is text, not a lookup
+        assert_eq!(t.render_file("{{ n }}", &v, square).unwrap(), "{{ n }}");
+        assert_eq!(t.render_file("[[ n ]]", &v, square).unwrap(), "2");
+    }
+    // undefined names still fail inside custom tags
+    let e = t
+        .render_file("[% if nope %]y[% endif %]", &v, square)
+        .unwrap_err();
+    assert!(e.message.contains("'nope' is undefined"), "{}", e.message);
+}

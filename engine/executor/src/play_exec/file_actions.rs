@@ -57,6 +57,17 @@ impl<'a, S: Sink> Executor<'a, S> {
         tscope.push_map("template variables", extra);
         let rendered = match self.templar.render_file(&text, &tscope, options.jinja) {
             Ok(r) => r,
+            // The action re-raises what templating raised as AnsibleActionFail
+            // with its type's name; an undefined name's traceback ends with it.
+            Err(e) if e.kind == rsible_templar::ErrorKind::Undefined => {
+                let mut r =
+                    super::action_fail::action_fail(&format!("AnsibleUndefinedVariable: {e}"));
+                r.insert(
+                    "exception".into(),
+                    Json::String(format!("ansible.errors.AnsibleUndefinedVariable: {e}\n")),
+                );
+                return r;
+            }
             Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
         };
         let rendered = super::template_options::apply_newline_sequence(

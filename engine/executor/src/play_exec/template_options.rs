@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use rsible_templar::JinjaOptions;
+use rsible_templar::{Delimiters, JinjaOptions};
 
 /// Options the action consumes; `copy` would refuse them as unsupported.
 const TEMPLATE_ONLY: &[&str] = &[
@@ -19,17 +19,6 @@ const TEMPLATE_ONLY: &[&str] = &[
     "trim_blocks",
     "lstrip_blocks",
     "output_encoding",
-];
-
-/// Jinja's default delimiters: other values need a custom syntax rsible's
-/// template environments are not built with.
-const DEFAULT_DELIMITERS: &[(&str, &str)] = &[
-    ("block_start_string", "{%"),
-    ("block_end_string", "%}"),
-    ("variable_start_string", "{{"),
-    ("variable_end_string", "}}"),
-    ("comment_start_string", "{#"),
-    ("comment_end_string", "#}"),
 ];
 
 /// Options the action checks as strings (`ensure_type(value, 'string')`).
@@ -101,15 +90,6 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
     if newline_sequence.is_empty() {
         return Err("newline_sequence needs to be one of: \n, \r or \r\n".into());
     }
-    for (name, default) in DEFAULT_DELIMITERS {
-        if let Some(v) = args.get(*name).filter(|v| !v.is_null()) {
-            if v.as_str() != Some(default) {
-                return Err(format!(
-                    "template: {name} other than Jinja's default '{default}' is not implemented natively"
-                ));
-            }
-        }
-    }
     if let Some(enc) = args.get("output_encoding").and_then(Json::as_str) {
         let e = enc.to_lowercase().replace('_', "-");
         if !(e.is_empty() || e == "utf-8" || e == "utf8") {
@@ -118,11 +98,32 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
             ));
         }
     }
+    // The delimiters as ensure_type made them strings; null keeps Jinja's.
+    let text = |k: &str| match args.get(k) {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    let [bs, be, vs, ve, cs, ce] = [
+        "block_start_string",
+        "block_end_string",
+        "variable_start_string",
+        "variable_end_string",
+        "comment_start_string",
+        "comment_end_string",
+    ]
+    .map(text);
+    let delimiters = Delimiters::new(
+        (bs.as_deref(), be.as_deref()),
+        (vs.as_deref(), ve.as_deref()),
+        (cs.as_deref(), ce.as_deref()),
+    );
     Ok(TemplateOptions {
         jinja: JinjaOptions {
             trim_blocks,
             lstrip_blocks,
             keep_trailing_newline: false,
+            delimiters,
         },
         newline_sequence,
     })
@@ -264,14 +265,15 @@ mod tests {
     }
 
     #[test]
-    fn other_delimiters_fail_loudly() {
-        let e = template_options(&args(json!({
-            "src": "a", "dest": "b", "variable_start_string": "[[", "block_start_string": "{%"
-        })));
-        assert!(e
-            .err()
-            .unwrap_or_default()
-            .contains("not implemented natively"));
+    fn delimiters_are_read() {
+        let o = template_options(&args(json!({
+            "src": "a", "dest": "b", "variable_start_string": "[[", "block_start_string": "{%",
+            "comment_end_string": null
+        })))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.jinja.delimiters.variable, ("[[", "}}"));
+        assert_eq!(o.jinja.delimiters.block, ("{%", "%}"));
+        assert_eq!(o.jinja.delimiters.comment, ("{#", "#}"));
     }
 
     #[test]

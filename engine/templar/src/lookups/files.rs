@@ -196,19 +196,16 @@ fn normalize(path: &Path) -> String {
 pub fn template(call: &LookupCall) -> Result<Vec<Value>, Error> {
     let convert_data = call.kwarg::<bool>("convert_data")?.unwrap_or(true);
     let template_vars: Option<Value> = call.kwarg("template_vars")?;
-    for unsupported in [
-        "variable_start_string",
-        "variable_end_string",
-        "comment_start_string",
-        "comment_end_string",
-    ] {
-        if call.kwargs.has(unsupported) {
-            return Err(err(format!(
-                "the template lookup's '{}' option is not implemented in rsible",
-                unsupported
-            )));
-        }
-    }
+    // The lookup passes the variable and comment delimiters on (not the block ones).
+    let variable_start: Option<String> = call.kwarg("variable_start_string")?;
+    let variable_end: Option<String> = call.kwarg("variable_end_string")?;
+    let comment_start: Option<String> = call.kwarg("comment_start_string")?;
+    let comment_end: Option<String> = call.kwarg("comment_end_string")?;
+    let delimiters = crate::templar::Delimiters::new(
+        (None, None),
+        (variable_start.as_deref(), variable_end.as_deref()),
+        (comment_start.as_deref(), comment_end.as_deref()),
+    );
     let _: Option<Value> = call.kwarg("jinja2_native")?;
     let mut out = Vec::new();
     for t in &call.terms {
@@ -248,7 +245,10 @@ pub fn template(call: &LookupCall) -> Result<Vec<Value>, Error> {
             base: call.frame.vars,
         };
         let mode = StringMode {
-            options: JinjaOptions::default(),
+            options: JinjaOptions {
+                delimiters,
+                ..JinjaOptions::default()
+            },
             convert_data,
             escape_backslashes: false,
             preserve_trailing_newlines: true,
