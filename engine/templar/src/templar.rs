@@ -262,6 +262,56 @@ impl Templar {
         Ok(python_repr::str_of(&v))
     }
 
+    /// [`render_file`](Self::render_file) with the template action's
+    /// `newline_sequence`: as Jinja's lexer does, every line end of the
+    /// template's own text (and of its string literals) becomes `sequence`,
+    /// those inside variable values stay as they are; the trailing newlines
+    /// Jinja dropped are added back as Ansible does (counting the `\n`s that
+    /// end the source and those that end the output, so "\r" sequences get
+    /// them all again).
+    pub fn render_file_with_newlines(
+        &self,
+        source: &str,
+        vars: &dyn VarSource,
+        options: JinjaOptions,
+        sequence: &str,
+    ) -> Result<String, TemplateError> {
+        if sequence == "\n" && !source.contains('\r') {
+            return self.render_file(source, vars, options);
+        }
+        let data_newlines = count_trailing_newlines(source);
+        let normalized = source.replace("\r\n", "\n").replace('\r', "\n");
+        let (overrides, body) = detect::jinja2_header(&normalized).map_err(TemplateError::other)?;
+        let header = &normalized[..normalized.len() - body.len()];
+        let body_options = JinjaOptions {
+            trim_blocks: overrides.trim_blocks.unwrap_or(options.trim_blocks),
+            lstrip_blocks: overrides.lstrip_blocks.unwrap_or(options.lstrip_blocks),
+            keep_trailing_newline: overrides
+                .keep_trailing_newline
+                .unwrap_or(options.keep_trailing_newline),
+            delimiters: options.delimiters,
+        };
+        let marked = format!(
+            "{header}{}",
+            mark_text_newlines(body, syntax_config(body_options), sequence)
+        );
+        let mode = StringMode {
+            options,
+            convert_data: false,
+            escape_backslashes: false,
+            preserve_trailing_newlines: false,
+        };
+        let v = self.template_str_with(&marked, vars, mode)?;
+        let mut out = python_repr::str_of(&v)
+            .replace(&format!("{TEXT_NEWLINE}\n"), sequence)
+            .replace(TEXT_NEWLINE, "");
+        let have = count_trailing_newlines(&out);
+        for _ in have..data_newlines {
+            out.push_str(sequence);
+        }
+        Ok(out)
+    }
+
     /// Ansible's `is_template`: does the string contain a complete Jinja construct?
     pub fn is_template(s: &str) -> bool {
         detect::is_template(s)
@@ -806,6 +856,58 @@ fn check_defined(value: &Value, frame: &Frame<'_>, data: &str) -> Result<(), Tem
         }
         _ => Ok(()),
     }
+}
+
+/// Put before each line end of a template's own text while it renders, so
+/// that those become `newline_sequence` and those of values do not (a
+/// private-use character, not whitespace: Jinja's whitespace control
+/// treats the marked text as before).
+const TEXT_NEWLINE: char = '\u{E000}';
+
+/// `body` with [`TEXT_NEWLINE`] before each `\n` of its template data
+/// (those the lexer keeps after whitespace control), and each raw line end
+/// of a string literal written as the escaped `sequence`. A template that
+/// does not tokenise is returned as it is (rendering reports the error).
+fn mark_text_newlines(
+    body: &str,
+    syntax: minijinja::syntax::SyntaxConfig,
+    sequence: &str,
+) -> String {
+    use minijinja::machinery::{tokenize, Token};
+    let escaped: String = sequence
+        .chars()
+        .map(|c| if c == '\r' { "\\r" } else { "\\n" })
+        .collect();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for item in tokenize(body, false, syntax) {
+        let Ok((token, span)) = item else {
+            return body.to_string();
+        };
+        match token {
+            Token::TemplateData(text) => {
+                let at = text.as_ptr() as usize - body.as_ptr() as usize;
+                for (i, _) in text.match_indices('\n') {
+                    edits.push((at + i, at + i, TEXT_NEWLINE.to_string()));
+                }
+            }
+            Token::Str(_) | Token::String(_) => {
+                let (start, end) = (span.start_offset as usize, span.end_offset as usize);
+                if let Some(literal) = body.get(start..end).filter(|l| l.contains('\n')) {
+                    edits.push((start, end, literal.replace('\n', &escaped)));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(body.len() + edits.len() * 3);
+    let mut at = 0;
+    for (start, end, text) in edits {
+        out.push_str(&body[at..start]);
+        out.push_str(&text);
+        at = end;
+    }
+    out.push_str(&body[at..]);
+    out
 }
 
 fn count_trailing_newlines(s: &str) -> usize {

@@ -147,3 +147,30 @@ fn mutation_is_seen_later_in_the_template() {
         "str 'a-a'"
     );
 }
+
+/// The template module's `newline_sequence` (outputs recorded from
+/// ansible-core 2.18's template action): the template's own line ends and
+/// string literals change, a value's do not, trailing newlines are re-added
+/// as Ansible counts them.
+#[test]
+fn newline_sequence_changes_the_template_text_only() {
+    let templar = Templar::new();
+    let v = MapVars::from_json(&json!({"v": "x\ny\r\nz"}));
+    let opts = rsible_templar::JinjaOptions::default();
+    let src = "a={{ v }}\n{% for i in [1] %}\n- {{ i }}\n{% endfor %}\n{{ \"l\nm\" }}\nend\n\n";
+    let render = |seq: &str| {
+        templar
+            .render_file_with_newlines(src, &v, opts, seq)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(render("\n"), "a=x\ny\r\nz\n- 1\nl\nm\nend\n\n");
+    assert_eq!(
+        render("\r\n"),
+        "a=x\ny\r\nz\r\n- 1\r\nl\r\nm\r\nend\r\n\r\n"
+    );
+    assert_eq!(render("\r"), "a=x\ny\r\nz\r- 1\rl\rm\rend\r\r\r");
+    let crlf = templar
+        .render_file_with_newlines("{{ v }}\r\nb\r\n\r\n", &v, opts, "\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(crlf, "x\ny\r\nz\nb\n");
+}

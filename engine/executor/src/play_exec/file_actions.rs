@@ -55,7 +55,12 @@ impl<'a, S: Sink> Executor<'a, S> {
         extra.insert("template_host".into(), Value::from(host));
         extra.insert("ansible_managed".into(), self.templar.ansible_managed());
         tscope.push_map("template variables", extra);
-        let rendered = match self.templar.render_file(&text, &tscope, options.jinja) {
+        let rendered = match self.templar.render_file_with_newlines(
+            &text,
+            &tscope,
+            options.jinja,
+            options.newline_sequence,
+        ) {
             Ok(r) => r,
             // The action re-raises what templating raised as AnsibleActionFail
             // with its type's name; an undefined name's traceback ends with it.
@@ -70,11 +75,6 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
         };
-        let rendered = super::template_options::apply_newline_sequence(
-            &text,
-            rendered,
-            options.newline_sequence,
-        );
         let mut copy_args = super::template_options::without_template_options(args);
         copy_args.remove("src");
         if copy_args.get("mode").and_then(Json::as_str) == Some("preserve") {

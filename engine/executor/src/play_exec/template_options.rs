@@ -138,22 +138,6 @@ pub(super) fn without_template_options(args: &Map<String, Json>) -> Map<String, 
     copy_args
 }
 
-/// The template's line ends as `newline_sequence` asks. Jinja rewrites the line ends
-/// of the template's own text and string literals while lexing; rsible rewrites the
-/// rendered text, so line ends inside variable values change too (a documented
-/// difference; the default "\n" changes nothing).
-pub(super) fn apply_newline_sequence(source: &str, rendered: String, sequence: &str) -> String {
-    if sequence == "\n" && !source.contains('\r') {
-        return rendered;
-    }
-    let unified = rendered.replace("\r\n", "\n").replace('\r', "\n");
-    if sequence == "\n" {
-        unified
-    } else {
-        unified.replace('\n', sequence)
-    }
-}
-
 /// `mode: preserve`: the template file's own permission bits, as `0NNN`.
 pub(super) fn preserved_mode(path: &std::path::Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
@@ -277,13 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn line_ends_become_the_sequence() {
-        assert_eq!(
-            apply_newline_sequence("", "a\nb\n".into(), "\r\n"),
-            "a\r\nb\r\n"
-        );
-        assert_eq!(apply_newline_sequence("a\r\n", "a\r\n".into(), "\n"), "a\n");
-        assert_eq!(apply_newline_sequence("", "a\nb".into(), "\n"), "a\nb");
+    fn rendered_header_and_copy_args() {
         let h = rendered_header(std::path::Path::new("/x/t.conf.j2"));
         assert!(
             h.contains("/ansible-local-") && h.ends_with("/t.conf.j2"),
