@@ -75,6 +75,11 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
         };
+        if let Some(enc) = options.ascii_encoding.filter(|_| !rendered.is_ascii()) {
+            return super::action_fail::action_fail(&format!(
+                "template: output_encoding '{enc}' of non-ASCII text is not implemented natively (only utf-8)"
+            ));
+        }
         let mut copy_args = super::template_options::without_template_options(args);
         copy_args.remove("src");
         if copy_args.get("mode").and_then(Json::as_str) == Some("preserve") {

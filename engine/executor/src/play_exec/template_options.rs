@@ -39,6 +39,28 @@ pub(super) struct TemplateOptions {
     pub jinja: JinjaOptions,
     /// What every line end of the rendered text becomes.
     pub newline_sequence: &'static str,
+    /// An `output_encoding` whose bytes for ASCII text are UTF-8's (latin-1,
+    /// cp1252, ascii, ...): other text in it is not written natively.
+    pub ascii_encoding: Option<String>,
+}
+
+enum EncodingKind {
+    Utf8,
+    AsciiCompatible,
+    Other,
+}
+
+/// Python's codec names (and common aliases) as far as rsible writes them:
+/// UTF-8 always, single-byte ASCII supersets when the text is ASCII.
+fn encoding_kind(name: &str) -> EncodingKind {
+    let n = name.trim().to_lowercase().replace(['-', ' '], "_");
+    match n.as_str() {
+        "" | "utf_8" | "utf8" | "u8" | "utf" | "cp65001" => EncodingKind::Utf8,
+        "ascii" | "us_ascii" | "646" | "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1"
+        | "iso8859_1" | "8859" | "cp819" | "iso_8859_15" | "iso8859_15" | "latin9" | "l9"
+        | "cp1252" | "windows_1252" => EncodingKind::AsciiCompatible,
+        _ => EncodingKind::Other,
+    }
 }
 
 /// Python's `type(value)` as the action's message prints it.
@@ -90,12 +112,16 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
     if newline_sequence.is_empty() {
         return Err("newline_sequence needs to be one of: \n, \r or \r\n".into());
     }
+    let mut ascii_encoding = None;
     if let Some(enc) = args.get("output_encoding").and_then(Json::as_str) {
-        let e = enc.to_lowercase().replace('_', "-");
-        if !(e.is_empty() || e == "utf-8" || e == "utf8") {
-            return Err(format!(
-                "template: output_encoding '{enc}' is not implemented natively (only utf-8)"
-            ));
+        match encoding_kind(enc) {
+            EncodingKind::Utf8 => {}
+            EncodingKind::AsciiCompatible => ascii_encoding = Some(enc.to_string()),
+            EncodingKind::Other => {
+                return Err(format!(
+                    "template: output_encoding '{enc}' is not implemented natively (only utf-8)"
+                ))
+            }
         }
     }
     // The delimiters as ensure_type made them strings; null keeps Jinja's.
@@ -126,6 +152,7 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
             delimiters,
         },
         newline_sequence,
+        ascii_encoding,
     })
 }
 
@@ -246,6 +273,27 @@ mod tests {
         assert!(!o.jinja.trim_blocks);
         assert!(o.jinja.lstrip_blocks);
         assert_eq!(o.newline_sequence, "\r\n");
+        assert!(o.ascii_encoding.is_none());
+    }
+
+    #[test]
+    fn output_encodings() {
+        let enc = |e: &str| {
+            template_options(&args(
+                json!({"src": "a", "dest": "b", "output_encoding": e}),
+            ))
+        };
+        assert!(enc("UTF_8").is_ok_and(|o| o.ascii_encoding.is_none()));
+        assert_eq!(
+            enc("ISO-8859-1")
+                .ok()
+                .and_then(|o| o.ascii_encoding)
+                .as_deref(),
+            Some("ISO-8859-1")
+        );
+        assert!(enc("utf-16")
+            .err()
+            .is_some_and(|e| e.contains("not implemented natively")));
     }
 
     #[test]
