@@ -9,6 +9,10 @@
 //!   `"{{ 5 }}"` gives the string `"5"`, but `"{{ [1, 2] }}"` gives a list.
 //! * A single `{{ expr }}` whose last filter is a string filter (`string`,
 //!   `to_json`, ...) stays a string.
+//! * Other delimiters ([`Delimiters`], the template module's and lookup's
+//!   `variable_start_string`, ...) are a minijinja syntax of their own: the
+//!   environments and prepared templates are cached per syntax, and the
+//!   `{{ name }}`/`{{ expr }}` shortcuts apply to the default syntax only.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
