@@ -58,6 +58,18 @@ const PLAYBOOK: &str = r#"---
         dest: "{{ node_dir }}/node.conf"
         mode: "0644"
 
+    - name: Render a template in utf-16 (bytes that are not UTF-8)
+      ansible.builtin.template:
+        src: node.j2
+        dest: "{{ node_dir }}/node.utf16"
+        mode: "0644"
+        output_encoding: utf-16
+      register: enc
+
+    - name: Show the encoded file
+      ansible.builtin.debug:
+        msg: "{{ enc.changed }} {{ enc.checksum }} {{ enc.size }}"
+
     - name: Stat the copy
       ansible.builtin.stat:
         path: "{{ node_dir }}/content.txt"

@@ -8,6 +8,7 @@ use super::{Kind, ModuleContext, ModuleFail, ModuleOutcome, Param, ParamDefault}
 use crate::util::atomic::{write_atomic, NewMode};
 use crate::util::checksum::{digest_file, md5_bytes, sha1_bytes};
 use crate::util::fs_attrs::{set_fs_attributes_if_different, FileArgs};
+use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,9 @@ pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("checksum", Kind::Str),
     Param::new("follow", Kind::Bool).default(ParamDefault::Bool(false)),
     Param::new("_original_basename", Kind::Str),
+    // The template action's rendered bytes when its output_encoding is not
+    // UTF-8 (JSON strings cannot carry them): `content`, in base64.
+    Param::new("_content_base64", Kind::Str).no_log(),
 ];
 
 fn s<'a>(params: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
@@ -43,7 +47,17 @@ enum Source {
 
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let mut dest = s(params, "dest").unwrap_or_default().to_string();
-    let source = match (s(params, "content"), s(params, "src")) {
+    let encoded = match s(params, "_content_base64") {
+        Some(b64) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| ModuleFail::msg(format!("_content_base64: {e}")))?,
+        ),
+        None => None,
+    };
+    let content: Option<Vec<u8>> =
+        encoded.or_else(|| s(params, "content").map(|c| c.as_bytes().to_vec()));
+    let source = match (content, s(params, "src")) {
         (Some(_), Some(_)) => {
             return Err(ModuleFail::msg("src and content are mutually exclusive"))
         }
@@ -55,7 +69,7 @@ pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
             {
                 return Err(ModuleFail::msg("can not use content with a dir as dest"));
             }
-            Source::Content(c.as_bytes().to_vec())
+            Source::Content(c)
         }
         (None, Some(src)) => {
             let p = PathBuf::from(src);
@@ -301,6 +315,20 @@ mod tests {
 
     fn call(args: Value) -> Value {
         run_module("copy", args.as_object().unwrap(), &ModuleContext::default())
+    }
+
+    #[test]
+    fn base64_content_is_written_as_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("latin1");
+        // "caf\xe9\n", the template action's latin-1 bytes
+        let args = json!({"_content_base64": "Y2Fm6Qo=", "dest": dest});
+        let r = call(args.clone());
+        assert_eq!(r["changed"], json!(true), "{r}");
+        assert_eq!(std::fs::read(&dest).unwrap(), b"caf\xe9\n");
+        assert_eq!(call(args)["changed"], json!(false));
+        let r = call(json!({"_content_base64": "!", "dest": dest}));
+        assert_eq!(r["failed"], json!(true), "{r}");
     }
 
     #[test]

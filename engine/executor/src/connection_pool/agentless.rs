@@ -128,8 +128,22 @@ impl AgentlessHost {
         // copy/template content: transferred to a temporary file first.
         let mut cleanup = None;
         if short == "copy" {
-            if let Some(Value::String(content)) = args.remove("content") {
-                let tmp = match self.transfer(content.as_bytes()) {
+            let encoded = match args.remove("_content_base64") {
+                Some(Value::String(b64)) => {
+                    use base64::Engine as _;
+                    match base64::engine::general_purpose::STANDARD.decode(b64) {
+                        Ok(bytes) => Some(bytes),
+                        Err(e) => return Ok(failure(format!("_content_base64: {e}"))),
+                    }
+                }
+                _ => None,
+            };
+            let content = match args.remove("content") {
+                Some(Value::String(text)) => Some(text.into_bytes()),
+                _ => None,
+            };
+            if let Some(content) = encoded.or(content) {
+                let tmp = match self.transfer(&content) {
                     Ok(t) => t,
                     Err(ConnError::Unreachable(m)) => return Err(Unreachable(m)),
                     Err(e) => return Ok(failure(e.to_string())),

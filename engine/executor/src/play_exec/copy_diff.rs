@@ -15,11 +15,39 @@ const MAX_FILE_SIZE_FOR_DIFF: usize = 104448;
 /// Where the new content comes from, for the diff's `after` side.
 pub(super) struct NewContent<'c> {
     pub text: &'c str,
+    /// The bytes written when they are not `text`'s UTF-8 (the template's
+    /// `output_encoding`).
+    pub bytes: Option<&'c [u8]>,
     /// `after_header`: the destination for `content:`, else the source file.
     pub header: String,
     /// The result's `src` when the action skips the module (`force: false`
     /// over an existing file): the file the action would have sent.
     pub source: String,
+}
+
+/// A file's bytes as Ansible's diff shows them: decoded with
+/// surrogateescape, each byte that is not UTF-8 printed as "?".
+fn displayed_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                // Python's surrogateescape: one replacement per invalid byte.
+                let bad = e.error_len().unwrap_or(after.len()).max(1);
+                for _ in 0..bad {
+                    out.push('?');
+                }
+                rest = &after[bad..];
+            }
+        }
+    }
 }
 
 impl<'a, S: Sink> Executor<'a, S> {
@@ -79,7 +107,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         // The copy action adds the source's checksum to a module result
         // without one (an argument error, for one).
         if result.get("failed") == Some(&Json::Bool(true)) && !result.contains_key("checksum") {
-            let sum = super::fetch::sha1_hex(new.text.as_bytes());
+            let sum = super::fetch::sha1_hex(new.bytes.unwrap_or(new.text.as_bytes()));
             result.insert("checksum".into(), Json::String(sum));
         }
         // Ansible's action works its diff out before calling the module, so a
@@ -101,14 +129,14 @@ impl<'a, S: Sink> Executor<'a, S> {
         if !content_changed && !module_failed {
             return result;
         }
-        let bytes = new.text.as_bytes();
+        let bytes = new.bytes.unwrap_or(new.text.as_bytes());
         if bytes.len() > MAX_FILE_SIZE_FOR_DIFF {
             diff.insert("src_larger".into(), json!(MAX_FILE_SIZE_FOR_DIFF));
         } else if bytes.contains(&0) {
             diff.insert("src_binary".into(), json!(1));
         } else {
             diff.insert("after_header".into(), json!(new.header));
-            diff.insert("after".into(), json!(new.text));
+            diff.insert("after".into(), json!(displayed_text(bytes)));
         }
         result.insert("diff".into(), Json::Array(vec![Json::Object(diff)]));
         result
@@ -150,10 +178,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             Some(data) => {
                 diff.insert("before_header".into(), json!(dest));
-                diff.insert(
-                    "before".into(),
-                    json!(String::from_utf8_lossy(&data).into_owned()),
-                );
+                diff.insert("before".into(), json!(displayed_text(&data)));
             }
         }
         diff

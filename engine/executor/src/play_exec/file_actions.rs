@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
 use indexmap::IndexMap;
 use rsible_playbook::Task;
 use rsible_templar::Value;
@@ -75,11 +76,31 @@ impl<'a, S: Sink> Executor<'a, S> {
             }
             Err(e) => return obj(json!({"failed": true, "msg": format!("AnsibleError: {e}")})),
         };
-        if let Some(enc) = options.ascii_encoding.filter(|_| !rendered.is_ascii()) {
-            return super::action_fail::action_fail(&format!(
-                "template: output_encoding '{enc}' of non-ASCII text is not implemented natively (only utf-8)"
-            ));
-        }
+        // The rendered file in `output_encoding`: an encoding error escapes the
+        // action plugin (its message as the task executor words it).
+        let encoded = match options
+            .encoding
+            .map(|e| super::template_options::encode(&rendered, e))
+        {
+            None => None,
+            Some(Ok(bytes)) => Some(bytes),
+            Some(Err(why)) => {
+                let mut r = Map::new();
+                r.insert("failed".into(), Json::Bool(true));
+                r.insert(
+                    "msg".into(),
+                    Json::String(format!("Unexpected failure during module execution: {why}")),
+                );
+                r.insert("stdout".into(), Json::String(String::new()));
+                // raised out of the action: the task executor adds no `changed`
+                r.insert(super::results::RAISED_BY_ACTION.into(), Json::Bool(true));
+                r.insert(
+                    "exception".into(),
+                    Json::String(format!("UnicodeEncodeError: {why}\n")),
+                );
+                return r;
+            }
+        };
         let mut copy_args = super::template_options::without_template_options(args);
         copy_args.remove("src");
         if copy_args.get("mode").and_then(Json::as_str) == Some("preserve") {
@@ -87,11 +108,19 @@ impl<'a, S: Sink> Executor<'a, S> {
                 copy_args.insert("mode".into(), Json::String(mode));
             }
         }
-        copy_args.insert("content".into(), Json::String(rendered.clone()));
+        match &encoded {
+            // bytes that are not UTF-8 travel in base64
+            Some(bytes) => copy_args.insert(
+                "_content_base64".into(),
+                Json::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+            None => copy_args.insert("content".into(), Json::String(rendered.clone())),
+        };
         insert_original_basename(&mut copy_args, &path);
         let rendered_file = super::template_options::rendered_header(&path);
         let new = NewContent {
             text: &rendered,
+            bytes: encoded.as_deref(),
             header: rendered_file.clone(),
             source: rendered_file,
         };
@@ -138,6 +167,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         insert_original_basename(&mut copy_args, &path);
         let new = NewContent {
             text: &content,
+            bytes: None,
             header: path.display().to_string(),
             source: path.display().to_string(),
         };
@@ -164,6 +194,7 @@ impl<'a, S: Sink> Executor<'a, S> {
             .to_string();
         let new = NewContent {
             text: &content,
+            bytes: None,
             header,
             // Ansible writes content to a temporary file first.
             source: super::template_options::local_temp_file(),

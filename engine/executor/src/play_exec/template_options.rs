@@ -39,27 +39,128 @@ pub(super) struct TemplateOptions {
     pub jinja: JinjaOptions,
     /// What every line end of the rendered text becomes.
     pub newline_sequence: &'static str,
-    /// An `output_encoding` whose bytes for ASCII text are UTF-8's (latin-1,
-    /// cp1252, ascii, ...): other text in it is not written natively.
-    pub ascii_encoding: Option<String>,
+    /// `output_encoding`, when not UTF-8.
+    pub encoding: Option<Encoding>,
+}
+
+/// The `output_encoding`s rsible writes besides UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Encoding {
+    /// Python's `ascii`: code points below 128.
+    Ascii,
+    /// `latin-1`: code points below 256, one byte each.
+    Latin1,
+    /// Single-byte ASCII supersets whose upper half rsible has no table for
+    /// (cp1252, iso8859-15): ASCII text only.
+    AsciiOnly,
+    /// `utf-16`/`utf-32`: a byte order mark, then little-endian units (as
+    /// Python writes them on little-endian machines); or without the mark
+    /// in the given byte order (`utf-16-le`, `utf-32-be`, ...).
+    Utf16 {
+        bom: bool,
+        big: bool,
+    },
+    Utf32 {
+        bom: bool,
+        big: bool,
+    },
 }
 
 enum EncodingKind {
     Utf8,
-    AsciiCompatible,
+    Known(Encoding),
     Other,
 }
 
-/// Python's codec names (and common aliases) as far as rsible writes them:
-/// UTF-8 always, single-byte ASCII supersets when the text is ASCII.
+/// Python's codec names (and common aliases) as far as rsible writes them.
 fn encoding_kind(name: &str) -> EncodingKind {
     let n = name.trim().to_lowercase().replace(['-', ' '], "_");
+    let known = |e| EncodingKind::Known(e);
     match n.as_str() {
-        "" | "utf_8" | "utf8" | "u8" | "utf" | "cp65001" => EncodingKind::Utf8,
-        "ascii" | "us_ascii" | "646" | "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1"
-        | "iso8859_1" | "8859" | "cp819" | "iso_8859_15" | "iso8859_15" | "latin9" | "l9"
-        | "cp1252" | "windows_1252" => EncodingKind::AsciiCompatible,
+        "" | "utf_8" | "utf8" | "u8" | "utf" | "cp65001" | "utf8_ucs2" | "utf8_ucs4" => {
+            EncodingKind::Utf8
+        }
+        "ascii" | "us_ascii" | "646" => known(Encoding::Ascii),
+        "latin_1" | "latin1" | "latin" | "l1" | "iso_8859_1" | "iso8859_1" | "8859" | "cp819" => {
+            known(Encoding::Latin1)
+        }
+        "iso_8859_15" | "iso8859_15" | "latin9" | "l9" | "cp1252" | "windows_1252" => {
+            known(Encoding::AsciiOnly)
+        }
+        "utf_16" | "utf16" | "u16" => known(Encoding::Utf16 {
+            bom: true,
+            big: false,
+        }),
+        "utf_16_le" | "utf_16le" => known(Encoding::Utf16 {
+            bom: false,
+            big: false,
+        }),
+        "utf_16_be" | "utf_16be" => known(Encoding::Utf16 {
+            bom: false,
+            big: true,
+        }),
+        "utf_32" | "utf32" | "u32" => known(Encoding::Utf32 {
+            bom: true,
+            big: false,
+        }),
+        "utf_32_le" | "utf_32le" => known(Encoding::Utf32 {
+            bom: false,
+            big: false,
+        }),
+        "utf_32_be" | "utf_32be" => known(Encoding::Utf32 {
+            bom: false,
+            big: true,
+        }),
         _ => EncodingKind::Other,
+    }
+}
+
+/// The rendered text as `output_encoding` bytes; `Err` names the first
+/// character the encoding cannot hold (Python's UnicodeEncodeError words).
+pub(super) fn encode(text: &str, encoding: Encoding) -> Result<Vec<u8>, String> {
+    let single = |limit: u32, codec: &str, range: &str| {
+        let mut out = Vec::with_capacity(text.len());
+        for (pos, c) in text.chars().enumerate() {
+            if (c as u32) >= limit {
+                return Err(format!(
+                    "'{codec}' codec can't encode character '\\u{:04x}' in position {pos}: ordinal not in range({range})",
+                    c as u32
+                ));
+            }
+            out.push(c as u32 as u8);
+        }
+        Ok(out)
+    };
+    match encoding {
+        Encoding::Ascii | Encoding::AsciiOnly => single(128, "ascii", "128"),
+        Encoding::Latin1 => single(256, "latin-1", "256"),
+        Encoding::Utf16 { bom, big } => {
+            let mut out = Vec::with_capacity(text.len() * 2 + 2);
+            let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+            for u in units {
+                out.extend(if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            Ok(out)
+        }
+        Encoding::Utf32 { bom, big } => {
+            let mut out = Vec::with_capacity(text.len() * 4 + 4);
+            let units = bom
+                .then_some(0xFEFF)
+                .into_iter()
+                .chain(text.chars().map(|c| c as u32));
+            for u in units {
+                out.extend(if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -112,11 +213,11 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
     if newline_sequence.is_empty() {
         return Err("newline_sequence needs to be one of: \n, \r or \r\n".into());
     }
-    let mut ascii_encoding = None;
+    let mut encoding = None;
     if let Some(enc) = args.get("output_encoding").and_then(Json::as_str) {
         match encoding_kind(enc) {
             EncodingKind::Utf8 => {}
-            EncodingKind::AsciiCompatible => ascii_encoding = Some(enc.to_string()),
+            EncodingKind::Known(e) => encoding = Some(e),
             EncodingKind::Other => {
                 return Err(format!(
                     "template: output_encoding '{enc}' is not implemented natively (only utf-8)"
@@ -152,7 +253,7 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
             delimiters,
         },
         newline_sequence,
-        ascii_encoding,
+        encoding,
     })
 }
 
@@ -273,7 +374,7 @@ mod tests {
         assert!(!o.jinja.trim_blocks);
         assert!(o.jinja.lstrip_blocks);
         assert_eq!(o.newline_sequence, "\r\n");
-        assert!(o.ascii_encoding.is_none());
+        assert!(o.encoding.is_none());
     }
 
     #[test]
@@ -283,17 +384,32 @@ mod tests {
                 json!({"src": "a", "dest": "b", "output_encoding": e}),
             ))
         };
-        assert!(enc("UTF_8").is_ok_and(|o| o.ascii_encoding.is_none()));
-        assert_eq!(
-            enc("ISO-8859-1")
-                .ok()
-                .and_then(|o| o.ascii_encoding)
-                .as_deref(),
-            Some("ISO-8859-1")
-        );
-        assert!(enc("utf-16")
+        assert!(enc("UTF_8").is_ok_and(|o| o.encoding.is_none()));
+        let latin1 = enc("ISO-8859-1").ok().and_then(|o| o.encoding);
+        assert_eq!(latin1, Some(Encoding::Latin1));
+        assert!(enc("shift_jis")
             .err()
             .is_some_and(|e| e.contains("not implemented natively")));
+        let utf16 = enc("UTF-16").ok().and_then(|o| o.encoding);
+        assert_eq!(
+            utf16.map(|e| encode("a\u{e9}", e)),
+            Some(Ok(vec![0xff, 0xfe, b'a', 0, 0xe9, 0]))
+        );
+        assert_eq!(
+            encode(
+                "a\u{e9}",
+                Encoding::Utf32 {
+                    bom: false,
+                    big: true
+                }
+            ),
+            Ok(vec![0, 0, 0, b'a', 0, 0, 0, 0xe9])
+        );
+        assert_eq!(encode("a\u{e9}", Encoding::Latin1), Ok(vec![b'a', 0xe9]));
+        assert_eq!(
+            encode("a\u{20ac}", Encoding::Latin1),
+            Err("'latin-1' codec can't encode character '\\u20ac' in position 1: ordinal not in range(256)".into())
+        );
     }
 
     #[test]
