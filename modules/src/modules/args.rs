@@ -46,6 +46,10 @@ pub struct Param {
     pub choices: &'static [&'static str],
     pub required: bool,
     pub no_log: bool,
+    /// A parameter only rsible's own actions pass (Ansible's module has no
+    /// such parameter): accepted, but never listed among the supported ones
+    /// nor shown in `invocation.module_args`.
+    pub rsible_internal: bool,
 }
 
 impl Param {
@@ -58,6 +62,7 @@ impl Param {
             choices: &[],
             required: false,
             no_log: false,
+            rsible_internal: false,
         }
     }
     pub const fn default(mut self, d: ParamDefault) -> Param {
@@ -78,6 +83,10 @@ impl Param {
     }
     pub const fn no_log(mut self) -> Param {
         self.no_log = true;
+        self
+    }
+    pub const fn rsible_internal(mut self) -> Param {
+        self.rsible_internal = true;
         self
     }
 }
@@ -167,6 +176,9 @@ pub fn validate(
         }
     }
     let mut invocation = params.clone();
+    for p in spec.iter().filter(|p| p.rsible_internal) {
+        invocation.remove(p.name);
+    }
     for p in spec.iter().filter(|p| p.no_log) {
         for key in std::iter::once(p.name).chain(p.aliases.iter().copied()) {
             if invocation.get(key).is_some_and(|v| !v.is_null()) {
@@ -197,6 +209,7 @@ fn check_supported(
     unknown.sort_unstable();
     let mut names: Vec<&str> = spec
         .iter()
+        .filter(|p| !p.rsible_internal)
         .map(|p| p.name)
         // Internal parameters (`_raw_params`, `_uses_shell`, ...) are listed too.
         .collect();
@@ -443,6 +456,34 @@ mod tests {
 
     fn args(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn rsible_internal_parameters_are_neither_listed_nor_shown() {
+        const WITH_INTERNAL: &[Param] = &[
+            Param::new("path", Kind::Str),
+            Param::new("_bytes", Kind::Str).no_log().rsible_internal(),
+        ];
+        let e = validate(
+            "copy",
+            WITH_INTERNAL,
+            &args(json!({"path": "/x", "bogus": 1})),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0["msg"],
+            json!("Unsupported parameters for (copy) module: bogus. Supported parameters include: path.")
+        );
+        for given in [
+            json!({"path": "/x"}),
+            json!({"path": "/x", "_bytes": "eA=="}),
+        ] {
+            let (params, invocation) =
+                validate("copy", WITH_INTERNAL, &args(given), &BTreeMap::new()).unwrap();
+            assert!(params.contains_key("_bytes"));
+            assert_eq!(invocation, args(json!({"path": "/x"})));
+        }
     }
 
     #[test]

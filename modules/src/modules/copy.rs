@@ -28,7 +28,9 @@ pub const SPEC: &[Param] = &with_file_common_params![
     Param::new("_original_basename", Kind::Str),
     // The template action's rendered bytes when its output_encoding is not
     // UTF-8 (JSON strings cannot carry them): `content`, in base64.
-    Param::new("_content_base64", Kind::Str).no_log(),
+    Param::new("_content_base64", Kind::Str)
+        .no_log()
+        .rsible_internal(),
 ];
 
 fn s<'a>(params: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
