@@ -720,14 +720,26 @@ fn device_facts() -> Facts {
         let link = Path::new("/sys/block").join(&block);
         let resolved = super::util::sysfs_link_target(&link);
         let is_link = resolved.is_some();
-        let sysdir = match resolved.filter(|p| p.is_dir()) {
+        let sysdir = match resolved {
             Some(dir) => dir,
             None => std::fs::canonicalize(&link).unwrap_or(link.clone()),
+        };
+        // Listed once: the partitions are found in it, and without a `device`
+        // entry (loop, zram, dm devices) the device/* files are not there to
+        // open (ten opens fewer per such device).
+        let entries = dir_names(&sysdir);
+        let has_device = entries.iter().any(|n| n == "device");
+        let device_file = |key: &str| {
+            if has_device {
+                file_content(sysdir.join("device").join(key))
+            } else {
+                None
+            }
         };
         let mut d = Map::new();
         // A /sys/block entry is a link; a plain directory means no sysfs links.
         let virtual_dev = if !is_link {
-            if dir_names(&sysdir).iter().any(|n| n.contains("device")) {
+            if entries.iter().any(|n| n.contains("device")) {
                 0
             } else {
                 1
@@ -738,12 +750,9 @@ fn device_facts() -> Facts {
         d.insert("virtual".into(), json!(virtual_dev));
         d.insert("links".into(), links_of(&block));
         for key in ["vendor", "model", "sas_address", "sas_device_handle"] {
-            d.insert(
-                key.into(),
-                json!(file_content(sysdir.join("device").join(key))),
-            );
+            d.insert(key.into(), json!(device_file(key)));
         }
-        if let Some(serial) = file_content(sysdir.join("device/serial")).filter(|s| !s.is_empty()) {
+        if let Some(serial) = device_file("serial").filter(|s| !s.is_empty()) {
             d.insert("serial".into(), json!(serial));
         }
         d.insert(
@@ -758,8 +767,8 @@ fn device_facts() -> Facts {
             };
         d.insert("support_discard".into(), json!(discard));
         let mut partitions = Map::new();
-        for folder in dir_names(&sysdir) {
-            let Some(name) = partition_name(&block, &folder) else {
+        for folder in &entries {
+            let Some(name) = partition_name(&block, folder) else {
                 continue;
             };
             let pdir = sysdir.join(&name);
