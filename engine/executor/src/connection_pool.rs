@@ -389,39 +389,11 @@ impl TargetRunner for ConnectionPool {
         target: &TargetSpec,
         call: &PythonCall,
     ) -> Result<Result<PythonOutput, String>, Unreachable> {
-        match self.precheck(target) {
-            Some(Err(unreachable)) => return Err(unreachable),
-            Some(Ok(failed)) => {
-                let msg = failed
-                    .get("msg")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                return Ok(Err(msg.to_string()));
-            }
-            None => {}
-        }
-        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
-            return Ok(Err(msg));
-        }
-        if let Some(host) = self.agentless.get_mut(target) {
-            let outcome = host.run_python(call);
-            if let Err(Unreachable(msg)) = &outcome {
-                self.agentless.remove(target);
-                self.dead.insert(target.clone(), msg.clone());
-            }
-            return outcome;
-        }
-        let Some(mut handle) = self.open.remove(target) else {
-            return Err(Unreachable(self.dead_reason(target)));
-        };
-        let result = python_on(&mut handle, call);
-        // The connection is kept unless it was lost.
-        let settled = match &result {
-            Err(u) => Err(u.clone()),
-            Ok(_) => Ok(Map::new()),
-        };
-        self.settle(target, handle, &settled);
-        result
+        self.on_connection(
+            target,
+            |host| host.run_python(call),
+            |handle| python_on(handle, call),
+        )
     }
 
     fn put_file(
@@ -431,42 +403,15 @@ impl TargetRunner for ConnectionPool {
         path: &str,
         mode: Option<u32>,
     ) -> Result<Result<u64, String>, Unreachable> {
-        match self.precheck(target) {
-            Some(Err(unreachable)) => return Err(unreachable),
-            Some(Ok(failed)) => {
-                let msg = failed
-                    .get("msg")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                return Ok(Err(msg.to_string()));
-            }
-            None => {}
-        }
-        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
-            return Ok(Err(msg));
-        }
-        if let Some(host) = self.agentless.get_mut(target) {
-            let outcome = host.put_file(data, path, mode);
-            if let Err(Unreachable(msg)) = &outcome {
-                self.agentless.remove(target);
-                self.dead.insert(target.clone(), msg.clone());
-            }
-            return outcome;
-        }
-        let Some(mut handle) = self.open.remove(target) else {
-            return Err(Unreachable(self.dead_reason(target)));
-        };
-        let result = match handle.put_bytes(data, path, mode) {
-            Ok(size) => Ok(Ok(size)),
-            Err(e) if e.is_unreachable() => Err(Unreachable(e.to_string())),
-            Err(e) => Ok(Err(e.to_string())),
-        };
-        let settled = match &result {
-            Err(u) => Err(u.clone()),
-            Ok(_) => Ok(Map::new()),
-        };
-        self.settle(target, handle, &settled);
-        result
+        self.on_connection(
+            target,
+            |host| host.put_file(data, path, mode),
+            |handle| match handle.put_bytes(data, path, mode) {
+                Ok(size) => Ok(Ok(size)),
+                Err(e) if e.is_unreachable() => Err(Unreachable(e.to_string())),
+                Err(e) => Ok(Err(e.to_string())),
+            },
+        )
     }
 
     fn forget(&mut self, target: &TargetSpec) -> bool {
@@ -584,6 +529,50 @@ impl ConnectionPool {
             self.dead.insert(target.clone(), msg.clone());
         }
         Some(outcome)
+    }
+
+    /// One call other than a module's (a Python module, a file's bytes) on
+    /// `target`: the connection opened or reused, the agentless host's own way
+    /// where the machine cannot run the agent, and the connection kept unless
+    /// the call lost it.
+    fn on_connection<T>(
+        &mut self,
+        target: &TargetSpec,
+        agentless: impl FnOnce(&mut agentless::AgentlessHost) -> Result<Result<T, String>, Unreachable>,
+        agent: impl FnOnce(&mut AgentHandle) -> Result<Result<T, String>, Unreachable>,
+    ) -> Result<Result<T, String>, Unreachable> {
+        match self.precheck(target) {
+            Some(Err(unreachable)) => return Err(unreachable),
+            Some(Ok(failed)) => {
+                let msg = failed
+                    .get("msg")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                return Ok(Err(msg.to_string()));
+            }
+            None => {}
+        }
+        if let Some(msg) = self.open_all(&[target], 1).remove(target) {
+            return Ok(Err(msg));
+        }
+        if let Some(host) = self.agentless.get_mut(target) {
+            let outcome = agentless(host);
+            if let Err(Unreachable(msg)) = &outcome {
+                self.agentless.remove(target);
+                self.dead.insert(target.clone(), msg.clone());
+            }
+            return outcome;
+        }
+        let Some(mut handle) = self.open.remove(target) else {
+            return Err(Unreachable(self.dead_reason(target)));
+        };
+        let result = agent(&mut handle);
+        let settled = match &result {
+            Err(u) => Err(u.clone()),
+            Ok(_) => Ok(Map::new()),
+        };
+        self.settle(target, handle, &settled);
+        result
     }
 
     /// Why `target` has no connection: its recorded failure, if any.

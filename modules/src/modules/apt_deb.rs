@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use super::apt::Apt;
 use super::{ModuleFail, ModuleOutcome};
-use crate::util::http::{fetch_url, FetchRequest, TlsOptions};
+use crate::util::http::{fetch_url, FetchRequest};
 use crate::util::run::required_bin;
 use serde_json::{json, Map, Value};
 
@@ -547,26 +547,7 @@ impl Fetched {
             dir,
             path: path.to_string_lossy().into_owned(),
         };
-        let req = FetchRequest {
-            url,
-            method: "GET",
-            body: None,
-            headers: Vec::new(),
-            unredirected_headers: Vec::new(),
-            timeout_secs: 10,
-            use_proxy: true,
-            force: false,
-            last_mod_time: None,
-            url_username: None,
-            url_password: None,
-            force_basic_auth: false,
-            http_agent: Some("ansible-httpget"),
-            follow_redirects: "urllib2",
-            tls: TlsOptions::default(),
-            decompress: true,
-            use_netrc: true,
-            env: &apt.ctx.env,
-        };
+        let req = FetchRequest::fetch_url_defaults(url, &apt.ctx.env);
         let answer = fetch_url(&req);
         let Some(mut body) = answer.body.filter(|_| answer.status < 400) else {
             let msg = answer

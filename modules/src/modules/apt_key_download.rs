@@ -21,27 +21,11 @@ pub fn download_key(
     ctx: &ModuleContext,
 ) -> Result<Vec<u8>, ModuleFail> {
     let req = FetchRequest {
-        url,
-        method: "GET",
-        body: None,
-        headers: Vec::new(),
-        unredirected_headers: Vec::new(),
-        timeout_secs: 10,
-        use_proxy: true,
-        force: false,
-        last_mod_time: None,
-        url_username: None,
-        url_password: None,
-        force_basic_auth: false,
-        http_agent: Some("ansible-httpget"),
-        follow_redirects: "urllib2",
         tls: TlsOptions {
             validate_certs,
             ..TlsOptions::default()
         },
-        decompress: true,
-        use_netrc: true,
-        env: &ctx.env,
+        ..FetchRequest::fetch_url_defaults(url, &ctx.env)
     };
     let fetched = fetch_url(&req);
     if fetched.status != 200 {

@@ -318,95 +318,35 @@ mod tests {
         std::fs::write(&input, "1\n").expect("write");
         let input_s = input.to_string_lossy().into_owned();
         let files = [input_s.as_str()];
-        let sh = Path::new("/bin/sh");
+        // `sh -c <script>` through the cache, keyed by the release file.
+        let run = |script: &str, env: &Env, keep: Keep| {
+            let args = ["-c", script];
+            let sh = Path::new("/bin/sh");
+            run_cached_in(dir.path(), sh, &args, env, &inputs(&files, ""), keep)
+        };
         // Each real run prints a new pid: equal output means the cache answered.
-        let args = ["-c", "echo $$"];
-        let first = run_cached_in(
-            dir.path(),
-            sh,
-            &args,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let first = run("echo $$", &none(), Keep::Successes);
         assert_eq!(first.0, 0);
-        let second = run_cached_in(
-            dir.path(),
-            sh,
-            &args,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let second = run("echo $$", &none(), Keep::Successes);
         assert_eq!(first, second);
         std::fs::write(&input, "2 changed\n").expect("write");
-        let third = run_cached_in(
-            dir.path(),
-            sh,
-            &args,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let third = run("echo $$", &none(), Keep::Successes);
         assert_ne!(first.1, third.1, "a changed input runs the helper again");
         // The helper runs with the task's environment, and its answer is kept apart.
         let env = Env::from([("RSIBLE_T".to_string(), "one".to_string())]);
-        let echo = ["-c", "echo $RSIBLE_T"];
-        let with = run_cached_in(
-            dir.path(),
-            sh,
-            &echo,
-            &env,
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let with = run("echo $RSIBLE_T", &env, Keep::Successes);
         assert_eq!(with.1, "one\n");
-        let without = run_cached_in(
-            dir.path(),
-            sh,
-            &echo,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let without = run("echo $RSIBLE_T", &none(), Keep::Successes);
         assert_eq!(without.1, "\n");
         // A failing helper is not kept.
-        let fail = ["-c", "echo $$; exit 3"];
-        let a = run_cached_in(
-            dir.path(),
-            sh,
-            &fail,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
-        let b = run_cached_in(
-            dir.path(),
-            sh,
-            &fail,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Successes,
-        );
+        let fail = "echo $$; exit 3";
+        let a = run(fail, &none(), Keep::Successes);
+        let b = run(fail, &none(), Keep::Successes);
         assert_eq!((a.0, b.0), (3, 3));
         assert_ne!(a.1, b.1);
         // ... unless asked for: then kept like a success.
-        let c = run_cached_in(
-            dir.path(),
-            sh,
-            &fail,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Any,
-        );
-        let d = run_cached_in(
-            dir.path(),
-            sh,
-            &fail,
-            &none(),
-            &inputs(&files, ""),
-            Keep::Any,
-        );
+        let c = run(fail, &none(), Keep::Any);
+        let d = run(fail, &none(), Keep::Any);
         assert_eq!(c.0, 3);
         assert_eq!(c, d);
     }

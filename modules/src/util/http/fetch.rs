@@ -45,6 +45,35 @@ pub struct FetchRequest<'a> {
     pub env: &'a BTreeMap<String, String>,
 }
 
+impl<'a> FetchRequest<'a> {
+    /// A GET as module_utils' `fetch_url(module, url)` makes it when the module
+    /// passes nothing else (apt's `deb` download, apt_key's key): 10 s, proxies
+    /// from the environment, urllib2 redirects, `ansible-httpget`, certificates
+    /// checked, decompressed, `.netrc` read.
+    pub fn fetch_url_defaults(url: &'a str, env: &'a BTreeMap<String, String>) -> FetchRequest<'a> {
+        FetchRequest {
+            url,
+            method: "GET",
+            body: None,
+            headers: Vec::new(),
+            unredirected_headers: Vec::new(),
+            timeout_secs: 10,
+            use_proxy: true,
+            force: false,
+            last_mod_time: None,
+            url_username: None,
+            url_password: None,
+            force_basic_auth: false,
+            http_agent: Some("ansible-httpget"),
+            follow_redirects: "urllib2",
+            tls: TlsOptions::default(),
+            decompress: true,
+            use_netrc: true,
+            env,
+        }
+    }
+}
+
 /// The outcome: Ansible's `info`, and the body.
 pub struct Fetched {
     pub info: Map<String, Value>,
