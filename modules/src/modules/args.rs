@@ -390,6 +390,20 @@ fn py_repr(v: &Value) -> String {
     }
 }
 
+/// The strings of a validated `type='list'` parameter (empty when it is not given).
+pub fn str_list(params: &Map<String, Value>, key: &str) -> Vec<String> {
+    params
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Ansible's boolean() as used for `type='bool'` parameters.
 /// Whether a value as written in a task counts as true where apt's and dnf's
 /// routing test it before any argument checking: Ansible's true strings

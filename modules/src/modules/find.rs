@@ -448,17 +448,7 @@ pub fn declines(args: &Map<String, Value>) -> Option<&'static str> {
 pub fn run(params: &Map<String, Value>, ctx: &ModuleContext) -> ModuleOutcome {
     let s = |k: &str| params.get(k).and_then(Value::as_str).map(str::to_string);
     let b = |k: &str| params.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let list = |k: &str| -> Vec<String> {
-        params
-            .get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let list = |k: &str| super::args::str_list(params, k);
     let mode = match params.get("mode") {
         None | Some(Value::Null) => None,
         Some(Value::String(m)) => Some(m.clone()),

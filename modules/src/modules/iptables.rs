@@ -78,15 +78,7 @@ impl Params<'_> {
         self.0.get(k).and_then(Value::as_str)
     }
     fn list(&self, k: &str) -> Vec<String> {
-        self.0
-            .get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        super::args::str_list(self.0, k)
     }
     fn b(&self, k: &str) -> bool {
         self.0.get(k).and_then(Value::as_bool).unwrap_or(false)

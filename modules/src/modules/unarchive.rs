@@ -206,18 +206,6 @@ fn unescape_tar_name(name: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn list(params: &Map<String, Value>, k: &str) -> Vec<String> {
-    params
-        .get(k)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// What Ansible's unarchive action plugin checks on the controller before the module
 /// runs: `copy` (the old name of `remote_src`, inverted), src and dest given, `creates`,
 /// dest an existing directory. Some(outcome) ends the task there.
@@ -463,12 +451,12 @@ fn pick_handler(
             zipflag: flag,
             dest: dest.to_string(),
             src: src.to_string(),
-            opts: list(params, "extra_opts"),
-            excludes: list(params, "exclude")
+            opts: super::args::str_list(params, "extra_opts"),
+            excludes: super::args::str_list(params, "exclude")
                 .into_iter()
                 .map(|e| e.trim_end_matches('/').to_string())
                 .collect(),
-            includes: list(params, "include"),
+            includes: super::args::str_list(params, "include"),
             owner: file_args.owner.clone(),
             group: file_args.group.clone(),
             keep_newer: params

@@ -120,18 +120,6 @@ pub(super) struct Done {
     pub files: Vec<String>,
 }
 
-fn param_list(params: &Map<String, Value>, k: &str) -> Vec<String> {
-    params
-        .get(k)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Zip {
     /// Compare, then extract unless the tree already matches (or in check mode).
     pub(super) fn unarchive(
@@ -143,9 +131,9 @@ impl Zip {
         abs_dest: &str,
         file_args: &FileArgs,
     ) -> Result<Done, ModuleFail> {
-        let mut excludes = param_list(params, "exclude");
-        let includes = param_list(params, "include");
-        let opts = param_list(params, "extra_opts");
+        let mut excludes = super::args::str_list(params, "exclude");
+        let includes = super::args::str_list(params, "include");
+        let opts = super::args::str_list(params, "extra_opts");
         let keep_newer = params
             .get("keep_newer")
             .and_then(Value::as_bool)
