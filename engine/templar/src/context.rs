@@ -327,12 +327,15 @@ impl Object for VarsObject {
 /// raised while templating a variable's value into "An unhandled exception
 /// occurred while templating '<value>'. Error was a <class>, original
 /// message: <message>" (nested variables nest it). Only for errors whose
-/// Python class rsible knows; others keep their own message.
+/// Python class rsible knows (a template that does not parse, or names an
+/// unknown filter or test, is Templar's AnsibleError); others keep their
+/// own message.
 fn wrapped_variable_error(raw: &Value, e: &TemplateError) -> Option<TemplateError> {
-    let class = e.python_class?;
-    if e.kind != ErrorKind::Other {
-        return None;
-    }
+    let class = match e.kind {
+        ErrorKind::Other => e.python_class?,
+        ErrorKind::Syntax => crate::error::ANSIBLE_ERROR,
+        _ => return None,
+    };
     Some(
         TemplateError::other(format!(
             "An unhandled exception occurred while templating '{}'. Error was a <class '{}'>, original message: {}",

@@ -7,6 +7,33 @@ pub fn is_possibly_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
+/// Jinja's lexer stops wherever the source ends, in any state: a comment
+/// opener (`{#`, `{#-`, `{#+`) that ends the text (after the one trailing
+/// newline Jinja drops unless `keep_trailing_newline`) opens a comment that
+/// is never read, so the template is the text before it ("a {#" renders
+/// "a "; `open`/`close` are the comment delimiters). minijinja refuses any
+/// unclosed comment; this closes such a trailing one where it stands, so minijinja gives Jinja's result (an opener inside
+/// an unclosed tag, string or raw block still fails). None when `s` does not
+/// end with an opener.
+pub fn close_trailing_comment(
+    s: &str,
+    keep_trailing_newline: bool,
+    (open, close): (&str, &str),
+) -> Option<String> {
+    if open.is_empty() {
+        return None;
+    }
+    let (text, newline) = match s.strip_suffix('\n') {
+        Some(t) if !keep_trailing_newline => (t, "\n"),
+        _ => (s, ""),
+    };
+    let opener = text.strip_suffix(['-', '+']).unwrap_or(text);
+    if !opener.ends_with(open) {
+        return None;
+    }
+    Some(format!("{text}{close}{newline}"))
+}
+
 /// Ansible's stricter `is_template`: a start delimiter followed later by the
 /// matching end delimiter.
 pub fn is_template(s: &str) -> bool {
@@ -316,6 +343,32 @@ pub fn mutable_set_literals_in(s: &str, wrapper: &str, (open, close): (&str, &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_comment_openers_are_closed() {
+        const D: (&str, &str) = ("{#", "#}");
+        assert_eq!(
+            close_trailing_comment("a {#", false, D).as_deref(),
+            Some("a {##}")
+        );
+        assert_eq!(
+            close_trailing_comment("a {#-", false, D).as_deref(),
+            Some("a {#-#}")
+        );
+        assert_eq!(
+            close_trailing_comment("a {#\n", false, D).as_deref(),
+            Some("a {##}\n")
+        );
+        assert_eq!(close_trailing_comment("a {#\n", true, D), None);
+        assert_eq!(
+            close_trailing_comment("a <#", false, ("<#", "#>")).as_deref(),
+            Some("a <##>")
+        );
+        assert_eq!(close_trailing_comment("a {#", false, ("<#", "#>")), None);
+        assert_eq!(close_trailing_comment("a {#\n\n", false, D), None);
+        assert_eq!(close_trailing_comment("a {# b", false, D), None);
+        assert_eq!(close_trailing_comment("a {{ b }}", false, D), None);
+    }
 
     #[test]
     fn detection() {

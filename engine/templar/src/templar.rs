@@ -649,8 +649,16 @@ impl Templar {
         options: JinjaOptions,
         env: &Arc<Environment<'static>>,
     ) -> Prepared<OwnedTemplate> {
-        let source =
-            detect::mutable_set_literals_in(body, MUTABLE_WRAPPER, options.delimiters.block);
+        let closed = detect::close_trailing_comment(
+            body,
+            options.keep_trailing_newline,
+            options.delimiters.comment,
+        );
+        let source = detect::mutable_set_literals_in(
+            closed.as_deref().unwrap_or(body),
+            MUTABLE_WRAPPER,
+            options.delimiters.block,
+        );
         let plugin_error = self.check_plugins(&source, false, options, body).err();
         let names = crate::eager_resolve::template_names(&source, syntax_config(options));
         let (root, loop_names) = match names {
@@ -810,10 +818,13 @@ fn undefined_error(frame: &Frame<'_>, data: &str) -> TemplateError {
 /// String: <template>. <what>" (its AnsibleError repeats the cause). What
 /// went wrong is minijinja's text, with Jinja's quotes.
 fn syntax_error(err: &minijinja::Error, data: &str) -> TemplateError {
-    let detail = err
-        .detail()
-        .map(|d| d.replace('`', "'"))
-        .unwrap_or_else(|| err.kind().to_string());
+    let detail = match err.detail() {
+        // the lexer's failures, in Jinja's words
+        Some("unexpected end of comment") => "Missing end of comment tag".to_string(),
+        Some("unexpected end of raw block") => "Missing end of raw directive".to_string(),
+        Some(d) => d.replace('`', "'"),
+        None => err.kind().to_string(),
+    };
     TemplateError::new(
         ErrorKind::Syntax,
         format!(
