@@ -385,6 +385,11 @@ impl Templar {
             }
             expr = s;
         }
+        if expr.contains('\r') {
+            // Ansible renders the condition inside an `{% if %}` template,
+            // whose line ends Jinja's lexer makes "\n"
+            expr = normalize_newlines(&expr);
+        }
         let options = JinjaOptions::default();
         let prepared = self.conditionals.get_or_prepare(options, &expr, || {
             self.prepare_conditional(&expr, &self.env(options))
@@ -519,6 +524,13 @@ impl Templar {
             })?;
         }
         let data_newlines = count_trailing_newlines(body);
+        let normalized;
+        let body = if body.contains('\r') {
+            normalized = normalize_newlines(body);
+            normalized.as_str()
+        } else {
+            body
+        };
         let escaped;
         let body = if mode.escape_backslashes {
             escaped = detect::escape_backslashes(body);
@@ -923,6 +935,13 @@ fn mark_text_newlines(
     }
     out.push_str(&body[at..]);
     out
+}
+
+/// The template source as Jinja's lexer reads it: every line end ("\r\n",
+/// "\r", "\n") becomes "\n" (Ansible's `newline_sequence`), in the text and
+/// in string literals alike; values of variables keep theirs.
+fn normalize_newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 fn count_trailing_newlines(s: &str) -> usize {

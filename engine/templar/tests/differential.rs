@@ -212,6 +212,15 @@ const CORPUS: &[&str] = &[
     "a {# b #} c",
     "{{ '{#' }}",
     "{% raw %} x",
+    // line ends of the source become "\n" (Jinja's lexer); values keep theirs
+    "{{ 'a\r\nb' }}",
+    "{{ 'a\rb' }}",
+    "x\r\ny {{ b }}\r\n",
+    "x {{ b }}\r",
+    "{{ breaks }}",
+    "{{ breaks ~ '\r\n' }}",
+    "{{ 'a\r\nb' | length }}",
+    "plain\r\n",
     // undef()
     "{{ undef() is defined }}",
     "{{ nope | d(undef()) is defined }}",
