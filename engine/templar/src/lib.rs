@@ -6,6 +6,7 @@
 //! values), `mutable` (containers Python methods can change), `methods`,
 //! `filters`, `tests_plugins`.
 
+mod attr_reason;
 mod big_int;
 mod catalog;
 mod context;

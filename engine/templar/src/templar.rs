@@ -822,7 +822,10 @@ fn find_template_error(err: &minijinja::Error) -> Option<TemplateError> {
 fn undefined_error(frame: &Frame<'_>, data: &str) -> TemplateError {
     match frame.last_missing() {
         Some(m) => TemplateError::undefined(m),
-        None => TemplateError::undefined(format!("an undefined variable was used in: {}", data)),
+        None => TemplateError::undefined(
+            crate::attr_reason::attribute_reason(frame, data)
+                .unwrap_or_else(|| format!("an undefined variable was used in: {}", data)),
+        ),
     }
 }
 

@@ -6,7 +6,8 @@
 
 mod reference;
 
-const VARS: &str = r#"{"d": {"x": 1, "e": ""}, "l": [1, 2], "s": "abc", "n": null}"#;
+const VARS: &str =
+    r#"{"d": {"x": 1, "e": ""}, "l": [1, 2], "s": "abc", "n": null, "none": {"a": 1}}"#;
 
 const CORPUS: &[&str] = &[
     // conditions and loops take the value's truth / items
@@ -125,6 +126,24 @@ const CORPUS: &[&str] = &[
     "{% set x = nope %}{{ x | default('q') }}",
     "{% set x = nope %}{% if x %}y{% endif %}",
     "{% set x = d.nope ~ 'a' %}z",
+    // attributes and items of None (Jinja's `none`, even with a variable of
+    // that name), bools and numbers: Jinja's getattr reason
+    "{{ none.a }}",
+    "{{ none['a'] }}",
+    "{{ none[0] }}",
+    "{{ n.a }}",
+    "{{ n.a.b }}",
+    "{{ n['k'] }}",
+    "{{ d.x.y }}",
+    "{{ d.x[0] }}",
+    "{{ l[0].a }}",
+    "{{ true.a }}",
+    "x {{ none.a }} y",
+    "{% if n.a %}y{% endif %}",
+    "{{ n.a | upper }}",
+    "{{ n.a | default('q') }} {{ none.b }}",
+    "{{ n.a is defined }}",
+    "{{ none.a is undefined }}",
     // multi-line tags: the error still fails, a good template still renders
     "{% if d.x\n   and l %}y{% endif %}\n{{ s\n | upper }}",
 ];
