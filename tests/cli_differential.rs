@@ -150,6 +150,7 @@ fn bad_input_fails_like_ansible() {
         "unknown_keyword.yml",
         "missing_role.yml",
         "missing_import.yml",
+        "unbalanced_args.yml",
     ] {
         let args = ["-i", "inventory.ini", playbook, "--syntax-check"];
         let want = error_output(&bin.join("ansible-playbook"), &args);

@@ -23,8 +23,20 @@ fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
-fn kv_to_nodes(text: &str, check_raw: bool, mark: &Mark) -> Result<IndexMap<String, Node>> {
-    let parsed = parse_kv(text, check_raw).map_err(|e| PlaybookError::at(e.to_string(), mark))?;
+/// A free-form argument string that does not split fails as Ansible's task
+/// loader reports it: the parser's error re-raised for the whole task (at the
+/// task's position, its message repeated as the original exception's).
+fn split_error(e: rsible_parsing::Error, task: &Node) -> PlaybookError {
+    PlaybookError::at(format!("{e}. {e}"), &task.mark)
+}
+
+fn kv_to_nodes(
+    text: &str,
+    check_raw: bool,
+    mark: &Mark,
+    task: &Node,
+) -> Result<IndexMap<String, Node>> {
+    let parsed = parse_kv(text, check_raw).map_err(|e| split_error(e, task))?;
     Ok(parsed
         .into_iter()
         .map(|(k, v)| (k, Node::new(Value::Str(v), mark.clone())))
@@ -52,8 +64,8 @@ fn map_to_args(map: &Mapping) -> IndexMap<String, Node> {
 }
 
 /// `module_string` split into the module name and the rest.
-fn split_module_string(text: &str, mark: &Mark) -> Result<(String, String)> {
-    let tokens = split_args(text).map_err(|e| PlaybookError::at(e.to_string(), mark))?;
+fn split_module_string(text: &str, task: &Node) -> Result<(String, String)> {
+    let tokens = split_args(text).map_err(|e| split_error(e, task))?;
     match tokens.split_first() {
         Some((first, rest)) => Ok((first.trim().to_string(), rest.join(" "))),
         None => Ok((String::new(), String::new())),
@@ -68,14 +80,14 @@ fn old_style(thing: &Node, task: &Node) -> Result<(String, IndexMap<String, Node
             let mut action = String::new();
             if let Some(module) = args.shift_remove("module") {
                 let text = module.as_str().unwrap_or("");
-                let (name, rest) = split_module_string(text, &module.mark)?;
+                let (name, rest) = split_module_string(text, task)?;
                 let check_raw = keywords::is_freeform(&name);
-                args.extend(kv_to_nodes(&rest, check_raw, &module.mark)?);
+                args.extend(kv_to_nodes(&rest, check_raw, &module.mark, task)?);
                 action = name;
             }
             if let Some(extra) = args.shift_remove("args") {
                 match &extra.value {
-                    Value::Str(s) => args.extend(kv_to_nodes(s, false, &extra.mark)?),
+                    Value::Str(s) => args.extend(kv_to_nodes(s, false, &extra.mark, task)?),
                     Value::Map(m) => args.extend(map_to_args(m)),
                     _ => {}
                 }
@@ -83,9 +95,9 @@ fn old_style(thing: &Node, task: &Node) -> Result<(String, IndexMap<String, Node
             Ok((action, args))
         }
         Value::Str(text) | Value::Unsafe(text) => {
-            let (name, rest) = split_module_string(text, &thing.mark)?;
+            let (name, rest) = split_module_string(text, task)?;
             let check_raw = keywords::is_freeform(&name);
-            let args = kv_to_nodes(&rest, check_raw, &thing.mark)?;
+            let args = kv_to_nodes(&rest, check_raw, &thing.mark, task)?;
             Ok((name, args))
         }
         _ => Err(PlaybookError::at(
@@ -103,7 +115,7 @@ fn new_style(thing: &Node, action: &str, task: &Node) -> Result<IndexMap<String,
     match &thing.value {
         Value::Map(map) => Ok(map_to_args(map)),
         Value::Str(text) | Value::Unsafe(text) => {
-            kv_to_nodes(text, keywords::is_freeform(action), &thing.mark)
+            kv_to_nodes(text, keywords::is_freeform(action), &thing.mark, task)
         }
         Value::Null => Ok(IndexMap::new()),
         _ => Err(PlaybookError::at(
