@@ -151,6 +151,7 @@ fn bad_input_fails_like_ansible() {
         "missing_role.yml",
         "missing_import.yml",
         "unbalanced_args.yml",
+        "invalid_var_name.yml",
     ] {
         let args = ["-i", "inventory.ini", playbook, "--syntax-check"];
         let want = error_output(&bin.join("ansible-playbook"), &args);

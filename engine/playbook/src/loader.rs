@@ -141,6 +141,48 @@ fn vars_of(node: Option<&Node>, owner: &Node) -> Result<Vars> {
     Ok(out)
 }
 
+/// Python's keywords, which Ansible refuses as variable names.
+const PYTHON_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// Ansible's `isidentifier`: an ASCII Python identifier that is no keyword.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !PYTHON_KEYWORDS.contains(&name)
+}
+
+/// The names under a `vars:` keyword of a `class` (Play, Block, Task,
+/// Handler) must be identifiers, as Ansible's `_load_vars` checks them
+/// before anything runs; the error points at the `vars` value.
+fn check_var_names(map: &Mapping, class: &str) -> Result<()> {
+    let Some(node) = map.get("vars") else {
+        return Ok(());
+    };
+    let Value::Map(m) = &node.value else {
+        return Ok(());
+    };
+    for (k, _) in m.iter() {
+        let key = key_text(k).unwrap_or_default();
+        let valid = matches!(k.value, Value::Str(_) | Value::Unsafe(_)) && is_identifier(&key);
+        if !valid {
+            let why = format!("'{key}' is not a valid variable name");
+            return Err(PlaybookError::at(
+                format!("Invalid variable name in vars specified for {class}: {why}. {why}"),
+                &node.mark,
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_keys(
     map: &Mapping,
     allowed: &dyn Fn(&str) -> bool,
@@ -363,6 +405,7 @@ impl<'a> Loader<'a> {
         }
         let allowed = |k: &str| keywords::PLAY.contains(&k) || k == "user";
         check_keys(map, &allowed, "Play", node)?;
+        check_var_names(map, "Play")?;
 
         let mut vars = inherited_vars.clone();
         vars.extend(vars_of(map.get("vars"), node)?);
@@ -542,6 +585,7 @@ impl<'a> Loader<'a> {
 
     fn load_block(&self, node: &Node, map: &Mapping, scope: &Scope) -> Result<Block> {
         check_keys(map, &|k| keywords::BLOCK.contains(&k), "Block", node)?;
+        check_var_names(map, "Block")?;
         let block = self.load_items(as_list(map.get("block"), "block", node)?, scope)?;
         let rescue = self.load_items(as_list(map.get("rescue"), "block", node)?, scope)?;
         let always = self.load_items(as_list(map.get("always"), "block", node)?, scope)?;
@@ -683,6 +727,14 @@ impl<'a> Loader<'a> {
         } else {
             TaskKind::Module
         };
+        // the class Ansible's error names: the object the task is loaded as
+        let vars_class = match (&kind, scope.handlers) {
+            (TaskKind::IncludeTasks, false) => "TaskInclude",
+            (TaskKind::IncludeTasks, true) => "HandlerTaskInclude",
+            (TaskKind::IncludeRole, _) => "IncludeRole",
+            _ => class,
+        };
+        check_var_names(map, vars_class)?;
         let ends_role = parsed.args.get("_raw_params").and_then(Node::as_str) == Some("end_role");
         if kind == TaskKind::Meta && scope.role.is_none() && !scope.handlers && ends_role {
             return Err(PlaybookError::at(
