@@ -240,6 +240,23 @@ pub(super) fn template_options(args: &Map<String, Json>) -> Result<TemplateOptio
         "comment_end_string",
     ]
     .map(text);
+    // An empty delimiter matches everywhere in Jinja's lexer (an empty
+    // comment_start_string, e.g. "{#" templated to "", makes nearly any text
+    // an unclosed comment); minijinja has no such syntax.
+    for (name, value) in [
+        ("block_start_string", &bs),
+        ("block_end_string", &be),
+        ("variable_start_string", &vs),
+        ("variable_end_string", &ve),
+        ("comment_start_string", &cs),
+        ("comment_end_string", &ce),
+    ] {
+        if value.as_deref() == Some("") {
+            return Err(format!(
+                "template: an empty {name} is not implemented natively"
+            ));
+        }
+    }
     let delimiters = Delimiters::new(
         (bs.as_deref(), be.as_deref()),
         (vs.as_deref(), ve.as_deref()),
@@ -375,6 +392,15 @@ mod tests {
         assert!(o.jinja.lstrip_blocks);
         assert_eq!(o.newline_sequence, "\r\n");
         assert!(o.encoding.is_none());
+    }
+
+    #[test]
+    fn empty_delimiters_are_refused() {
+        let err = template_options(&args(
+            json!({"src": "a", "dest": "b", "comment_start_string": ""}),
+        ))
+        .err();
+        assert!(err.is_some_and(|e| e.contains("empty comment_start_string is not implemented")));
     }
 
     #[test]
