@@ -284,7 +284,7 @@ impl Templar {
             return self.render_file(source, vars, options);
         }
         let data_newlines = count_trailing_newlines(source);
-        let normalized = source.replace("\r\n", "\n").replace('\r', "\n");
+        let normalized = normalize_newlines(source);
         let (overrides, body) = detect::jinja2_header(&normalized).map_err(TemplateError::other)?;
         let header = &normalized[..normalized.len() - body.len()];
         let body_options = JinjaOptions {
