@@ -227,19 +227,34 @@ impl<'a, S: Sink> Executor<'a, S> {
         delegate: Option<&str>,
         path: &str,
     ) -> Result<bool, Map<String, Json>> {
-        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
-        let r = self.module_call(
+        let r = self.housekeeping_call(
             host,
             scope,
             delegate,
             "command",
             json!({"argv": ["test", "-e", path], "expand_argument_vars": false}),
         );
-        self.ctl.call_settings.check_mode = check_mode;
         if r.contains_key("unreachable") {
             return Err(r);
         }
         Ok(r.get("rc").and_then(Json::as_i64) == Some(0))
+    }
+
+    /// A module call an action makes for its own housekeeping (a test, a
+    /// temporary directory, its removal): run for real even in check mode,
+    /// as Ansible's actions run theirs with `_ansible_check_mode` off.
+    pub(super) fn housekeeping_call(
+        &mut self,
+        host: &str,
+        scope: &VarLayers,
+        delegate: Option<&str>,
+        module: &str,
+        args: Json,
+    ) -> Map<String, Json> {
+        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
+        let result = self.module_call(host, scope, delegate, module, args);
+        self.ctl.call_settings.check_mode = check_mode;
+        result
     }
 
     /// A private directory under the (become) user's `~/.ansible/tmp`, as
@@ -251,8 +266,7 @@ impl<'a, S: Sink> Executor<'a, S> {
         scope: &VarLayers,
         delegate: Option<&str>,
     ) -> Result<String, Map<String, Json>> {
-        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
-        let made = self.module_call(
+        let made = self.housekeeping_call(
             host,
             scope,
             delegate,
@@ -262,7 +276,6 @@ impl<'a, S: Sink> Executor<'a, S> {
                 "_uses_shell": true,
             }),
         );
-        self.ctl.call_settings.check_mode = check_mode;
         if made.contains_key("unreachable") {
             return Err(made);
         }

@@ -110,15 +110,13 @@ impl<S: Sink> Executor<'_, S> {
                 self.unarchive_module(task, frame, host, scope, delegate, args)
             }
         };
-        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
-        let cleaned = self.module_call(
+        let cleaned = self.housekeeping_call(
             host,
             scope,
             delegate,
             "file",
             json!({"path": tmpdir, "state": "absent"}),
         );
-        self.ctl.call_settings.check_mode = check_mode;
         if cleaned.contains_key("unreachable") && !result.contains_key("unreachable") {
             return cleaned;
         }
@@ -176,15 +174,13 @@ impl<S: Sink> Executor<'_, S> {
         if !user.chars().all(user_ok) {
             return Ok(path.to_string());
         }
-        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
-        let r = self.module_call(
+        let r = self.housekeeping_call(
             host,
             scope,
             delegate,
             "command",
             json!({"_raw_params": format!("echo {first}"), "_uses_shell": true}),
         );
-        self.ctl.call_settings.check_mode = check_mode;
         if r.contains_key("unreachable") {
             return Err(r);
         }
