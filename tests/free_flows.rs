@@ -106,7 +106,7 @@ fn per_host(stdout: &str) -> BTreeMap<String, Vec<String>> {
     let times = regex::Regex::new(r#""(delta|start|end)": "[0-9:. -]+""#).expect("regex");
     let result =
         regex::Regex::new(r"^(ok|changed|skipping|fatal|failed): \[([^\]]+)\]").expect("regex");
-    let included = regex::Regex::new(r"^included: .* for (.+?)( => .*)?$").expect("regex");
+    let included = regex::Regex::new(r"^included: (.*) for (.+?)( => .*)?$").expect("regex");
     let mut hosts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut banner = String::new();
     let mut last: Option<String> = None;
@@ -126,11 +126,15 @@ fn per_host(stdout: &str) -> BTreeMap<String, Vec<String>> {
                 .push(format!("{banner} | {line}"));
             last = Some(host);
         } else if let Some(c) = included.captures(&line) {
-            for host in c[1].split(", ") {
+            // Filed per host: Ansible's free strategy names the hosts that
+            // reached the include in the same pass on one line, or on one
+            // line each, as timing has it.
+            let rest = c.get(3).map_or("", |m| m.as_str());
+            for host in c[2].split(", ") {
                 hosts
                     .entry(host.to_string())
                     .or_default()
-                    .push(format!("{banner} | {line}"));
+                    .push(format!("{banner} | included: {} for {host}{rest}", &c[1]));
             }
             last = None;
         } else if line.is_empty() {
@@ -165,14 +169,14 @@ fn per_host_sequences_are_parsed_from_interleaved_output() {
         hosts["n1"],
         [
             "TASK [a] | ok: [n1] => {\n    \"msg\": \"x\"\n}",
-            "TASK [b] | included: /d/f.yml for n1, n2 => (item=1)"
+            "TASK [b] | included: /d/f.yml for n1 => (item=1)"
         ]
     );
     assert_eq!(
         hosts["n2"],
         [
             "TASK [a] | changed: [n2]",
-            "TASK [b] | included: /d/f.yml for n1, n2 => (item=1)",
+            "TASK [b] | included: /d/f.yml for n2 => (item=1)",
             "TASK [b] | fatal: [n2 -> n1]: FAILED! => {\"delta\": <masked>}"
         ]
     );
