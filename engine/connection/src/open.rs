@@ -129,8 +129,14 @@ fn open_once(
     } else {
         "gate-shared"
     });
-    // Once the master is up, later sessions on it need no `ssh` process.
-    let route = (turn.is_none() && gate.is_some())
+    // Once the master is up, sessions on it need no `ssh` process. That holds
+    // for the first connection too when a master of an earlier run is still
+    // up (ControlPersist): it opens its session there and only falls back to
+    // `ssh` (which sets a master up) when none answers. It keeps the gate
+    // until its bootstrap is done either way, so an agent missing from the
+    // cache is still uploaded once, not by every alias at the same time.
+    let route = gate
+        .is_some()
         .then(|| through_master(spec, &program, &args))
         .flatten();
     let (proc, phase) = match route {
