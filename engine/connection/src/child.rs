@@ -73,6 +73,8 @@ pub(crate) struct Spawned {
     /// Set once the agent greeted: from then on stderr is the agent's, and
     /// a "Password:" in it is not a become prompt (su's prompt is that plain).
     pub agent_started: Arc<std::sync::atomic::AtomicBool>,
+    /// Set by [`Spawned::release`]: the session ends on its own, nobody waits.
+    released: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -227,6 +229,7 @@ fn assemble(
         prompt,
         become_name: "sudo",
         agent_started,
+        released: false,
     }
 }
 
@@ -338,9 +341,21 @@ impl Spawned {
         *lock(&self.become_failure)
     }
 
+    /// Lets the session end on its own: its stdin closes (the agent reads EOF
+    /// and exits, the session with it) and nothing waits for that. The
+    /// process, or the ssh master's session, goes on for the moment the agent
+    /// takes to exit, possibly after rsible returned.
+    pub fn release(&mut self) {
+        self.close_stdin();
+        self.released = true;
+    }
+
     /// Stop the session for good.
     pub fn kill(&mut self) {
         self.close_stdin();
+        if self.released {
+            return;
+        }
         if self.wait_for_exit(Duration::from_millis(500)).is_some() {
             return;
         }

@@ -210,6 +210,25 @@ impl AgentHandle {
         Ok(())
     }
 
+    /// Whether the agent stored Python payloads (it removes them when it ends).
+    pub fn holds_python_payloads(&self) -> bool {
+        !self.payloads.is_empty()
+    }
+
+    /// Ends the connection at the end of a run, without waiting for the
+    /// session to end: the agent reads EOF, exits and its session ends on
+    /// their own, as an ssh master outlives the run (waiting for 20 sessions
+    /// to end added ~5 ms to a warm 20-host gathering of ~110 ms). An agent
+    /// holding Python payloads is closed as [`AgentHandle::close`] does, so
+    /// that its private directory is gone when the run returns.
+    pub fn release(mut self) {
+        if self.holds_python_payloads() {
+            let _ = self.close();
+            return;
+        }
+        self.proc.release();
+    }
+
     pub(crate) fn take_id(&mut self) -> Result<u64, ConnError> {
         if let Some(e) = &self.dead {
             return Err(e.clone());
