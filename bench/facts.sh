@@ -79,7 +79,7 @@ seconds() { # wall time of "$@" in seconds; output kept for a failed run
     start=$(date +%s.%N)
     if ! "$@" > "$work/out.txt" 2>&1; then cat "$work/out.txt" >&2; exit 1; fi
     end=$(date +%s.%N)
-    python3 -c "print(f'{$end - $start:.2f}')"
+    python3 -c "print(f'{$end - $start:.3f}')"
 }
 cd "$work"
 export ANSIBLE_CONFIG="$work/ansible.cfg"
@@ -90,14 +90,17 @@ export ANSIBLE_CONFIG="$work/ansible.cfg"
 # runs (bench/hosts.sh measures that way). Facts are gathered anew every run.
 t_ansible=$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)
 t_rsible=$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)
-# Warm: WARM_ROUNDS (default 5) rounds, each engine once per round in turn, so
-# that both see the same background load; the medians are compared (one run
-# of rsible is a fraction of a second and moves with every other process).
-median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" "$@"; }
+# Warm: WARM_ROUNDS (default 5) rounds, each engine in turn, so that both see
+# the same background load; the medians are compared. rsible runs three times
+# per round: one run is a tenth of a second and moves with every other process
+# (Ansible's run just before it among them), more samples steady its median.
+median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
 w_ansible_all=() w_rsible_all=()
 for _ in $(seq "${WARM_ROUNDS:-5}"); do
     w_ansible_all+=("$(seconds "$REF_BIN/ansible-playbook" -i inventory.ini facts.yml)")
-    w_rsible_all+=("$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)")
+    for _ in 1 2 3; do
+        w_rsible_all+=("$(seconds "$TARGET_DIR/$PROFILE/rsible-playbook" -i inventory.ini facts.yml)")
+    done
 done
 w_ansible=$(median "${w_ansible_all[@]}")
 w_rsible=$(median "${w_rsible_all[@]}")
