@@ -302,6 +302,10 @@ pub(crate) fn dead_connection_error(
     kind: ConnKind,
     code: Option<i32>,
 ) -> ConnError {
+    // stderr first: reading it waits for the watcher to take in what the
+    // process wrote last, and a become failure is only known from that text
+    // (checked before, sudo's "a password is required" could still be unread).
+    let stderr = proc.stderr_text();
     match proc.become_failure() {
         BecomeFailure::MissingPassword => {
             return ConnError::Become(format!("Missing {} password", proc.become_name))
@@ -311,7 +315,6 @@ pub(crate) fn dead_connection_error(
         }
         BecomeFailure::None => {}
     }
-    let stderr = proc.stderr_text();
     let detail = if stderr.is_empty() {
         match code {
             Some(c) => format!("connection closed (exit status {c})"),
@@ -361,5 +364,27 @@ fn explain_mid_session_end(
 impl Drop for AgentHandle {
     fn drop(&mut self) {
         self.proc.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A become failure written to stderr just after the process ended (here
+    /// by a background shell holding the pipe, as a slow stderr watcher would
+    /// see sudo's message) is still the verdict: stderr is drained before the
+    /// failure is looked at.
+    #[test]
+    fn a_become_failure_read_late_is_still_the_verdict() {
+        let script = "(sleep 0.3; echo 'sudo: a password is required' >&2) & exit 1";
+        let mut proc = crate::child::spawn("/bin/sh", &["-c".into(), script.into()], None, None)
+            .expect("spawn sh");
+        let code = proc.wait_until_exit();
+        assert_eq!(code, 1);
+        match dead_connection_error(&proc, ConnKind::Ssh, Some(code)) {
+            ConnError::Become(msg) => assert_eq!(msg, "Missing sudo password"),
+            other => panic!("not a become failure: {other:?}"),
+        }
     }
 }

@@ -179,10 +179,13 @@ fn open_once(
         }
         Err(_) => {
             let code = proc.wait_for_exit(Duration::from_secs(2));
+            // Drained first (stderr_text waits for the watcher): a become
+            // failure is only known once its text has been read.
+            let stderr = proc.stderr_text();
             // The script reached its exec: a binary this machine cannot run
             // (old glibc, no loader, wrong format) sends the host agentless.
             let unusable = (bootstraps && proc.become_failure() == BecomeFailure::None)
-                .then(|| classify_exec_failure(code, &proc.stderr_text()))
+                .then(|| classify_exec_failure(code, &stderr))
                 .flatten();
             let err = match unusable {
                 Some(why) => ConnError::NoAgent(why),
