@@ -240,23 +240,6 @@ impl<'a, S: Sink> Executor<'a, S> {
         Ok(r.get("rc").and_then(Json::as_i64) == Some(0))
     }
 
-    /// A module call an action makes for its own housekeeping (a test, a
-    /// temporary directory, its removal): run for real even in check mode,
-    /// as Ansible's actions run theirs with `_ansible_check_mode` off.
-    pub(super) fn housekeeping_call(
-        &mut self,
-        host: &str,
-        scope: &VarLayers,
-        delegate: Option<&str>,
-        module: &str,
-        args: Json,
-    ) -> Map<String, Json> {
-        let check_mode = std::mem::replace(&mut self.ctl.call_settings.check_mode, false);
-        let result = self.module_call(host, scope, delegate, module, args);
-        self.ctl.call_settings.check_mode = check_mode;
-        result
-    }
-
     /// A private directory under the (become) user's `~/.ansible/tmp`, as
     /// Ansible's mkdtemp makes one for a transferred file (made in check
     /// mode too: unarchive transfers its archive then).
