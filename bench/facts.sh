@@ -76,6 +76,9 @@ PLAY
 
 seconds() { # wall time of "$@" in seconds; output kept for a failed run
     local start end
+    # A pause first: what the previous run left ending (its sessions, agents,
+    # shells) is not timed as part of this one, as for a user running one at a time.
+    sleep 0.3
     start=$(date +%s.%N)
     if ! "$@" > "$work/out.txt" 2>&1; then cat "$work/out.txt" >&2; exit 1; fi
     end=$(date +%s.%N)

@@ -12,5 +12,8 @@ fn main() -> std::process::ExitCode {
         print!("{}", version_text("rsible-playbook", &config));
         return rsible::ExitCode::Ok.into();
     }
+    // The process ends right after the run: the agents' sessions end with it
+    // rather than just before it (connection_pool::ended_by_exit).
+    rsible_executor::connection_pool::end_sessions_at_process_exit();
     rsible::run_playbook(args, config).into()
 }

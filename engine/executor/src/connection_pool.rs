@@ -18,8 +18,10 @@ use crate::target::{
 
 mod agentless;
 mod background;
+mod ended_by_exit;
 
 pub use agentless::ModuleSources;
+pub use ended_by_exit::end_sessions_at_process_exit;
 
 /// Settings that come from ansible.cfg and the command line, not from variables.
 #[derive(Clone, Debug)]
@@ -481,16 +483,19 @@ impl TargetRunner for ConnectionPool {
         // (AgentHandle::release); those close side by side, as one after
         // another made the end of a run on 20 hosts take 0.1-0.3 s.
         // (At most 64 threads at a time, however many hosts stay open.)
-        let mut handles: Vec<AgentHandle> = self.open.drain().map(|(_, h)| h).collect();
+        // Agents without Python payloads may be left for the process exit to
+        // end (ended_by_exit).
+        let (mut handles, plain): (Vec<AgentHandle>, Vec<AgentHandle>) = self
+            .open
+            .drain()
+            .map(|(_, h)| h)
+            .partition(AgentHandle::holds_python_payloads);
+        ended_by_exit::release_or_park(plain);
         while !handles.is_empty() {
             let batch: Vec<AgentHandle> = handles.drain(..handles.len().min(64)).collect();
             std::thread::scope(|s| {
                 for handle in batch {
-                    if handle.holds_python_payloads() {
-                        s.spawn(move || handle.release());
-                    } else {
-                        handle.release();
-                    }
+                    s.spawn(move || handle.release());
                 }
             });
         }
