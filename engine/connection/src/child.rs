@@ -65,6 +65,10 @@ pub(crate) struct Spawned {
     /// Set by the stderr watcher when it reached the end of the pipe: everything the
     /// process wrote there has been collected.
     stderr_closed: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once [`Spawned::stderr_text`] has waited for the watcher (until the
+    /// end of the pipe or its deadline): a later report of the same failure
+    /// reads what was collected without waiting again.
+    stderr_waited: std::sync::atomic::AtomicBool,
     pub become_failure: Arc<Mutex<BecomeFailure>>,
     pub prompt: Option<String>,
     /// `sudo` or `su` when the process was started through become: Ansible
@@ -225,6 +229,7 @@ fn assemble(
         stdout: BufReader::new(stdout),
         stderr,
         stderr_closed,
+        stderr_waited: std::sync::atomic::AtomicBool::new(false),
         become_failure,
         prompt,
         become_name: "sudo",
@@ -322,13 +327,20 @@ impl Spawned {
         // Wait for the watcher to drain what the process wrote last (on a loaded
         // machine a fixed pause lost ssh's "Connection refused"), but not for long: a
         // descendant that outlives it (a daemonised job) may hold the pipe open.
-        let deadline = Instant::now() + Duration::from_secs(1);
-        while !self
-            .stderr_closed
-            .load(std::sync::atomic::Ordering::Acquire)
-            && Instant::now() < deadline
+        // Once per process: a daemonised descendant would otherwise cost every
+        // call (a failure's report reads stderr more than once) its second.
+        if !self
+            .stderr_waited
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
         {
-            thread::sleep(Duration::from_millis(5));
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while !self
+                .stderr_closed
+                .load(std::sync::atomic::Ordering::Acquire)
+                && Instant::now() < deadline
+            {
+                thread::sleep(Duration::from_millis(5));
+            }
         }
         let mut text = String::from_utf8_lossy(&lock(&self.stderr)).into_owned();
         if let Some(p) = &self.prompt {
@@ -374,5 +386,33 @@ impl Spawned {
                 crate::live::unregister_mux(*live_token);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stderr_is_waited_for_once_when_a_descendant_keeps_the_pipe_open() {
+        // The shell exits at once; the `sleep` it leaves behind holds stderr.
+        let script = "echo went away >&2; sleep 5 & exit 3".to_string();
+        let mut proc = spawn("/bin/sh", &["-c".into(), script], None, None).expect("spawn sh");
+        assert_eq!(proc.wait_for_exit(Duration::from_secs(5)), Some(3));
+        let first = Instant::now();
+        assert_eq!(proc.stderr_text(), "went away");
+        assert!(
+            first.elapsed() >= Duration::from_millis(900),
+            "the first call waits for the pipe's end: {:?}",
+            first.elapsed()
+        );
+        let second = Instant::now();
+        assert_eq!(proc.stderr_text(), "went away");
+        assert!(
+            second.elapsed() < Duration::from_millis(500),
+            "a second call reads what was collected: {:?}",
+            second.elapsed()
+        );
+        proc.kill(); // the process group, the sleep with it
     }
 }
