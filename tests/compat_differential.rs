@@ -33,9 +33,75 @@ fn mask_times(text: &str) -> String {
     let text = elapsed
         .replace_all(&text, r#""elapsed": <masked>"#)
         .into_owned();
-    mask_profile_tasks(&mask_async_jobs(&sort_valid_booleans(
+    group_async_results(&mask_profile_tasks(&mask_async_jobs(&sort_valid_booleans(
         &mask_rendered_files(&text),
-    )))
+    ))))
+}
+
+/// With async and poll, Ansible's worker reports `ASYNC OK/FAILED/POLL on h`
+/// itself while the task's result goes through the strategy's result queue, so
+/// on a loaded machine a host's result can come out after the next host's ASYNC
+/// line (even with one fork). In a task block with ASYNC lines, each host's
+/// lines are put together, hosts in the order they first appear; the order of
+/// one host's own lines is kept.
+fn group_async_results(text: &str) -> String {
+    let ended = text.ends_with('\n');
+    let mut out: Vec<&str> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    fn flush<'a>(block: &mut Vec<&'a str>, out: &mut Vec<&'a str>) {
+        if block.iter().any(|l| l.starts_with("ASYNC ")) {
+            let mut hosts: Vec<String> = Vec::new();
+            let mut keyed: Vec<(usize, &str)> = Vec::new();
+            let mut current = 0;
+            for line in block.iter() {
+                if let Some(host) = async_line_host(line) {
+                    current = match hosts.iter().position(|h| *h == host) {
+                        Some(i) => i,
+                        None => {
+                            hosts.push(host);
+                            hosts.len() - 1
+                        }
+                    };
+                }
+                keyed.push((current, line));
+            }
+            keyed.sort_by_key(|(host, _)| *host);
+            out.extend(keyed.into_iter().map(|(_, l)| l));
+        } else {
+            out.append(block);
+        }
+        block.clear();
+    }
+    for line in text.lines() {
+        let header = line.starts_with("TASK [") || line.starts_with("RUNNING HANDLER [");
+        if line.is_empty() || header {
+            flush(&mut block, &mut out);
+            out.push(line);
+        } else {
+            block.push(line);
+        }
+    }
+    flush(&mut block, &mut out);
+    let mut joined = out.join("\n");
+    if ended {
+        joined.push('\n');
+    }
+    joined
+}
+
+/// The host an ASYNC line or a result line names; None for other lines (the
+/// lines of a multi-line result, `...ignoring`), which belong to the host before.
+fn async_line_host(line: &str) -> Option<String> {
+    if let Some(rest) = line.strip_prefix("ASYNC ") {
+        let (_, after) = rest.split_once(" on ")?;
+        return Some(after.split_once(':')?.0.to_string());
+    }
+    let (status, rest) = line.split_once(": [")?;
+    if !["ok", "changed", "fatal", "failed", "skipping"].contains(&status) {
+        return None;
+    }
+    let name = rest.split_once(']')?.0;
+    Some(name.split(" -> ").next()?.to_string())
 }
 
 /// The template action renders into a fresh local directory per task
@@ -300,4 +366,23 @@ fn profile_tasks_times_are_masked_and_the_summary_sorted() {
          =============================================================================== \n\
          alpha <duration>\nzeta <duration>\n"
     );
+}
+
+#[test]
+fn async_results_are_grouped_by_host_in_their_first_order() {
+    let raced = "\nTASK [t] ***\nASYNC OK on web1: jid=1\nASYNC FAILED on web2: jid=2\nchanged: [web1]\n\
+                 fatal: [web2]: FAILED! => {}\n...ignoring\nASYNC OK on db1: jid=3\nchanged: [db1]\n\nPLAY RECAP ***\n";
+    let in_order = "\nTASK [t] ***\nASYNC OK on web1: jid=1\nchanged: [web1]\nASYNC FAILED on web2: jid=2\n\
+                    fatal: [web2]: FAILED! => {}\n...ignoring\nASYNC OK on db1: jid=3\nchanged: [db1]\n\nPLAY RECAP ***\n";
+    assert_eq!(group_async_results(raced), in_order);
+    assert_eq!(group_async_results(in_order), in_order);
+    // A host's own lines keep their order: a result before its ASYNC line stays a difference.
+    let swapped = in_order.replace(
+        "ASYNC OK on web1: jid=1\nchanged: [web1]",
+        "changed: [web1]\nASYNC OK on web1: jid=1",
+    );
+    assert_ne!(group_async_results(&swapped), in_order);
+    // Blocks without ASYNC lines are left as they are.
+    let plain = "\nTASK [t] ***\nok: [b]\nok: [a]\n";
+    assert_eq!(group_async_results(plain), plain);
 }
