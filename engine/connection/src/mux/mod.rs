@@ -4,6 +4,7 @@
 
 pub(crate) mod route;
 pub(crate) mod session;
+pub(crate) mod ssh_g_memo;
 mod wire;
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Whether a connection may skip the `ssh` process and talk to the ControlMaster
 //! itself, and what the `ssh` client would have sent it. Asked of `ssh -G` (the
 //! configuration after ~/.ssh/config, /etc/ssh/ssh_config and the command line are
-//! applied, ControlPath expanded), once per ssh command line and cached: the %C
+//! applied, ControlPath expanded), once per ssh command line and cached, in the
+//! process and between runs while its inputs are unchanged (`ssh_g_memo`): the %C
 //! hash and every option below depend on the full configuration, which only ssh
 //! knows.
 //!
@@ -52,17 +53,20 @@ pub(crate) fn route_for(program: &str, args: &[String]) -> Option<Arc<MuxRoute>>
 }
 
 fn ask_ssh(program: &str, options: &[String]) -> Option<MuxRoute> {
-    let out = std::process::Command::new(program)
-        .arg("-G")
-        .args(options)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    parse_config(&String::from_utf8_lossy(&out.stdout))
+    let text = super::ssh_g_memo::answer(program, options, || {
+        // -v: its debug lines name the configuration files read (ssh_g_memo
+        // checks them); the `loglevel` it changes in the output is not used here.
+        let out = std::process::Command::new(program)
+            .args(["-v", "-G"])
+            .args(options)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| super::ssh_g_memo::SshAnswer::parse(&out.stdout, &out.stderr))
+    })?;
+    parse_config(&text)
 }
 
 /// Reads `ssh -G` output into a route, or None when the connection needs the
