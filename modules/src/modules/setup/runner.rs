@@ -49,9 +49,12 @@ pub(crate) fn run_collectors(
             outputs[i] = Some(join(handle));
         }
     });
+    // Moved, not copied: the outputs are not needed after this.
     let mut facts = Facts::new();
     for found in outputs.into_iter().flatten() {
-        merge(&mut facts, &found);
+        for (k, v) in found {
+            facts.insert(k, v);
+        }
     }
     facts
 }
