@@ -260,7 +260,7 @@ impl Fingerprint {
         Some(expands_env)
     }
 
-    /// One Include argument: the directory its glob lists, then every match.
+    /// One Include argument: every file its glob matches now.
     fn include(
         &mut self,
         pattern: &str,
@@ -291,7 +291,12 @@ impl Fingerprint {
         }
         // Listed anew every run: a file added later is among the matches then.
         self.field(&format!("include {}", path.display()));
-        let mut matches: Vec<PathBuf> = glob::glob(path.to_str()?)
+        // As glob(3) for ssh: a leading dot is matched only by a dot.
+        let options = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..Default::default()
+        };
+        let mut matches: Vec<PathBuf> = glob::glob_with(path.to_str()?, options)
             .ok()?
             .collect::<Result<_, _>>()
             .ok()?;

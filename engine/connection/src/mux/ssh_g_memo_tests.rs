@@ -356,3 +356,14 @@ debug1: /etc/ssh/ssh_config line 19: include /etc/ssh/ssh_config.d/*.conf matche
     );
     assert_eq!(SshAnswer::parse(b"user root\n", b"").files_read, None);
 }
+
+#[test]
+fn include_globs_skip_dot_files_as_ssh_does() {
+    let s = Setup::new("Include conf.d/*\n", "");
+    std::fs::create_dir_all(s.home(".ssh/conf.d")).unwrap();
+    std::fs::write(s.home(".ssh/conf.d/a"), "Host a\n").unwrap();
+    let before = s.fingerprint(OPTS).unwrap();
+    // An editor's swap file is not read by ssh, so it changes nothing.
+    std::fs::write(s.home(".ssh/conf.d/.a.swp"), "Match all\n").unwrap();
+    assert_eq!(s.fingerprint(OPTS), Some(before));
+}
