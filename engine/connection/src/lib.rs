@@ -19,6 +19,7 @@ pub mod agentless;
 pub mod become_cmd;
 pub mod bootstrap;
 mod child;
+mod controller_cache;
 mod error;
 pub mod fd_limit;
 pub mod handle;

@@ -85,12 +85,7 @@ pub(crate) fn sha256_of(path: &Path) -> io::Result<(String, u64, Option<Vec<u8>>
 }
 
 fn memo_file(meta: &std::fs::Metadata) -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    Some(
-        Path::new(&home)
-            .join(".cache/rsible/controller")
-            .join(format!("sha256-{}-{}", meta.dev(), meta.ino())),
-    )
+    Some(crate::controller_cache::dir()?.join(format!("sha256-{}-{}", meta.dev(), meta.ino())))
 }
 
 fn remembered(memo: &Path, stamp: &Stamp) -> Option<String> {
@@ -102,13 +97,9 @@ fn remembered(memo: &Path, stamp: &Stamp) -> Option<String> {
 
 /// Best effort: a cache that cannot be written only costs the next run a hash.
 fn remember(memo: &Path, line: &str) {
-    let Some(dir) = memo.parent() else { return };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-    if std::fs::write(&tmp, line).is_ok() && std::fs::rename(&tmp, memo).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = memo.parent() {
+        // 0o666 before the umask: the mode `std::fs::write` gives.
+        crate::controller_cache::replace(dir, memo, line.as_bytes(), 0o666);
     }
 }
 

@@ -22,11 +22,9 @@
 //!
 //! A memo is written once; those older than a week are removed when another is written.
 
-use sha2::{Digest, Sha256};
 use std::ffi::{CStr, OsStr};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -69,17 +67,12 @@ pub(crate) fn answer(
     options: &[String],
     ask: impl FnOnce() -> Option<SshAnswer>,
 ) -> Option<String> {
-    match (memo_dir(), Places::real()) {
+    match (crate::controller_cache::dir(), Places::real()) {
         (Some(dir), Some(places)) => {
             answer_in(&dir, program, options, &places, SystemTime::now(), ask)
         }
         _ => ask().map(|a| a.config),
     }
-}
-
-fn memo_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    Some(Path::new(&home).join(".cache/rsible/controller"))
 }
 
 pub(crate) fn answer_in(
@@ -166,10 +159,7 @@ impl Fingerprint {
     }
 
     fn name(&self) -> String {
-        Sha256::digest(&self.text)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::payload_hash::hex_sha256(&self.text)
     }
 
     /// Whether every file in `read` is one of the stamped configuration files.
@@ -453,20 +443,7 @@ fn read_own_file(path: &Path) -> Option<String> {
 
 /// Best effort: a memo that cannot be written only costs the next run an `ssh -G`.
 fn remember(dir: &Path, memo: &Path, text: &str) {
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let tmp = dir.join(format!(".tmp-ssh-G-{}", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
-    if written.is_err() || std::fs::rename(&tmp, memo).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    crate::controller_cache::replace(dir, memo, text.as_bytes(), 0o600);
     prune(dir, SystemTime::now());
 }
 
